@@ -1,0 +1,10 @@
+export { type BackoffSettings, backoffDelayMs } from './backoff.js';
+export * from './config/index.js';
+export * from './crypto/index.js';
+export { DmrError, type DmrErrorCode, ERROR_CATALOG, type ErrorSpec, isDmrErrorCode, isTransientCode, toDmrError } from './errors.js';
+export { LATENCY_BUCKETS_S, METRIC } from './metrics.js';
+export { createLogger, type Logger, REDACT_PATHS } from './obs/logger.js';
+export * from './protocol.js';
+export { accept, describeErrors, type FieldError, type Refusal, type Result, refuse } from './result.js';
+export * from './schemas/index.js';
+export * from './topology.js';

@@ -1,0 +1,28 @@
+/** Prometheus metric names shared with seed 003 (dashboards and alert rules depend on them). */
+export const METRIC = {
+  socketConnectionsActive: 'dmr_socket_connections_active',
+  socketConnectionsTotal: 'dmr_socket_connections_total',
+  socketDisconnectionsTotal: 'dmr_socket_disconnections_total',
+  socketConnectionDuration: 'dmr_socket_connection_duration_seconds',
+  socketErrorsTotal: 'dmr_socket_errors_total',
+  socketEventsReceivedTotal: 'dmr_socket_events_received_total',
+  socketEventsSentTotal: 'dmr_socket_events_sent_total',
+  messageProcessingDuration: 'dmr_message_processing_duration_seconds',
+  httpRequestsTotal: 'dmr_http_requests_total',
+  httpRequestDuration: 'dmr_http_request_duration_seconds',
+  httpErrorsTotal: 'dmr_http_errors_total',
+  agentSocketConnectionActive: 'dmr_agent_socket_connection_active',
+  /** Beyond seed 003: one count per message outcome, labelled by `result` and DMR error `code`. */
+  messagesTotal: 'dmr_messages_total',
+  /** Beyond seed 003: 1 while the RabbitMQ connection is usable. */
+  brokerConnected: 'dmr_broker_connected',
+  /** Beyond seed 003: agents in the registry in force. */
+  registryAgents: 'dmr_registry_agents',
+  /** Beyond seed 003: registry syncs by result. */
+  registrySyncsTotal: 'dmr_registry_syncs_total',
+  /** Beyond seed 003: duplicate deliveries suppressed by the recipient agent. */
+  duplicatesSuppressedTotal: 'dmr_duplicates_suppressed_total',
+} as const;
+
+/** Histogram buckets (seconds) for message paths that should take milliseconds. */
+export const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

@@ -1,0 +1,65 @@
+/**
+ * Agent ↔ server protocol constants (design.md, compatible with seed 003).
+ */
+
+/** Socket.IO namespace agents connect to. */
+export const AGENT_NAMESPACE = '/v1/dmr-agent-events';
+
+/** Socket.IO event names. */
+export const EVENTS = {
+  fullList: 'dmr:agents:full-list',
+  partialList: 'dmr:agents:partial-list',
+  messageToServer: 'dmr:agents:message-to-dmr-server',
+  messageFromServer: 'dmr:agents:message-from-dmr-server',
+} as const;
+
+/** An agent as distributed to agents (camelCase, as seed 003's agents read it). */
+export interface AgentInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly authenticationCertificate: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly deleted?: boolean;
+}
+
+/** The message as it travels between agent, server and RabbitMQ. `payload` is a compact JWE. */
+export interface WireMessage {
+  readonly id: string;
+  readonly timestamp: string;
+  readonly senderId: string;
+  readonly recipientId: string;
+  readonly type: string;
+  readonly payload: string;
+}
+
+/** Server's answer to `message-to-dmr-server`. `error` is a DMR error code. */
+export interface SendAck {
+  readonly status: 'ok' | 'error';
+  readonly error?: string;
+  readonly reason?: string;
+}
+
+/** Agent's answer to `message-from-dmr-server`. `type` of each error is a DMR error code. */
+export interface DeliveryAck {
+  readonly status: 'ok' | 'error';
+  readonly errors?: ReadonlyArray<{ readonly type: string; readonly message: string }>;
+}
+
+/** Events the server emits to agents. The list events carry `[agents]` as their single argument (seed 003 reads `data[0]`). */
+export interface ServerToClientEvents {
+  'dmr:agents:full-list': (data: [readonly AgentInfo[]]) => void;
+  'dmr:agents:partial-list': (data: [readonly AgentInfo[]]) => void;
+  'dmr:agents:message-from-dmr-server': (message: WireMessage, ack: (reply: DeliveryAck) => void) => void;
+}
+
+/** Events agents emit to the server. */
+export interface ClientToServerEvents {
+  'dmr:agents:message-to-dmr-server': (message: WireMessage, ack: (reply: SendAck) => void) => void;
+}
+
+/** The only message type v1 carries. */
+export const CHAT_MESSAGE_TYPE = 'ChatMessage';
+
+/** Longest lifetime accepted for a handshake token, in seconds. */
+export const MAX_TOKEN_LIFETIME_S = 60;

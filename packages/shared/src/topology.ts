@@ -1,0 +1,83 @@
+/**
+ * RabbitMQ names and policies (design.md "RabbitMQ topology"). Pure: no broker I/O.
+ */
+
+/** Direct exchange; routing key = recipient agent id. */
+export const MESSAGES_EXCHANGE = 'dmr.messages';
+/** Dead-letter exchange; routing key = recipient agent id. */
+export const DEAD_LETTER_EXCHANGE = 'dmr.dlx';
+/** Queue for messages the server refused, with the reasons. */
+export const VALIDATION_FAILURES_QUEUE = 'dmr.validation-failures';
+/** Header carrying why DMR dead-lettered or refused a message. */
+export const REASON_HEADER = 'x-dmr-reason';
+/** Header carrying the DMR error code of a refusal or dead-letter. */
+export const REASON_CODE_HEADER = 'x-dmr-reason-code';
+
+/** Name of an agent's inbox queue. */
+export function agentQueueName(agentId: string): string {
+  return `dmr.agent.${agentId}`;
+}
+
+/** Name of an agent's dead-letter queue. */
+export function agentDeadLetterQueueName(agentId: string): string {
+  return `dmr.agent.${agentId}.dlq`;
+}
+
+/** Settings that become RabbitMQ policies, so changing them reaches existing queues. */
+export interface PolicySettings {
+  readonly messageTtlMs: number;
+  readonly deadLetterTtlMs: number;
+  readonly validationFailuresTtlMs: number;
+  readonly deliveryLimit: number;
+}
+
+/** One RabbitMQ policy as the management API's PUT /api/policies body takes it. */
+export interface PolicyDefinition {
+  readonly name: string;
+  readonly pattern: string;
+  readonly applyTo: 'queues';
+  readonly priority: number;
+  readonly definition: Readonly<Record<string, string | number>>;
+}
+
+/**
+ * The policies DMR needs. Only one policy applies to a queue (the highest priority),
+ * so the DLQ and validation policies outrank the agent-queue policy whose pattern also matches them.
+ */
+export function buildPolicies(settings: PolicySettings): PolicyDefinition[] {
+  return [
+    {
+      name: 'dmr-agent-queues',
+      pattern: '^dmr\\.agent\\.',
+      applyTo: 'queues',
+      priority: 10,
+      definition: {
+        'message-ttl': settings.messageTtlMs,
+        'dead-letter-exchange': DEAD_LETTER_EXCHANGE,
+        'delivery-limit': settings.deliveryLimit,
+        // at-least-once dead-lettering so an expiring or exhausted message is never lost between queues
+        'dead-letter-strategy': 'at-least-once',
+        overflow: 'reject-publish',
+      },
+    },
+    {
+      name: 'dmr-agent-dead-letter-queues',
+      pattern: '^dmr\\.agent\\..+\\.dlq$',
+      applyTo: 'queues',
+      priority: 20,
+      definition: { 'message-ttl': settings.deadLetterTtlMs, overflow: 'reject-publish' },
+    },
+    {
+      name: 'dmr-validation-failures',
+      pattern: '^dmr\\.validation-failures$',
+      applyTo: 'queues',
+      priority: 20,
+      definition: { 'message-ttl': settings.validationFailuresTtlMs, overflow: 'reject-publish' },
+    },
+  ];
+}
+
+/** Arguments fixed at declaration (the rest lives in policies). Single active consumer keeps per-agent order across server instances. */
+export const AGENT_QUEUE_ARGUMENTS = { 'x-queue-type': 'quorum', 'x-single-active-consumer': true } as const;
+/** Arguments for DLQs and the validation-failures queue. */
+export const PLAIN_QUORUM_ARGUMENTS = { 'x-queue-type': 'quorum' } as const;
