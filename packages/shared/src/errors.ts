@@ -58,8 +58,8 @@ export const ERROR_CATALOG = {
     summary: 'The agent registry failed validation; the last good one stays in force.',
   },
   DMR_REGISTRY_FETCH_FAILED: { httpStatus: 502, isTransient: true, summary: 'The agent registry could not be fetched.' },
-  DMR_SHUTTING_DOWN: { httpStatus: 503, isTransient: true, summary: 'The process is shutting down and takes no new work.' },
-  DMR_INTERNAL: { httpStatus: 500, isTransient: true, summary: 'An unexpected internal error.' },
+  DMR_LIFECYCLE_SHUTTING_DOWN: { httpStatus: 503, isTransient: true, summary: 'The process is shutting down and takes no new work.' },
+  DMR_INTERNAL_ERROR: { httpStatus: 500, isTransient: true, summary: 'An unexpected internal error.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Every DMR error code. */
@@ -89,7 +89,7 @@ export function isTransientCode(code: string): boolean {
 }
 
 /** Wraps anything thrown into a DmrError, keeping DmrErrors as they are. */
-export function toDmrError(error: unknown, fallback: DmrErrorCode = 'DMR_INTERNAL'): DmrError {
+export function toDmrError(error: unknown, fallback: DmrErrorCode = 'DMR_INTERNAL_ERROR'): DmrError {
   if (error instanceof DmrError) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new DmrError(fallback, message, { cause: error });

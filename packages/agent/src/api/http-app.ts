@@ -1,0 +1,74 @@
+import type { Logger } from '@dmr/shared';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { HttpConfig } from '../config/index.js';
+import { errorBody, translateFastifyError } from './error-body.js';
+import type { OutboundSender } from './outbound-sender.js';
+
+/** Port: HTTP metrics and the registry `/metrics` exposes (implemented by `AgentMetrics`). */
+export interface HttpMetricsPort {
+  readonly registry: Registry;
+  httpResponse(method: string, route: string, status: number, durationS: number): void;
+}
+
+/** Readiness as `/v1/ready` reports it. */
+export interface Readiness {
+  readonly isReady: boolean;
+  readonly checks: { readonly server: string; readonly agentList: 'received' | 'pending' };
+}
+
+/** What the HTTP API needs. */
+export interface HttpAppDeps {
+  readonly log: Logger;
+  readonly metrics: HttpMetricsPort;
+  readonly outbound: Pick<OutboundSender, 'send' | 'recordUnreadable'>;
+  readonly readiness: () => Readiness;
+}
+
+const MESSAGES_ROUTE = '/v1/messages';
+
+/**
+ * Builds the agent's HTTP API (not listening): `POST /v1/messages`, `GET /v1/health`, `GET /v1/ready`, `GET /metrics`.
+ * Bodies are validated by the shared validator, not fastify's ajv, so field paths match the rest of DMR.
+ */
+export function buildHttpApp(config: HttpConfig, deps: HttpAppDeps): FastifyInstance {
+  const app = Fastify({
+    // Widened to fastify's logger interface so the app keeps fastify's default generics (pino's type is stricter).
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: config.maxMessageBytes,
+    // One outcome line per message is logged by the sender; per-request lines would double the volume.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.setErrorHandler((error: { code?: string; statusCode?: number; message: string }, request, reply) => {
+    const body = translateFastifyError(error, config.maxMessageBytes);
+    if (body.code === 'DMR_INTERNAL_ERROR') request.log.error({ err: error }, 'request failed');
+    else if (request.routeOptions.url === MESSAGES_ROUTE) deps.outbound.recordUnreadable(body.code, body.message, reply.elapsedTime);
+    return reply.code(body.statusCode).send(body);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, never the raw URL: raw URLs would give every 404 probe its own time series.
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpResponse(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  registerRoutes(app, deps);
+  return app;
+}
+
+function registerRoutes(app: FastifyInstance, deps: HttpAppDeps): void {
+  app.post(MESSAGES_ROUTE, async (request, reply) => {
+    const result = await deps.outbound.send(request.body);
+    if (result.ok) return reply.code(202).send({ id: result.id, status: 'accepted' });
+    const { code, message, errors, reason, serverCode } = result;
+    const body = errorBody(code, message, { errors, reason, serverCode });
+    return reply.code(body.statusCode).send(body);
+  });
+  app.get('/v1/health', async () => ({ status: 'ok' }));
+  app.get('/v1/ready', async (_request, reply) => {
+    const readiness = deps.readiness();
+    return reply.code(readiness.isReady ? 200 : 503).send({ status: readiness.isReady ? 'ok' : 'not_ready', checks: readiness.checks });
+  });
+  app.get('/metrics', async (_request, reply) => {
+    const text = await deps.metrics.registry.metrics();
+    return reply.header('content-type', deps.metrics.registry.contentType).send(text);
+  });
+}

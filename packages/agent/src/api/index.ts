@@ -1,0 +1,3 @@
+export { type ErrorBody, errorBody } from './error-body.js';
+export { buildHttpApp, type HttpAppDeps, type HttpMetricsPort, type Readiness } from './http-app.js';
+export { type OutboundDeps, type OutboundResult, OutboundSender, type SendPort } from './outbound-sender.js';

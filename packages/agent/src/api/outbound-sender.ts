@@ -1,0 +1,165 @@
+import {
+  compileValidator,
+  type DmrErrorCode,
+  describeErrors,
+  type EnvelopeMetadata,
+  type FieldError,
+  isTransientCode,
+  type PrivateKeyRef,
+  type PublicKeyRef,
+  sealPayload,
+  V1MessageBody,
+  type WireMessage,
+} from '@dmr/shared';
+import type { LinkState, SendOutcome } from '../link/index.js';
+import type { MessageResult, OutcomeSink } from '../obs/index.js';
+
+/** Port: the link to the DMR server. */
+export interface SendPort {
+  readonly state: LinkState;
+  send(message: WireMessage): Promise<SendOutcome>;
+}
+
+/** What the outbound path needs. */
+export interface OutboundDeps {
+  readonly agentId: string;
+  readonly privateKey: PrivateKeyRef;
+  /** Public key of a known agent; unknown agents are not valid recipients. */
+  readonly keyFor: (agentId: string) => PublicKeyRef | undefined;
+  readonly link: SendPort;
+  readonly outcomes: OutcomeSink;
+}
+
+/** Outcome of one `POST /v1/messages`, mapped to HTTP by the route. */
+export type OutboundResult =
+  | { readonly ok: true; readonly id: string }
+  | {
+      readonly ok: false;
+      readonly code: DmrErrorCode;
+      readonly message: string;
+      readonly errors?: readonly FieldError[];
+      /** Set for DMR_LINK_REJECTED: the server's reason and code. */
+      readonly reason?: string;
+      readonly serverCode?: string;
+    };
+
+type Failure = Extract<OutboundResult, { ok: false }>;
+
+const checkBody = compileValidator<V1MessageBody>(V1MessageBody);
+
+/**
+ * The outbound path: validate the v1 body, sign+encrypt it to the recipient, emit it and wait for
+ * the server's confirmation. Codes: DMR_VALIDATION_FAILED, DMR_VALIDATION_UNKNOWN_RECIPIENT,
+ * DMR_LINK_NOT_CONNECTED, DMR_LINK_REJECTED, DMR_LINK_TIMEOUT, DMR_LIFECYCLE_SHUTTING_DOWN, DMR_INTERNAL_ERROR.
+ */
+export class OutboundSender {
+  readonly #deps: OutboundDeps;
+  readonly #inflight = new Set<Promise<OutboundResult>>();
+  #isShuttingDown = false;
+
+  constructor(deps: OutboundDeps) {
+    this.#deps = deps;
+  }
+
+  /** Sends one message body (unparsed JSON). Never throws. */
+  async send(body: unknown): Promise<OutboundResult> {
+    const startedAt = performance.now();
+    if (this.#isShuttingDown) {
+      const refused = failure('DMR_LIFECYCLE_SHUTTING_DOWN', 'the agent is shutting down and takes no new messages');
+      this.#record(body, startedAt, refused);
+      return refused;
+    }
+    const attempt = this.#forward(body);
+    this.#inflight.add(attempt);
+    try {
+      const result = await attempt;
+      this.#record(body, startedAt, result);
+      return result;
+    } finally {
+      this.#inflight.delete(attempt);
+    }
+  }
+
+  /**
+   * Records the outcome of a request whose body never reached {@link send} (too large, not JSON),
+   * so every refused message still gets its one outcome line and count.
+   */
+  recordUnreadable(code: DmrErrorCode, reason: string, durationMs: number): void {
+    this.#deps.outcomes.record({ direction: 'outbound', result: 'refused', senderId: this.#deps.agentId, code, reason, durationMs });
+  }
+
+  /** Refuses new messages from now on with DMR_LIFECYCLE_SHUTTING_DOWN. */
+  beginShutdown(): void {
+    this.#isShuttingDown = true;
+  }
+
+  /** Resolves when every accepted-for-processing send has its answer. */
+  async drain(): Promise<void> {
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+  }
+
+  async #forward(body: unknown): Promise<OutboundResult> {
+    const valid = checkBody(body);
+    if (!valid.ok) return failure('DMR_VALIDATION_FAILED', `invalid message: ${describeErrors(valid.errors)}`, valid.errors);
+    const message = valid.value;
+    // Checked before the recipient: an agent that never connected has no agent list, and "unknown recipient" would mislead.
+    if (this.#deps.link.state !== 'connected') return failure('DMR_LINK_NOT_CONNECTED', 'the agent has no live connection to a DMR server');
+    const recipientKey = this.#deps.keyFor(message.recipientId);
+    if (!recipientKey) {
+      const errors = [{ path: 'recipientId', message: `${message.recipientId} is not a known agent` }];
+      return failure('DMR_VALIDATION_UNKNOWN_RECIPIENT', `unknown recipient ${message.recipientId}`, errors);
+    }
+    try {
+      const wire = await this.#seal(message, recipientKey);
+      return fromSendOutcome(message.id, await this.#deps.link.send(wire));
+    } catch (error) {
+      return failure('DMR_INTERNAL_ERROR', `cannot seal the message: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  async #seal(message: V1MessageBody, recipientKey: PublicKeyRef): Promise<WireMessage> {
+    const metadata: EnvelopeMetadata = {
+      id: message.id,
+      senderId: this.#deps.agentId,
+      recipientId: message.recipientId,
+      type: message.type,
+      timestamp: message.timestamp,
+    };
+    const payload = await sealPayload(metadata, message.payload, this.#deps.privateKey, recipientKey);
+    return { ...metadata, payload };
+  }
+
+  #record(body: unknown, startedAt: number, result: OutboundResult): void {
+    const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+    const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 128) : undefined);
+    this.#deps.outcomes.record({
+      direction: 'outbound',
+      result: resultOf(result),
+      msgId: text(fields.id),
+      senderId: this.#deps.agentId,
+      recipientId: text(fields.recipientId),
+      type: text(fields.type),
+      code: result.ok ? undefined : result.code,
+      reason: result.ok ? undefined : (result.reason ?? result.message),
+      durationMs: performance.now() - startedAt,
+    });
+  }
+}
+
+/** Transient failures are the caller's to retry (`failed`); permanent ones need a fixed request (`refused`). */
+function resultOf(result: OutboundResult): MessageResult {
+  if (result.ok) return 'accepted';
+  return isTransientCode(result.code) ? 'failed' : 'refused';
+}
+
+function fromSendOutcome(id: string, outcome: SendOutcome): OutboundResult {
+  if (outcome.ok) return { ok: true, id };
+  if (outcome.code === 'DMR_LINK_REJECTED') {
+    return { ok: false, code: outcome.code, message: outcome.message, reason: outcome.reason, serverCode: outcome.serverCode };
+  }
+  return failure(outcome.code, outcome.message);
+}
+
+function failure(code: DmrErrorCode, message: string, errors?: readonly FieldError[]): Failure {
+  return errors ? { ok: false, code, message, errors } : { ok: false, code, message };
+}

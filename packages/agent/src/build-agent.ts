@@ -1,0 +1,206 @@
+import { type BackoffSettings, createLogger, DmrError, type Logger } from '@dmr/shared';
+import type { FastifyInstance } from 'fastify';
+import { buildHttpApp, OutboundSender, type Readiness } from './api/index.js';
+import type { AgentConfig } from './config/index.js';
+import { EndpointClient, InboundDelivery } from './delivery/index.js';
+import { AgentDirectory, AgentLink, type LinkState } from './link/index.js';
+import { AgentMetrics, createOutcomeSink } from './obs/index.js';
+
+/** Lifecycle state of an agent. */
+export type AgentState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** Optional collaborators; everything defaults to the real thing. */
+export interface AgentDeps {
+  /** Root logger (default: JSON lines on stdout at `config.logLevel`). */
+  readonly logger?: Logger;
+  /** HTTP client for the local endpoint (default: global `fetch`). */
+  readonly fetch?: typeof fetch;
+  /** Jitter source for every backoff (default `Math.random`). */
+  readonly random?: () => number;
+  /** Delay between endpoint attempts (default 250 ms doubling up to 2000 ms). */
+  readonly endpointBackoff?: BackoffSettings;
+}
+
+/** A built agent. Nothing runs until {@link Agent.start}. */
+export interface Agent {
+  /** The fastify app (routes registered, not listening until start); tests use `app.inject()`. */
+  readonly app: FastifyInstance;
+  /** Lifecycle state. */
+  readonly state: AgentState;
+  /** State of the connection to the DMR server. */
+  readonly linkState: LinkState;
+  /** Listens on `HOST:PORT`, then opens the link. Idempotent; rejects after stop with DMR_LIFECYCLE_SHUTTING_DOWN. */
+  start(): Promise<void>;
+  /**
+   * Graceful stop, memoised: refuses new messages (503 / DMR_LIFECYCLE_SHUTTING_DOWN acks), waits up to
+   * `shutdownTimeoutMs` for in-flight sends and deliveries, closes the link, then the HTTP server.
+   * `force` skips the wait and aborts in-flight deliveries.
+   */
+  stop(options?: { force?: boolean }): Promise<void>;
+}
+
+const DEFAULT_ENDPOINT_BACKOFF: BackoffSettings = { initialDelayMs: 250, maxDelayMs: 2000 };
+
+/** Wires config and collaborators into an unstarted agent. Throws only on programming errors. */
+export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
+  const root = (deps.logger ?? createLogger({ name: 'dmr-agent', level: config.logLevel })).child({
+    agentId: config.agentId,
+    environment: config.environment,
+  });
+  const metrics = new AgentMetrics();
+  const directory = new AgentDirectory();
+  const keyFor = (agentId: string) => directory.keyFor(agentId);
+  const { agentId, privateKey } = config;
+  const endpoint = new EndpointClient(
+    { ...config.delivery, backoff: deps.endpointBackoff ?? DEFAULT_ENDPOINT_BACKOFF },
+    { fetch: deps.fetch ?? globalThis.fetch, random: deps.random },
+  );
+  const inbound = new InboundDelivery(config.delivery, {
+    agentId,
+    privateKey,
+    keyFor,
+    endpoint,
+    outcomes: createOutcomeSink(root.child({ component: 'delivery' }), metrics),
+    onDuplicate: () => metrics.duplicateSuppressed(),
+  });
+  const link = new AgentLink(config.link, {
+    agentId,
+    privateKey,
+    directory,
+    onMessage: (message) => inbound.handle(message),
+    observer: metrics,
+    log: root.child({ component: 'link' }),
+    random: deps.random,
+  });
+  const outbound = new OutboundSender({
+    agentId,
+    privateKey,
+    keyFor,
+    link,
+    outcomes: createOutcomeSink(root.child({ component: 'api' }), metrics),
+  });
+  const app = buildHttpApp(config.http, { log: root.child({ component: 'http' }), metrics, outbound, readiness: () => runner.readiness() });
+  const runner = new AgentRunner({ config, log: root.child({ component: 'agent' }), link, inbound, outbound, app });
+  return runner;
+}
+
+interface AgentParts {
+  readonly config: AgentConfig;
+  readonly log: Logger;
+  readonly link: AgentLink;
+  readonly inbound: InboundDelivery;
+  readonly outbound: OutboundSender;
+  readonly app: FastifyInstance;
+}
+
+/** Owns the start/stop order. Steps of stop each run in their own try/catch so one failure cannot skip the rest. */
+class AgentRunner implements Agent {
+  readonly #parts: AgentParts;
+  #state: AgentState = 'idle';
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  // Aborted by stop({force:true}), also when it arrives while a graceful stop is already draining.
+  readonly #force = new AbortController();
+
+  constructor(parts: AgentParts) {
+    this.#parts = parts;
+  }
+
+  get app(): FastifyInstance {
+    return this.#parts.app;
+  }
+
+  get state(): AgentState {
+    return this.#state;
+  }
+
+  get linkState(): LinkState {
+    return this.#parts.link.state;
+  }
+
+  /** Ready = running, connected, and the current connection delivered a full agent list. */
+  readiness(): Readiness {
+    const { link } = this.#parts;
+    return {
+      isReady: this.#state === 'running' && link.state === 'connected' && link.hasAgentList,
+      checks: { server: link.state, agentList: link.hasAgentList ? 'received' : 'pending' },
+    };
+  }
+
+  start(): Promise<void> {
+    if (this.#stopping) return Promise.reject(new DmrError('DMR_LIFECYCLE_SHUTTING_DOWN', 'the agent was stopped and cannot start again'));
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  stop(options: { force?: boolean } = {}): Promise<void> {
+    if (options.force === true) this.#force.abort();
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #start(): Promise<void> {
+    this.#state = 'starting';
+    const { app, config, link, log } = this.#parts;
+    // HTTP first so health probes answer while the link is still connecting.
+    await app.listen({ host: config.http.host, port: config.http.port });
+    link.start();
+    this.#state = 'running';
+    log.info({ address: app.server.address() }, 'agent started');
+  }
+
+  async #stop(): Promise<void> {
+    const { outbound, inbound, link, app, log } = this.#parts;
+    // Intake closes synchronously with the stop() call: no request may slip in while a start finishes.
+    outbound.beginShutdown();
+    inbound.beginShutdown();
+    // Let a start in progress finish first, so its listen() cannot outlive app.close().
+    await this.#starting?.catch(() => undefined);
+    this.#state = 'stopping';
+    await this.#step('drain', () => this.#drain());
+    await this.#step('link', () => link.stop());
+    // Closing the link failed every send still waiting for an ack, and aborted deliveries end promptly.
+    await this.#step('settle', async () => {
+      await Promise.all([outbound.drain(), inbound.drain()]);
+    });
+    await this.#step('http', () => app.close());
+    this.#state = 'stopped';
+    log.info('agent stopped');
+  }
+
+  /** Waits for in-flight work until the deadline or a forced stop, then aborts what is left of the deliveries. */
+  async #drain(): Promise<void> {
+    const { outbound, inbound, log, config } = this.#parts;
+    const force = this.#force.signal;
+    const work = Promise.all([outbound.drain(), inbound.drain()]);
+    const isDrained = force.aborted ? false : await settlesWithin(work, config.shutdownTimeoutMs, force);
+    if (isDrained) return;
+    if (!force.aborted) log.warn({ timeoutMs: config.shutdownTimeoutMs }, 'drain deadline passed; aborting in-flight deliveries');
+    inbound.abort();
+  }
+
+  async #step(name: string, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      this.#parts.log.error({ err: error, step: name }, 'shutdown step failed');
+    }
+  }
+}
+
+/** True when `promise` settles within `ms` and before `signal` aborts; the deadline timer is always cleared. */
+async function settlesWithin(promise: Promise<unknown>, ms: number, signal: AbortSignal): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    onAbort = () => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise.then(() => true), deadline]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,180 @@
+import { readFileSync } from 'node:fs';
+import {
+  AgentId,
+  compileValidator,
+  type Env,
+  EnvReader,
+  importPrivateKey,
+  type LogLevel,
+  type PrivateKeyRef,
+  parseLogLevels,
+} from '@dmr/shared';
+
+/** TLS material for the link; reserved for mTLS to the DMR server (not read from the environment yet). */
+export interface LinkTlsOptions {
+  /** PEM CA bundle that signs the server certificate. */
+  readonly ca?: string;
+  /** PEM client certificate presented to the server. */
+  readonly cert?: string;
+  /** PEM private key of the client certificate. */
+  readonly key?: string;
+}
+
+/** The link's slice: how to reach and keep the one Socket.IO connection. */
+export interface LinkConfig {
+  /** Origin of the DMR server (`http(s)://` or `ws(s)://`); the namespace is appended by the link. */
+  readonly serverUrl: string;
+  /** First reconnect delay, ms (`WEBSOCKET_RECONNECTION_DELAY`, default 1000). */
+  readonly reconnectDelayMs: number;
+  /** Reconnect delay cap, ms (`WEBSOCKET_RECONNECTION_DELAY_MAX`, default 5000). */
+  readonly reconnectDelayMaxMs: number;
+  /** How long a send waits for the server's ack, ms (`MESSAGE_DELIVERY_TIMEOUT_MS`, default 2000). */
+  readonly ackTimeoutMs: number;
+  /** Optional TLS material (mTLS later). */
+  readonly tls?: LinkTlsOptions;
+}
+
+/** The HTTP API's slice. */
+export interface HttpConfig {
+  /** Bind address (`HOST`, default `0.0.0.0`). */
+  readonly host: string;
+  /** Port (`PORT`, default 5001; 0 picks a free port). */
+  readonly port: number;
+  /** Request body limit, bytes (`DMR_MAX_MESSAGE_BYTES`, default 262144). */
+  readonly maxMessageBytes: number;
+}
+
+/** The inbound delivery slice. */
+export interface DeliveryConfig {
+  /** Where decrypted messages are POSTed (`OUTGOING_MESSAGE_ENDPOINT`). */
+  readonly endpointUrl: string;
+  /** Per-attempt timeout, ms (`OUTGOING_MESSAGE_TIMEOUT_MS`, default 5000). */
+  readonly attemptTimeoutMs: number;
+  /** Attempts per delivery including the first (`OUTGOING_MESSAGE_RETRIES`, default 3). */
+  readonly attempts: number;
+  /** Delivered message ids remembered for duplicate suppression (`DMR_DEDUP_WINDOW_SIZE`, default 100000). */
+  readonly dedupWindowSize: number;
+  /** Accept payloads signed without metadata claims (`AGENT_ALLOW_UNBOUND_METADATA`, default false). */
+  readonly allowUnboundMetadata: boolean;
+}
+
+/** The whole agent configuration, parsed once and frozen. */
+export interface AgentConfig {
+  /** This agent's id (`AGENT_ID`). */
+  readonly agentId: string;
+  /** Free-form runtime environment name (`ENVIRONMENT`, default `development`), added to every log line. */
+  readonly environment: string;
+  /** pino threshold derived from `LOGGER_LOG_LEVELS` (default `error,warn,log` → `info`). */
+  readonly logLevel: LogLevel;
+  /** This agent's private key, imported once (`AGENT_PRIVATE_KEY` or `AGENT_PRIVATE_KEY_FILE`). */
+  readonly privateKey: PrivateKeyRef;
+  /** Upper bound for the graceful drain on stop, ms (`DMR_SHUTDOWN_TIMEOUT_MS`, default 10000). */
+  readonly shutdownTimeoutMs: number;
+  readonly http: HttpConfig;
+  readonly link: LinkConfig;
+  readonly delivery: DeliveryConfig;
+}
+
+/** I/O the loader needs; injectable so parsing stays testable without files. */
+export interface ConfigSources {
+  readonly readFile: (path: string) => string;
+}
+
+const DEFAULT_SOURCES: ConfigSources = { readFile: (path) => readFileSync(path, 'utf8') };
+const checkAgentId = compileValidator<string>(AgentId);
+const MAX_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * Reads every agent variable from `env`, collecting all problems first so an operator
+ * fixes them in one go. Throws DMR_CONFIG_INVALID naming each bad variable.
+ */
+export function loadAgentConfig(env: Env, sources: ConfigSources = DEFAULT_SOURCES): AgentConfig {
+  const reader = new EnvReader(env);
+  const agentId = readAgentId(reader);
+  const logLevel = readLogLevel(reader);
+  const privateKey = readPrivateKey(reader, sources);
+  const http = readHttp(reader);
+  const link = readLink(reader);
+  const delivery = readDelivery(reader);
+  const shutdownTimeoutMs = reader.int('DMR_SHUTDOWN_TIMEOUT_MS', { default: 10_000, min: 0, max: MAX_TIMEOUT_MS });
+  // LOGGER_COLORS is accepted for seed 003 compatibility; logs are always JSON, so its value does not matter.
+  reader.optionalString('LOGGER_COLORS');
+  const environment = reader.string('ENVIRONMENT', 'development');
+  // finish() throws when any read above recorded a problem, so privateKey is set past this line.
+  reader.finish();
+  return deepFreeze({ agentId, environment, logLevel, privateKey: privateKey as PrivateKeyRef, shutdownTimeoutMs, http, link, delivery });
+}
+
+function readAgentId(reader: EnvReader): string {
+  const agentId = reader.requiredString('AGENT_ID');
+  if (agentId && !checkAgentId(agentId).ok) {
+    reader.problem('AGENT_ID must be 1-128 letters, digits, "-" or "_" starting with a letter or digit');
+  }
+  return agentId;
+}
+
+function readLogLevel(reader: EnvReader): LogLevel {
+  const raw = reader.string('LOGGER_LOG_LEVELS', 'error,warn,log');
+  const level = parseLogLevels(raw);
+  if (level === undefined) reader.problem(`LOGGER_LOG_LEVELS has an unknown level in "${raw}"`);
+  return level ?? 'info';
+}
+
+function readPrivateKey(reader: EnvReader, sources: ConfigSources): PrivateKeyRef | undefined {
+  const inline = reader.optionalString('AGENT_PRIVATE_KEY');
+  const file = reader.optionalString('AGENT_PRIVATE_KEY_FILE');
+  if (inline !== undefined && file !== undefined) {
+    reader.problem('AGENT_PRIVATE_KEY and AGENT_PRIVATE_KEY_FILE are both set; set exactly one');
+    return undefined;
+  }
+  if (inline === undefined && file === undefined) {
+    reader.problem('AGENT_PRIVATE_KEY or AGENT_PRIVATE_KEY_FILE is required');
+    return undefined;
+  }
+  const name = inline === undefined ? 'AGENT_PRIVATE_KEY_FILE' : 'AGENT_PRIVATE_KEY';
+  try {
+    return importPrivateKey(inline ?? sources.readFile(file as string));
+  } catch (error) {
+    reader.problem(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}
+
+function readHttp(reader: EnvReader): HttpConfig {
+  return {
+    host: reader.string('HOST', '0.0.0.0'),
+    port: reader.int('PORT', { default: 5001, min: 0, max: 65_535 }),
+    maxMessageBytes: reader.int('DMR_MAX_MESSAGE_BYTES', { default: 262_144, min: 1024, max: 64 * 1024 * 1024 }),
+  };
+}
+
+function readLink(reader: EnvReader): LinkConfig {
+  const serverUrl = reader.url('DMR_SERVER_WEBSOCKET_URL', ['http:', 'https:', 'ws:', 'wss:']);
+  const reconnectDelayMs = reader.int('WEBSOCKET_RECONNECTION_DELAY', { default: 1000, min: 1, max: MAX_TIMEOUT_MS });
+  const reconnectDelayMaxMs = reader.int('WEBSOCKET_RECONNECTION_DELAY_MAX', { default: 5000, min: 1, max: MAX_TIMEOUT_MS });
+  if (reconnectDelayMaxMs < reconnectDelayMs) {
+    reader.problem(
+      `WEBSOCKET_RECONNECTION_DELAY_MAX (${reconnectDelayMaxMs}) must be ≥ WEBSOCKET_RECONNECTION_DELAY (${reconnectDelayMs})`,
+    );
+  }
+  const ackTimeoutMs = reader.int('MESSAGE_DELIVERY_TIMEOUT_MS', { default: 2000, min: 1, max: MAX_TIMEOUT_MS });
+  return { serverUrl, reconnectDelayMs, reconnectDelayMaxMs, ackTimeoutMs };
+}
+
+function readDelivery(reader: EnvReader): DeliveryConfig {
+  return {
+    endpointUrl: reader.url('OUTGOING_MESSAGE_ENDPOINT', ['http:', 'https:']),
+    attemptTimeoutMs: reader.int('OUTGOING_MESSAGE_TIMEOUT_MS', { default: 5000, min: 1, max: MAX_TIMEOUT_MS }),
+    attempts: reader.int('OUTGOING_MESSAGE_RETRIES', { default: 3, min: 1, max: 100 }),
+    dedupWindowSize: reader.int('DMR_DEDUP_WINDOW_SIZE', { default: 100_000, min: 1, max: 10_000_000 }),
+    allowUnboundMetadata: reader.bool('AGENT_ALLOW_UNBOUND_METADATA', false),
+  };
+}
+
+/** Freezes plain objects only: the imported KeyObject is an opaque native handle and stays as it is. */
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child !== null && typeof child === 'object' && Object.getPrototypeOf(child) === Object.prototype) deepFreeze(child);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,108 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type BackoffSettings, backoffDelayMs, type DeliveredMessage } from '@dmr/shared';
+
+/** Result of delivering one message to the local endpoint, over all attempts. */
+export type EndpointResult =
+  | { readonly ok: true; readonly status: number; readonly attempts: number }
+  | { readonly ok: false; readonly status?: number; readonly reason: string; readonly attempts: number };
+
+/** Settings of {@link EndpointClient}. */
+export interface EndpointSettings {
+  readonly endpointUrl: string;
+  /** Per-attempt timeout, ms. */
+  readonly attemptTimeoutMs: number;
+  /** Attempts including the first (≥ 1). */
+  readonly attempts: number;
+  /** Delay between attempts. */
+  readonly backoff: BackoffSettings;
+}
+
+/** I/O seams of {@link EndpointClient}. */
+export interface EndpointIo {
+  readonly fetch: typeof fetch;
+  readonly random?: () => number;
+}
+
+type AttemptResult = EndpointResult & { readonly isRetryable: boolean };
+
+/**
+ * POSTs delivered messages as JSON to `OUTGOING_MESSAGE_ENDPOINT` with a timeout per attempt and
+ * bounded retries. Retries network errors, timeouts, 408, 429 and 5xx; another 4xx is final for this
+ * delivery (the same request cannot succeed seconds later), though the broker may redeliver later.
+ */
+export class EndpointClient {
+  readonly #settings: EndpointSettings;
+  readonly #io: EndpointIo;
+
+  constructor(settings: EndpointSettings, io: EndpointIo) {
+    this.#settings = settings;
+    this.#io = io;
+  }
+
+  /** Delivers `message`; `signal` aborts the current attempt and any backoff wait (used by a forced stop). */
+  async deliver(message: DeliveredMessage, signal: AbortSignal): Promise<EndpointResult> {
+    const body = JSON.stringify(message);
+    let last: AttemptResult = { ok: false, reason: 'not attempted', attempts: 0, isRetryable: false };
+    for (let attempt = 1; attempt <= this.#settings.attempts; attempt++) {
+      if (attempt > 1 && !(await this.#pause(attempt - 2, signal))) break;
+      last = await this.#attempt(body, attempt, signal);
+      if (last.ok || !last.isRetryable) break;
+    }
+    const { isRetryable: _omit, ...result } = last;
+    return result;
+  }
+
+  async #attempt(body: string, attempt: number, signal: AbortSignal): Promise<AttemptResult> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => controller.abort(), this.#settings.attemptTimeoutMs);
+    try {
+      const response = await this.#io.fetch(this.#settings.endpointUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: controller.signal,
+      });
+      // Reading the body to the end lets undici reuse the connection.
+      await response.arrayBuffer();
+      return classifyStatus(response.status, attempt);
+    } catch (error) {
+      const reason = this.#failureReason(error, signal.aborted, controller.signal.aborted);
+      return { ok: false, reason, attempts: attempt, isRetryable: !signal.aborted };
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #failureReason(error: unknown, isShutdown: boolean, isTimeout: boolean): string {
+    if (isShutdown) return 'delivery aborted by shutdown';
+    if (isTimeout) return `no answer within ${this.#settings.attemptTimeoutMs} ms`;
+    return networkReason(error);
+  }
+
+  /** Waits the backoff delay; false when `signal` aborted the wait. */
+  async #pause(retry: number, signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return false;
+    try {
+      await sleep(backoffDelayMs(retry, this.#settings.backoff, this.#io.random), undefined, { signal });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function classifyStatus(status: number, attempt: number): AttemptResult {
+  if (status >= 200 && status < 300) return { ok: true, status, attempts: attempt, isRetryable: false };
+  const isRetryable = status >= 500 || status === 408 || status === 429;
+  return { ok: false, status, reason: `endpoint answered HTTP ${status}`, attempts: attempt, isRetryable };
+}
+
+function networkReason(error: unknown): string {
+  // undici wraps the socket error (ECONNREFUSED, ENOTFOUND …) in `cause` of a generic "fetch failed".
+  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  if (typeof cause?.code === 'string') return `endpoint unreachable: ${cause.code}`;
+  return `endpoint unreachable: ${error instanceof Error ? error.message : String(error)}`;
+}

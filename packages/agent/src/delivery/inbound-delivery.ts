@@ -1,0 +1,202 @@
+import {
+  compileValidator,
+  type DeliveredMessage,
+  type DeliveryAck,
+  type DmrErrorCode,
+  describeErrors,
+  type FieldError,
+  isTransientCode,
+  openPayload,
+  type PrivateKeyRef,
+  type PublicKeyRef,
+  V1Payload,
+  type WireMessageBody,
+  WireMessageSchema,
+} from '@dmr/shared';
+import type { MessageOutcome, OutcomeSink } from '../obs/index.js';
+import { DedupWindow, DeliveryGate, type GateRun } from './dedup-window.js';
+import type { EndpointResult } from './endpoint-client.js';
+
+/** Port: posts a decrypted message to the local endpoint (implemented by `EndpointClient`). */
+export interface EndpointPort {
+  deliver(message: DeliveredMessage, signal: AbortSignal): Promise<EndpointResult>;
+}
+
+/** What inbound delivery needs from the rest of the agent. */
+export interface InboundDeps {
+  readonly agentId: string;
+  readonly privateKey: PrivateKeyRef;
+  /** Public key of a known agent (the directory the server distributes). */
+  readonly keyFor: (agentId: string) => PublicKeyRef | undefined;
+  readonly endpoint: EndpointPort;
+  readonly outcomes: OutcomeSink;
+  /** Called once per suppressed duplicate (metrics). */
+  readonly onDuplicate: () => void;
+}
+
+/** Settings of inbound delivery (a slice of `DeliveryConfig`). */
+export interface InboundSettings {
+  readonly dedupWindowSize: number;
+  readonly allowUnboundMetadata: boolean;
+}
+
+/** The ack plus the outcome fields it stands for. */
+interface Processed {
+  readonly ack: DeliveryAck;
+  readonly code?: DmrErrorCode;
+  readonly reason?: string;
+}
+
+const checkWire = compileValidator<WireMessageBody>(WireMessageSchema, 'DMR_DELIVERY_INVALID_MESSAGE');
+const checkPayload = compileValidator<DeliveredMessage['payload']>(V1Payload, 'DMR_DELIVERY_INVALID_MESSAGE');
+const OK: DeliveryAck = { status: 'ok' };
+
+/** The metadata an outcome line carries; every field may be missing on an invalid message. */
+interface OutcomeMetadata {
+  readonly id?: string | undefined;
+  readonly senderId?: string | undefined;
+  readonly recipientId?: string | undefined;
+  readonly type?: string | undefined;
+}
+
+/**
+ * The inbound path: validate → deduplicate → verify+decrypt → POST to the endpoint → ack.
+ * An ok ack is sent only after the endpoint answered 2xx, so the server acks RabbitMQ only then.
+ * Error acks carry one of DMR_DELIVERY_INVALID_MESSAGE, DMR_CRYPTO_UNKNOWN_SENDER, DMR_CRYPTO_DECRYPT_FAILED,
+ * DMR_CRYPTO_SIGNATURE_INVALID, DMR_CRYPTO_METADATA_MISMATCH, DMR_CRYPTO_UNBOUND_METADATA,
+ * DMR_DELIVERY_ENDPOINT_FAILED or DMR_LIFECYCLE_SHUTTING_DOWN.
+ */
+export class InboundDelivery {
+  readonly #settings: InboundSettings;
+  readonly #deps: InboundDeps;
+  readonly #gate: DeliveryGate<Processed>;
+  readonly #abort = new AbortController();
+  #isShuttingDown = false;
+
+  constructor(settings: InboundSettings, deps: InboundDeps) {
+    this.#settings = settings;
+    this.#deps = deps;
+    this.#gate = new DeliveryGate(new DedupWindow(settings.dedupWindowSize), (processed) => processed.ack.status === 'ok');
+  }
+
+  /** Handles one `dmr:agents:message-from-dmr-server` message and returns its ack. Never throws. */
+  async handle(message: unknown): Promise<DeliveryAck> {
+    const startedAt = performance.now();
+    const checked = this.#check(message);
+    if (!checked.ok) {
+      this.#record(metadataOf(message), startedAt, checked);
+      return checked.ack;
+    }
+    const wire = checked.wire;
+    if (this.#isShuttingDown) {
+      const refused = failure('DMR_LIFECYCLE_SHUTTING_DOWN', 'the agent is shutting down; redeliver later');
+      this.#record(wire, startedAt, refused);
+      return refused.ack;
+    }
+    let run: GateRun<Processed>;
+    try {
+      run = await this.#gate.run(`${wire.senderId}:${wire.id}`, () => this.#process(wire));
+    } catch (error) {
+      run = { kind: 'ran', result: failure('DMR_INTERNAL_ERROR', error instanceof Error ? error.message : String(error)) };
+    }
+    return this.#finish(wire, startedAt, run);
+  }
+
+  /** Refuses new messages from now on (ack DMR_LIFECYCLE_SHUTTING_DOWN, which the server requeues). */
+  beginShutdown(): void {
+    this.#isShuttingDown = true;
+  }
+
+  /** Resolves when no delivery is in flight. */
+  drain(): Promise<void> {
+    return this.#gate.drain();
+  }
+
+  /** Cancels endpoint attempts and backoff waits of in-flight deliveries (forced stop or drain deadline). */
+  abort(): void {
+    this.#abort.abort();
+  }
+
+  #check(message: unknown): { ok: true; wire: WireMessageBody } | (Processed & { ok: false }) {
+    const valid = checkWire(message);
+    if (!valid.ok) return { ok: false, ...failure('DMR_DELIVERY_INVALID_MESSAGE', describeErrors(valid.errors)) };
+    if (valid.value.recipientId !== this.#deps.agentId) {
+      return { ok: false, ...failure('DMR_DELIVERY_INVALID_MESSAGE', `recipientId ${valid.value.recipientId} is not this agent`) };
+    }
+    return { ok: true, wire: valid.value };
+  }
+
+  #finish(wire: WireMessageBody, startedAt: number, run: GateRun<Processed>): DeliveryAck {
+    // A redelivery that joined a successful in-flight attempt is a duplicate too; a failed one shares the failure.
+    const isDuplicate = run.kind === 'duplicate' || (run.kind === 'joined' && run.result.ack.status === 'ok');
+    if (isDuplicate) {
+      this.#deps.onDuplicate();
+      this.#deps.outcomes.record({ ...outcomeBase(wire, startedAt), result: 'duplicate' });
+      return OK;
+    }
+    this.#record(wire, startedAt, run.result);
+    return run.result.ack;
+  }
+
+  async #process(wire: WireMessageBody): Promise<Processed> {
+    const senderKey = this.#deps.keyFor(wire.senderId);
+    if (!senderKey) return failure('DMR_CRYPTO_UNKNOWN_SENDER', `no public key known for sender ${wire.senderId}`);
+    const opened = await openPayload(wire.payload, wire, {
+      recipientKey: this.#deps.privateKey,
+      senderKey,
+      allowUnboundMetadata: this.#settings.allowUnboundMetadata,
+    });
+    if (!opened.ok) return failure(opened.code, describeErrors(opened.errors));
+    const payload = checkPayload(opened.value);
+    if (!payload.ok) return failure('DMR_DELIVERY_INVALID_MESSAGE', prefixed('payload', payload.errors));
+    const delivered: DeliveredMessage = {
+      id: wire.id,
+      senderId: wire.senderId,
+      recipientId: wire.recipientId,
+      timestamp: wire.timestamp,
+      type: wire.type,
+      payload: payload.value,
+    };
+    const result = await this.#deps.endpoint.deliver(delivered, this.#abort.signal);
+    if (result.ok) return { ack: OK };
+    return failure('DMR_DELIVERY_ENDPOINT_FAILED', `${result.reason} (after ${result.attempts} attempt(s))`);
+  }
+
+  #record(metadata: OutcomeMetadata, startedAt: number, processed: Processed): void {
+    const code = processed.code;
+    const result = code === undefined ? 'delivered' : resultOfFailure(code);
+    this.#deps.outcomes.record({ ...outcomeBase(metadata, startedAt), result, code, reason: processed.reason });
+  }
+}
+
+function failure(code: DmrErrorCode, reason: string): Processed {
+  return { ack: { status: 'error', errors: [{ type: code, message: reason }] }, code, reason };
+}
+
+function prefixed(prefix: string, errors: readonly FieldError[]): string {
+  return describeErrors(errors.map((e) => ({ path: e.path ? `${prefix}.${e.path}` : prefix, message: e.message })));
+}
+
+function outcomeBase(metadata: OutcomeMetadata, startedAt: number): Omit<MessageOutcome, 'result'> {
+  return {
+    direction: 'inbound',
+    msgId: metadata.id,
+    senderId: metadata.senderId,
+    recipientId: metadata.recipientId,
+    type: metadata.type,
+    durationMs: performance.now() - startedAt,
+  };
+}
+
+/** Metadata of a message that failed validation, for the outcome log line: only string fields, never the payload. */
+function metadataOf(message: unknown): OutcomeMetadata {
+  if (typeof message !== 'object' || message === null) return {};
+  const record = message as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 128) : undefined);
+  return { id: text(record.id), senderId: text(record.senderId), recipientId: text(record.recipientId), type: text(record.type) };
+}
+
+/** Transient failures are retried by the broker (`failed`); permanent ones end dead-lettered (`refused`). */
+function resultOfFailure(code: DmrErrorCode): 'failed' | 'refused' {
+  return isTransientCode(code) ? 'failed' : 'refused';
+}

@@ -1,0 +1,3 @@
+export { DedupWindow, DeliveryGate, type GateRun } from './dedup-window.js';
+export { EndpointClient, type EndpointIo, type EndpointResult, type EndpointSettings } from './endpoint-client.js';
+export { type EndpointPort, InboundDelivery, type InboundDeps, type InboundSettings } from './inbound-delivery.js';

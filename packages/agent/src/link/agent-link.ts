@@ -1,0 +1,241 @@
+import {
+  AGENT_NAMESPACE,
+  backoffDelayMs,
+  type ClientToServerEvents,
+  createAgentToken,
+  type DeliveryAck,
+  EVENTS,
+  type Logger,
+  type PrivateKeyRef,
+  type ServerToClientEvents,
+  type WireMessage,
+} from '@dmr/shared';
+import { io, type Socket } from 'socket.io-client';
+import type { LinkConfig } from '../config/index.js';
+import type { AgentDirectory, DirectoryUpdate } from './agent-directory.js';
+import { interpretSendAck, type SendOutcome } from './send-outcome.js';
+
+/** Connection state, fed to `/v1/ready` and the metrics. `closed` is final (after stop). */
+export type LinkState = 'disconnected' | 'connecting' | 'connected' | 'closed';
+
+/** Port for the link's metrics (implemented by `AgentMetrics`). */
+export interface LinkObserver {
+  linkConnected(): void;
+  linkDisconnected(durationS: number): void;
+  linkError(): void;
+  eventReceived(event: string): void;
+  eventSent(event: string): void;
+}
+
+/** Handles one inbound wire message and returns the ack for the server. Must not throw; the link guards anyway. */
+export type InboundHandler = (message: unknown) => Promise<DeliveryAck>;
+
+/** What the link needs from the rest of the agent. */
+export interface LinkDeps {
+  readonly agentId: string;
+  readonly privateKey: PrivateKeyRef;
+  readonly directory: AgentDirectory;
+  readonly onMessage: InboundHandler;
+  readonly observer: LinkObserver;
+  readonly log: Logger;
+  /** Jitter source for the reconnect backoff (tests pin it). */
+  readonly random?: () => number;
+}
+
+type AgentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+const KNOWN_EVENTS = new Set<string>(Object.values(EVENTS));
+
+/**
+ * The agent's one Socket.IO connection to a DMR server (namespace `/v1/dmr-agent-events`).
+ *
+ * socket.io-client's own reconnection is off and this class owns the only reconnect loop:
+ * the built-in one never retries after the server's middleware refuses the handshake
+ * (`connect_error` with `socket.active === false`) nor after `io server disconnect`, so a
+ * second loop would be needed anyway; one loop with one backoff and one cancellable timer
+ * is easier to reason about and to stop. The `auth` option is a function, so every
+ * (re)connect carries a freshly signed token.
+ */
+export class AgentLink {
+  readonly #config: LinkConfig;
+  readonly #deps: LinkDeps;
+  readonly #log: Logger;
+  #socket: AgentSocket | undefined;
+  #state: LinkState = 'disconnected';
+  #hasAgentList = false;
+  #attempt = 0;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #connectedAt = 0;
+
+  constructor(config: LinkConfig, deps: LinkDeps) {
+    this.#config = config;
+    this.#deps = deps;
+    this.#log = deps.log;
+  }
+
+  /** Current connection state. */
+  get state(): LinkState {
+    return this.#state;
+  }
+
+  /** True once the current connection has delivered a full agent list. */
+  get hasAgentList(): boolean {
+    return this.#hasAgentList;
+  }
+
+  /** Opens the connection; retries forever with capped exponential backoff until {@link stop}. Idempotent. */
+  start(): void {
+    if (this.#socket || this.#state === 'closed') return;
+    const url = new URL(AGENT_NAMESPACE, this.#config.serverUrl).toString();
+    const socket: AgentSocket = io(url, {
+      forceNew: true, // never share a cached Manager with another agent in the same process
+      autoConnect: false,
+      reconnection: false, // this class owns the reconnect loop (see the class comment)
+      transports: ['websocket'],
+      auth: (cb) => this.#authenticate(cb),
+      ...this.#config.tls,
+    });
+    this.#socket = socket;
+    this.#bind(socket);
+    this.#connect();
+  }
+
+  /**
+   * Emits `message` and waits up to `ackTimeoutMs` for the server's ack, which the server sends only
+   * after RabbitMQ confirmed the publish. Never throws. Codes: DMR_LINK_NOT_CONNECTED, DMR_LINK_REJECTED, DMR_LINK_TIMEOUT.
+   */
+  async send(message: WireMessage): Promise<SendOutcome> {
+    const socket = this.#socket;
+    if (!socket || this.#state !== 'connected' || !socket.connected) {
+      return { ok: false, code: 'DMR_LINK_NOT_CONNECTED', message: 'the agent has no live connection to a DMR server' };
+    }
+    this.#deps.observer.eventSent(EVENTS.messageToServer);
+    try {
+      const ack: unknown = await socket.timeout(this.#config.ackTimeoutMs).emitWithAck(EVENTS.messageToServer, message);
+      return interpretSendAck(ack);
+    } catch {
+      // socket.io fails pending acks at once on disconnect; a still-connected socket means the ack timed out.
+      if (!socket.connected) {
+        return { ok: false, code: 'DMR_LINK_NOT_CONNECTED', message: 'the connection to the DMR server was lost before it confirmed' };
+      }
+      return { ok: false, code: 'DMR_LINK_TIMEOUT', message: `the DMR server did not confirm within ${this.#config.ackTimeoutMs} ms` };
+    }
+  }
+
+  /** Cancels any pending reconnect and closes the connection. Idempotent; the link cannot be restarted. */
+  async stop(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    // disconnect() emits 'disconnect' synchronously when connected, which records the session metrics.
+    this.#socket?.disconnect();
+    this.#socket?.removeAllListeners();
+    this.#socket?.offAny();
+    this.#hasAgentList = false;
+  }
+
+  #bind(socket: AgentSocket): void {
+    socket.on('connect', () => this.#onConnect());
+    socket.on('connect_error', (error) => this.#onConnectError(error));
+    socket.on('disconnect', (reason) => this.#onDisconnect(reason));
+    socket.onAny((event: string) => this.#deps.observer.eventReceived(KNOWN_EVENTS.has(event) ? event : 'unknown'));
+    socket.on(EVENTS.fullList, (data) => this.#onAgentList('full', data));
+    socket.on(EVENTS.partialList, (data) => this.#onAgentList('partial', data));
+    socket.on(EVENTS.messageFromServer, (message, ack) => {
+      void this.#onMessage(message, ack);
+    });
+  }
+
+  #authenticate(cb: (data: object) => void): void {
+    createAgentToken(this.#deps.agentId, this.#deps.privateKey).then(
+      (token) => cb({ token }),
+      (error: unknown) => {
+        // Without a token the server refuses the handshake, which lands in the retry loop like any refusal.
+        this.#log.error({ err: error }, 'cannot sign the handshake token');
+        cb({});
+      },
+    );
+  }
+
+  #connect(): void {
+    if (this.#state === 'closed' || !this.#socket) return;
+    this.#state = 'connecting';
+    this.#socket.connect();
+  }
+
+  #onConnect(): void {
+    this.#state = 'connected';
+    this.#attempt = 0;
+    this.#hasAgentList = false;
+    this.#connectedAt = performance.now();
+    this.#deps.observer.linkConnected();
+    this.#log.info({ serverUrl: this.#config.serverUrl }, 'connected to the DMR server');
+  }
+
+  #onConnectError(error: Error & { data?: unknown; description?: unknown }): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'disconnected';
+    this.#deps.observer.linkError();
+    // A refusal by the server's middleware carries its reason in `data`; a transport error only says "websocket error"
+    // and keeps the socket-level cause (ECONNREFUSED, TLS failure …) in `description`.
+    const detail = describeCause(error.description);
+    this.#log.warn({ reason: error.message, detail, data: error.data, attempt: this.#attempt }, 'connection to the DMR server failed');
+    this.#scheduleReconnect();
+  }
+
+  #onDisconnect(reason: string): void {
+    if (this.#connectedAt > 0) this.#deps.observer.linkDisconnected((performance.now() - this.#connectedAt) / 1000);
+    this.#connectedAt = 0;
+    this.#hasAgentList = false;
+    if (this.#state === 'closed') return;
+    this.#state = 'disconnected';
+    this.#log.warn({ reason }, 'disconnected from the DMR server');
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#state === 'closed' || this.#retryTimer) return;
+    const settings = { initialDelayMs: this.#config.reconnectDelayMs, maxDelayMs: this.#config.reconnectDelayMaxMs };
+    const delayMs = backoffDelayMs(this.#attempt, settings, this.#deps.random);
+    this.#attempt += 1;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#connect();
+    }, delayMs);
+  }
+
+  #onAgentList(kind: 'full' | 'partial', data: unknown): void {
+    const agents = Array.isArray(data) ? data[0] : undefined;
+    if (!Array.isArray(agents)) {
+      this.#log.warn({ kind }, 'ignored an agent list that is not [agents]');
+      return;
+    }
+    const update = kind === 'full' ? this.#deps.directory.replaceAll(agents) : this.#deps.directory.applyPartial(agents);
+    if (kind === 'full') this.#hasAgentList = true;
+    this.#logUpdate(kind, update);
+  }
+
+  #logUpdate(kind: 'full' | 'partial', update: DirectoryUpdate): void {
+    for (const skipped of update.skipped) {
+      this.#log.warn({ agentId: skipped.id, reason: skipped.reason }, 'skipped an agent whose key cannot be used');
+    }
+    this.#log.info({ kind, applied: update.applied, removed: update.removed, skipped: update.skipped.length }, 'agent list applied');
+  }
+
+  async #onMessage(message: unknown, ack: unknown): Promise<void> {
+    let reply: DeliveryAck;
+    try {
+      reply = await this.#deps.onMessage(message);
+    } catch (error) {
+      this.#log.error({ err: error }, 'inbound handler failed');
+      reply = { status: 'error', errors: [{ type: 'DMR_INTERNAL_ERROR', message: 'the agent failed to process the message' }] };
+    }
+    if (typeof ack === 'function') ack(reply);
+    else this.#log.warn('the DMR server sent a message without an ack callback');
+  }
+}
+
+function describeCause(description: unknown): string | undefined {
+  if (typeof description === 'object' && description !== null && 'message' in description) return String(description.message);
+  return typeof description === 'string' ? description : undefined;
+}

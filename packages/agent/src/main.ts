@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { createLogger, DmrError } from '@dmr/shared';
+import { type AgentConfig, buildAgent, loadAgentConfig } from './index.js';
+
+// The only place that reads process.env: everything below gets the parsed, frozen config.
+let config: AgentConfig;
+try {
+  config = loadAgentConfig(process.env);
+} catch (error) {
+  const message = error instanceof DmrError ? error.message : String(error);
+  process.stderr.write(`dmr-agent: ${message}\n`);
+  // Exit code 2 marks a configuration error (docs/errors.md, DMR_CONFIG_INVALID), distinct from a runtime failure (1).
+  process.exit(2);
+}
+
+const log = createLogger({ name: 'dmr-agent', level: config.logLevel });
+const agent = buildAgent(config, { logger: log });
+let signalCount = 0;
+
+function onSignal(signal: NodeJS.Signals): void {
+  signalCount += 1;
+  // A second signal means the operator does not want to wait for the drain.
+  const force = signalCount > 1;
+  log.info({ signal, force }, 'shutting down');
+  agent.stop({ force }).then(
+    () => process.exit(0),
+    (error: unknown) => {
+      log.fatal({ err: error }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+}
+
+process.on('SIGTERM', onSignal);
+process.on('SIGINT', onSignal);
+
+agent.start().catch(async (error: unknown) => {
+  log.fatal({ err: error }, 'agent failed to start');
+  await agent.stop({ force: true });
+  process.exit(1);
+});

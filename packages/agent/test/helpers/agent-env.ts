@@ -1,0 +1,25 @@
+import type { Env } from '@dmr/shared';
+
+/** Environment of an agent under test: loopback, port 0, short delays; `overrides` wins. */
+export function agentEnv(options: {
+  agentId: string;
+  privatePem: string;
+  serverUrl: string;
+  endpointUrl: string;
+  overrides?: Record<string, string>;
+}): Env {
+  return {
+    AGENT_ID: options.agentId,
+    AGENT_PRIVATE_KEY: options.privatePem,
+    DMR_SERVER_WEBSOCKET_URL: options.serverUrl,
+    OUTGOING_MESSAGE_ENDPOINT: options.endpointUrl,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    WEBSOCKET_RECONNECTION_DELAY: '50',
+    WEBSOCKET_RECONNECTION_DELAY_MAX: '200',
+    MESSAGE_DELIVERY_TIMEOUT_MS: '2000',
+    OUTGOING_MESSAGE_TIMEOUT_MS: '2000',
+    DMR_SHUTDOWN_TIMEOUT_MS: '5000',
+    ...options.overrides,
+  };
+}

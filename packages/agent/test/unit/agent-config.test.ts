@@ -1,0 +1,178 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { DmrError, type Env } from '@dmr/shared';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadAgentConfig } from '../../src/config/index.js';
+import { generateKeys, type TestKeys } from '../helpers/keys.js';
+
+const noFiles = {
+  readFile: (path: string): string => {
+    throw new Error(`unexpected read of ${path}`);
+  },
+};
+
+function configError(env: Env, sources = noFiles): DmrError {
+  try {
+    loadAgentConfig(env, sources);
+  } catch (error) {
+    if (error instanceof DmrError) return error;
+    throw error;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('loadAgentConfig', () => {
+  let rsa: TestKeys;
+  let ec: TestKeys;
+  let minimal: Env;
+
+  beforeAll(() => {
+    rsa = generateKeys('rsa');
+    ec = generateKeys('ec');
+    minimal = {
+      AGENT_ID: 'd3b07384-d9a0-4c3f-a4e2-123456789abc',
+      AGENT_PRIVATE_KEY: rsa.privatePem,
+      DMR_SERVER_WEBSOCKET_URL: 'wss://dmr.example.ee',
+      OUTGOING_MESSAGE_ENDPOINT: 'http://chatbot:8080/dmr',
+    };
+  });
+
+  it('applies the documented defaults', () => {
+    const config = loadAgentConfig(minimal, noFiles);
+
+    expect(config).toMatchObject({
+      agentId: 'd3b07384-d9a0-4c3f-a4e2-123456789abc',
+      environment: 'development',
+      logLevel: 'info',
+      shutdownTimeoutMs: 10_000,
+      http: { host: '0.0.0.0', port: 5001, maxMessageBytes: 262_144 },
+      link: { serverUrl: 'wss://dmr.example.ee', reconnectDelayMs: 1000, reconnectDelayMaxMs: 5000, ackTimeoutMs: 2000 },
+      delivery: {
+        endpointUrl: 'http://chatbot:8080/dmr',
+        attemptTimeoutMs: 5000,
+        attempts: 3,
+        dedupWindowSize: 100_000,
+        allowUnboundMetadata: false,
+      },
+    });
+    expect(config.privateKey.kind).toBe('rsa');
+  });
+
+  it('reads every variable it documents', () => {
+    const config = loadAgentConfig(
+      {
+        ...minimal,
+        PORT: '7000',
+        HOST: '127.0.0.1',
+        ENVIRONMENT: 'production',
+        LOGGER_COLORS: 'false',
+        LOGGER_LOG_LEVELS: 'error,warn,log,debug',
+        WEBSOCKET_RECONNECTION_DELAY: '200',
+        WEBSOCKET_RECONNECTION_DELAY_MAX: '900',
+        MESSAGE_DELIVERY_TIMEOUT_MS: '1500',
+        AGENT_ALLOW_UNBOUND_METADATA: 'true',
+        DMR_MAX_MESSAGE_BYTES: '65536',
+        OUTGOING_MESSAGE_TIMEOUT_MS: '750',
+        OUTGOING_MESSAGE_RETRIES: '5',
+        DMR_DEDUP_WINDOW_SIZE: '10',
+        DMR_SHUTDOWN_TIMEOUT_MS: '3000',
+      },
+      noFiles,
+    );
+
+    expect(config).toMatchObject({
+      environment: 'production',
+      logLevel: 'debug',
+      shutdownTimeoutMs: 3000,
+      http: { host: '127.0.0.1', port: 7000, maxMessageBytes: 65_536 },
+      link: { reconnectDelayMs: 200, reconnectDelayMaxMs: 900, ackTimeoutMs: 1500 },
+      delivery: { attemptTimeoutMs: 750, attempts: 5, dedupWindowSize: 10, allowUnboundMetadata: true },
+    });
+  });
+
+  it('returns a frozen configuration', () => {
+    const config = loadAgentConfig(minimal, noFiles);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.link)).toBe(true);
+    expect(Object.isFrozen(config.delivery)).toBe(true);
+  });
+
+  it('accepts an EC P-256 key, and PEM with literal \\n escapes', () => {
+    const escaped = ec.privatePem.trim().replace(/\n/g, '\\n');
+    expect(loadAgentConfig({ ...minimal, AGENT_PRIVATE_KEY: escaped }, noFiles).privateKey.kind).toBe('ec-p256');
+  });
+
+  it('reads the key from AGENT_PRIVATE_KEY_FILE', () => {
+    const reads: string[] = [];
+    const files = {
+      readFile: (path: string) => {
+        reads.push(path);
+        return ec.privatePem;
+      },
+    };
+    const config = loadAgentConfig({ ...minimal, AGENT_PRIVATE_KEY: undefined, AGENT_PRIVATE_KEY_FILE: '/run/secrets/agent.pem' }, files);
+
+    expect(reads).toEqual(['/run/secrets/agent.pem']);
+    expect(config.privateKey.kind).toBe('ec-p256');
+  });
+
+  it('names every bad variable in one DMR_CONFIG_INVALID error', () => {
+    const error = configError({
+      AGENT_ID: 'not valid!',
+      DMR_SERVER_WEBSOCKET_URL: 'ftp://dmr.example.ee',
+      PORT: 'eighty',
+      OUTGOING_MESSAGE_RETRIES: '0',
+      LOGGER_LOG_LEVELS: 'error,loud',
+      AGENT_ALLOW_UNBOUND_METADATA: 'maybe',
+    });
+
+    expect(error.code).toBe('DMR_CONFIG_INVALID');
+    for (const name of [
+      'AGENT_ID',
+      'DMR_SERVER_WEBSOCKET_URL',
+      'PORT',
+      'OUTGOING_MESSAGE_RETRIES',
+      'LOGGER_LOG_LEVELS',
+      'AGENT_ALLOW_UNBOUND_METADATA',
+      'OUTGOING_MESSAGE_ENDPOINT',
+      'AGENT_PRIVATE_KEY or AGENT_PRIVATE_KEY_FILE',
+    ]) {
+      expect(error.message).toContain(name);
+    }
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('refuses both key variables at once', () => {
+    const error = configError({ ...minimal, AGENT_PRIVATE_KEY_FILE: '/run/secrets/agent.pem' });
+    expect(error.message).toContain('AGENT_PRIVATE_KEY and AGENT_PRIVATE_KEY_FILE are both set');
+  });
+
+  it('refuses an unreadable key file, naming the variable', () => {
+    const missing = {
+      readFile: () => {
+        throw new Error('ENOENT: no such file');
+      },
+    };
+    const error = configError({ ...minimal, AGENT_PRIVATE_KEY: undefined, AGENT_PRIVATE_KEY_FILE: '/nope.pem' }, missing);
+    expect(error.message).toContain('AGENT_PRIVATE_KEY_FILE');
+  });
+
+  it('refuses keys DMR does not support: RSA below 2048 bits, curves other than P-256, garbage', () => {
+    const shortRsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+    expect(configError({ ...minimal, AGENT_PRIVATE_KEY: shortRsa }).message).toMatch(/AGENT_PRIVATE_KEY: .*2048/);
+    expect(configError({ ...minimal, AGENT_PRIVATE_KEY: p384 }).message).toMatch(/AGENT_PRIVATE_KEY: .*P-256/);
+    expect(configError({ ...minimal, AGENT_PRIVATE_KEY: 'hello' }).message).toContain('AGENT_PRIVATE_KEY: ');
+  });
+
+  it('refuses a reconnect cap below the initial delay and an endpoint that is not http(s)', () => {
+    const error = configError({
+      ...minimal,
+      WEBSOCKET_RECONNECTION_DELAY: '5000',
+      WEBSOCKET_RECONNECTION_DELAY_MAX: '1000',
+      OUTGOING_MESSAGE_ENDPOINT: 'ws://chatbot',
+    });
+    expect(error.message).toContain('WEBSOCKET_RECONNECTION_DELAY_MAX (1000) must be ≥ WEBSOCKET_RECONNECTION_DELAY (5000)');
+    expect(error.message).toContain('OUTGOING_MESSAGE_ENDPOINT must use http: or https:');
+  });
+});

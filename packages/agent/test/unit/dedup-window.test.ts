@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { DedupWindow, DeliveryGate } from '../../src/delivery/index.js';
+
+/** A promise the test settles by hand, so concurrency is exercised without timers. */
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
+  let resolve: (value: T) => void = () => undefined;
+  let reject: (error: unknown) => void = () => undefined;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+describe('DedupWindow', () => {
+  it('remembers keys up to its capacity and evicts the least recently used', () => {
+    const window = new DedupWindow(2);
+    window.remember('a');
+    window.remember('b');
+    expect(window.has('a')).toBe(true); // "a" is now the most recently used
+    window.remember('c');
+
+    expect(window.has('b')).toBe(false);
+    expect(window.has('a')).toBe(true);
+    expect(window.has('c')).toBe(true);
+    expect(window.size).toBe(2);
+  });
+
+  it('does not grow when a key is remembered twice', () => {
+    const window = new DedupWindow(3);
+    window.remember('a');
+    window.remember('a');
+    expect(window.size).toBe(1);
+  });
+
+  it('refuses a capacity below one', () => {
+    expect(() => new DedupWindow(0)).toThrow(RangeError);
+    expect(() => new DedupWindow(1.5)).toThrow(RangeError);
+  });
+});
+
+describe('DeliveryGate', () => {
+  const isOk = (result: string) => result === 'ok';
+
+  it('runs a key once and reports later arrivals as duplicates', async () => {
+    const gate = new DeliveryGate(new DedupWindow(10), isOk);
+    let runs = 0;
+    const task = async () => {
+      runs += 1;
+      return 'ok';
+    };
+
+    expect(await gate.run('s:1', task)).toEqual({ kind: 'ran', result: 'ok' });
+    expect(await gate.run('s:1', task)).toEqual({ kind: 'duplicate' });
+    expect(runs).toBe(1);
+  });
+
+  it('joins an arrival to the attempt in flight instead of running twice', async () => {
+    const gate = new DeliveryGate(new DedupWindow(10), isOk);
+    const pending = deferred<string>();
+    let runs = 0;
+    const task = () => {
+      runs += 1;
+      return pending.promise;
+    };
+    const first = gate.run('s:1', task);
+    const second = gate.run('s:1', task);
+    expect(gate.inflightCount).toBe(1);
+    pending.resolve('ok');
+
+    expect(await first).toEqual({ kind: 'ran', result: 'ok' });
+    expect(await second).toEqual({ kind: 'joined', result: 'ok' });
+    expect(runs).toBe(1);
+    expect(gate.inflightCount).toBe(0);
+  });
+
+  it('does not remember a failed or thrown attempt, so a redelivery runs again', async () => {
+    const gate = new DeliveryGate(new DedupWindow(10), isOk);
+    expect(await gate.run('s:1', async () => 'failed')).toEqual({ kind: 'ran', result: 'failed' });
+    await expect(
+      gate.run('s:1', () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(gate.inflightCount).toBe(0);
+    expect(await gate.run('s:1', async () => 'ok')).toEqual({ kind: 'ran', result: 'ok' });
+  });
+
+  it('keys by sender and id: the same id from another sender is a different message', async () => {
+    const gate = new DeliveryGate(new DedupWindow(10), isOk);
+    await gate.run('a:1', async () => 'ok');
+    expect(await gate.run('b:1', async () => 'ok')).toEqual({ kind: 'ran', result: 'ok' });
+  });
+
+  it('drain waits for every attempt in flight', async () => {
+    const gate = new DeliveryGate(new DedupWindow(10), isOk);
+    const pending = deferred<string>();
+    const run = gate.run('s:1', () => pending.promise);
+    let isDrained = false;
+    const draining = gate.drain().then(() => {
+      isDrained = true;
+    });
+    await Promise.resolve();
+    expect(isDrained).toBe(false);
+    pending.resolve('ok');
+    await Promise.all([run, draining]);
+    expect(isDrained).toBe(true);
+  });
+});

@@ -1,0 +1,221 @@
+import { EventEmitter } from 'node:events';
+import { backoffDelayMs, DmrError, type Logger } from '@dmr/shared';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Message, type Options } from 'amqplib';
+import type { BrokerConfig } from '../config/index.js';
+import { brokerUrl } from '../config/index.js';
+import { CancellableSleep } from './cancellable-sleep.js';
+
+/** Connection status, fed to /v1/ready and metrics. */
+export type BrokerStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** Runs on every (re)connect before the connection is reported usable: assert topology, apply policies. */
+export type BrokerSetup = (channel: Channel) => Promise<void>;
+
+interface PendingPublish {
+  readonly resolve: () => void;
+  readonly reject: (error: DmrError) => void;
+  readonly timer: NodeJS.Timeout;
+  isReturned: boolean;
+}
+
+/** Typed listener map of {@link BrokerConnection}. */
+export interface BrokerEvents {
+  connected: [];
+  disconnected: [];
+}
+
+/**
+ * The server's one AMQP connection, with the one reconnect loop that owns it
+ * (capped exponential backoff + jitter). Publishes go through a confirm channel and resolve
+ * only when RabbitMQ confirmed them; unroutable publishes (mandatory) are failures, never silent drops.
+ */
+export class BrokerConnection extends EventEmitter<BrokerEvents> {
+  #status: BrokerStatus = 'idle';
+  #model: ChannelModel | undefined;
+  #publisher: ConfirmChannel | undefined;
+  #publishSeq = 0;
+  readonly #pending = new Map<string, PendingPublish>();
+  readonly #sleep = new CancellableSleep();
+  #loop: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: BrokerConfig,
+    private readonly setup: BrokerSetup,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  /** Current status. */
+  get status(): BrokerStatus {
+    return this.#status;
+  }
+
+  /** True while publishes and new consumers can be served. */
+  get isConnected(): boolean {
+    return this.#status === 'connected';
+  }
+
+  /** Starts the connect loop; resolves at once (readiness is reported through `status`). Idempotent. */
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /** Resolves when connected, or rejects after `timeoutMs`. */
+  async waitUntilConnected(timeoutMs: number): Promise<void> {
+    if (this.isConnected) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('connected', onConnected);
+        reject(new DmrError('DMR_ROUTE_BROKER_UNAVAILABLE', `RabbitMQ not connected within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onConnected = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.once('connected', onConnected);
+    });
+  }
+
+  /**
+   * Publishes persistently with `mandatory` and resolves on the broker's confirm.
+   * Rejects with DMR_ROUTE_BROKER_UNAVAILABLE when not connected, DMR_ROUTE_PUBLISH_FAILED on nack,
+   * return (no queue bound), channel loss or confirm timeout.
+   */
+  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish = {}): Promise<void> {
+    const channel = this.#publisher;
+    if (!channel || !this.isConnected) {
+      return Promise.reject(new DmrError('DMR_ROUTE_BROKER_UNAVAILABLE', 'RabbitMQ is not connected'));
+    }
+    const seq = `p${++this.#publishSeq}`;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => this.#settle(seq, 'confirm timed out'), this.config.confirmTimeoutMs);
+      this.#pending.set(seq, { resolve, reject, timer, isReturned: false });
+      try {
+        channel.publish(exchange, routingKey, content, { ...options, persistent: true, mandatory: true, correlationId: seq }, (error) =>
+          this.#settle(seq, error ? 'RabbitMQ refused the message (nack)' : undefined),
+        );
+      } catch (error) {
+        this.#settle(seq, `publish failed: ${(error as Error).message}`);
+      }
+    });
+  }
+
+  /** Opens a plain channel on the current connection (consumers own theirs). */
+  async openChannel(): Promise<Channel> {
+    if (!this.#model || !this.isConnected) throw new DmrError('DMR_ROUTE_BROKER_UNAVAILABLE', 'RabbitMQ is not connected');
+    const channel = await this.#model.createChannel();
+    channel.on('error', (error: Error) => this.log.warn({ err: error }, 'consumer channel error'));
+    return channel;
+  }
+
+  /** Stops the loop, fails pending publishes, closes the connection. Memoised. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.#status = 'closed';
+    this.#sleep.cancel();
+    try {
+      await this.#model?.close();
+    } catch (error) {
+      this.log.debug({ err: error }, 'closing RabbitMQ connection');
+    }
+    this.#failPending('server is stopping');
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    let attempt = 0;
+    while (!this.#isClosed()) {
+      try {
+        const closed = await this.#connectOnce();
+        attempt = 0;
+        await closed;
+      } catch (error) {
+        this.log.error({ err: error, attempt }, 'RabbitMQ connect failed');
+      }
+      if (this.#isClosed()) break;
+      this.#markDown();
+      const delayMs = backoffDelayMs(attempt++, { initialDelayMs: this.config.reconnectIntervalMs, maxDelayMs: this.config.reconnectIntervalMaxMs });
+      this.log.info({ delayMs }, 'reconnecting to RabbitMQ');
+      await this.#sleep.sleep(delayMs);
+    }
+  }
+
+  /** Connects, builds the publish channel, runs setup; returns a promise that settles when the connection is lost. */
+  async #connectOnce(): Promise<Promise<void>> {
+    this.#status = this.#status === 'idle' ? 'connecting' : 'reconnecting';
+    // heartbeat goes in the URL: amqplib reads it from there, not from the socket options
+    const model = await amqp.connect(`${brokerUrl(this.config)}?heartbeat=${this.config.heartbeatS}`, { noDelay: true });
+    const closed = new Promise<void>((resolve) => model.once('close', () => resolve()));
+    model.on('error', (error: Error) => this.log.warn({ err: error }, 'RabbitMQ connection error'));
+    model.on('blocked', (reason: string) => this.log.warn({ reason }, 'RabbitMQ blocked publishing (resource alarm)'));
+    try {
+      this.#model = model;
+      this.#publisher = await this.#openPublisher(model);
+      const setupChannel = await model.createChannel();
+      await this.setup(setupChannel);
+      await setupChannel.close();
+    } catch (error) {
+      await model.close().catch(() => undefined);
+      throw error;
+    }
+    if (this.#isClosed()) {
+      await model.close().catch(() => undefined);
+      return closed;
+    }
+    this.#status = 'connected';
+    this.log.info('RabbitMQ connected, topology asserted');
+    this.emit('connected');
+    return closed;
+  }
+
+  async #openPublisher(model: ChannelModel): Promise<ConfirmChannel> {
+    const channel = await model.createConfirmChannel();
+    channel.on('return', (message: Message) => {
+      const pending = this.#pending.get(String(message.properties.correlationId));
+      if (pending) pending.isReturned = true;
+    });
+    channel.on('error', (error: Error) => this.log.error({ err: error }, 'publish channel error'));
+    // A lost publish channel makes every later publish fail; recycle the whole connection so the loop rebuilds it.
+    channel.on('close', () => {
+      this.#failPending('publish channel closed');
+      if (this.#status === 'connected') model.close().catch(() => undefined);
+    });
+    return channel;
+  }
+
+  #isClosed(): boolean {
+    return this.#status === 'closed';
+  }
+
+  #settle(seq: string, failure: string | undefined): void {
+    const pending = this.#pending.get(seq);
+    if (!pending) return;
+    this.#pending.delete(seq);
+    clearTimeout(pending.timer);
+    if (failure) pending.reject(new DmrError('DMR_ROUTE_PUBLISH_FAILED', failure));
+    else if (pending.isReturned) pending.reject(new DmrError('DMR_ROUTE_PUBLISH_FAILED', 'no queue is bound for the recipient'));
+    else pending.resolve();
+  }
+
+  #failPending(reason: string): void {
+    for (const seq of [...this.#pending.keys()]) this.#settle(seq, reason);
+  }
+
+  #markDown(): void {
+    const wasConnected = this.#status === 'connected';
+    this.#status = 'reconnecting';
+    this.#publisher = undefined;
+    this.#model = undefined;
+    this.#failPending('RabbitMQ connection lost');
+    if (wasConnected) {
+      this.log.warn('RabbitMQ connection lost');
+      this.emit('disconnected');
+    }
+  }
+}

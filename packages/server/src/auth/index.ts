@@ -1,0 +1,1 @@
+export { authenticateHandshake, type HandshakeDeps, type HandshakeResult } from './handshake-auth.js';

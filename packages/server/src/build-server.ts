@@ -1,0 +1,158 @@
+import { buildPolicies, createLogger, type Logger } from '@dmr/shared';
+import type { FastifyInstance } from 'fastify';
+import { applyPolicies, assertAgentQueues, assertBaseTopology, BrokerConnection } from './amqp/index.js';
+import type { ServerConfig } from './config/index.js';
+import { SocketGateway } from './gateway/index.js';
+import { buildHttpApp, type ReadinessReport } from './http/index.js';
+import { createServerMetrics, type ServerMetrics } from './obs/index.js';
+import { AgentRegistry } from './registry/index.js';
+import { MessageRouter } from './routing/index.js';
+
+/** Lifecycle state of a component. */
+export type LifecycleState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** A built, not yet started dmr-server. */
+export interface DmrServer {
+  readonly app: FastifyInstance;
+  readonly metrics: ServerMetrics;
+  readonly registry: AgentRegistry;
+  readonly broker: BrokerConnection;
+  readonly gateway: SocketGateway;
+  readonly state: LifecycleState;
+  /** Starts broker loop, registry and HTTP listener; resolves with the bound port. */
+  start(): Promise<{ port: number }>;
+  /** Graceful stop (intake off, drain, close). Memoised. */
+  stop(): Promise<void>;
+  readiness(): ReadinessReport;
+}
+
+/** Optional overrides for tests. */
+export interface ServerDeps {
+  readonly log?: Logger;
+}
+
+/** Wires a dmr-server from its config without starting anything. */
+export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrServer {
+  const log = deps.log ?? createLogger({ name: 'dmr-server', level: config.logLevel });
+  const metrics = createServerMetrics();
+  let registry: AgentRegistry | undefined;
+  const broker = new BrokerConnection(
+    config.broker,
+    async (channel) => {
+      await assertBaseTopology(channel);
+      for (const agentId of registry?.agentIds() ?? []) await assertAgentQueues(channel, agentId);
+      if (config.broker.applyPolicies) await applyPolicies(managementTarget(config), buildPolicies(config.policies));
+    },
+    log.child({ component: 'amqp' }),
+  );
+  registry = createRegistry(config, broker, metrics, log);
+  const router = new MessageRouter({ broker, isKnownAgent: (id) => registry.has(id), metrics, log: log.child({ component: 'router' }) }, config.gateway.maxMessageBytes);
+  const readiness = (): ReadinessReport => ({
+    isReady: broker.isConnected && registry.isLoaded && state === 'running',
+    checks: { broker: broker.status, registry: registry.isLoaded ? 'loaded' : 'not-loaded', lifecycle: state },
+  });
+  const app = buildHttpApp({ metricsRegistry: metrics.registry, readiness, log });
+  const gateway = new SocketGateway(
+    app.server,
+    { broker, registry, router, metrics, log: log.child({ component: 'gateway' }), deliveryLimit: config.policies.deliveryLimit },
+    config.gateway,
+  );
+  broker.on('connected', () => metrics.brokerConnected.set(1));
+  broker.on('disconnected', () => metrics.brokerConnected.set(0));
+
+  let state: LifecycleState = 'idle';
+  let stopping: Promise<void> | undefined;
+  const start = async (): Promise<{ port: number }> => {
+    state = 'starting';
+    broker.start();
+    await registry.start();
+    await app.listen({ port: config.port, host: config.host });
+    state = 'running';
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    log.info({ port, environment: config.environment }, 'dmr-server started');
+    return { port };
+  };
+  const stop = (): Promise<void> => {
+    stopping ??= shutdown({ gateway, registry, broker, app, router, log, drainMs: config.shutdownTimeoutMs, setState: (next) => (state = next) });
+    return stopping;
+  };
+  return {
+    app,
+    metrics,
+    registry,
+    broker,
+    gateway,
+    get state() {
+      return state;
+    },
+    start,
+    stop,
+    readiness,
+  };
+}
+
+function createRegistry(config: ServerConfig, broker: BrokerConnection, metrics: ServerMetrics, log: Logger): AgentRegistry {
+  return new AgentRegistry(
+    config.registry,
+    {
+      prepare: async (diff) => {
+        if (diff.added.length === 0 || !broker.isConnected) return;
+        const channel = await broker.openChannel();
+        try {
+          for (const agent of diff.added) await assertAgentQueues(channel, agent.info.id);
+        } finally {
+          await channel.close().catch(() => undefined);
+        }
+      },
+      onSync: (result, agentCount) => {
+        metrics.registrySyncsTotal.inc({ result });
+        metrics.registryAgents.set(agentCount);
+      },
+    },
+    log.child({ component: 'registry' }),
+  );
+}
+
+function managementTarget(config: ServerConfig) {
+  return { baseUri: config.broker.managementUri, user: config.broker.user, password: config.broker.password, vhost: config.broker.vhost };
+}
+
+interface ShutdownParts {
+  readonly gateway: SocketGateway;
+  readonly registry: AgentRegistry;
+  readonly broker: BrokerConnection;
+  readonly app: FastifyInstance;
+  readonly router: MessageRouter;
+  readonly log: Logger;
+  readonly drainMs: number;
+  readonly setState: (state: LifecycleState) => void;
+}
+
+/** Reverse start order, draining first: intake off → in-flight publishes → deliveries → sockets → broker → HTTP. */
+async function shutdown(parts: ShutdownParts): Promise<void> {
+  parts.setState('stopping');
+  parts.log.info('dmr-server stopping');
+  const steps: Array<[string, () => Promise<void>]> = [
+    ['intake', async () => parts.gateway.stopIntake()],
+    ['registry', () => parts.registry.stop()],
+    ['publishes', () => waitFor(() => parts.router.inFlight === 0, parts.drainMs)],
+    ['gateway', () => parts.gateway.stop(parts.drainMs)],
+    ['broker', () => parts.broker.stop()],
+    ['http', () => parts.app.close()],
+  ];
+  for (const [name, step] of steps) {
+    try {
+      await step();
+    } catch (error) {
+      parts.log.error({ err: error, step: name }, 'shutdown step failed');
+    }
+  }
+  parts.setState('stopped');
+  parts.log.info('dmr-server stopped');
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}

@@ -1,0 +1,203 @@
+import type { Server as HttpServer } from 'node:http';
+import {
+  AGENT_NAMESPACE,
+  type ClientToServerEvents,
+  type DmrErrorCode,
+  EVENTS,
+  type Logger,
+  type ServerToClientEvents,
+  type WireMessageBody,
+} from '@dmr/shared';
+import { type Namespace, Server, type Socket } from 'socket.io';
+import type { BrokerConnection } from '../amqp/index.js';
+import { authenticateHandshake } from '../auth/index.js';
+import type { GatewayConfig } from '../config/index.js';
+import type { ServerMetrics } from '../obs/index.js';
+import { type AgentRegistry, partialListOf, type RegistryDiff } from '../registry/index.js';
+import type { MessageRouter } from '../routing/index.js';
+import { AgentDelivery } from './agent-delivery.js';
+
+type AgentSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { agentId: string }>;
+
+/** Gateway dependencies. */
+export interface GatewayDeps {
+  readonly broker: BrokerConnection;
+  readonly registry: AgentRegistry;
+  readonly router: MessageRouter;
+  readonly metrics: ServerMetrics;
+  readonly log: Logger;
+  readonly deliveryLimit: number;
+}
+
+interface Session {
+  readonly socket: AgentSocket;
+  readonly delivery: AgentDelivery;
+  readonly connectedAt: number;
+}
+
+/** Extra room above the message limit for Socket.IO framing and the event name. */
+const FRAME_OVERHEAD_BYTES = 16 * 1024;
+
+/**
+ * The Socket.IO gateway for agents: authenticates handshakes, binds each socket to one agent id,
+ * routes that agent's messages, consumes its queue while connected, and keeps agents' lists current.
+ */
+export class SocketGateway {
+  readonly #io: Server<ClientToServerEvents, ServerToClientEvents>;
+  readonly #namespace: Namespace<ClientToServerEvents, ServerToClientEvents>;
+  readonly #sessions = new Map<string, Session>();
+  #isStopping = false;
+
+  constructor(
+    httpServer: HttpServer,
+    private readonly deps: GatewayDeps,
+    private readonly config: GatewayConfig,
+  ) {
+    this.#io = new Server(httpServer, { maxHttpBufferSize: config.maxMessageBytes + FRAME_OVERHEAD_BYTES, serveClient: false });
+    this.#namespace = this.#io.of(AGENT_NAMESPACE);
+    this.#namespace.use((socket, next) => void this.#authenticate(socket as AgentSocket, next));
+    this.#namespace.on('connection', (socket) => void this.#onConnection(socket as AgentSocket));
+    deps.registry.on('changed', (diff) => this.#onRegistryChanged(diff));
+    deps.broker.on('connected', () => void this.#restartDeliveries());
+  }
+
+  /** Ids of agents connected to this instance. */
+  connectedAgentIds(): string[] {
+    return [...this.#sessions.keys()];
+  }
+
+  /** Refuses new handshakes from now on; existing sockets keep working until {@link SocketGateway.stop}. */
+  stopIntake(): void {
+    this.#isStopping = true;
+  }
+
+  /** Cancels consumers, drains in-flight deliveries (bounded), disconnects every agent and closes Socket.IO. */
+  async stop(drainMs: number): Promise<void> {
+    this.#isStopping = true;
+    await Promise.all([...this.#sessions.values()].map((session) => session.delivery.stop(drainMs)));
+    for (const session of this.#sessions.values()) session.socket.disconnect(true);
+    await new Promise<void>((resolve) => {
+      this.#io.close(() => resolve());
+    });
+  }
+
+  async #authenticate(socket: AgentSocket, next: (error?: Error) => void): Promise<void> {
+    const result = await authenticateHandshake(socket.handshake.auth, {
+      keyOf: (agentId) => this.deps.registry.keyOf(agentId),
+      isAcceptingConnections: () => this.#availability(),
+    });
+    if (!result.ok) {
+      this.deps.metrics.socketErrorsTotal.inc({ code: result.code });
+      this.deps.log.warn({ code: result.code, reason: result.reason, address: socket.handshake.address }, 'agent handshake refused');
+      next(Object.assign(new Error(result.reason), { data: { code: result.code } }));
+      return;
+    }
+    socket.data.agentId = result.agentId;
+    next();
+  }
+
+  #availability(): { ok: true } | { ok: false; code: DmrErrorCode; reason: string } {
+    if (this.#isStopping) return { ok: false, code: 'DMR_LIFECYCLE_SHUTTING_DOWN', reason: 'server is shutting down' };
+    if (!this.deps.broker.isConnected) return { ok: false, code: 'DMR_ROUTE_BROKER_UNAVAILABLE', reason: 'RabbitMQ is not connected' };
+    if (!this.deps.registry.isLoaded) return { ok: false, code: 'DMR_REGISTRY_FETCH_FAILED', reason: 'agent registry not loaded' };
+    return { ok: true };
+  }
+
+  async #onConnection(socket: AgentSocket): Promise<void> {
+    const agentId = socket.data.agentId;
+    const log = this.deps.log.child({ agentId, socketId: socket.id });
+    const delivery = new AgentDelivery(agentId, (message) => this.#emitDelivery(socket, message), this.deps, {
+      prefetch: this.config.prefetch,
+      deliveryLimit: this.deps.deliveryLimit,
+    });
+    const session: Session = { socket, delivery, connectedAt: Date.now() };
+    // one live socket per agent per instance: the newest wins, so a reconnect never leaves a stale consumer behind
+    const previous = this.#sessions.get(agentId);
+    this.#sessions.set(agentId, session);
+    this.deps.metrics.socketConnectionsTotal.inc();
+    this.deps.metrics.socketConnectionsActive.inc();
+    socket.on(EVENTS.messageToServer, (message, ack) => this.#onMessage(socket, message, ack));
+    socket.on('disconnect', (reason) => void this.#onDisconnect(agentId, session, reason));
+    this.#emitFullList(socket);
+    if (previous) {
+      log.warn('agent reconnected while an older socket was open; closing the older one');
+      await this.#closeSession(agentId, previous, 'replaced');
+    }
+    try {
+      await delivery.start();
+      log.info('agent connected');
+    } catch (error) {
+      log.error({ err: error }, 'could not start consuming for agent; disconnecting it so it retries');
+      socket.disconnect(true);
+    }
+  }
+
+  #onMessage(socket: AgentSocket, message: unknown, ack: unknown): void {
+    this.deps.metrics.socketEventsReceivedTotal.inc({ event: EVENTS.messageToServer, namespace: AGENT_NAMESPACE });
+    if (typeof ack !== 'function') {
+      this.deps.log.warn({ agentId: socket.data.agentId }, 'message without ack callback ignored: the sender could not learn its fate');
+      return;
+    }
+    if (this.#isStopping) {
+      ack({ status: 'error', error: 'DMR_LIFECYCLE_SHUTTING_DOWN', reason: 'server is shutting down' });
+      return;
+    }
+    void this.deps.router.route(message, socket.data.agentId).then((reply) => ack(reply));
+  }
+
+  #emitDelivery(socket: AgentSocket, message: WireMessageBody) {
+    this.deps.metrics.socketEventsSentTotal.inc({ event: EVENTS.messageFromServer, namespace: AGENT_NAMESPACE });
+    return socket.timeout(this.config.deliveryAckTimeoutMs).emitWithAck(EVENTS.messageFromServer, message);
+  }
+
+  #emitFullList(socket: AgentSocket): void {
+    socket.emit(EVENTS.fullList, [this.deps.registry.agentInfos()]);
+    this.deps.metrics.socketEventsSentTotal.inc({ event: EVENTS.fullList, namespace: AGENT_NAMESPACE });
+  }
+
+  async #onDisconnect(agentId: string, session: Session, reason: string): Promise<void> {
+    this.deps.metrics.socketDisconnectionsTotal.inc({ reason });
+    this.deps.log.info({ agentId, reason }, 'agent disconnected');
+    if (this.#sessions.get(agentId) === session) await this.#endSession(agentId, session, reason);
+  }
+
+  async #endSession(agentId: string, session: Session, reason: string): Promise<void> {
+    if (this.#sessions.get(agentId) !== session) return;
+    this.#sessions.delete(agentId);
+    await this.#closeSession(agentId, session, reason);
+  }
+
+  async #closeSession(agentId: string, session: Session, reason: string): Promise<void> {
+    this.deps.metrics.socketConnectionsActive.dec();
+    this.deps.metrics.socketConnectionDuration.observe((Date.now() - session.connectedAt) / 1000);
+    // a dead socket cannot ack, so do not wait: closing the channel requeues its unacked deliveries
+    await session.delivery.stop(0);
+    if (session.socket.connected) {
+      this.deps.log.info({ agentId, reason }, 'disconnecting agent');
+      session.socket.disconnect(true);
+    }
+  }
+
+  #onRegistryChanged(diff: RegistryDiff): void {
+    const entries = partialListOf(diff);
+    if (entries.length > 0) {
+      this.#namespace.emit(EVENTS.partialList, [entries]);
+      this.deps.metrics.socketEventsSentTotal.inc({ event: EVENTS.partialList, namespace: AGENT_NAMESPACE }, this.#sessions.size);
+    }
+    for (const agent of [...diff.removed, ...diff.rekeyed.map((entry) => entry.info)]) {
+      const session = this.#sessions.get(agent.id);
+      if (session) void this.#endSession(agent.id, session, 'registry-change');
+    }
+  }
+
+  async #restartDeliveries(): Promise<void> {
+    for (const [agentId, session] of this.#sessions) {
+      try {
+        await session.delivery.start();
+      } catch (error) {
+        this.deps.log.error({ err: error, agentId }, 'could not resume consuming after RabbitMQ reconnect; disconnecting agent');
+        session.socket.disconnect(true);
+      }
+    }
+  }
+}

@@ -1,0 +1,1 @@
+export { buildHttpApp, type HttpDeps, type ReadinessReport } from './http-app.js';

@@ -1,0 +1,1 @@
+export { createServerMetrics, type ServerMetrics } from './server-metrics.js';

@@ -1,0 +1,71 @@
+import { LATENCY_BUCKETS_S, METRIC } from '@dmr/shared';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The server's Prometheus metrics on a private registry (no global state, so tests can build many servers). */
+export interface ServerMetrics {
+  readonly registry: Registry;
+  readonly socketConnectionsActive: Gauge;
+  readonly socketConnectionsTotal: Counter;
+  readonly socketDisconnectionsTotal: Counter<'reason'>;
+  readonly socketConnectionDuration: Histogram;
+  readonly socketErrorsTotal: Counter<'code'>;
+  readonly socketEventsReceivedTotal: Counter<'event' | 'namespace'>;
+  readonly socketEventsSentTotal: Counter<'event' | 'namespace'>;
+  readonly messageProcessingDuration: Histogram;
+  readonly messagesTotal: Counter<'stage' | 'result' | 'code'>;
+  readonly brokerConnected: Gauge;
+  readonly registryAgents: Gauge;
+  readonly registrySyncsTotal: Counter<'result'>;
+}
+
+/** Creates the server metrics with seed 003's names, plus DMR's own. */
+export function createServerMetrics(): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    socketConnectionsActive: new Gauge({ name: METRIC.socketConnectionsActive, help: 'Current number of active Socket.IO connections', registers }),
+    socketConnectionsTotal: new Counter({ name: METRIC.socketConnectionsTotal, help: 'Total number of established connections', registers }),
+    socketDisconnectionsTotal: new Counter({
+      name: METRIC.socketDisconnectionsTotal,
+      help: 'Total number of disconnections',
+      labelNames: ['reason'],
+      registers,
+    }),
+    socketConnectionDuration: new Histogram({
+      name: METRIC.socketConnectionDuration,
+      help: 'Duration of a socket connection session',
+      buckets: [1, 10, 60, 300, 1800, 3600, 21600, 86400],
+      registers,
+    }),
+    socketErrorsTotal: new Counter({ name: METRIC.socketErrorsTotal, help: 'Total number of connection errors', labelNames: ['code'], registers }),
+    socketEventsReceivedTotal: new Counter({
+      name: METRIC.socketEventsReceivedTotal,
+      help: 'Total events received from clients',
+      labelNames: ['event', 'namespace'],
+      registers,
+    }),
+    socketEventsSentTotal: new Counter({
+      name: METRIC.socketEventsSentTotal,
+      help: 'Total events sent to clients',
+      labelNames: ['event', 'namespace'],
+      registers,
+    }),
+    messageProcessingDuration: new Histogram({
+      name: METRIC.messageProcessingDuration,
+      help: 'Time to process/forward a single message',
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    }),
+    messagesTotal: new Counter({
+      name: METRIC.messagesTotal,
+      help: 'Message outcomes by stage (inbound from sender, delivery to recipient), result and DMR error code',
+      labelNames: ['stage', 'result', 'code'],
+      registers,
+    }),
+    brokerConnected: new Gauge({ name: METRIC.brokerConnected, help: '1 while the RabbitMQ connection is usable', registers }),
+    registryAgents: new Gauge({ name: METRIC.registryAgents, help: 'Agents in the registry in force', registers }),
+    registrySyncsTotal: new Counter({ name: METRIC.registrySyncsTotal, help: 'Agent registry syncs by result', labelNames: ['result'], registers }),
+  };
+}

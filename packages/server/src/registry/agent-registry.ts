@@ -1,0 +1,142 @@
+import { EventEmitter } from 'node:events';
+import { type AgentInfo, backoffDelayMs, describeErrors, DmrError, type Logger, type PublicKeyRef, toDmrError } from '@dmr/shared';
+import { Cron } from 'croner';
+import type { RegistryConfig } from '../config/index.js';
+import { fetchRegistryDocument } from './registry-source.js';
+import { diffRegistry, isEmptyDiff, parseRegistry, type RegistryDiff, type RegistrySnapshot } from './registry-snapshot.js';
+
+/** Typed listener map of {@link AgentRegistry}. */
+export interface RegistryEvents {
+  changed: [diff: RegistryDiff];
+}
+
+/** Outcome of one sync, for metrics. */
+export type SyncResult = 'changed' | 'unchanged' | 'refused' | 'failed';
+
+/** Hooks the registry calls; `prepare` runs before a new snapshot takes effect (e.g. declare queues). */
+export interface RegistryHooks {
+  readonly prepare: (diff: RegistryDiff) => Promise<void>;
+  readonly onSync: (result: SyncResult, agentCount: number) => void;
+}
+
+/**
+ * The agent registry in force. Syncs at start, on the cron schedule and on demand; a document that
+ * fails validation is refused whole and the last good snapshot stays in force. Until the first good
+ * sync it retries on a short backoff, so a slow CentOps at boot does not leave the server unready for a whole cron period.
+ */
+export class AgentRegistry extends EventEmitter<RegistryEvents> {
+  #snapshot: RegistrySnapshot | undefined;
+  #cron: Cron | undefined;
+  #bootRetry: NodeJS.Timeout | undefined;
+  #bootAttempt = 0;
+  #syncing: Promise<SyncResult> | undefined;
+  #isStopped = false;
+
+  constructor(
+    private readonly config: RegistryConfig,
+    private readonly hooks: RegistryHooks,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  /** True once a valid registry is in force. */
+  get isLoaded(): boolean {
+    return this.#snapshot !== undefined;
+  }
+
+  /** Registered agent ids. */
+  agentIds(): string[] {
+    return [...(this.#snapshot?.keys() ?? [])];
+  }
+
+  /** The agent list as sent in `full-list`. */
+  agentInfos(): AgentInfo[] {
+    return [...(this.#snapshot?.values() ?? [])].map((agent) => agent.info);
+  }
+
+  /** True when `agentId` is registered. */
+  has(agentId: string): boolean {
+    return this.#snapshot?.has(agentId) ?? false;
+  }
+
+  /** The public key of `agentId`, if registered. */
+  keyOf(agentId: string): PublicKeyRef | undefined {
+    return this.#snapshot?.get(agentId)?.key;
+  }
+
+  /** First sync, then the schedule. Does not throw when the first sync fails: readiness says so. */
+  async start(): Promise<void> {
+    this.#cron = new Cron(this.config.cronTime, { protect: true }, () => this.sync().then(() => undefined));
+    await this.sync();
+  }
+
+  /** Fetches, validates and applies the registry once; concurrent callers share the run. */
+  sync(): Promise<SyncResult> {
+    this.#syncing ??= this.#sync().finally(() => {
+      this.#syncing = undefined;
+    });
+    return this.#syncing;
+  }
+
+  /** Stops the schedule and waits for a running sync. Idempotent. */
+  async stop(): Promise<void> {
+    this.#isStopped = true;
+    this.#cron?.stop();
+    clearTimeout(this.#bootRetry);
+    await this.#syncing;
+  }
+
+  async #sync(): Promise<SyncResult> {
+    const result = await this.#fetchAndApply();
+    this.hooks.onSync(result, this.#snapshot?.size ?? 0);
+    if (!this.isLoaded && !this.#isStopped) this.#scheduleBootRetry();
+    return result;
+  }
+
+  async #fetchAndApply(): Promise<SyncResult> {
+    let document: unknown;
+    try {
+      document = await fetchRegistryDocument(this.config.url, this.config.fetchTimeoutMs);
+    } catch (error) {
+      const dmrError = toDmrError(error, 'DMR_REGISTRY_FETCH_FAILED');
+      this.log.error({ code: dmrError.code, err: dmrError }, 'agent registry sync failed; previous registry stays in force');
+      return dmrError.code === 'DMR_REGISTRY_INVALID' ? 'refused' : 'failed';
+    }
+    const parsed = parseRegistry(document);
+    if (!parsed.ok) {
+      this.log.error({ code: parsed.code, reason: describeErrors(parsed.errors) }, 'agent registry refused; previous registry stays in force');
+      return 'refused';
+    }
+    return this.#apply(parsed.value);
+  }
+
+  async #apply(next: RegistrySnapshot): Promise<SyncResult> {
+    const diff = diffRegistry(this.#snapshot ?? new Map(), next);
+    if (this.#snapshot && isEmptyDiff(diff)) return 'unchanged';
+    try {
+      await this.hooks.prepare(diff);
+    } catch (error) {
+      // the broker setup re-asserts queues for every agent on reconnect, so apply anyway
+      this.log.warn({ err: toDmrError(error) }, 'could not prepare queues for registry change; they are asserted on the next broker connect');
+    }
+    this.#snapshot = next;
+    this.log.info(
+      { agents: next.size, added: diff.added.length, removed: diff.removed.length, rekeyed: diff.rekeyed.length, updated: diff.updated.length },
+      'agent registry applied',
+    );
+    this.emit('changed', diff);
+    return 'changed';
+  }
+
+  #scheduleBootRetry(): void {
+    clearTimeout(this.#bootRetry);
+    const delayMs = backoffDelayMs(this.#bootAttempt++, { initialDelayMs: 1000, maxDelayMs: 60_000 });
+    this.#bootRetry = setTimeout(() => void this.sync(), delayMs);
+  }
+}
+
+/** Thrown by callers that need a loaded registry. */
+export function registryNotLoaded(): DmrError {
+  return new DmrError('DMR_REGISTRY_FETCH_FAILED', 'no valid agent registry has been loaded yet');
+}

@@ -1,0 +1,11 @@
+export { AgentRegistry, type RegistryEvents, type RegistryHooks, registryNotLoaded, type SyncResult } from './agent-registry.js';
+export { fetchRegistryDocument } from './registry-source.js';
+export {
+  diffRegistry,
+  isEmptyDiff,
+  parseRegistry,
+  partialListOf,
+  type RegisteredAgent,
+  type RegistryDiff,
+  type RegistrySnapshot,
+} from './registry-snapshot.js';

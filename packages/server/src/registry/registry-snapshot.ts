@@ -1,0 +1,84 @@
+import {
+  type AgentInfo,
+  CentOpsConfiguration,
+  compileValidator,
+  type FieldError,
+  importPublicKey,
+  type PublicKeyRef,
+  type Result,
+  toDmrError,
+} from '@dmr/shared';
+
+/** One registered agent with its key imported once. */
+export interface RegisteredAgent {
+  readonly info: AgentInfo;
+  readonly key: PublicKeyRef;
+}
+
+/** The registry in force: agents by id. */
+export type RegistrySnapshot = ReadonlyMap<string, RegisteredAgent>;
+
+/** What changed between two snapshots. `rekeyed` agents must reconnect; `removed` ones are cut off. */
+export interface RegistryDiff {
+  readonly added: readonly RegisteredAgent[];
+  readonly updated: readonly RegisteredAgent[];
+  readonly rekeyed: readonly RegisteredAgent[];
+  readonly removed: readonly AgentInfo[];
+}
+
+const validateConfiguration = compileValidator<CentOpsConfiguration>(CentOpsConfiguration, 'DMR_REGISTRY_INVALID');
+
+/** Validates a CentOps document completely (schema, unique ids, every key importable) or refuses it whole. */
+export function parseRegistry(document: unknown): Result<RegistrySnapshot> {
+  const checked = validateConfiguration(document);
+  if (!checked.ok) return checked;
+  const agents = new Map<string, RegisteredAgent>();
+  const errors: FieldError[] = [];
+  checked.value.response.forEach((entry, index) => {
+    if (agents.has(entry.id)) {
+      errors.push({ path: `response.${index}.id`, message: `duplicate agent id ${entry.id}` });
+      return;
+    }
+    try {
+      const key = importPublicKey(entry.authentication_certificate);
+      const info: AgentInfo = {
+        id: entry.id,
+        name: entry.name,
+        authenticationCertificate: entry.authentication_certificate,
+        createdAt: entry.created_at,
+        updatedAt: entry.updated_at,
+      };
+      agents.set(entry.id, { info, key });
+    } catch (error) {
+      errors.push({ path: `response.${index}.authentication_certificate`, message: toDmrError(error).message });
+    }
+  });
+  if (errors.length > 0) return { ok: false, code: 'DMR_REGISTRY_INVALID', errors };
+  return { ok: true, value: agents };
+}
+
+/** Pure diff of two snapshots. */
+export function diffRegistry(previous: RegistrySnapshot, next: RegistrySnapshot): RegistryDiff {
+  const added: RegisteredAgent[] = [];
+  const updated: RegisteredAgent[] = [];
+  const rekeyed: RegisteredAgent[] = [];
+  for (const [id, agent] of next) {
+    const before = previous.get(id);
+    if (!before) added.push(agent);
+    else if (before.info.authenticationCertificate !== agent.info.authenticationCertificate) rekeyed.push(agent);
+    else if (before.info.name !== agent.info.name || before.info.updatedAt !== agent.info.updatedAt) updated.push(agent);
+  }
+  const removed = [...previous.values()].filter((agent) => !next.has(agent.info.id)).map((agent) => agent.info);
+  return { added, updated, rekeyed, removed };
+}
+
+/** True when nothing changed. */
+export function isEmptyDiff(diff: RegistryDiff): boolean {
+  return diff.added.length + diff.updated.length + diff.rekeyed.length + diff.removed.length === 0;
+}
+
+/** The `partial-list` entries for a diff: changed agents, and removed ones flagged `deleted: true`. */
+export function partialListOf(diff: RegistryDiff): AgentInfo[] {
+  const changed = [...diff.added, ...diff.updated, ...diff.rekeyed].map((agent) => agent.info);
+  return [...changed, ...diff.removed.map((info) => ({ ...info, deleted: true }))];
+}

@@ -1,0 +1,2 @@
+export { type AcceptedMessage, buildFailureRecord, type InboundContext, validateInbound } from './inbound-validation.js';
+export { MessageRouter, type RouterDeps } from './message-router.js';

@@ -1,0 +1,95 @@
+import {
+  describeErrors,
+  type Logger,
+  MESSAGES_EXCHANGE,
+  REASON_CODE_HEADER,
+  REASON_HEADER,
+  type Refusal,
+  type SendAck,
+  toDmrError,
+  VALIDATION_FAILURES_QUEUE,
+} from '@dmr/shared';
+import type { BrokerConnection } from '../amqp/index.js';
+import type { ServerMetrics } from '../obs/index.js';
+import { buildFailureRecord, type InboundContext, validateInbound } from './inbound-validation.js';
+
+/** Router dependencies (ports). */
+export interface RouterDeps {
+  readonly broker: Pick<BrokerConnection, 'publish'>;
+  readonly isKnownAgent: (agentId: string) => boolean;
+  readonly metrics: ServerMetrics;
+  readonly log: Logger;
+}
+
+/**
+ * Takes a message from an authenticated agent and answers only when its fate is settled:
+ * `ok` once RabbitMQ confirmed it durably, `error` with a code and reason otherwise
+ * (refusals are also recorded in `dmr.validation-failures`).
+ */
+export class MessageRouter {
+  #inFlight = 0;
+
+  constructor(
+    private readonly deps: RouterDeps,
+    private readonly maxMessageBytes: number,
+  ) {}
+
+  /** Messages accepted from agents and not yet answered. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Validates, publishes with confirm, and returns the ack for the agent. Never throws. */
+  async route(raw: unknown, authenticatedAgentId: string): Promise<SendAck> {
+    const startedAt = performance.now();
+    this.#inFlight++;
+    try {
+      const context: InboundContext = { authenticatedAgentId, isKnownAgent: this.deps.isKnownAgent, maxMessageBytes: this.maxMessageBytes };
+      const checked = validateInbound(raw, context);
+      if (!checked.ok) return await this.#refuse(raw, authenticatedAgentId, checked, startedAt);
+      const { message, body } = checked.value;
+      const log = this.deps.log.child({ msgId: message.id, senderId: message.senderId, recipientId: message.recipientId, type: message.type });
+      try {
+        await this.deps.broker.publish(MESSAGES_EXCHANGE, message.recipientId, body, {
+          messageId: message.id,
+          type: message.type,
+          contentType: 'application/json',
+          timestamp: Math.floor(Date.now() / 1000),
+          headers: { 'x-dmr-sender': message.senderId },
+        });
+      } catch (error) {
+        const failure = toDmrError(error);
+        this.#outcome(log, 'failed', failure.code, failure.message, startedAt);
+        return { status: 'error', error: failure.code, reason: failure.message };
+      }
+      this.#outcome(log, 'queued', undefined, undefined, startedAt);
+      return { status: 'ok' };
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  async #refuse(raw: unknown, agentId: string, refusal: Refusal, startedAt: number): Promise<SendAck> {
+    const reason = describeErrors(refusal.errors);
+    const id = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).id : undefined;
+    const log = this.deps.log.child({ msgId: typeof id === 'string' ? id.slice(0, 128) : undefined, senderId: agentId });
+    try {
+      await this.deps.broker.publish('', VALIDATION_FAILURES_QUEUE, buildFailureRecord(raw, agentId, refusal, new Date()), {
+        contentType: 'application/json',
+        headers: { [REASON_CODE_HEADER]: refusal.code, [REASON_HEADER]: reason.slice(0, 1024), 'x-dmr-sender': agentId },
+      });
+    } catch (error) {
+      log.error({ err: toDmrError(error) }, 'could not record validation failure');
+    }
+    this.#outcome(log, 'refused', refusal.code, reason, startedAt);
+    return { status: 'error', error: refusal.code, reason };
+  }
+
+  #outcome(log: Logger, result: string, code: string | undefined, reason: string | undefined, startedAt: number): void {
+    const durationMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
+    this.deps.metrics.messageProcessingDuration.observe(durationMs / 1000);
+    this.deps.metrics.messagesTotal.inc({ stage: 'inbound', result, code: code ?? 'none' });
+    const level = result === 'queued' ? 'info' : 'warn';
+    log[level]({ stage: 'inbound', result, code, reason, durationMs }, 'message outcome');
+  }
+}

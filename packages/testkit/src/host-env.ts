@@ -1,0 +1,20 @@
+/** What testkit takes from the host environment; everything else is decided in code. */
+export interface HostEnv {
+  /** `DMR_RABBITMQ_SBIN`: directory holding `rabbitmq-server` and `rabbitmqctl`, when set and non-empty. */
+  readonly rabbitSbinOverride: string | undefined;
+  /** `PATH`, passed on so the RabbitMQ scripts find `erl`; nothing else of the host env reaches the node. */
+  readonly path: string | undefined;
+}
+
+/**
+ * Reads the host environment. This is the only `process.env` access in testkit:
+ * stray `RABBITMQ_*`, `ERL_*` or `HOME` values of the caller never reach a test
+ * node, because the node env is built from scratch (see `buildNodeEnv`).
+ */
+export function readHostEnv(): HostEnv {
+  const override = process.env.DMR_RABBITMQ_SBIN;
+  return {
+    rabbitSbinOverride: override === undefined || override === '' ? undefined : override,
+    path: process.env.PATH,
+  };
+}

@@ -1,0 +1,140 @@
+import { join } from 'node:path';
+
+/** Files and directories of one private RabbitMQ node, all inside `baseDir`. */
+export interface NodeLayout {
+  readonly baseDir: string;
+  readonly configFile: string;
+  readonly confDir: string;
+  readonly advancedConfigFile: string;
+  readonly envConfFile: string;
+  readonly enabledPluginsFile: string;
+  readonly cookieFile: string;
+  readonly mnesiaBase: string;
+  readonly logBase: string;
+  readonly pidFile: string;
+  /** stdout and stderr of `rabbitmq-server`, which is the node's whole log; appended to on every (re)start. */
+  readonly startupLog: string;
+  readonly crashDump: string;
+}
+
+/** TCP ports of one node; all bound to 127.0.0.1. */
+export interface NodePorts {
+  readonly amqp: number;
+  readonly management: number;
+  /** Erlang distribution port, used by `rabbitmqctl`. */
+  readonly dist: number;
+}
+
+/** Everything `buildNodeEnv` needs; no I/O involved. */
+export interface NodeEnvInput {
+  readonly layout: NodeLayout;
+  /** Full Erlang node name, e.g. `dmrtest-1a2b@localhost`. */
+  readonly nodeName: string;
+  readonly ports: NodePorts;
+  /** `PATH` for the scripts (they need `erl`); defaults to the usual system directories. */
+  readonly path?: string | undefined;
+}
+
+/** Settings rendered into `rabbitmq.conf`. */
+export interface RabbitConfInput {
+  readonly ports: NodePorts;
+  readonly user: string;
+  readonly password: string;
+  /** Absolute memory alarm threshold in RabbitMQ syntax, e.g. `1GiB`. */
+  readonly memoryHighWatermark: string;
+  readonly management: boolean;
+}
+
+const FALLBACK_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const LOOPBACK_DIST_ARGS = '-kernel inet_dist_use_interface {127,0,0,1}';
+const WATERMARK_PATTERN = /^\d+(?:\.\d+)?[A-Za-z]{0,3}$/;
+const CONF_VALUE_PATTERN = /^[A-Za-z0-9._@-]+$/;
+
+/** Lays out a node's files under `baseDir` (pure: creates nothing). */
+export function nodeLayout(baseDir: string): NodeLayout {
+  return {
+    baseDir,
+    configFile: join(baseDir, 'rabbitmq.conf'),
+    confDir: join(baseDir, 'conf.d'),
+    advancedConfigFile: join(baseDir, 'advanced.config'),
+    envConfFile: join(baseDir, 'rabbitmq-env.conf'),
+    enabledPluginsFile: join(baseDir, 'enabled_plugins'),
+    cookieFile: join(baseDir, '.erlang.cookie'),
+    mnesiaBase: join(baseDir, 'mnesia'),
+    logBase: join(baseDir, 'log'),
+    pidFile: join(baseDir, 'rabbitmq.pid'),
+    startupLog: join(baseDir, 'startup.log'),
+    crashDump: join(baseDir, 'erl_crash.dump'),
+  };
+}
+
+/**
+ * Builds the complete environment for `rabbitmq-server` and every `rabbitmqctl`
+ * call of one node. It is built from scratch rather than layered on the host
+ * env, so a node never reads `/etc/rabbitmq` or the caller's `RABBITMQ_*`
+ * settings. `RABBITMQ_BASE` is deliberately absent: it does nothing on Linux,
+ * so each path is set on its own. `HOME` gives server and CLI the same cookie.
+ */
+export function buildNodeEnv(input: NodeEnvInput): Record<string, string> {
+  const { layout, nodeName, ports } = input;
+  return {
+    PATH: input.path ?? FALLBACK_PATH,
+    HOME: layout.baseDir,
+    ERL_EPMD_ADDRESS: '127.0.0.1',
+    ERL_CRASH_DUMP: layout.crashDump,
+    RABBITMQ_NODENAME: nodeName,
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(ports.amqp),
+    RABBITMQ_DIST_PORT: String(ports.dist),
+    RABBITMQ_MNESIA_BASE: layout.mnesiaBase,
+    RABBITMQ_LOG_BASE: layout.logBase,
+    RABBITMQ_PID_FILE: layout.pidFile,
+    RABBITMQ_CONFIG_FILE: layout.configFile,
+    RABBITMQ_CONFIG_FILES: layout.confDir,
+    RABBITMQ_ADVANCED_CONFIG_FILE: layout.advancedConfigFile,
+    RABBITMQ_CONF_ENV_FILE: layout.envConfFile,
+    RABBITMQ_ENABLED_PLUGINS_FILE: layout.enabledPluginsFile,
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: LOOPBACK_DIST_ARGS,
+    // The CLI is a distributed Erlang node too; keep its listener off the network.
+    RABBITMQ_CTL_ERL_ARGS: LOOPBACK_DIST_ARGS,
+  };
+}
+
+/**
+ * Renders `rabbitmq.conf`. Management keys are only written when the plugin is
+ * enabled: without its schema RabbitMQ rejects them as unknown settings.
+ *
+ * @throws Error when a value could break out of its line (newlines, spaces).
+ */
+export function renderRabbitConf(input: RabbitConfInput): string {
+  assertConfValue('user', input.user, CONF_VALUE_PATTERN);
+  assertConfValue('password', input.password, CONF_VALUE_PATTERN);
+  assertConfValue('memoryHighWatermark', input.memoryHighWatermark, WATERMARK_PATTERN);
+  const lines = [
+    `listeners.tcp.default = 127.0.0.1:${input.ports.amqp}`,
+    `default_user = ${input.user}`,
+    `default_pass = ${input.password}`,
+    `vm_memory_high_watermark.absolute = ${input.memoryHighWatermark}`,
+    // Log to stdout (the startup log) only: the log file handler writes with a
+    // delay, so the boot watcher could miss `[error]` lines logged just before
+    // boot completes (a bad watermark, for one, is logged and then ignored).
+    'log.console = true',
+    'log.console.level = info',
+    'log.console.use_colors = off',
+  ];
+  if (input.management) {
+    lines.push(`management.tcp.port = ${input.ports.management}`, 'management.tcp.ip = 127.0.0.1');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Renders the `enabled_plugins` Erlang term. */
+export function renderEnabledPlugins(management: boolean): string {
+  return management ? '[rabbitmq_management].\n' : '[].\n';
+}
+
+function assertConfValue(name: string, value: string, pattern: RegExp): void {
+  if (!pattern.test(value)) {
+    throw new Error(`Invalid ${name} for rabbitmq.conf: ${JSON.stringify(value)}`);
+  }
+}

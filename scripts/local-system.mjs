@@ -1,0 +1,155 @@
+// Runs DMR locally: private RabbitMQ node, dmr-server, agents A and B (P-256 keys generated now, never
+// committed), and a receiver that prints what each agent delivers. Ctrl-C stops everything, node included.
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join, resolve } from 'node:path';
+import { startRabbitNode } from '@dmr/testkit';
+
+const root = resolve(import.meta.dirname, '..');
+const workDir = join(root, '.dev');
+const ports = {
+  server: Number(process.env.DMR_LOCAL_SERVER_PORT ?? 8090),
+  agentA: Number(process.env.DMR_LOCAL_AGENT_A_PORT ?? 8091),
+  agentB: Number(process.env.DMR_LOCAL_AGENT_B_PORT ?? 8092),
+  receiver: Number(process.env.DMR_LOCAL_RECEIVER_PORT ?? 8093),
+};
+const children = [];
+let rabbit;
+let receiver;
+let isStopping = false;
+
+function makeAgent(name) {
+  const id = randomUUID();
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const keyFile = join(workDir, `agent-${name}.key.pem`);
+  writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  return { id, name, keyFile, publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+}
+
+function writeRegistry(agents) {
+  const now = new Date().toISOString();
+  const response = agents.map((a) => ({ id: a.id, name: `Agent ${a.name}`, authentication_certificate: a.publicPem, created_at: now, updated_at: now }));
+  const file = join(workDir, 'agents.json');
+  writeFileSync(file, JSON.stringify({ response }, null, 2));
+  return file;
+}
+
+function startReceiver() {
+  return new Promise((resolveListen) => {
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () => {
+        console.log(`\n[receiver] agent ${req.url?.slice(1)} delivered:\n${body}\n`);
+        res.writeHead(200).end();
+      });
+    });
+    server.listen(ports.receiver, '127.0.0.1', () => resolveListen(server));
+  });
+}
+
+function run(name, bin, env) {
+  const child = spawn(process.execPath, [join(root, bin)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  child.on('exit', (code, signal) => {
+    if (!isStopping) {
+      console.error(`[local] ${name} exited (code ${code}, signal ${signal}); stopping everything`);
+      void stop(1);
+    }
+  });
+  children.push({ name, child });
+}
+
+async function waitReady(url, label) {
+  for (let i = 0; i < 150; i++) {
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${label} did not become ready at ${url}`);
+}
+
+async function stop(exitCode) {
+  if (isStopping) return;
+  isStopping = true;
+  console.log('\n[local] stopping agents, server, receiver and the RabbitMQ node ...');
+  for (const { child } of children.reverse()) child.kill('SIGTERM');
+  await Promise.all(children.map(({ child }) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : null)));
+  receiver?.close();
+  await rabbit?.stop();
+  console.log('[local] stopped');
+  process.exit(exitCode);
+}
+
+async function main() {
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true, mode: 0o700 });
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  console.log('[local] starting a private RabbitMQ node ...');
+  rabbit = await startRabbitNode({ name: `dmrlocal-${process.pid}@localhost`, baseDir: join(workDir, 'rabbitmq') });
+  const a = makeAgent('a');
+  const b = makeAgent('b');
+  const registryFile = writeRegistry([a, b]);
+  receiver = await startReceiver();
+  const logEnv = { LOGGER_LOG_LEVELS: process.env.LOGGER_LOG_LEVELS ?? 'error,warn,log' };
+  run('dmr-server', 'packages/server/dist/main.js', {
+    ...logEnv,
+    PORT: String(ports.server),
+    HOST: '127.0.0.1',
+    CENTOPS_CONFIGURATION_URL: `file://${registryFile}`,
+    CENTOPS_CONFIGURATION_CRON_TIME: '*/10 * * * * *',
+    RABBITMQ_DEFAULT_HOST: '127.0.0.1',
+    RABBITMQ_DEFAULT_PORT: String(rabbit.amqpPort),
+    RABBITMQ_DEFAULT_MANAGEMENT_UI_URI: `http://127.0.0.1:${rabbit.managementPort}`,
+    RABBITMQ_DEFAULT_USER: rabbit.user,
+    RABBITMQ_DEFAULT_PASS: rabbit.password,
+  });
+  await waitReady(`http://127.0.0.1:${ports.server}/v1/ready`, 'dmr-server');
+  for (const [agent, port] of [[a, ports.agentA], [b, ports.agentB]]) {
+    run(`dmr-agent ${agent.name}`, 'packages/agent/dist/main.js', {
+      ...logEnv,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      AGENT_ID: agent.id,
+      AGENT_PRIVATE_KEY_FILE: agent.keyFile,
+      DMR_SERVER_WEBSOCKET_URL: `http://127.0.0.1:${ports.server}`,
+      OUTGOING_MESSAGE_ENDPOINT: `http://127.0.0.1:${ports.receiver}/${agent.name}`,
+    });
+  }
+  await waitReady(`http://127.0.0.1:${ports.agentA}/v1/ready`, 'agent A');
+  await waitReady(`http://127.0.0.1:${ports.agentB}/v1/ready`, 'agent B');
+  printInstructions(a, b, registryFile);
+}
+
+function printInstructions(a, b, registryFile) {
+  const body = {
+    id: randomUUID(),
+    recipientId: b.id,
+    timestamp: new Date().toISOString(),
+    type: 'ChatMessage',
+    payload: {
+      chat: { id: randomUUID(), created: new Date().toISOString() },
+      messages: [{ id: randomUUID(), chatId: 'demo-chat', content: 'Hello from A', authorTimestamp: new Date().toISOString(), authorRole: 'end-user' }],
+    },
+  };
+  console.log(`
+[local] DMR is running.
+  dmr-server  http://127.0.0.1:${ports.server}   (metrics: /metrics, readiness: /v1/ready)
+  agent A     http://127.0.0.1:${ports.agentA}   id ${a.id}
+  agent B     http://127.0.0.1:${ports.agentB}   id ${b.id}
+  RabbitMQ    amqp 127.0.0.1:${rabbit.amqpPort}, management http://127.0.0.1:${rabbit.managementPort} (user ${rabbit.user}, password ${rabbit.password})
+  registry    ${registryFile} (re-read every 10 s)
+
+Send a message A -> B (paste into another terminal; change "id" for each new message):
+
+curl -i -X POST http://127.0.0.1:${ports.agentA}/v1/messages -H 'Content-Type: application/json' -d '${JSON.stringify(body)}'
+
+The receiver prints what B delivers. Ctrl-C stops everything.`);
+}
+
+main().catch(async (error) => {
+  console.error(`[local] failed: ${error.message}`);
+  await stop(1);
+});

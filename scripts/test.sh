@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The one test command: set-up, lint + type check, then every test tier (unit, integration, e2e)
+# against private RabbitMQ nodes the harness starts and stops itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+echo "test: lint (biome)"
+npx biome check .
+echo "test: vitest"
+npx vitest run "$@"

@@ -1,0 +1,247 @@
+// Building blocks for end-to-end tests: identities with keys generated at run time, a registry file,
+// a real HTTP receiver standing in for a chatbot's endpoint, and real servers and agents on port 0.
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { type Agent, buildAgent, loadAgentConfig } from '@dmr/agent';
+import { buildServer, type DmrServer, loadServerConfig } from '@dmr/server';
+import { createLogger, type Logger } from '@dmr/shared';
+import type { RabbitVhostInfo } from './rabbit.js';
+
+/** An agent identity with its keys (generated now; never written to the repo). */
+export interface Identity {
+  readonly id: string;
+  readonly privatePem: string;
+  readonly publicPem: string;
+}
+
+/** Makes a fresh agent identity with an EC P-256 or RSA-2048 key pair. */
+export function makeIdentity(kind: 'ec' | 'rsa' = 'ec'): Identity {
+  const pair = kind === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    id: `agent-${randomUUID()}`,
+    privatePem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+/** A registry file on disk served through a `file://` URL, rewritable during a test. */
+export class RegistryFile {
+  readonly #dir = mkdtempSync(join(tmpdir(), 'dmr-registry-'));
+  readonly path = join(this.#dir, 'agents.json');
+  readonly url = `file://${this.path}`;
+
+  constructor(agents: readonly Identity[]) {
+    this.write(agents);
+  }
+
+  /** Writes a valid CentOps document listing `agents`. */
+  write(agents: readonly Identity[]): void {
+    const now = new Date().toISOString();
+    const response = agents.map((a) => ({ id: a.id, name: a.id, authentication_certificate: a.publicPem, created_at: now, updated_at: now }));
+    writeFileSync(this.path, JSON.stringify({ response }));
+  }
+
+  /** Writes arbitrary text (to test broken documents). */
+  writeRaw(text: string): void {
+    writeFileSync(this.path, text);
+  }
+
+  remove(): void {
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+/** What the receiver got: the parsed body. */
+export type Delivered = Record<string, unknown> & { id: string; senderId: string };
+
+/** A real HTTP endpoint standing in for OUTGOING_MESSAGE_ENDPOINT; its answer can be changed during a test. */
+export class Receiver {
+  readonly received: Delivered[] = [];
+  attempts = 0;
+  #status: (attempt: number) => number = () => 200;
+  #server: Server | undefined;
+  url = '';
+
+  async start(): Promise<this> {
+    this.#server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        this.attempts++;
+        const status = this.#status(this.attempts);
+        if (status >= 200 && status < 300) this.received.push(JSON.parse(body) as Delivered);
+        response.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/inbox`;
+    return this;
+  }
+
+  /** Sets the HTTP status the endpoint answers, by attempt number (1-based, counted over the receiver's life). */
+  respondWith(status: (attempt: number) => number): void {
+    this.#status = status;
+  }
+
+  /** Deliveries of message `id`. */
+  countOf(id: string): number {
+    return this.received.filter((message) => message.id === id).length;
+  }
+
+  async close(): Promise<void> {
+    this.#server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+  }
+}
+
+/** Collects JSON log lines so tests can assert what was logged (and what never was). */
+export class LogCapture {
+  readonly lines: Array<Record<string, unknown>> = [];
+  readonly text: string[] = [];
+  readonly logger: Logger;
+
+  constructor(name: string) {
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) {
+          this.text.push(line);
+          this.lines.push(JSON.parse(line) as Record<string, unknown>);
+        }
+        callback();
+      },
+    });
+    this.logger = createLogger({ name, level: 'debug', destination: sink });
+  }
+
+  /** Lines whose fields include all of `fields`. */
+  find(fields: Record<string, unknown>): Array<Record<string, unknown>> {
+    return this.lines.filter((line) => Object.entries(fields).every(([key, value]) => line[key] === value));
+  }
+}
+
+/** A started in-process dmr-server. */
+export interface RunningServer {
+  readonly server: DmrServer;
+  readonly url: string;
+  readonly port: number;
+  readonly logs: LogCapture;
+}
+
+/** Environment of a server bound to `rabbit` and the registry at `registryUrl`. */
+export function serverEnv(rabbit: RabbitVhostInfo, registryUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    CENTOPS_CONFIGURATION_URL: registryUrl,
+    CENTOPS_CONFIGURATION_CRON_TIME: '* * * * * *',
+    RABBITMQ_DEFAULT_HOST: '127.0.0.1',
+    RABBITMQ_DEFAULT_PORT: String(rabbit.amqpPort),
+    RABBITMQ_DEFAULT_VHOST: rabbit.vhost,
+    RABBITMQ_DEFAULT_MANAGEMENT_UI_URI: rabbit.managementBase,
+    RABBITMQ_DEFAULT_USER: rabbit.user,
+    RABBITMQ_DEFAULT_PASS: rabbit.password,
+    RABBITMQ_DEFAULT_DEFAULT_RECONNECT_INTERVAL: '200',
+    RABBITMQ_RECONNECT_INTERVAL_MAX: '1000',
+    DMR_SHUTDOWN_TIMEOUT_MS: '3000',
+    LOGGER_LOG_LEVELS: 'error,warn,log,debug',
+    ...extra,
+  };
+}
+
+/** Builds, starts and waits until ready. */
+export async function startServer(env: Record<string, string>): Promise<RunningServer> {
+  const logs = new LogCapture('dmr-server');
+  const server = buildServer(loadServerConfig(env), { log: logs.logger });
+  const { port } = await server.start();
+  await waitUntil(() => server.readiness().isReady, 15_000, 'server ready');
+  return { server, url: `http://127.0.0.1:${port}`, port, logs };
+}
+
+/** A started in-process dmr-agent. */
+export interface RunningAgent {
+  readonly agent: Agent;
+  readonly url: string;
+  readonly logs: LogCapture;
+  readonly identity: Identity;
+}
+
+/** Builds and starts an agent connected to `serverUrl`, delivering to `endpointUrl`, and waits until ready. */
+export async function startAgent(
+  identity: Identity,
+  serverUrl: string,
+  endpointUrl: string,
+  extra: Record<string, string> = {},
+  options: { waitReady?: boolean } = {},
+): Promise<RunningAgent> {
+  const logs = new LogCapture('dmr-agent');
+  const config = loadAgentConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    AGENT_ID: identity.id,
+    AGENT_PRIVATE_KEY: identity.privatePem,
+    DMR_SERVER_WEBSOCKET_URL: serverUrl,
+    OUTGOING_MESSAGE_ENDPOINT: endpointUrl,
+    WEBSOCKET_RECONNECTION_DELAY: '100',
+    WEBSOCKET_RECONNECTION_DELAY_MAX: '500',
+    MESSAGE_DELIVERY_TIMEOUT_MS: '5000',
+    OUTGOING_MESSAGE_TIMEOUT_MS: '2000',
+    DMR_SHUTDOWN_TIMEOUT_MS: '2000',
+    LOGGER_LOG_LEVELS: 'error,warn,log,debug',
+    ...extra,
+  });
+  const agent = buildAgent(config, { logger: logs.logger, endpointBackoff: { initialDelayMs: 20, maxDelayMs: 100 } });
+  await agent.start();
+  const address = agent.app.server.address() as AddressInfo;
+  const running = { agent, url: `http://127.0.0.1:${address.port}`, logs, identity };
+  if (options.waitReady !== false) await waitUntil(() => isReady(running.url), 15_000, `agent ${identity.id} ready`);
+  return running;
+}
+
+async function isReady(url: string): Promise<boolean> {
+  const response = await fetch(`${url}/v1/ready`).catch(() => undefined);
+  return response?.status === 200;
+}
+
+/** Polls `condition` until true or throws after `timeoutMs` naming `label`. */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, label: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for: ${label}`);
+}
+
+/** A valid v1 body for `recipientId` (seed 003 shape) with a content marker that must never leak. */
+export function v1Body(recipientId: string, content = `secret-${randomUUID()}`, id: string = randomUUID()) {
+  const now = new Date().toISOString();
+  const chatId = randomUUID();
+  return {
+    id,
+    recipientId,
+    timestamp: now,
+    type: 'ChatMessage',
+    payload: {
+      chat: { id: chatId, created: now, endUserFirstName: 'Alice', endUserEmail: 'alice@example.com' },
+      messages: [{ id: randomUUID(), chatId, content, authorTimestamp: now, authorRole: 'end-user', buttons: '[]' }],
+    },
+  };
+}
+
+/** POSTs a body to an agent's /v1/messages. */
+export async function postMessage(agentUrl: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${agentUrl}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}

@@ -1,0 +1,30 @@
+// A bare protocol client standing in for a misbehaving or foreign agent: it speaks the Socket.IO protocol
+// directly so tests can send what a real dmr-agent never would (forged sender, tampered metadata).
+import { AGENT_NAMESPACE, createAgentToken, EVENTS, importPrivateKey, type SendAck } from '@dmr/shared';
+import { io, type Socket } from 'socket.io-client';
+import type { Identity } from './dmr-system.js';
+
+/** A connected raw agent. */
+export interface RawAgent {
+  readonly socket: Socket;
+  send(message: unknown): Promise<SendAck>;
+  close(): void;
+}
+
+/** Connects as `identity`; rejects with the server's refusal message when the handshake fails. */
+export async function connectRawAgent(serverUrl: string, identity: Identity): Promise<RawAgent> {
+  const token = await createAgentToken(identity.id, importPrivateKey(identity.privatePem));
+  const socket = io(`${serverUrl}${AGENT_NAMESPACE}`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', (error) => {
+      socket.close();
+      reject(error);
+    });
+  });
+  return {
+    socket,
+    send: (message) => socket.timeout(10_000).emitWithAck(EVENTS.messageToServer, message) as Promise<SendAck>,
+    close: () => socket.close(),
+  };
+}
