@@ -30,7 +30,13 @@ function makeAgent(name) {
 
 function writeRegistry(agents) {
   const now = new Date().toISOString();
-  const response = agents.map((a) => ({ id: a.id, name: `Agent ${a.name}`, authentication_certificate: a.publicPem, created_at: now, updated_at: now }));
+  const response = agents.map((a) => ({
+    id: a.id,
+    name: `Agent ${a.name}`,
+    authentication_certificate: a.publicPem,
+    created_at: now,
+    updated_at: now,
+  }));
   const file = join(workDir, 'agents.json');
   writeFileSync(file, JSON.stringify({ response }, null, 2));
   return file;
@@ -63,7 +69,10 @@ function run(name, bin, env) {
 
 async function waitReady(url, label) {
   for (let i = 0; i < 150; i++) {
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -107,7 +116,10 @@ async function main() {
     RABBITMQ_DEFAULT_PASS: rabbit.password,
   });
   await waitReady(`http://127.0.0.1:${ports.server}/v1/ready`, 'dmr-server');
-  for (const [agent, port] of [[a, ports.agentA], [b, ports.agentB]]) {
+  for (const [agent, port] of [
+    [a, ports.agentA],
+    [b, ports.agentB],
+  ]) {
     run(`dmr-agent ${agent.name}`, 'packages/agent/dist/main.js', {
       ...logEnv,
       PORT: String(port),
@@ -131,7 +143,15 @@ function printInstructions(a, b, registryFile) {
     type: 'ChatMessage',
     payload: {
       chat: { id: randomUUID(), created: new Date().toISOString() },
-      messages: [{ id: randomUUID(), chatId: 'demo-chat', content: 'Hello from A', authorTimestamp: new Date().toISOString(), authorRole: 'end-user' }],
+      messages: [
+        {
+          id: randomUUID(),
+          chatId: 'demo-chat',
+          content: 'Hello from A',
+          authorTimestamp: new Date().toISOString(),
+          authorRole: 'end-user',
+        },
+      ],
     },
   };
   console.log(`

@@ -1,5 +1,13 @@
 // Issue #2 acceptance: the relay core end to end, with real servers, agents, sockets, crypto and RabbitMQ.
-import { agentDeadLetterQueueName, agentQueueName, createAgentToken, importPrivateKey, importPublicKey, sealPayload, VALIDATION_FAILURES_QUEUE } from '@dmr/shared';
+import {
+  agentDeadLetterQueueName,
+  agentQueueName,
+  createAgentToken,
+  importPrivateKey,
+  importPublicKey,
+  sealPayload,
+  VALIDATION_FAILURES_QUEUE,
+} from '@dmr/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Identity,
@@ -15,7 +23,7 @@ import {
   v1Body,
   waitUntil,
 } from '../support/dmr-system.js';
-import { peekQueue, useRabbitVhost, type RabbitVhostInfo } from '../support/rabbit.js';
+import { peekQueue, type RabbitVhostInfo, useRabbitVhost } from '../support/rabbit.js';
 import { connectRawAgent } from '../support/raw-agent.js';
 
 describe('relay core', () => {
@@ -110,7 +118,14 @@ describe('relay core', () => {
     await freshWorld();
     const s1 = await server();
     const raw = await connectRawAgent(s1.url, a);
-    const sealed = { id: 'forged-1', timestamp: new Date().toISOString(), senderId: b.id, recipientId: a.id, type: 'ChatMessage', payload: 'aGVhZA.a2V5.aXY.Y2lwaGVy.dGFn' };
+    const sealed = {
+      id: 'forged-1',
+      timestamp: new Date().toISOString(),
+      senderId: b.id,
+      recipientId: a.id,
+      type: 'ChatMessage',
+      payload: 'aGVhZA.a2V5.aXY.Y2lwaGVy.dGFn',
+    };
 
     const forged = await raw.send(sealed);
     expect(forged).toMatchObject({ status: 'error', error: 'DMR_VALIDATION_SENDER_MISMATCH' });
@@ -217,7 +232,11 @@ describe('relay core', () => {
     await agent(b, s1.url);
 
     registry.writeRaw('{ this is not json');
-    await waitUntil(() => s1.logs.lines.some((line) => line.component === 'registry' && /refused|failed/.test(String(line.msg))), 5000, 'broken registry refused');
+    await waitUntil(
+      () => s1.logs.lines.some((line) => line.component === 'registry' && /refused|failed/.test(String(line.msg))),
+      5000,
+      'broken registry refused',
+    );
     expect((await postMessage(agentA.url, v1Body(b.id))).status).toBe(202);
     expect(s1.server.gateway.connectedAgentIds().sort()).toEqual([a.id, b.id].sort());
 

@@ -42,7 +42,13 @@ export class RegistryFile {
   /** Writes a valid CentOps document listing `agents`. */
   write(agents: readonly Identity[]): void {
     const now = new Date().toISOString();
-    const response = agents.map((a) => ({ id: a.id, name: a.id, authentication_certificate: a.publicPem, created_at: now, updated_at: now }));
+    const response = agents.map((a) => ({
+      id: a.id,
+      name: a.id,
+      authentication_certificate: a.publicPem,
+      created_at: now,
+      updated_at: now,
+    }));
     writeFileSync(this.path, JSON.stringify({ response }));
   }
 

@@ -1,5 +1,5 @@
 // Reads queues directly from RabbitMQ, the way an operator would, to check what is (and is not) stored there.
-import amqp from 'amqplib';
+import amqp, { type Channel, type ConsumeMessage } from 'amqplib';
 
 /** A message as stored in a queue. */
 export interface StoredMessage {
@@ -8,27 +8,38 @@ export interface StoredMessage {
 }
 
 /**
- * Waits until `queue` holds at least `count` messages, returns the first `count` and puts them back
- * (unacked messages return to the queue when the channel closes).
+ * Waits until `queue` yields `count` messages and returns them without removing them: they are consumed
+ * unacked and go back to the queue when the channel closes. A consumer, not basic.get, because quorum queues
+ * with single active consumer refuse basic.get.
  */
 export async function peekQueue(target: { amqpUrl: string }, queue: string, count: number, timeoutMs = 10_000): Promise<StoredMessage[]> {
   const connection = await amqp.connect(target.amqpUrl, { noDelay: true });
+  const channel: Channel = await connection.createChannel();
+  channel.on('error', () => undefined);
   try {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const channel = await connection.createChannel();
-      const found: StoredMessage[] = [];
-      while (found.length < count) {
-        const message = await channel.get(queue, { noAck: false });
-        if (!message) break;
+    await channel.prefetch(count);
+    const found: StoredMessage[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`queue ${queue} gave ${found.length} of ${count} messages within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const onMessage = (message: ConsumeMessage | null): void => {
+        if (!message) return;
         found.push({ body: message.content.toString('utf8'), headers: message.properties.headers ?? {} });
-      }
-      await channel.close();
-      if (found.length >= count) return found;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`queue ${queue} did not reach ${count} messages within ${timeoutMs} ms`);
+        if (found.length >= count) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      channel.consume(queue, onMessage, { noAck: false }).catch((error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+    return found;
   } finally {
-    await connection.close();
+    await channel.close().catch(() => undefined);
+    await connection.close().catch(() => undefined);
   }
 }

@@ -46,7 +46,10 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     log.child({ component: 'amqp' }),
   );
   registry = createRegistry(config, broker, metrics, log);
-  const router = new MessageRouter({ broker, isKnownAgent: (id) => registry.has(id), metrics, log: log.child({ component: 'router' }) }, config.gateway.maxMessageBytes);
+  const router = new MessageRouter(
+    { broker, isKnownAgent: (id) => registry.has(id), metrics, log: log.child({ component: 'router' }) },
+    config.gateway.maxMessageBytes,
+  );
   const readiness = (): ReadinessReport => ({
     isReady: broker.isConnected && registry.isLoaded && state === 'running',
     checks: { broker: broker.status, registry: registry.isLoaded ? 'loaded' : 'not-loaded', lifecycle: state },
@@ -74,7 +77,16 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     return { port };
   };
   const stop = (): Promise<void> => {
-    stopping ??= shutdown({ gateway, registry, broker, app, router, log, drainMs: config.shutdownTimeoutMs, setState: (next) => (state = next) });
+    stopping ??= shutdown({
+      gateway,
+      registry,
+      broker,
+      app,
+      router,
+      log,
+      drainMs: config.shutdownTimeoutMs,
+      setState: (next) => (state = next),
+    });
     return stopping;
   };
   return {

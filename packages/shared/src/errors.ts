@@ -58,6 +58,37 @@ export const ERROR_CATALOG = {
     summary: 'The agent registry failed validation; the last good one stays in force.',
   },
   DMR_REGISTRY_FETCH_FAILED: { httpStatus: 502, isTransient: true, summary: 'The agent registry could not be fetched.' },
+  DMR_CA_INVALID_REQUEST: {
+    httpStatus: 400,
+    isTransient: false,
+    summary: 'An argument to a CA operation is malformed (agent id, DNS name, IP, serial, reason, validity, key type, CSR).',
+  },
+  DMR_CA_CERT_INVALID: { httpStatus: 400, isTransient: false, summary: 'A file is not a readable PEM X.509 certificate.' },
+  DMR_CA_FILE_EXISTS: {
+    httpStatus: 409,
+    isTransient: false,
+    summary: 'A file the CA would write already exists; nothing was overwritten.',
+  },
+  DMR_CA_NOT_FOUND: { httpStatus: 500, isTransient: false, summary: 'The directory holds no CA (key, certificate and state file).' },
+  DMR_CA_STATE_INVALID: {
+    httpStatus: 500,
+    isTransient: false,
+    summary: 'The CA state file is malformed, or the CA key does not match the CA certificate.',
+  },
+  DMR_CA_KEY_EXPOSED: {
+    httpStatus: 500,
+    isTransient: false,
+    summary: 'The CA private key file is readable or writable by group or others.',
+  },
+  DMR_CA_LOCKED: { httpStatus: 409, isTransient: true, summary: 'Another dmrctl process holds the lock of this CA directory.' },
+  DMR_CA_NOT_ISSUED: { httpStatus: 404, isTransient: false, summary: 'No certificate with that serial or agent id was issued by this CA.' },
+  DMR_CA_ALREADY_REVOKED: { httpStatus: 409, isTransient: false, summary: 'Every matching certificate is already revoked.' },
+  DMR_CA_CRL_INVALID: {
+    httpStatus: 500,
+    isTransient: false,
+    summary: 'A CRL cannot be parsed, or its issuer or signature does not match the CA certificate.',
+  },
+  DMR_CA_IO_FAILED: { httpStatus: 500, isTransient: true, summary: 'A CA file or directory could not be read or written.' },
   DMR_LIFECYCLE_SHUTTING_DOWN: { httpStatus: 503, isTransient: true, summary: 'The process is shutting down and takes no new work.' },
   DMR_INTERNAL_ERROR: { httpStatus: 500, isTransient: true, summary: 'An unexpected internal error.' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -4,23 +4,9 @@
  * Start one node per test run ({@link startRabbitNode}) and isolate tests by
  * vhost ({@link createVhost}); the repo's vitest global setup does exactly that.
  */
-export {
-  DEFAULT_MEMORY_HIGH_WATERMARK,
-  DEFAULT_NODE_USER,
-  type RabbitNode,
-  resolveNodeName,
-  type StartRabbitNodeOptions,
-  startRabbitNode,
-} from './rabbit-node.js';
-export {
-  amqpUrlFor,
-  basicAuthHeader,
-  managementApiBaseFor,
-  managementUrlFor,
-  type RabbitNodeInfo,
-  toNodeInfo,
-} from './node-info.js';
-export { createVhost, type RabbitVhost } from './vhost.js';
+
+export { findFreePort, findFreePorts } from './free-port.js';
+export { type HostEnv, readHostEnv } from './host-env.js';
 export {
   buildNodeEnv,
   type NodeEnvInput,
@@ -31,6 +17,22 @@ export {
   renderEnabledPlugins,
   renderRabbitConf,
 } from './node-env.js';
+export {
+  amqpUrlFor,
+  basicAuthHeader,
+  managementApiBaseFor,
+  managementBaseFor,
+  managementUrlFor,
+  type RabbitNodeInfo,
+  toNodeInfo,
+} from './node-info.js';
+export {
+  DEFAULT_MEMORY_HIGH_WATERMARK,
+  DEFAULT_NODE_USER,
+  type RabbitNode,
+  resolveNodeName,
+  type StartRabbitNodeOptions,
+  startRabbitNode,
+} from './rabbit-node.js';
 export { DEFAULT_RABBITMQ_LIB_DIR, locateRabbitSbin, pickNewestServerDir } from './rabbit-sbin.js';
-export { type HostEnv, readHostEnv } from './host-env.js';
-export { findFreePort, findFreePorts } from './free-port.js';
+export { createVhost, type RabbitVhost } from './vhost.js';

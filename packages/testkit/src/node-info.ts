@@ -39,9 +39,14 @@ export function managementUrlFor(info: RabbitNodeInfo): string {
   return `http://${userInfo(info)}@127.0.0.1:${info.managementPort}`;
 }
 
+/** Management base URL without credentials, `http://127.0.0.1:<port>` (what HTTP clients taking user and password separately want). */
+export function managementBaseFor(info: RabbitNodeInfo): string {
+  return `http://127.0.0.1:${info.managementPort}`;
+}
+
 /** Management HTTP API root without credentials, `http://127.0.0.1:<port>/api`. */
 export function managementApiBaseFor(info: RabbitNodeInfo): string {
-  return `http://127.0.0.1:${info.managementPort}/api`;
+  return `${managementBaseFor(info)}/api`;
 }
 
 /** `Authorization` header value (HTTP Basic) for the node's administrator. */

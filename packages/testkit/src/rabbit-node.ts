@@ -4,14 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePorts } from './free-port.js';
 import { readHostEnv } from './host-env.js';
-import {
-  buildNodeEnv,
-  type NodeLayout,
-  type NodePorts,
-  nodeLayout,
-  renderEnabledPlugins,
-  renderRabbitConf,
-} from './node-env.js';
+import { buildNodeEnv, type NodeLayout, type NodePorts, nodeLayout, renderEnabledPlugins, renderRabbitConf } from './node-env.js';
 import { amqpUrlFor, managementUrlFor, type RabbitNodeInfo } from './node-info.js';
 import {
   killNodeVm,

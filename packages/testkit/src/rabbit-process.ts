@@ -126,9 +126,7 @@ async function fileSize(path: string): Promise<number> {
  */
 export async function waitForBoot(rt: NodeRuntime, server: ServerProcess, mark: LogMark): Promise<void> {
   const abort = new AbortController();
-  const wait = settle(
-    runCtl(rt, ['wait', rt.layout.pidFile, '--timeout', String(BOOT_TIMEOUT_S)], { signal: abort.signal }),
-  );
+  const wait = settle(runCtl(rt, ['wait', rt.layout.pidFile, '--timeout', String(BOOT_TIMEOUT_S)], { signal: abort.signal }));
   try {
     for (;;) {
       await sleep(BOOT_POLL_MS);

@@ -39,10 +39,7 @@ function compareVersions(a: readonly number[], b: readonly number[]): number {
  *
  * @throws Error naming `scripts/ensure-rabbitmq.sh` when no usable directory exists.
  */
-export async function locateRabbitSbin(
-  host: HostEnv = readHostEnv(),
-  libDir: string = DEFAULT_RABBITMQ_LIB_DIR,
-): Promise<string> {
+export async function locateRabbitSbin(host: HostEnv = readHostEnv(), libDir: string = DEFAULT_RABBITMQ_LIB_DIR): Promise<string> {
   if (host.rabbitSbinOverride !== undefined) {
     await assertServerScript(host.rabbitSbinOverride, 'DMR_RABBITMQ_SBIN');
     return host.rabbitSbinOverride;
@@ -51,8 +48,7 @@ export async function locateRabbitSbin(
   const newest = pickNewestServerDir(entries);
   if (newest === undefined) {
     throw new Error(
-      `No RabbitMQ server found under ${libDir}/rabbitmq_server-*/sbin. ` +
-        'Run scripts/ensure-rabbitmq.sh or set DMR_RABBITMQ_SBIN.',
+      `No RabbitMQ server found under ${libDir}/rabbitmq_server-*/sbin. Run scripts/ensure-rabbitmq.sh or set DMR_RABBITMQ_SBIN.`,
     );
   }
   const sbin = join(libDir, newest, 'sbin');

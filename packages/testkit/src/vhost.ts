@@ -1,11 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  amqpUrlFor,
-  basicAuthHeader,
-  managementApiBaseFor,
-  managementUrlFor,
-  type RabbitNodeInfo,
-} from './node-info.js';
+import { amqpUrlFor, basicAuthHeader, managementApiBaseFor, managementUrlFor, type RabbitNodeInfo } from './node-info.js';
 
 /** A vhost created by {@link createVhost}, with full permissions for the node's administrator. */
 export interface RabbitVhost extends AsyncDisposable {

@@ -140,7 +140,10 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
       }
       if (this.#isClosed()) break;
       this.#markDown();
-      const delayMs = backoffDelayMs(attempt++, { initialDelayMs: this.config.reconnectIntervalMs, maxDelayMs: this.config.reconnectIntervalMaxMs });
+      const delayMs = backoffDelayMs(attempt++, {
+        initialDelayMs: this.config.reconnectIntervalMs,
+        maxDelayMs: this.config.reconnectIntervalMaxMs,
+      });
       this.log.info({ delayMs }, 'reconnecting to RabbitMQ');
       await this.#sleep.sleep(delayMs);
     }

@@ -1,7 +1,9 @@
 import { type DmrErrorCode, describeErrors, type PublicKeyRef, verifyAgentToken } from '@dmr/shared';
 
 /** Outcome of a handshake check. */
-export type HandshakeResult = { readonly ok: true; readonly agentId: string } | { readonly ok: false; readonly code: DmrErrorCode; readonly reason: string };
+export type HandshakeResult =
+  | { readonly ok: true; readonly agentId: string }
+  | { readonly ok: false; readonly code: DmrErrorCode; readonly reason: string };
 
 /** What the handshake needs from the rest of the server. */
 export interface HandshakeDeps {

@@ -1,1 +1,8 @@
-export { type BrokerConfig, brokerUrl, type GatewayConfig, loadServerConfig, type RegistryConfig, type ServerConfig } from './server-config.js';
+export {
+  type BrokerConfig,
+  brokerUrl,
+  type GatewayConfig,
+  loadServerConfig,
+  type RegistryConfig,
+  type ServerConfig,
+} from './server-config.js';

@@ -13,7 +13,8 @@ export type DeliveryDecision =
  * `deliveryCount` is RabbitMQ's `x-delivery-count` (earlier failed attempts).
  */
 export function decideDelivery(reply: DeliveryAck | { timeout: true }, deliveryCount: number, deliveryLimit: number): DeliveryDecision {
-  if ('timeout' in reply) return withLimit('DMR_ROUTE_ACK_TIMEOUT', 'recipient agent did not acknowledge in time', deliveryCount, deliveryLimit);
+  if ('timeout' in reply)
+    return withLimit('DMR_ROUTE_ACK_TIMEOUT', 'recipient agent did not acknowledge in time', deliveryCount, deliveryLimit);
   if (reply.status === 'ok') return { action: 'ack' };
   const errors = reply.errors?.length ? reply.errors : [{ type: 'DMR_INTERNAL_ERROR', message: 'agent reported an error without details' }];
   const reason = errors.map((error) => `${error.type}: ${error.message}`).join('; ');

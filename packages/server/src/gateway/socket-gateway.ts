@@ -75,10 +75,9 @@ export class SocketGateway {
   async stop(drainMs: number): Promise<void> {
     this.#isStopping = true;
     await Promise.all([...this.#sessions.values()].map((session) => session.delivery.stop(drainMs)));
-    for (const session of this.#sessions.values()) session.socket.disconnect(true);
-    await new Promise<void>((resolve) => {
-      this.#io.close(() => resolve());
-    });
+    // not io.close(): that also closes the HTTP server, which fastify owns and closes last
+    this.#io.disconnectSockets(true);
+    this.#io.engine.close();
   }
 
   async #authenticate(socket: AgentSocket, next: (error?: Error) => void): Promise<void> {

@@ -1,5 +1,5 @@
 import { type DmrError, ERROR_CATALOG, type Logger } from '@dmr/shared';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 
 /** One readiness check's state. */
@@ -20,7 +20,10 @@ export interface HttpDeps {
  * Socket.IO attaches to the same HTTP server.
  */
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   app.get('/v1/health', async () => ({ status: 'ok' }));
   app.get('/v1/ready', async (_request, reply) => {
     const report = deps.readiness();

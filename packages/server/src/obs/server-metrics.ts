@@ -25,8 +25,16 @@ export function createServerMetrics(): ServerMetrics {
   const registers = [registry];
   return {
     registry,
-    socketConnectionsActive: new Gauge({ name: METRIC.socketConnectionsActive, help: 'Current number of active Socket.IO connections', registers }),
-    socketConnectionsTotal: new Counter({ name: METRIC.socketConnectionsTotal, help: 'Total number of established connections', registers }),
+    socketConnectionsActive: new Gauge({
+      name: METRIC.socketConnectionsActive,
+      help: 'Current number of active Socket.IO connections',
+      registers,
+    }),
+    socketConnectionsTotal: new Counter({
+      name: METRIC.socketConnectionsTotal,
+      help: 'Total number of established connections',
+      registers,
+    }),
     socketDisconnectionsTotal: new Counter({
       name: METRIC.socketDisconnectionsTotal,
       help: 'Total number of disconnections',
@@ -39,7 +47,12 @@ export function createServerMetrics(): ServerMetrics {
       buckets: [1, 10, 60, 300, 1800, 3600, 21600, 86400],
       registers,
     }),
-    socketErrorsTotal: new Counter({ name: METRIC.socketErrorsTotal, help: 'Total number of connection errors', labelNames: ['code'], registers }),
+    socketErrorsTotal: new Counter({
+      name: METRIC.socketErrorsTotal,
+      help: 'Total number of connection errors',
+      labelNames: ['code'],
+      registers,
+    }),
     socketEventsReceivedTotal: new Counter({
       name: METRIC.socketEventsReceivedTotal,
       help: 'Total events received from clients',
@@ -66,6 +79,11 @@ export function createServerMetrics(): ServerMetrics {
     }),
     brokerConnected: new Gauge({ name: METRIC.brokerConnected, help: '1 while the RabbitMQ connection is usable', registers }),
     registryAgents: new Gauge({ name: METRIC.registryAgents, help: 'Agents in the registry in force', registers }),
-    registrySyncsTotal: new Counter({ name: METRIC.registrySyncsTotal, help: 'Agent registry syncs by result', labelNames: ['result'], registers }),
+    registrySyncsTotal: new Counter({
+      name: METRIC.registrySyncsTotal,
+      help: 'Agent registry syncs by result',
+      labelNames: ['result'],
+      registers,
+    }),
   };
 }

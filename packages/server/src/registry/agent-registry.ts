@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { type AgentInfo, backoffDelayMs, describeErrors, DmrError, type Logger, type PublicKeyRef, toDmrError } from '@dmr/shared';
+import { type AgentInfo, backoffDelayMs, DmrError, describeErrors, type Logger, type PublicKeyRef, toDmrError } from '@dmr/shared';
 import { Cron } from 'croner';
 import type { RegistryConfig } from '../config/index.js';
-import { fetchRegistryDocument } from './registry-source.js';
 import { diffRegistry, isEmptyDiff, parseRegistry, type RegistryDiff, type RegistrySnapshot } from './registry-snapshot.js';
+import { fetchRegistryDocument } from './registry-source.js';
 
 /** Typed listener map of {@link AgentRegistry}. */
 export interface RegistryEvents {
@@ -105,7 +105,10 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     }
     const parsed = parseRegistry(document);
     if (!parsed.ok) {
-      this.log.error({ code: parsed.code, reason: describeErrors(parsed.errors) }, 'agent registry refused; previous registry stays in force');
+      this.log.error(
+        { code: parsed.code, reason: describeErrors(parsed.errors) },
+        'agent registry refused; previous registry stays in force',
+      );
       return 'refused';
     }
     return this.#apply(parsed.value);
@@ -118,11 +121,20 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
       await this.hooks.prepare(diff);
     } catch (error) {
       // the broker setup re-asserts queues for every agent on reconnect, so apply anyway
-      this.log.warn({ err: toDmrError(error) }, 'could not prepare queues for registry change; they are asserted on the next broker connect');
+      this.log.warn(
+        { err: toDmrError(error) },
+        'could not prepare queues for registry change; they are asserted on the next broker connect',
+      );
     }
     this.#snapshot = next;
     this.log.info(
-      { agents: next.size, added: diff.added.length, removed: diff.removed.length, rekeyed: diff.rekeyed.length, updated: diff.updated.length },
+      {
+        agents: next.size,
+        added: diff.added.length,
+        removed: diff.removed.length,
+        rekeyed: diff.rekeyed.length,
+        updated: diff.updated.length,
+      },
       'agent registry applied',
     );
     this.emit('changed', diff);

@@ -1,5 +1,4 @@
 export { AgentRegistry, type RegistryEvents, type RegistryHooks, registryNotLoaded, type SyncResult } from './agent-registry.js';
-export { fetchRegistryDocument } from './registry-source.js';
 export {
   diffRegistry,
   isEmptyDiff,
@@ -9,3 +8,4 @@ export {
   type RegistryDiff,
   type RegistrySnapshot,
 } from './registry-snapshot.js';
+export { fetchRegistryDocument } from './registry-source.js';

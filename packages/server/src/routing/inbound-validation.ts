@@ -20,7 +20,8 @@ const validateWire = compileValidator<WireMessageBody>(WireMessageSchema);
  * sender bound to the authenticated agent, recipient registered. Pure.
  */
 export function validateInbound(raw: unknown, context: InboundContext): Result<AcceptedMessage> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return refuse('DMR_VALIDATION_FAILED', '', 'message must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return refuse('DMR_VALIDATION_FAILED', '', 'message must be a JSON object');
   const body = Buffer.from(JSON.stringify(raw));
   if (body.byteLength > context.maxMessageBytes) {
     return refuse('DMR_VALIDATION_TOO_LARGE', '', `message is ${body.byteLength} bytes; the limit is ${context.maxMessageBytes}`);
@@ -29,7 +30,11 @@ export function validateInbound(raw: unknown, context: InboundContext): Result<A
   if (!checked.ok) return checked;
   const message = checked.value;
   if (message.senderId !== context.authenticatedAgentId) {
-    return refuse('DMR_VALIDATION_SENDER_MISMATCH', 'senderId', `is ${message.senderId} but the connection is authenticated as ${context.authenticatedAgentId}`);
+    return refuse(
+      'DMR_VALIDATION_SENDER_MISMATCH',
+      'senderId',
+      `is ${message.senderId} but the connection is authenticated as ${context.authenticatedAgentId}`,
+    );
   }
   if (!context.isKnownAgent(message.recipientId)) {
     return refuse('DMR_VALIDATION_UNKNOWN_RECIPIENT', 'recipientId', `agent ${message.recipientId} is not in the registry`);

@@ -48,7 +48,12 @@ export class MessageRouter {
       const checked = validateInbound(raw, context);
       if (!checked.ok) return await this.#refuse(raw, authenticatedAgentId, checked, startedAt);
       const { message, body } = checked.value;
-      const log = this.deps.log.child({ msgId: message.id, senderId: message.senderId, recipientId: message.recipientId, type: message.type });
+      const log = this.deps.log.child({
+        msgId: message.id,
+        senderId: message.senderId,
+        recipientId: message.recipientId,
+        type: message.type,
+      });
       try {
         await this.deps.broker.publish(MESSAGES_EXCHANGE, message.recipientId, body, {
           messageId: message.id,

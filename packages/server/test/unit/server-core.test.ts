@@ -1,11 +1,30 @@
 import { generateKeyPairSync } from 'node:crypto';
+import {
+  buildFailureRecord,
+  decideDelivery,
+  diffRegistry,
+  loadServerConfig,
+  parseRegistry,
+  partialListOf,
+  validateInbound,
+} from '@dmr/server';
 import { buildPolicies } from '@dmr/shared';
-import { buildFailureRecord, decideDelivery, diffRegistry, loadServerConfig, parseRegistry, partialListOf, validateInbound } from '@dmr/server';
 import { describe, expect, it } from 'vitest';
 
 const jwe = 'eyJhbGciOiJSU0EifQ.a2V5.aXY.Y2lwaGVy.dGFn';
-const wire = { id: 'm1', timestamp: '2024-01-15T10:30:00.000Z', senderId: 'agent-a', recipientId: 'agent-b', type: 'ChatMessage', payload: jwe };
-const context = { authenticatedAgentId: 'agent-a', isKnownAgent: (id: string) => id === 'agent-b' || id === 'agent-a', maxMessageBytes: 4096 };
+const wire = {
+  id: 'm1',
+  timestamp: '2024-01-15T10:30:00.000Z',
+  senderId: 'agent-a',
+  recipientId: 'agent-b',
+  type: 'ChatMessage',
+  payload: jwe,
+};
+const context = {
+  authenticatedAgentId: 'agent-a',
+  isKnownAgent: (id: string) => id === 'agent-b' || id === 'agent-a',
+  maxMessageBytes: 4096,
+};
 
 describe('validateInbound', () => {
   it('accepts a well-formed message from its authenticated sender and serialises it once', () => {
@@ -45,7 +64,11 @@ describe('decideDelivery', () => {
   });
 
   it('dead-letters permanent failures at once', () => {
-    const decision = decideDelivery({ status: 'error', errors: [{ type: 'DMR_CRYPTO_METADATA_MISMATCH', message: 'timestamp differs' }] }, 0, 5);
+    const decision = decideDelivery(
+      { status: 'error', errors: [{ type: 'DMR_CRYPTO_METADATA_MISMATCH', message: 'timestamp differs' }] },
+      0,
+      5,
+    );
     expect(decision).toMatchObject({ action: 'dead-letter', code: 'DMR_CRYPTO_METADATA_MISMATCH' });
   });
 
@@ -125,14 +148,19 @@ describe('loadServerConfig', () => {
   it("applies seed 003's defaults and freezes the result", () => {
     const config = loadServerConfig(minimal);
     expect(config.port).toBe(5000);
-    expect(config.policies).toEqual({ messageTtlMs: 300_000, deadLetterTtlMs: 86_400_000, validationFailuresTtlMs: 86_400_000, deliveryLimit: 10 });
+    expect(config.policies).toEqual({
+      messageTtlMs: 300_000,
+      deadLetterTtlMs: 86_400_000,
+      validationFailuresTtlMs: 86_400_000,
+      deliveryLimit: 10,
+    });
     expect(config.registry.cronTime).toBe('*/30 * * * *');
     expect(Object.isFrozen(config.broker)).toBe(true);
   });
 
   it('names every bad variable', () => {
-    expect(() => loadServerConfig({ ...minimal, RABBITMQ_DEFAULT_PORT: 'x', CENTOPS_CONFIGURATION_URL: 'ftp://a', RABBITMQ_DEFAULT_USER: '' })).toThrow(
-      /RABBITMQ_DEFAULT_PORT.*RABBITMQ_DEFAULT_USER is required.*CENTOPS_CONFIGURATION_URL must use/s,
-    );
+    expect(() =>
+      loadServerConfig({ ...minimal, RABBITMQ_DEFAULT_PORT: 'x', CENTOPS_CONFIGURATION_URL: 'ftp://a', RABBITMQ_DEFAULT_USER: '' }),
+    ).toThrow(/RABBITMQ_DEFAULT_PORT.*RABBITMQ_DEFAULT_USER is required.*CENTOPS_CONFIGURATION_URL must use/s);
   });
 });

@@ -13,8 +13,7 @@ import { CompactEncrypt, CompactSign, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
 
 function makeKey(kind: 'rsa' | 'ec') {
-  const pair =
-    kind === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pair = kind === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const privatePem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const privateKey = importPrivateKey(privatePem);
   return { privateKey, publicKey: importPublicKey(publicPemOf(privateKey)) };
