@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
-echo "test: lint (biome)"
+echo "test: lint (biome) and type check of the tests"
 npx biome check .
+npx tsc -p tsconfig.tests.json
 echo "test: vitest"
 npx vitest run "$@"

@@ -140,8 +140,11 @@ export interface RunningServer {
   readonly logs: LogCapture;
 }
 
+/** The broker coordinates a server needs. */
+export type BrokerTarget = Pick<RabbitVhostInfo, 'amqpPort' | 'managementBase' | 'user' | 'password' | 'vhost'>;
+
 /** Environment of a server bound to `rabbit` and the registry at `registryUrl`. */
-export function serverEnv(rabbit: RabbitVhostInfo, registryUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+export function serverEnv(rabbit: BrokerTarget, registryUrl: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     PORT: '0',
     HOST: '127.0.0.1',

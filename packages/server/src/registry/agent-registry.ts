@@ -147,8 +147,3 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     this.#bootRetry = setTimeout(() => void this.sync(), delayMs);
   }
 }
-
-/** Thrown by callers that need a loaded registry. */
-export function registryNotLoaded(): DmrError {
-  return new DmrError('DMR_REGISTRY_FETCH_FAILED', 'no valid agent registry has been loaded yet');
-}

@@ -1,4 +1,4 @@
-export { AgentRegistry, type RegistryEvents, type RegistryHooks, registryNotLoaded, type SyncResult } from './agent-registry.js';
+export { AgentRegistry, type RegistryEvents, type RegistryHooks, type SyncResult } from './agent-registry.js';
 export {
   diffRegistry,
   isEmptyDiff,
