@@ -79,6 +79,7 @@ describe('dmr-server and dmr-agent processes', () => {
           AGENT_PRIVATE_KEY_FILE: keyFile,
           DMR_SERVER_WEBSOCKET_URL: `http://127.0.0.1:${serverPort}`,
           OUTGOING_MESSAGE_ENDPOINT: receiver.url,
+          DMR_ALLOW_PLAINTEXT: 'true',
         };
       };
       const agentA = launch(AGENT_BIN, agentEnv(a, portA));

@@ -160,6 +160,7 @@ export function serverEnv(rabbit: BrokerTarget, registryUrl: string, extra: Reco
     RABBITMQ_RECONNECT_INTERVAL_MAX: '1000',
     DMR_SHUTDOWN_TIMEOUT_MS: '3000',
     LOGGER_LOG_LEVELS: 'error,warn,log,debug',
+    DMR_ALLOW_PLAINTEXT: 'true',
     ...extra,
   };
 }
@@ -203,6 +204,7 @@ export async function startAgent(
     OUTGOING_MESSAGE_TIMEOUT_MS: '2000',
     DMR_SHUTDOWN_TIMEOUT_MS: '2000',
     LOGGER_LOG_LEVELS: 'error,warn,log,debug',
+    DMR_ALLOW_PLAINTEXT: 'true',
     ...extra,
   });
   const agent = buildAgent(config, { logger: logs.logger, endpointBackoff: { initialDelayMs: 20, maxDelayMs: 100 } });

@@ -12,9 +12,22 @@ export interface RawAgent {
 }
 
 /** Connects as `identity`; rejects with the server's refusal message when the handshake fails. */
-export async function connectRawAgent(serverUrl: string, identity: Identity): Promise<RawAgent> {
+/** TLS material for a raw agent (any of it may be left out to test refusals). */
+export interface RawTls {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+export async function connectRawAgent(serverUrl: string, identity: Identity, tls: RawTls = {}): Promise<RawAgent> {
   const token = await createAgentToken(identity.id, importPrivateKey(identity.privatePem));
-  const socket = io(`${serverUrl}${AGENT_NAMESPACE}`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  const socket = io(`${serverUrl}${AGENT_NAMESPACE}`, {
+    auth: { token },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    ...tls,
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', (error) => {

@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
 import { buildPolicies, createLogger, type Logger } from '@dmr/shared';
 import type { FastifyInstance } from 'fastify';
 import { applyPolicies, assertAgentQueues, assertBaseTopology, BrokerConnection } from './amqp/index.js';
+import { CertificateGuard } from './auth/index.js';
 import type { ServerConfig } from './config/index.js';
 import { SocketGateway } from './gateway/index.js';
-import { buildHttpApp, type ReadinessReport } from './http/index.js';
+import { buildHttpApp, httpsServerOptions, type ReadinessReport, secureContextOptions } from './http/index.js';
 import { createServerMetrics, type ServerMetrics } from './obs/index.js';
 import { AgentRegistry } from './registry/index.js';
 import { MessageRouter } from './routing/index.js';
@@ -54,10 +57,35 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     isReady: broker.isConnected && registry.isLoaded && state === 'running',
     checks: { broker: broker.status, registry: registry.isLoaded ? 'loaded' : 'not-loaded', lifecycle: state },
   });
-  const app = buildHttpApp({ metricsRegistry: metrics.registry, readiness, log });
+  const tls = config.tls;
+  const initialCrl = tls?.crlFile ? readFileSync(tls.crlFile, 'utf8') : undefined;
+  const app = buildHttpApp({
+    metricsRegistry: metrics.registry,
+    readiness,
+    log,
+    ...(tls ? { https: httpsServerOptions(tls, initialCrl) } : {}),
+  });
+  const guard = tls
+    ? new CertificateGuard(
+        tls,
+        {
+          applyCrl: (crlPem) => (app.server as unknown as HttpsServer).setSecureContext(secureContextOptions(tls, crlPem)),
+          recheck: () => gateway.recheckCertificates(),
+        },
+        log.child({ component: 'tls' }),
+      )
+    : undefined;
   const gateway = new SocketGateway(
     app.server,
-    { broker, registry, router, metrics, log: log.child({ component: 'gateway' }), deliveryLimit: config.policies.deliveryLimit },
+    {
+      broker,
+      registry,
+      router,
+      metrics,
+      log: log.child({ component: 'gateway' }),
+      deliveryLimit: config.policies.deliveryLimit,
+      ...(guard ? { certificates: guard } : {}),
+    },
     config.gateway,
   );
   broker.on('connected', () => metrics.brokerConnected.set(1));
@@ -67,6 +95,11 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
   let stopping: Promise<void> | undefined;
   const start = async (): Promise<{ port: number }> => {
     state = 'starting';
+    if (!tls)
+      log.warn(
+        'DMR_ALLOW_PLAINTEXT=true: agents connect without TLS; only acceptable behind a TLS-terminating ingress or for local experiments',
+      );
+    await guard?.start();
     broker.start();
     await registry.start();
     await app.listen({ port: config.port, host: config.host });
@@ -84,6 +117,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
       app,
       router,
       log,
+      guard,
       drainMs: config.shutdownTimeoutMs,
       setState: (next) => (state = next),
     });
@@ -137,6 +171,7 @@ interface ShutdownParts {
   readonly app: FastifyInstance;
   readonly router: MessageRouter;
   readonly log: Logger;
+  readonly guard: CertificateGuard | undefined;
   readonly drainMs: number;
   readonly setState: (state: LifecycleState) => void;
 }
@@ -148,6 +183,7 @@ async function shutdown(parts: ShutdownParts): Promise<void> {
   const steps: Array<[string, () => Promise<void>]> = [
     ['intake', async () => parts.gateway.stopIntake()],
     ['registry', () => parts.registry.stop()],
+    ['tls', async () => parts.guard?.stop()],
     ['publishes', () => waitFor(() => parts.router.inFlight === 0, parts.drainMs)],
     ['gateway', () => parts.gateway.stop(parts.drainMs)],
     ['broker', () => parts.broker.stop()],

@@ -26,6 +26,18 @@ export const ERROR_CATALOG = {
   DMR_AUTH_TOKEN_MISSING: { httpStatus: 401, isTransient: false, summary: 'The Socket.IO handshake carried no auth token.' },
   DMR_AUTH_TOKEN_INVALID: { httpStatus: 401, isTransient: false, summary: 'The auth token is malformed, expired, or its signature fails.' },
   DMR_AUTH_UNKNOWN_AGENT: { httpStatus: 401, isTransient: false, summary: 'The token names an agent that is not in the registry.' },
+  DMR_AUTH_CERTIFICATE_MISSING: {
+    httpStatus: 401,
+    isTransient: false,
+    summary: 'The TLS connection carried no verified client certificate.',
+  },
+  DMR_AUTH_CERTIFICATE_MISMATCH: {
+    httpStatus: 401,
+    isTransient: false,
+    summary: 'The client certificate names another agent (SAN urn:dmr:agent:<id>) than the token kid.',
+  },
+  DMR_AUTH_CERTIFICATE_REVOKED: { httpStatus: 401, isTransient: false, summary: 'The client certificate is on the CRL in force.' },
+  DMR_AUTH_CERTIFICATE_EXPIRED: { httpStatus: 401, isTransient: false, summary: 'The client certificate has expired.' },
   DMR_LINK_NOT_CONNECTED: { httpStatus: 502, isTransient: true, summary: 'The agent has no live connection to a DMR server.' },
   DMR_LINK_REJECTED: { httpStatus: 502, isTransient: false, summary: 'The DMR server refused the message; the reason is attached.' },
   DMR_LINK_TIMEOUT: { httpStatus: 504, isTransient: true, summary: 'The DMR server did not confirm the message in time.' },

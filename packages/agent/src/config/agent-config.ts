@@ -10,7 +10,7 @@ import {
   parseLogLevels,
 } from '@dmr/shared';
 
-/** TLS material for the link; reserved for mTLS to the DMR server (not read from the environment yet). */
+/** TLS material for the link: the CA that signs the server certificate, and this agent's client certificate (mTLS). */
 export interface LinkTlsOptions {
   /** PEM CA bundle that signs the server certificate. */
   readonly ca?: string;
@@ -30,7 +30,7 @@ export interface LinkConfig {
   readonly reconnectDelayMaxMs: number;
   /** How long a send waits for the server's ack, ms (`MESSAGE_DELIVERY_TIMEOUT_MS`, default 2000). */
   readonly ackTimeoutMs: number;
-  /** Optional TLS material (mTLS later). */
+  /** TLS material (`DMR_TLS_CA_FILE`, `DMR_TLS_CERT_FILE`, `DMR_TLS_KEY_FILE`); absent only with `DMR_ALLOW_PLAINTEXT=true`. */
   readonly tls?: LinkTlsOptions;
 }
 
@@ -94,7 +94,8 @@ export function loadAgentConfig(env: Env, sources: ConfigSources = DEFAULT_SOURC
   const logLevel = readLogLevel(reader);
   const privateKey = readPrivateKey(reader, sources);
   const http = readHttp(reader);
-  const link = readLink(reader);
+  const tls = readLinkTls(reader, sources);
+  const link = { ...readLink(reader), ...(tls ? { tls } : {}) };
   const delivery = readDelivery(reader);
   const shutdownTimeoutMs = reader.int('DMR_SHUTDOWN_TIMEOUT_MS', { default: 10_000, min: 0, max: MAX_TIMEOUT_MS });
   // LOGGER_COLORS is accepted for seed 003 compatibility; logs are always JSON, so its value does not matter.
@@ -146,6 +147,42 @@ function readHttp(reader: EnvReader): HttpConfig {
     port: reader.int('PORT', { default: 5001, min: 0, max: 65_535 }),
     maxMessageBytes: reader.int('DMR_MAX_MESSAGE_BYTES', { default: 262_144, min: 1024, max: 64 * 1024 * 1024 }),
   };
+}
+
+/**
+ * Secure by default: the link needs TLS material and `https`/`wss` server URLs unless DMR_ALLOW_PLAINTEXT=true
+ * (TLS terminated by an ingress in front of the agent's traffic, or local experiments).
+ */
+function readLinkTls(reader: EnvReader, sources: ConfigSources): LinkTlsOptions | undefined {
+  const allowPlaintext = reader.bool('DMR_ALLOW_PLAINTEXT', false);
+  const files = {
+    ca: reader.optionalString('DMR_TLS_CA_FILE'),
+    cert: reader.optionalString('DMR_TLS_CERT_FILE'),
+    key: reader.optionalString('DMR_TLS_KEY_FILE'),
+  };
+  const urls = (reader.optionalString('DMR_SERVER_WEBSOCKET_URL') ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean);
+  const hasPlainUrl = urls.some((url) => /^(http|ws):/i.test(url));
+  if (!allowPlaintext && (!files.ca || !files.cert || !files.key || hasPlainUrl)) {
+    reader.problem(
+      'TLS is not configured: set DMR_TLS_CA_FILE, DMR_TLS_CERT_FILE, DMR_TLS_KEY_FILE and an https/wss DMR_SERVER_WEBSOCKET_URL, or DMR_ALLOW_PLAINTEXT=true',
+    );
+    return undefined;
+  }
+  if (Boolean(files.cert) !== Boolean(files.key)) reader.problem('DMR_TLS_CERT_FILE and DMR_TLS_KEY_FILE must be set together');
+  if (!files.ca && !files.cert) return undefined;
+  try {
+    return {
+      ...(files.ca ? { ca: sources.readFile(files.ca) } : {}),
+      ...(files.cert ? { cert: sources.readFile(files.cert) } : {}),
+      ...(files.key ? { key: sources.readFile(files.key) } : {}),
+    };
+  } catch (error) {
+    reader.problem(`DMR_TLS_*_FILE: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
 }
 
 function readLink(reader: EnvReader): LinkConfig {

@@ -20,6 +20,8 @@ export function agentEnv(options: {
     MESSAGE_DELIVERY_TIMEOUT_MS: '2000',
     OUTGOING_MESSAGE_TIMEOUT_MS: '2000',
     DMR_SHUTDOWN_TIMEOUT_MS: '5000',
+    // these tests talk to a plain test peer; mutual TLS is covered end to end in test/e2e/mtls.test.ts
+    DMR_ALLOW_PLAINTEXT: 'true',
     ...options.overrides,
   };
 }

@@ -33,7 +33,17 @@ describe('loadAgentConfig', () => {
       AGENT_PRIVATE_KEY: rsa.privatePem,
       DMR_SERVER_WEBSOCKET_URL: 'wss://dmr.example.ee',
       OUTGOING_MESSAGE_ENDPOINT: 'http://chatbot:8080/dmr',
+      DMR_ALLOW_PLAINTEXT: 'true',
     };
+  });
+
+  it('is secure by default: without TLS material or with a plain URL it refuses to start', () => {
+    const { DMR_ALLOW_PLAINTEXT: _allow, ...secure } = minimal;
+    expect(() => loadAgentConfig(secure, noFiles)).toThrow(/TLS is not configured/);
+    const files = { readFile: (path: string) => `PEM of ${path}` };
+    const withTls = { ...secure, DMR_TLS_CA_FILE: '/ca.pem', DMR_TLS_CERT_FILE: '/agent.pem', DMR_TLS_KEY_FILE: '/agent.key' };
+    expect(loadAgentConfig(withTls, files).link.tls).toEqual({ ca: 'PEM of /ca.pem', cert: 'PEM of /agent.pem', key: 'PEM of /agent.key' });
+    expect(() => loadAgentConfig({ ...withTls, DMR_SERVER_WEBSOCKET_URL: 'http://dmr.example.ee' }, files)).toThrow(/https\/wss/);
   });
 
   it('applies the documented defaults', () => {

@@ -4,6 +4,7 @@ import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Messag
 import type { BrokerConfig } from '../config/index.js';
 import { brokerUrl } from '../config/index.js';
 import { CancellableSleep } from './cancellable-sleep.js';
+import { brokerSocketOptions } from './socket-options.js';
 
 /** Connection status, fed to /v1/ready and metrics. */
 export type BrokerStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -153,7 +154,10 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
   async #connectOnce(): Promise<Promise<void>> {
     this.#status = this.#status === 'idle' ? 'connecting' : 'reconnecting';
     // heartbeat goes in the URL: amqplib reads it from there, not from the socket options
-    const model = await amqp.connect(`${brokerUrl(this.config)}?heartbeat=${this.config.heartbeatS}`, { noDelay: true });
+    const model = await amqp.connect(
+      `${brokerUrl(this.config)}?heartbeat=${this.config.heartbeatS}`,
+      await brokerSocketOptions(this.config),
+    );
     const closed = new Promise<void>((resolve) => model.once('close', () => resolve()));
     model.on('error', (error: Error) => this.log.warn({ err: error }, 'RabbitMQ connection error'));
     model.on('blocked', (reason: string) => this.log.warn({ reason }, 'RabbitMQ blocked publishing (resource alarm)'));

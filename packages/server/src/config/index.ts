@@ -1,8 +1,10 @@
 export {
   type BrokerConfig,
+  type BrokerTlsConfig,
   brokerUrl,
   type GatewayConfig,
   loadServerConfig,
   type RegistryConfig,
   type ServerConfig,
+  type TlsConfig,
 } from './server-config.js';

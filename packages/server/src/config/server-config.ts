@@ -1,5 +1,23 @@
 import { type Env, EnvReader, type LogLevel, type PolicySettings, parseLogLevels } from '@dmr/shared';
 
+/** TLS termination for agents (mutual TLS). */
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** CA that issued agent client certificates. */
+  readonly caFile: string;
+  /** CRL re-read every `crlReloadIntervalMs`; revoked agents are refused and their live connections dropped. */
+  readonly crlFile: string | undefined;
+  readonly crlReloadIntervalMs: number;
+}
+
+/** TLS to RabbitMQ (AMQPS); with `EXTERNAL` the certificate is the login. */
+export interface BrokerTlsConfig {
+  readonly caFile: string;
+  readonly certFile: string | undefined;
+  readonly keyFile: string | undefined;
+}
+
 /** Broker connection settings. */
 export interface BrokerConfig {
   readonly host: string;
@@ -13,6 +31,8 @@ export interface BrokerConfig {
   readonly confirmTimeoutMs: number;
   readonly applyPolicies: boolean;
   readonly heartbeatS: number;
+  readonly tls: BrokerTlsConfig | undefined;
+  readonly authMechanism: 'PLAIN' | 'EXTERNAL';
 }
 
 /** Socket gateway and delivery settings. */
@@ -37,6 +57,9 @@ export interface ServerConfig {
   readonly environment: string;
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
+  /** Agent-facing TLS; undefined only when `allowPlaintext` (TLS terminated at an ingress, or local experiments). */
+  readonly tls: TlsConfig | undefined;
+  readonly allowPlaintext: boolean;
   readonly broker: BrokerConfig;
   readonly policies: PolicySettings;
   readonly gateway: GatewayConfig;
@@ -55,6 +78,8 @@ export function loadServerConfig(env: Env): ServerConfig {
     environment: read.string('ENVIRONMENT', 'development'),
     logLevel: logLevel ?? 'info',
     shutdownTimeoutMs: read.int('DMR_SHUTDOWN_TIMEOUT_MS', { default: 10_000, min: 0 }),
+    tls: readTls(read),
+    allowPlaintext: read.bool('DMR_ALLOW_PLAINTEXT', false),
     broker: readBroker(read),
     policies: readPolicies(read),
     gateway: readGateway(read),
@@ -64,23 +89,71 @@ export function loadServerConfig(env: Env): ServerConfig {
       fetchTimeoutMs: read.int('CENTOPS_CONFIGURATION_TIMEOUT_MS', { default: 10_000, min: 100 }),
     },
   };
+  if (!config.tls && !config.allowPlaintext) {
+    read.problem(
+      'TLS is not configured: set DMR_TLS_CERT_FILE, DMR_TLS_KEY_FILE and DMR_TLS_CA_FILE, or DMR_ALLOW_PLAINTEXT=true when TLS ends at an ingress',
+    );
+  }
   read.finish();
   return deepFreeze(config);
 }
 
+function readTls(read: EnvReader): TlsConfig | undefined {
+  const certFile = read.optionalString('DMR_TLS_CERT_FILE');
+  const keyFile = read.optionalString('DMR_TLS_KEY_FILE');
+  const caFile = read.optionalString('DMR_TLS_CA_FILE');
+  const crlFile = read.optionalString('DMR_TLS_CRL_FILE');
+  const crlReloadIntervalMs = read.int('DMR_TLS_CRL_RELOAD_INTERVAL_MS', { default: 2000, min: 100 });
+  if (!certFile && !keyFile && !caFile) return undefined;
+  if (!certFile || !keyFile || !caFile) {
+    read.problem('DMR_TLS_CERT_FILE, DMR_TLS_KEY_FILE and DMR_TLS_CA_FILE must be set together');
+    return undefined;
+  }
+  return { certFile, keyFile, caFile, crlFile, crlReloadIntervalMs };
+}
+
+function readBrokerTls(read: EnvReader): BrokerTlsConfig | undefined {
+  const caFile = read.optionalString('RABBITMQ_TLS_CA_FILE');
+  const certFile = read.optionalString('RABBITMQ_TLS_CERT_FILE');
+  const keyFile = read.optionalString('RABBITMQ_TLS_KEY_FILE');
+  if (!caFile) {
+    if (certFile || keyFile) read.problem('RABBITMQ_TLS_CERT_FILE/RABBITMQ_TLS_KEY_FILE need RABBITMQ_TLS_CA_FILE');
+    return undefined;
+  }
+  if (Boolean(certFile) !== Boolean(keyFile)) read.problem('RABBITMQ_TLS_CERT_FILE and RABBITMQ_TLS_KEY_FILE must be set together');
+  return { caFile, certFile, keyFile };
+}
+
+function readAuthMechanism(read: EnvReader): 'PLAIN' | 'EXTERNAL' {
+  const value = read.string('RABBITMQ_AUTH_MECHANISM', 'PLAIN').toUpperCase();
+  if (value !== 'PLAIN' && value !== 'EXTERNAL') read.problem(`RABBITMQ_AUTH_MECHANISM must be PLAIN or EXTERNAL, got "${value}"`);
+  return value === 'EXTERNAL' ? 'EXTERNAL' : 'PLAIN';
+}
+
 function readBroker(read: EnvReader): BrokerConfig {
+  const authMechanism = readAuthMechanism(read);
+  const tls = readBrokerTls(read);
+  if (authMechanism === 'EXTERNAL' && !tls?.certFile)
+    read.problem('RABBITMQ_AUTH_MECHANISM=EXTERNAL needs RABBITMQ_TLS_CA_FILE, RABBITMQ_TLS_CERT_FILE and RABBITMQ_TLS_KEY_FILE');
+  const applyPolicies = read.bool('RABBITMQ_APPLY_POLICIES', true);
+  // with certificate login there is no password; the management API (policies) then needs one only if enabled
+  const isPasswordNeeded = authMechanism === 'PLAIN' || applyPolicies;
   return {
     host: read.requiredString('RABBITMQ_DEFAULT_HOST'),
     port: read.int('RABBITMQ_DEFAULT_PORT', { min: 1, max: 65535 }),
-    user: read.requiredString('RABBITMQ_DEFAULT_USER'),
-    password: read.requiredString('RABBITMQ_DEFAULT_PASS'),
+    user: isPasswordNeeded ? read.requiredString('RABBITMQ_DEFAULT_USER') : read.string('RABBITMQ_DEFAULT_USER', ''),
+    password: isPasswordNeeded ? read.requiredString('RABBITMQ_DEFAULT_PASS') : read.string('RABBITMQ_DEFAULT_PASS', ''),
     vhost: read.string('RABBITMQ_DEFAULT_VHOST', '/'),
-    managementUri: read.url('RABBITMQ_DEFAULT_MANAGEMENT_UI_URI', ['http:', 'https:']),
+    managementUri: applyPolicies
+      ? read.url('RABBITMQ_DEFAULT_MANAGEMENT_UI_URI', ['http:', 'https:'])
+      : read.string('RABBITMQ_DEFAULT_MANAGEMENT_UI_URI', ''),
     reconnectIntervalMs: read.int('RABBITMQ_DEFAULT_DEFAULT_RECONNECT_INTERVAL', { default: 5000, min: 10 }),
     reconnectIntervalMaxMs: read.int('RABBITMQ_RECONNECT_INTERVAL_MAX', { default: 30_000, min: 10 }),
     confirmTimeoutMs: read.int('RABBITMQ_CONFIRM_TIMEOUT_MS', { default: 10_000, min: 100 }),
-    applyPolicies: read.bool('RABBITMQ_APPLY_POLICIES', true),
+    applyPolicies,
     heartbeatS: read.int('RABBITMQ_HEARTBEAT_S', { default: 10, min: 0 }),
+    tls,
+    authMechanism,
   };
 }
 
@@ -112,6 +185,7 @@ function deepFreeze<T>(value: T): T {
 
 /** AMQP URL built from the seed 003 variables (password URL-encoded). */
 export function brokerUrl(broker: BrokerConfig): string {
-  const auth = `${encodeURIComponent(broker.user)}:${encodeURIComponent(broker.password)}`;
-  return `amqp://${auth}@${broker.host}:${broker.port}/${encodeURIComponent(broker.vhost)}`;
+  const scheme = broker.tls ? 'amqps' : 'amqp';
+  const auth = broker.authMechanism === 'PLAIN' ? `${encodeURIComponent(broker.user)}:${encodeURIComponent(broker.password)}@` : '';
+  return `${scheme}://${auth}${broker.host}:${broker.port}/${encodeURIComponent(broker.vhost)}`;
 }

@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import {
   AGENT_NAMESPACE,
   type ClientToServerEvents,
@@ -10,7 +11,7 @@ import {
 } from '@dmr/shared';
 import { type Namespace, Server, type Socket } from 'socket.io';
 import type { BrokerConnection } from '../amqp/index.js';
-import { authenticateHandshake } from '../auth/index.js';
+import { authenticateHandshake, type CertificateVerdict } from '../auth/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { ServerMetrics } from '../obs/index.js';
 import { type AgentRegistry, partialListOf, type RegistryDiff } from '../registry/index.js';
@@ -27,6 +28,8 @@ export interface GatewayDeps {
   readonly metrics: ServerMetrics;
   readonly log: Logger;
   readonly deliveryLimit: number;
+  /** Present when this instance terminates mutual TLS: judges each connection's client certificate. */
+  readonly certificates?: { judge(cert: PeerCertificate | undefined): CertificateVerdict };
 }
 
 interface Session {
@@ -85,14 +88,41 @@ export class SocketGateway {
       keyOf: (agentId) => this.deps.registry.keyOf(agentId),
       isAcceptingConnections: () => this.#availability(),
     });
-    if (!result.ok) {
-      this.deps.metrics.socketErrorsTotal.inc({ code: result.code });
-      this.deps.log.warn({ code: result.code, reason: result.reason, address: socket.handshake.address }, 'agent handshake refused');
-      next(Object.assign(new Error(result.reason), { data: { code: result.code } }));
+    const verdict = result.ok ? this.#judgeCertificate(socket, result.agentId) : result;
+    if (!verdict.ok) {
+      this.deps.metrics.socketErrorsTotal.inc({ code: verdict.code });
+      this.deps.log.warn({ code: verdict.code, reason: verdict.reason, address: socket.handshake.address }, 'agent handshake refused');
+      next(Object.assign(new Error(verdict.reason), { data: { code: verdict.code } }));
       return;
     }
-    socket.data.agentId = result.agentId;
+    socket.data.agentId = verdict.agentId;
     next();
+  }
+
+  /** With mutual TLS, the certificate's agent identity must be the token's, and the certificate still good. */
+  #judgeCertificate(socket: AgentSocket, tokenAgentId: string): CertificateVerdict {
+    if (!this.deps.certificates) return { ok: true, agentId: tokenAgentId };
+    const verdict = this.deps.certificates.judge(peerCertificateOf(socket));
+    if (verdict.ok && verdict.agentId !== tokenAgentId) {
+      return {
+        ok: false,
+        code: 'DMR_AUTH_CERTIFICATE_MISMATCH',
+        reason: `certificate is for agent ${verdict.agentId}, token for ${tokenAgentId}`,
+      };
+    }
+    return verdict;
+  }
+
+  /** Re-judges every live connection's certificate (after a CRL change, and periodically for expiry) and cuts off the failures. */
+  recheckCertificates(): void {
+    if (!this.deps.certificates) return;
+    for (const [agentId, session] of this.#sessions) {
+      const verdict = this.deps.certificates.judge(peerCertificateOf(session.socket));
+      if (verdict.ok) continue;
+      this.deps.metrics.socketErrorsTotal.inc({ code: verdict.code });
+      this.deps.log.warn({ agentId, code: verdict.code, reason: verdict.reason }, 'dropping live agent connection');
+      void this.#endSession(agentId, session, verdict.code);
+    }
   }
 
   #availability(): { ok: true } | { ok: false; code: DmrErrorCode; reason: string } {
@@ -199,4 +229,9 @@ export class SocketGateway {
       }
     }
   }
+}
+
+function peerCertificateOf(socket: AgentSocket): PeerCertificate | undefined {
+  const transport = socket.request.socket as Partial<TLSSocket>;
+  return typeof transport.getPeerCertificate === 'function' ? transport.getPeerCertificate() : undefined;
 }

@@ -1,3 +1,4 @@
+import type { TlsOptions } from 'node:tls';
 import { type DmrError, ERROR_CATALOG, type Logger } from '@dmr/shared';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -13,6 +14,8 @@ export interface HttpDeps {
   readonly metricsRegistry: Registry;
   readonly readiness: () => ReadinessReport;
   readonly log: Logger;
+  /** HTTPS (mutual TLS) options; plain HTTP when absent. */
+  readonly https?: TlsOptions;
 }
 
 /**
@@ -21,6 +24,7 @@ export interface HttpDeps {
  */
 export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   const app = Fastify({
+    ...(deps.https ? { https: deps.https } : {}),
     loggerInstance: deps.log.child({ component: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
   });

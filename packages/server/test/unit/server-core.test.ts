@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import {
+  brokerUrl,
   buildFailureRecord,
   decideDelivery,
   diffRegistry,
@@ -143,6 +144,7 @@ describe('loadServerConfig', () => {
     RABBITMQ_DEFAULT_MANAGEMENT_UI_URI: 'http://127.0.0.1:15672',
     RABBITMQ_DEFAULT_USER: 'dmr',
     RABBITMQ_DEFAULT_PASS: 'secret',
+    DMR_ALLOW_PLAINTEXT: 'true',
   };
 
   it("applies seed 003's defaults and freezes the result", () => {
@@ -156,6 +158,29 @@ describe('loadServerConfig', () => {
     });
     expect(config.registry.cronTime).toBe('*/30 * * * *');
     expect(Object.isFrozen(config.broker)).toBe(true);
+  });
+
+  it('is secure by default: refuses to start without TLS unless plaintext is allowed explicitly', () => {
+    const { DMR_ALLOW_PLAINTEXT: _allow, ...secure } = minimal;
+    expect(() => loadServerConfig(secure)).toThrow(/TLS is not configured/);
+    const tls = loadServerConfig({ ...secure, DMR_TLS_CERT_FILE: '/s.pem', DMR_TLS_KEY_FILE: '/s.key', DMR_TLS_CA_FILE: '/ca.pem' });
+    expect(tls.tls).toMatchObject({ certFile: '/s.pem', crlReloadIntervalMs: 2000 });
+    expect(() => loadServerConfig({ ...secure, DMR_TLS_CERT_FILE: '/s.pem' })).toThrow(/must be set together/);
+  });
+
+  it('logs in to RabbitMQ with the certificate alone under EXTERNAL', () => {
+    const config = loadServerConfig({
+      ...minimal,
+      RABBITMQ_DEFAULT_USER: '',
+      RABBITMQ_DEFAULT_PASS: '',
+      RABBITMQ_AUTH_MECHANISM: 'EXTERNAL',
+      RABBITMQ_APPLY_POLICIES: 'false',
+      RABBITMQ_TLS_CA_FILE: '/ca.pem',
+      RABBITMQ_TLS_CERT_FILE: '/relay.pem',
+      RABBITMQ_TLS_KEY_FILE: '/relay.key',
+    });
+    expect(brokerUrl(config.broker)).toBe('amqps://127.0.0.1:5672/%2F');
+    expect(() => loadServerConfig({ ...minimal, RABBITMQ_AUTH_MECHANISM: 'EXTERNAL' })).toThrow(/EXTERNAL needs/);
   });
 
   it('names every bad variable', () => {

@@ -1,5 +1,18 @@
 export { createAgentToken, verifyAgentToken } from './agent-token.js';
+export {
+  AGENT_ID_PATTERN,
+  AGENT_URI_PREFIX,
+  type AltName,
+  agentIdFromCertificate,
+  agentIdFromSubjectAltName,
+  isAgentId,
+  parseSubjectAltName,
+} from './certificate-identity.js';
+export { decryptCompactJwe, encryptCompactJwe, type JweHeaderExtras } from './compact-jwe.js';
+export { type JwsAlgorithm, signCompactJws, verifyCompactJws } from './compact-jws.js';
 export { checkClaims, type EnvelopeMetadata, type OpenOptions, openPayload, sealPayload } from './envelope.js';
+export { UnsupportedJoseFeature } from './jose-header.js';
+export { concatKdf, type EphemeralPublicJwk, type KeyManagementAlgorithm } from './key-management.js';
 export {
   ALGORITHMS,
   CONTENT_ENCRYPTION,

@@ -124,3 +124,14 @@ describe('key import', () => {
     expect(importPrivateKey(pem.replace(/\n/g, '\\n')).kind).toBe('ec-p256');
   });
 });
+
+describe('agent identity in a certificate', () => {
+  it('reads exactly one urn:dmr:agent URI from the SAN', async () => {
+    const { agentIdFromSubjectAltName } = await import('@dmr/shared');
+    expect(agentIdFromSubjectAltName('DNS:agent.example.ee, URI:urn:dmr:agent:agent-42')).toBe('agent-42');
+    // Node quotes values with commas; a quoted comma never splits off a second identity
+    expect(agentIdFromSubjectAltName('URI:"urn:dmr:agent:a, URI:urn:dmr:agent:admin"')).toBeUndefined();
+    expect(agentIdFromSubjectAltName('URI:urn:dmr:agent:a, URI:urn:dmr:agent:b')).toBeUndefined();
+    expect(agentIdFromSubjectAltName('DNS:x, URI:https://example.ee')).toBeUndefined();
+  });
+});

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 const docs = readFileSync(new URL('../../../../docs/errors.md', import.meta.url), 'utf8');
 // a code is documented by a table row that starts with it
-const documented = new Set([...docs.matchAll(/^\| `(DMR_[A-Z_]+)` \|/gm)].map((match) => match[1]));
+const documented = new Set([...docs.matchAll(/^\|\s*`(DMR_[A-Z_]+)`\s*\|/gm)].map((match) => match[1]));
 
 describe('error catalog', () => {
   it('documents every code in docs/errors.md', () => {

@@ -1,0 +1,45 @@
+export {
+  type InitCaOptions,
+  type IssuedCertificate,
+  type IssueOptions,
+  initCa,
+  issueCertificate,
+  type PublishCrlOptions,
+  type PublishedCrl,
+  publishCrl,
+  revokeCertificates,
+} from './authority.js';
+export {
+  type CaState,
+  type IssuedRecord,
+  parseCaState,
+  parseRevocationReason,
+  REVOCATION_REASONS,
+  type RevocationReason,
+  type RevocationTarget,
+  type RevokedRecord,
+} from './ca-state.js';
+export {
+  CRL_PEM_LABEL,
+  type CrlSnapshot,
+  DEFAULT_CRL_VALIDITY_DAYS,
+  isCertificateRevoked,
+  isCrlCurrent,
+  isPeerRevoked,
+  readCrl,
+} from './crl.js';
+export { type CaPaths, caPaths, keyModeProblem, type LeafPaths, leafPaths, PRIVATE_FILE_MODE, PUBLIC_FILE_MODE } from './files.js';
+export { CLOCK_SKEW_MS, DEFAULT_CA_VALIDITY_DAYS, DEFAULT_LEAF_VALIDITY_DAYS, type Validity } from './issue.js';
+export { KEY_TYPES, type KeyType } from './keys.js';
+export {
+  issueAgentCertificate,
+  issueRabbitmqServerCertificate,
+  issueRelayUserCertificate,
+  issueServerCertificate,
+  type ServerNames,
+} from './leaves.js';
+export { AGENT_ID_PATTERN, AGENT_URI_PREFIX, agentUri, isAgentId } from './names.js';
+export { agentProfile, CERTIFICATE_KINDS, type CertificateKind, type LeafProfile, relayUserProfile, serverProfile } from './profiles.js';
+export { type AltName, agentIdFromCertificate, agentIdFromSubjectAltName, parseSubjectAltName } from './san.js';
+export { normaliseSerial, randomSerial } from './serial.js';
+export { type CertificateSummary, describeCertificate } from './show.js';

@@ -1,0 +1,91 @@
+import type { KeyObject } from 'node:crypto';
+import { DmrError } from '@dmr/shared';
+import { isRsaKey, toX509PublicKey } from './keys.js';
+import { agentUri, checkCommonName, checkDnsNames, checkIpAddresses, checkUserName } from './names.js';
+import { x509 } from './x509.js';
+
+/** The kinds of certificate this CA issues. */
+export type CertificateKind = 'server' | 'agent' | 'rabbitmq-server' | 'relay-user';
+
+/** Every {@link CertificateKind}. */
+export const CERTIFICATE_KINDS: readonly CertificateKind[] = ['server', 'agent', 'rabbitmq-server', 'relay-user'];
+
+/** What a leaf certificate says: its subject CN, SANs, EKU and key usage. Built by the `*Profile` functions. */
+export interface LeafProfile {
+  readonly kind: CertificateKind;
+  readonly commonName: string;
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly string[];
+  readonly uris: readonly string[];
+  /** Set for agent certificates only. */
+  readonly agentId?: string;
+  readonly extendedKeyUsage: 'serverAuth' | 'clientAuth';
+}
+
+/**
+ * A TLS server profile (DMR server or RabbitMQ): SAN DNS names and IP addresses, EKU serverAuth.
+ * The CN defaults to the first DNS name (else the first IP); clients check the SANs, never the CN.
+ * Throws DMR_CA_INVALID_REQUEST for a bad name or when no name is given.
+ */
+export function serverProfile(
+  kind: 'server' | 'rabbitmq-server',
+  names: { dnsNames?: readonly string[]; ipAddresses?: readonly string[]; commonName?: string },
+): LeafProfile {
+  const dnsNames = checkDnsNames(names.dnsNames ?? []);
+  const ipAddresses = checkIpAddresses(names.ipAddresses ?? []);
+  const fallbackCn = dnsNames[0] ?? ipAddresses[0];
+  if (fallbackCn === undefined)
+    throw new DmrError('DMR_CA_INVALID_REQUEST', 'a server certificate needs at least one DNS name or IP address');
+  const commonName = checkCommonName(names.commonName ?? fallbackCn);
+  return { kind, commonName, dnsNames, ipAddresses, uris: [], extendedKeyUsage: 'serverAuth' };
+}
+
+/** An agent client profile: CN = agent id, SAN URI `urn:dmr:agent:<agentId>`, EKU clientAuth. Throws DMR_CA_INVALID_REQUEST. */
+export function agentProfile(agentId: string): LeafProfile {
+  const uri = agentUri(agentId);
+  return { kind: 'agent', commonName: agentId, dnsNames: [], ipAddresses: [], uris: [uri], agentId, extendedKeyUsage: 'clientAuth' };
+}
+
+/** A RabbitMQ SASL EXTERNAL client profile: CN = the RabbitMQ user name, EKU clientAuth. Throws DMR_CA_INVALID_REQUEST. */
+export function relayUserProfile(user: string): LeafProfile {
+  const commonName = checkUserName(user);
+  return { kind: 'relay-user', commonName, dnsNames: [], ipAddresses: [], uris: [], extendedKeyUsage: 'clientAuth' };
+}
+
+/** Extensions of the self-signed root: basicConstraints CA:true (critical), keyCertSign + cRLSign (critical), SKI. */
+export async function caExtensions(publicKey: x509.PublicKey): Promise<x509.Extension[]> {
+  return [
+    new x509.BasicConstraintsExtension(true, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    await x509.SubjectKeyIdentifierExtension.create(publicKey),
+  ];
+}
+
+/**
+ * Extensions of a leaf: CA:false, key usage digitalSignature (+ keyEncipherment for an RSA
+ * server key, which TLS 1.2 RSA key exchange needs), the profile's EKU and SANs, SKI, and
+ * the AKI pointing at the CA key.
+ */
+export async function leafExtensions(profile: LeafProfile, subjectKey: KeyObject, caPublicKey: x509.PublicKey): Promise<x509.Extension[]> {
+  const publicKey = toX509PublicKey(subjectKey);
+  const isServer = profile.extendedKeyUsage === 'serverAuth';
+  const usages = x509.KeyUsageFlags.digitalSignature | (isServer && isRsaKey(subjectKey) ? x509.KeyUsageFlags.keyEncipherment : 0);
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(usages, true),
+    new x509.ExtendedKeyUsageExtension([isServer ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth], false),
+    await x509.SubjectKeyIdentifierExtension.create(publicKey),
+    await x509.AuthorityKeyIdentifierExtension.create(caPublicKey),
+  ];
+  const sans = subjectAltNames(profile);
+  if (sans.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(sans, false));
+  return extensions;
+}
+
+function subjectAltNames(profile: LeafProfile): x509.JsonGeneralNames {
+  return [
+    ...profile.dnsNames.map((value) => ({ type: 'dns' as const, value })),
+    ...profile.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
+    ...profile.uris.map((value) => ({ type: 'url' as const, value })),
+  ];
+}

@@ -1,0 +1,35 @@
+import { InvalidArgumentError } from '@commander-js/extra-typings';
+import { KEY_TYPES, type KeyType, parseRevocationReason, type RevocationReason } from '../ca/index.js';
+
+/** Parses `a,b, c` into trimmed non-empty items (commander argParser; repeated options accumulate). */
+export function parseList(value: string, previous: string[] = []): string[] {
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+  if (items.length === 0) throw new InvalidArgumentError('expected a comma-separated list');
+  return [...previous, ...items];
+}
+
+/** Parses a whole number of days ≥ 1. */
+export function parseDays(value: string): number {
+  const days = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(days) || days < 1) throw new InvalidArgumentError('expected a whole number of days ≥ 1');
+  return days;
+}
+
+/** Parses a key type name. */
+export function parseKeyType(value: string): KeyType {
+  const type = KEY_TYPES.find((name) => name === value);
+  if (type === undefined) throw new InvalidArgumentError(`expected one of ${KEY_TYPES.join(', ')}`);
+  return type;
+}
+
+/** Parses an RFC 5280 revocation reason name. */
+export function parseReason(value: string): RevocationReason {
+  try {
+    return parseRevocationReason(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}

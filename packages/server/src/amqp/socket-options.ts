@@ -1,0 +1,24 @@
+import { readFile } from 'node:fs/promises';
+import amqp from 'amqplib';
+import type { BrokerConfig } from '../config/index.js';
+
+/**
+ * amqplib socket options: Nagle off (stack.md measured ~35 ms per hop otherwise), TLS material read
+ * at each connect so rotated certificates are picked up on the next reconnect, and certificate login
+ * (SASL EXTERNAL) when configured.
+ */
+export async function brokerSocketOptions(config: BrokerConfig): Promise<Record<string, unknown>> {
+  const options: Record<string, unknown> = { noDelay: true };
+  if (config.tls) {
+    options.ca = [await readFile(config.tls.caFile)];
+    if (config.tls.certFile && config.tls.keyFile) {
+      options.cert = await readFile(config.tls.certFile);
+      options.key = await readFile(config.tls.keyFile);
+    }
+    options.servername = config.host;
+    options.rejectUnauthorized = true;
+    options.minVersion = 'TLSv1.2';
+  }
+  if (config.authMechanism === 'EXTERNAL') options.credentials = amqp.credentials.external();
+  return options;
+}

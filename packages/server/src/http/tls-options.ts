@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import type { TlsConfig } from '../config/index.js';
+
+/** TLS 1.2 suites with forward secrecy and AEAD only; TLS 1.3 suites are all acceptable and stay Node's defaults. */
+export const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+].join(':');
+
+/** The secure-context part (reloadable at run time with `server.setSecureContext`). */
+export function secureContextOptions(config: TlsConfig, crlPem: string | undefined): SecureContextOptions {
+  return {
+    key: readFileSync(config.keyFile),
+    cert: readFileSync(config.certFile),
+    ca: readFileSync(config.caFile),
+    ...(crlPem ? { crl: crlPem } : {}),
+    minVersion: 'TLSv1.2',
+    ciphers: TLS12_CIPHERS,
+  };
+}
+
+/** HTTPS server options for mutual TLS: a client certificate from the agent CA is required. */
+export function httpsServerOptions(config: TlsConfig, crlPem: string | undefined): TlsOptions {
+  return { ...secureContextOptions(config, crlPem), requestCert: true, rejectUnauthorized: true };
+}

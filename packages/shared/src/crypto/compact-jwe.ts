@@ -1,0 +1,73 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { assertOnlyKnownMembers, decodeBase64Url, decodeHeader, encodeBase64Url, stringMember } from './jose-header.js';
+import { type KeyManagementAlgorithm, unwrapKey, wrapKey } from './key-management.js';
+import type { KeyKind, PrivateKeyRef, PublicKeyRef } from './keys.js';
+
+/** The one content encryption algorithm DMR uses (RFC 7518 §5.3). */
+const ENC = 'A256GCM';
+const CEK_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const HEADER_MEMBERS = new Set(['alg', 'enc', 'cty', 'typ', 'kid', 'epk', 'apu', 'apv']);
+
+/** Protected header members a caller may set besides `alg` (e.g. `cty`, `kid`); `enc` is always A256GCM. */
+export type JweHeaderExtras = Readonly<Record<string, string>>;
+
+/**
+ * Compact JWE (RFC 7516) with node:crypto and A256GCM: a fresh content key, wrapped to `recipient` with `alg`
+ * (ECDH-ES+A256KW for EC P-256, RSA-OAEP-256 or RSA-OAEP for RSA). Interoperable with jose's `compactDecrypt`.
+ */
+export function encryptCompactJwe(
+  plaintext: Uint8Array,
+  alg: KeyManagementAlgorithm,
+  extras: JweHeaderExtras,
+  recipient: PublicKeyRef,
+): string {
+  if (!isAlgorithmFor(alg, recipient)) throw new Error(`${alg} does not suit a ${recipient.kind} key`);
+  const random = randomBytes(CEK_BYTES + IV_BYTES);
+  const cek = random.subarray(0, CEK_BYTES);
+  const iv = random.subarray(CEK_BYTES);
+  const wrapped = wrapKey(alg, cek, recipient);
+  const encodedHeader = encodeBase64Url(JSON.stringify({ alg, enc: ENC, ...extras, ...wrapped.headerMembers }));
+  const cipher = createCipheriv('aes-256-gcm', cek, iv);
+  cipher.setAAD(Buffer.from(encodedHeader, 'ascii'));
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const tag = cipher.getAuthTag();
+  return [
+    encodedHeader,
+    wrapped.encryptedKey.toString('base64url'),
+    iv.toString('base64url'),
+    ciphertext.toString('base64url'),
+    tag.toString('base64url'),
+  ].join('.');
+}
+
+/**
+ * Decrypts a compact JWE with `recipient`'s key, accepting only `algorithms` for key management and A256GCM for content.
+ * Returns the plaintext. Throws when the JWE is malformed, refused or fails authentication; throws
+ * `UnsupportedJoseFeature` for header members it does not handle (`zip`, `crit`, `x5c` …) so the caller can use jose.
+ */
+export function decryptCompactJwe(jwe: string, recipient: PrivateKeyRef, algorithms: readonly string[]): Buffer {
+  const parts = jwe.split('.');
+  if (parts.length !== 5) throw new Error('JWE must have five parts');
+  const [encodedHeader = '', encodedKey = '', encodedIv = '', encodedCiphertext = '', encodedTag = ''] = parts;
+  const header = decodeHeader(encodedHeader, 'JWE protected header');
+  assertOnlyKnownMembers(header, HEADER_MEMBERS);
+  const alg = stringMember(header, 'alg');
+  if (alg === undefined || !algorithms.includes(alg) || !isAlgorithmFor(alg, recipient))
+    throw new Error(`JWE alg ${String(alg)} not allowed`);
+  if (header.enc !== ENC) throw new Error(`JWE enc ${String(header.enc)} not allowed`);
+  const iv = decodeBase64Url(encodedIv, 'JWE iv');
+  const tag = decodeBase64Url(encodedTag, 'JWE tag');
+  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new Error('JWE iv or tag has the wrong length');
+  const cek = unwrapKey(alg, header, decodeBase64Url(encodedKey, 'JWE encrypted key'), recipient);
+  if (cek.length !== CEK_BYTES) throw new Error('content encryption key has the wrong length');
+  const decipher = createDecipheriv('aes-256-gcm', cek, iv);
+  decipher.setAAD(Buffer.from(encodedHeader, 'ascii'));
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(decodeBase64Url(encodedCiphertext, 'JWE ciphertext')), decipher.final()]);
+}
+
+function isAlgorithmFor(alg: string, key: { readonly kind: KeyKind }): alg is KeyManagementAlgorithm {
+  return key.kind === 'ec-p256' ? alg === 'ECDH-ES+A256KW' : alg === 'RSA-OAEP-256' || alg === 'RSA-OAEP';
+}

@@ -1,0 +1,76 @@
+// A throwaway PKI per test file, made with the project's own CA toolkit (@dmr/control):
+// a CA, a server certificate for 127.0.0.1/localhost, agent client certificates, revocation and CRLs.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initCa, issueAgentCertificate, issueServerCertificate, publishCrl, revokeCertificates, type Validity } from '@dmr/control';
+
+/** Files of one issued leaf. */
+export interface LeafFiles {
+  readonly certPath: string;
+  readonly keyPath: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** A test PKI in a temp dir. */
+export class TestPki {
+  readonly dir = mkdtempSync(join(tmpdir(), 'dmr-pki-'));
+  readonly caDir = join(this.dir, 'ca');
+  readonly outDir = join(this.dir, 'out');
+  readonly crlPath = join(this.dir, 'crl.pem');
+  caCertPath = '';
+  #issued = 0;
+  caCert = '';
+
+  /** Creates the CA, an initial (empty) CRL and returns this. */
+  async init(name = 'DMR Test CA'): Promise<this> {
+    const ca = await initCa({ dir: this.caDir, commonName: name });
+    this.caCertPath = ca.certificatePath;
+    this.caCert = ca.certificatePem;
+    await this.publishCrl();
+    return this;
+  }
+
+  /** A server certificate for 127.0.0.1 and localhost. */
+  async server(name = 'server'): Promise<LeafFiles> {
+    return leaf(
+      await issueServerCertificate(this.caDir, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }, { outDir: this.outDir, name }),
+    );
+  }
+
+  /** An agent client certificate (SAN URI urn:dmr:agent:<agentId>). */
+  async agent(agentId: string, validity?: Validity): Promise<LeafFiles> {
+    return leaf(
+      await issueAgentCertificate(this.caDir, agentId, {
+        outDir: this.outDir,
+        name: `agent-${agentId}-${++this.#issued}`,
+        ...(validity ? { validity } : {}),
+      }),
+    );
+  }
+
+  /** Revokes every certificate of `agentId` and republishes the CRL the server watches. */
+  async revokeAgent(agentId: string): Promise<void> {
+    await revokeCertificates(this.caDir, { agentId }, 'keyCompromise');
+    await this.publishCrl();
+  }
+
+  async publishCrl(): Promise<void> {
+    await publishCrl(this.caDir, { outPath: this.crlPath });
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function leaf(issued: { certificatePath: string; keyPath?: string }): LeafFiles {
+  if (!issued.keyPath) throw new Error('expected a generated key');
+  return {
+    certPath: issued.certificatePath,
+    keyPath: issued.keyPath,
+    cert: readFileSync(issued.certificatePath, 'utf8'),
+    key: readFileSync(issued.keyPath, 'utf8'),
+  };
+}
