@@ -8,6 +8,11 @@ export const MESSAGES_EXCHANGE = 'dmr.messages';
 export const DEAD_LETTER_EXCHANGE = 'dmr.dlx';
 /** Queue for messages the server refused, with the reasons. */
 export const VALIDATION_FAILURES_QUEUE = 'dmr.validation-failures';
+/**
+ * Fanout exchange in front of that queue. Refusals are published here rather than through the default
+ * exchange, so the relay user needs permissions on `dmr.` resources only (the default exchange is `amq.default`).
+ */
+export const VALIDATION_FAILURES_EXCHANGE = 'dmr.validation-failures';
 /** Header carrying why DMR dead-lettered or refused a message. */
 export const REASON_HEADER = 'x-dmr-reason';
 /** Header carrying the DMR error code of a refusal or dead-letter. */
@@ -81,3 +86,34 @@ export function buildPolicies(settings: PolicySettings): PolicyDefinition[] {
 export const AGENT_QUEUE_ARGUMENTS = { 'x-queue-type': 'quorum', 'x-single-active-consumer': true } as const;
 /** Arguments for DLQs and the validation-failures queue. */
 export const PLAIN_QUORUM_ARGUMENTS = { 'x-queue-type': 'quorum' } as const;
+
+/** Permissions of the relay user: `dmr.` resources only (configure, write, read). */
+export const RELAY_USER_PERMISSIONS = { configure: '^dmr\\.', write: '^dmr\\.', read: '^dmr\\.' } as const;
+
+/** Inputs of {@link buildDefinitions}. */
+export interface DefinitionsInput {
+  readonly vhost: string;
+  /** The relay's RabbitMQ user; with certificate login its name is the certificate CN. */
+  readonly relayUser: string;
+  readonly policies: PolicySettings;
+}
+
+/**
+ * RabbitMQ definitions for a secure deployment: the relay user with no password (SASL EXTERNAL only),
+ * its `dmr.`-only permissions, and DMR's policies. Exchanges and queues are declared by the servers.
+ */
+export function buildDefinitions(input: DefinitionsInput): Record<string, unknown> {
+  return {
+    users: [{ name: input.relayUser, password_hash: '', hashing_algorithm: 'rabbit_password_hashing_sha256', tags: [] }],
+    vhosts: [{ name: input.vhost }],
+    permissions: [{ user: input.relayUser, vhost: input.vhost, ...RELAY_USER_PERMISSIONS }],
+    policies: buildPolicies(input.policies).map((policy) => ({
+      vhost: input.vhost,
+      name: policy.name,
+      pattern: policy.pattern,
+      'apply-to': policy.applyTo,
+      priority: policy.priority,
+      definition: policy.definition,
+    })),
+  };
+}

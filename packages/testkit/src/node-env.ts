@@ -33,6 +33,11 @@ export interface NodeEnvInput {
   readonly ports: NodePorts;
   /** `PATH` for the scripts (they need `erl`); defaults to the usual system directories. */
   readonly path?: string | undefined;
+  /**
+   * TLS-only node: RABBITMQ_NODE_IP_ADDRESS/PORT are left out, because either one makes the scripts add a
+   * plain listener (on 5672 when only the address is set) that would override `listeners.tcp = none`.
+   */
+  readonly isPlainListenerOff?: boolean;
 }
 
 /** Settings rendered into `rabbitmq.conf`. */
@@ -43,10 +48,20 @@ export interface RabbitConfInput {
   /** Absolute memory alarm threshold in RabbitMQ syntax, e.g. `1GiB`. */
   readonly memoryHighWatermark: string;
   readonly management: boolean;
+  /** TLS-only AMQP on `ports.amqp` (plain listener off) with certificate login; absent: plain AMQP. */
+  readonly tls?: NodeTlsFiles;
+}
+
+/** Files of a TLS-only node: AMQPS with peer verification and SASL EXTERNAL as the only mechanism. */
+export interface NodeTlsFiles {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
 }
 
 const FALLBACK_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const LOOPBACK_DIST_ARGS = '-kernel inet_dist_use_interface {127,0,0,1}';
+const PATH_VALUE_PATTERN = /^[A-Za-z0-9._@/-]+$/;
 const WATERMARK_PATTERN = /^\d+(?:\.\d+)?[A-Za-z]{0,3}$/;
 const CONF_VALUE_PATTERN = /^[A-Za-z0-9._@-]+$/;
 
@@ -83,8 +98,7 @@ export function buildNodeEnv(input: NodeEnvInput): Record<string, string> {
     ERL_EPMD_ADDRESS: '127.0.0.1',
     ERL_CRASH_DUMP: layout.crashDump,
     RABBITMQ_NODENAME: nodeName,
-    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
-    RABBITMQ_NODE_PORT: String(ports.amqp),
+    ...(input.isPlainListenerOff ? {} : { RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1', RABBITMQ_NODE_PORT: String(ports.amqp) }),
     RABBITMQ_DIST_PORT: String(ports.dist),
     RABBITMQ_MNESIA_BASE: layout.mnesiaBase,
     RABBITMQ_LOG_BASE: layout.logBase,
@@ -111,7 +125,7 @@ export function renderRabbitConf(input: RabbitConfInput): string {
   assertConfValue('password', input.password, CONF_VALUE_PATTERN);
   assertConfValue('memoryHighWatermark', input.memoryHighWatermark, WATERMARK_PATTERN);
   const lines = [
-    `listeners.tcp.default = 127.0.0.1:${input.ports.amqp}`,
+    ...(input.tls ? renderTlsListener(input.ports.amqp, input.tls) : [`listeners.tcp.default = 127.0.0.1:${input.ports.amqp}`]),
     `default_user = ${input.user}`,
     `default_pass = ${input.password}`,
     `vm_memory_high_watermark.absolute = ${input.memoryHighWatermark}`,
@@ -128,9 +142,28 @@ export function renderRabbitConf(input: RabbitConfInput): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Renders the `enabled_plugins` Erlang term. */
-export function renderEnabledPlugins(management: boolean): string {
-  return management ? '[rabbitmq_management].\n' : '[].\n';
+/** Renders the `enabled_plugins` Erlang term; certificate login needs `rabbitmq_auth_mechanism_ssl`. */
+export function renderEnabledPlugins(management: boolean, tls = false): string {
+  const plugins = [...(management ? ['rabbitmq_management'] : []), ...(tls ? ['rabbitmq_auth_mechanism_ssl'] : [])];
+  return `[${plugins.join(',')}].\n`;
+}
+
+/** AMQPS only: plain listener off, peer certificate required, the certificate CN is the user, EXTERNAL only. */
+function renderTlsListener(port: number, tls: NodeTlsFiles): string[] {
+  for (const [name, value] of Object.entries(tls)) assertConfValue(name, value, PATH_VALUE_PATTERN);
+  return [
+    'listeners.tcp = none',
+    `listeners.ssl.default = 127.0.0.1:${port}`,
+    `ssl_options.cacertfile = ${tls.caFile}`,
+    `ssl_options.certfile = ${tls.certFile}`,
+    `ssl_options.keyfile = ${tls.keyFile}`,
+    'ssl_options.verify = verify_peer',
+    'ssl_options.fail_if_no_peer_cert = true',
+    'ssl_options.versions.1 = tlsv1.3',
+    'ssl_options.versions.2 = tlsv1.2',
+    'ssl_cert_login_from = common_name',
+    'auth_mechanisms.1 = EXTERNAL',
+  ];
 }
 
 function assertConfValue(name: string, value: string, pattern: RegExp): void {

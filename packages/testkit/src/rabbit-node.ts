@@ -4,13 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePorts } from './free-port.js';
 import { readHostEnv } from './host-env.js';
-import { buildNodeEnv, type NodeLayout, type NodePorts, nodeLayout, renderEnabledPlugins, renderRabbitConf } from './node-env.js';
+import {
+  buildNodeEnv,
+  type NodeLayout,
+  type NodePorts,
+  type NodeTlsFiles,
+  nodeLayout,
+  renderEnabledPlugins,
+  renderRabbitConf,
+} from './node-env.js';
 import { amqpUrlFor, managementUrlFor, type RabbitNodeInfo } from './node-info.js';
 import {
   killNodeVm,
   killServerGroup,
   markLog,
   type NodeRuntime,
+  runCtl,
   type ServerProcess,
   spawnServer,
   stopServer,
@@ -28,6 +37,12 @@ export interface StartRabbitNodeOptions {
   readonly management?: boolean;
   /** Absolute memory alarm threshold in RabbitMQ syntax. Default `'1GiB'`. */
   readonly memoryHighWatermark?: string;
+  /** TLS-only AMQP (`amqpPort` is then the AMQPS port; no plain listener) with SASL EXTERNAL as the only AMQP login. */
+  readonly tls?: NodeTlsFiles;
+  /** Erlang cookie; nodes that share it can form a cluster (see `startRabbitCluster`). Default: random per node. */
+  readonly erlangCookie?: string;
+  /** Administrator password. Default: random per node. A node that joins a cluster takes the cluster's users instead. */
+  readonly password?: string;
 }
 
 /** A private RabbitMQ node started by {@link startRabbitNode}. */
@@ -46,6 +61,8 @@ export interface RabbitNode extends RabbitNodeInfo, AsyncDisposable {
   kill(): Promise<void>;
   /** Stops the node (if running) and starts it again on the same ports, name and data dir; durable data survives. */
   restart(): Promise<void>;
+  /** Runs `rabbitmqctl -n <node> ...args` with the node's environment and returns its stdout. */
+  ctl(args: readonly string[], options?: { timeoutMs?: number }): Promise<string>;
   /** Same as {@link RabbitNode.stop}. */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -86,7 +103,7 @@ export async function startRabbitNode(options: StartRabbitNodeOptions = {}): Pro
   const baseDir = options.baseDir ?? (await mkdtemp(join(tmpdir(), 'dmrtest-')));
   try {
     const ports = await pickNodePorts();
-    const password = randomBytes(16).toString('hex');
+    const password = options.password ?? randomBytes(16).toString('hex');
     const management = options.management ?? true;
     const layout = nodeLayout(baseDir);
     const conf = renderRabbitConf({
@@ -95,9 +112,11 @@ export async function startRabbitNode(options: StartRabbitNodeOptions = {}): Pro
       password,
       management,
       memoryHighWatermark: options.memoryHighWatermark ?? DEFAULT_MEMORY_HIGH_WATERMARK,
+      ...(options.tls ? { tls: options.tls } : {}),
     });
-    await writeNodeFiles(layout, conf, management);
-    const rt: NodeRuntime = { sbin, nodeName, layout, env: buildNodeEnv({ layout, nodeName, ports, path: host.path }) };
+    await writeNodeFiles(layout, conf, renderEnabledPlugins(management, options.tls !== undefined), options.erlangCookie);
+    const env = buildNodeEnv({ layout, nodeName, ports, path: host.path, isPlainListenerOff: options.tls !== undefined });
+    const rt: NodeRuntime = { sbin, nodeName, layout, env };
     const server = await bootServer(rt);
     return new PrivateRabbitNode(rt, server, { ports, password, management, ownsBaseDir });
   } catch (error) {
@@ -112,22 +131,22 @@ async function pickNodePorts(): Promise<NodePorts> {
   return { amqp, management, dist };
 }
 
-async function writeNodeFiles(layout: NodeLayout, conf: string, management: boolean): Promise<void> {
+async function writeNodeFiles(layout: NodeLayout, conf: string, enabledPlugins: string, cookie: string | undefined): Promise<void> {
   await Promise.all([layout.confDir, layout.logBase, layout.mnesiaBase].map((dir) => mkdir(dir, { recursive: true })));
   await Promise.all([
     writeFile(layout.configFile, conf),
-    writeFile(layout.enabledPluginsFile, renderEnabledPlugins(management)),
+    writeFile(layout.enabledPluginsFile, enabledPlugins),
     writeFile(layout.advancedConfigFile, '[].\n'),
     writeFile(layout.envConfFile, ''),
-    writeCookie(layout.cookieFile),
+    writeCookie(layout.cookieFile, cookie),
   ]);
 }
 
 // Written up front: otherwise server and CLI race to create different cookies.
 // Kept when present so a reused baseDir keeps talking to its own node.
-async function writeCookie(path: string): Promise<void> {
+async function writeCookie(path: string, cookie: string | undefined): Promise<void> {
   try {
-    await writeFile(path, randomBytes(20).toString('hex').toUpperCase(), { mode: 0o600, flag: 'wx' });
+    await writeFile(path, cookie ?? randomBytes(20).toString('hex').toUpperCase(), { mode: 0o600, flag: 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
@@ -213,6 +232,10 @@ class PrivateRabbitNode implements RabbitNode {
       this.#server = await bootServer(this.#rt);
       this.#state = 'running';
     });
+  }
+
+  ctl(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<string> {
+    return runCtl(this.#rt, args, options);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

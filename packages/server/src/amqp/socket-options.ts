@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import amqp from 'amqplib';
 import type { BrokerConfig } from '../config/index.js';
 
@@ -15,7 +16,8 @@ export async function brokerSocketOptions(config: BrokerConfig): Promise<Record<
       options.cert = await readFile(config.tls.certFile);
       options.key = await readFile(config.tls.keyFile);
     }
-    options.servername = config.host;
+    // SNI takes host names only; for an IP address the certificate's IP SAN is checked against the host itself
+    if (!isIP(config.host)) options.servername = config.host;
     options.rejectUnauthorized = true;
     options.minVersion = 'TLSv1.2';
   }

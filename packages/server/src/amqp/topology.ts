@@ -5,15 +5,18 @@ import {
   DEAD_LETTER_EXCHANGE,
   MESSAGES_EXCHANGE,
   PLAIN_QUORUM_ARGUMENTS,
+  VALIDATION_FAILURES_EXCHANGE,
   VALIDATION_FAILURES_QUEUE,
 } from '@dmr/shared';
 import type { Channel } from 'amqplib';
 
-/** Declares the exchanges and the validation-failures queue. Idempotent. */
+/** Declares the exchanges and the validation-failures queue with its exchange. Idempotent. */
 export async function assertBaseTopology(channel: Channel): Promise<void> {
   await channel.assertExchange(MESSAGES_EXCHANGE, 'direct', { durable: true });
   await channel.assertExchange(DEAD_LETTER_EXCHANGE, 'direct', { durable: true });
+  await channel.assertExchange(VALIDATION_FAILURES_EXCHANGE, 'fanout', { durable: true });
   await channel.assertQueue(VALIDATION_FAILURES_QUEUE, { durable: true, arguments: PLAIN_QUORUM_ARGUMENTS });
+  await channel.bindQueue(VALIDATION_FAILURES_QUEUE, VALIDATION_FAILURES_EXCHANGE, '');
 }
 
 /**

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type AgentInfo, backoffDelayMs, DmrError, describeErrors, type Logger, type PublicKeyRef, toDmrError } from '@dmr/shared';
+import { type AgentInfo, backoffDelayMs, describeErrors, type Logger, type PublicKeyRef, toDmrError } from '@dmr/shared';
 import { Cron } from 'croner';
 import type { RegistryConfig } from '../config/index.js';
 import { diffRegistry, isEmptyDiff, parseRegistry, type RegistryDiff, type RegistrySnapshot } from './registry-snapshot.js';

@@ -7,7 +7,7 @@ import {
   type Refusal,
   type SendAck,
   toDmrError,
-  VALIDATION_FAILURES_QUEUE,
+  VALIDATION_FAILURES_EXCHANGE,
 } from '@dmr/shared';
 import type { BrokerConnection } from '../amqp/index.js';
 import type { ServerMetrics } from '../obs/index.js';
@@ -79,7 +79,7 @@ export class MessageRouter {
     const id = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).id : undefined;
     const log = this.deps.log.child({ msgId: typeof id === 'string' ? id.slice(0, 128) : undefined, senderId: agentId });
     try {
-      await this.deps.broker.publish('', VALIDATION_FAILURES_QUEUE, buildFailureRecord(raw, agentId, refusal, new Date()), {
+      await this.deps.broker.publish(VALIDATION_FAILURES_EXCHANGE, '', buildFailureRecord(raw, agentId, refusal, new Date()), {
         contentType: 'application/json',
         headers: { [REASON_CODE_HEADER]: refusal.code, [REASON_HEADER]: reason.slice(0, 1024), 'x-dmr-sender': agentId },
       });

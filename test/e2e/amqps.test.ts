@@ -1,0 +1,146 @@
+// Issue #4 acceptance (server ↔ RabbitMQ): AMQPS only, certificate login (SASL EXTERNAL) as the only
+// mechanism, and a relay user limited to `dmr.` resources, configured from the generated deploy/rabbitmq files.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { issueRabbitmqServerCertificate, issueRelayUserCertificate } from '@dmr/control';
+import { type RabbitNode, startRabbitNode } from '@dmr/testkit';
+import amqp from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  makeIdentity,
+  postMessage,
+  Receiver,
+  RegistryFile,
+  type RunningServer,
+  serverEnv,
+  startAgent,
+  startServer,
+  v1Body,
+  waitUntil,
+} from '../support/dmr-system.js';
+import { TestPki } from '../support/pki.js';
+
+const definitionsFile = resolve(import.meta.dirname, '../../deploy/rabbitmq/definitions.json');
+
+describe('server ↔ RabbitMQ over AMQPS with certificate login', () => {
+  let pki: TestPki;
+  let node: RabbitNode;
+  let relay: { cert: Buffer; key: Buffer };
+  let server: RunningServer;
+  let registry: RegistryFile;
+  let receiver: Receiver;
+  const a = makeIdentity('ec');
+  const b = makeIdentity('ec');
+  const stops: Array<() => Promise<void>> = [];
+
+  function tlsOptions(withCert = true): Record<string, unknown> {
+    return { ca: [readFileSync(pki.caCertPath)], ...(withCert ? relay : {}), noDelay: true };
+  }
+
+  async function management(path: string, init: RequestInit = {}): Promise<Response> {
+    const authorization = `Basic ${Buffer.from(`${node.user}:${node.password}`).toString('base64')}`;
+    return fetch(`http://127.0.0.1:${node.managementPort}/api${path}`, {
+      ...init,
+      headers: { authorization, 'content-type': 'application/json' },
+    });
+  }
+
+  beforeAll(async () => {
+    pki = await new TestPki().init();
+    const names = { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] };
+    const brokerCert = await issueRabbitmqServerCertificate(pki.caDir, names, { outDir: pki.outDir, name: 'rabbitmq' });
+    const relayCert = await issueRelayUserCertificate(pki.caDir, 'dmr-relay', { outDir: pki.outDir, name: 'dmr-relay' });
+    relay = { cert: readFileSync(relayCert.certificatePath), key: readFileSync(relayCert.keyPath ?? '') };
+    node = await startRabbitNode({
+      tls: { caFile: pki.caCertPath, certFile: brokerCert.certificatePath, keyFile: brokerCert.keyPath ?? '' },
+    });
+    const loaded = await management('/definitions', { method: 'POST', body: readFileSync(definitionsFile, 'utf8') });
+    expect(loaded.status).toBeLessThan(300);
+
+    registry = new RegistryFile([a, b]);
+    receiver = await new Receiver().start();
+    const rabbit = { amqpPort: node.amqpPort, managementBase: '', user: '', password: '', vhost: '/' };
+    server = await startServer(
+      serverEnv(rabbit, registry.url, {
+        RABBITMQ_AUTH_MECHANISM: 'EXTERNAL',
+        RABBITMQ_APPLY_POLICIES: 'false',
+        RABBITMQ_TLS_CA_FILE: pki.caCertPath,
+        RABBITMQ_TLS_CERT_FILE: relayCert.certificatePath,
+        RABBITMQ_TLS_KEY_FILE: relayCert.keyPath ?? '',
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    for (const stop of stops.reverse()) await stop();
+    await server?.server.stop();
+    await receiver?.close();
+    registry?.remove();
+    await node?.stop();
+    pki?.remove();
+  });
+
+  it('relays through a broker it reaches with its certificate alone, under the deployed policies', async () => {
+    const agentA = await startAgent(a, server.url, receiver.url);
+    const agentB = await startAgent(b, server.url, receiver.url);
+    stops.push(
+      () => agentA.agent.stop(),
+      () => agentB.agent.stop(),
+    );
+    const body = v1Body(b.id);
+    expect((await postMessage(agentA.url, body)).status).toBe(202);
+    await waitUntil(() => receiver.countOf(body.id) === 1, 10_000, 'delivery via AMQPS');
+    // the management API lists connections from periodic stats, so wait for them rather than read once
+    await waitUntil(
+      async () => {
+        const connections = (await (await management('/connections')).json()) as Array<{
+          user: string;
+          auth_mechanism: string;
+          ssl: boolean;
+        }>;
+        return connections.some((c) => c.user === 'dmr-relay' && c.auth_mechanism === 'EXTERNAL' && c.ssl);
+      },
+      15_000,
+      'relay connection listed as dmr-relay over TLS with EXTERNAL',
+    );
+    await waitUntil(
+      async () => ((await (await management(`/queues/%2F/dmr.agent.${b.id}`)).json()) as { policy?: string }).policy === 'dmr-agent-queues',
+      15_000,
+      'deployed policy in force on the agent queue',
+    );
+  });
+
+  it('has no plain AMQP listener, and refuses a password login on the TLS listener', async () => {
+    const overview = (await (await management('/overview')).json()) as { listeners: Array<{ protocol: string }> };
+    const protocols = overview.listeners.map((listener) => listener.protocol);
+    expect(protocols).toContain('amqp/ssl');
+    expect(protocols).not.toContain('amqp');
+    await expect(amqp.connect(`amqps://${node.user}:${node.password}@127.0.0.1:${node.amqpPort}`, tlsOptions())).rejects.toThrow();
+    await expect(
+      amqp.connect(`amqps://127.0.0.1:${node.amqpPort}`, { ...tlsOptions(false), credentials: amqp.credentials.external() }),
+    ).rejects.toThrow();
+  });
+
+  it('keeps the relay user to dmr. resources: it cannot declare or read anything else', async () => {
+    expect((await management('/queues/%2F/other.inbox', { method: 'PUT', body: JSON.stringify({ durable: true }) })).status).toBeLessThan(
+      300,
+    );
+    const connection = await amqp.connect(`amqps://127.0.0.1:${node.amqpPort}`, {
+      ...tlsOptions(),
+      credentials: amqp.credentials.external(),
+    });
+    connection.on('error', () => undefined);
+    try {
+      const declaring = await connection.createChannel();
+      declaring.on('error', () => undefined);
+      await expect(declaring.assertQueue('not-dmr.queue')).rejects.toThrow(/ACCESS_REFUSED/);
+      const reading = await connection.createChannel();
+      reading.on('error', () => undefined);
+      await expect(reading.consume('other.inbox', () => undefined)).rejects.toThrow(/ACCESS_REFUSED/);
+      const allowed = await connection.createChannel();
+      await expect(allowed.checkQueue(`dmr.agent.${b.id}`)).resolves.toMatchObject({ queue: `dmr.agent.${b.id}` });
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  });
+});
