@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   makeIdentity,
   postMessage,
+  probe,
   Receiver,
   RegistryFile,
   type RunningAgent,
@@ -48,15 +49,17 @@ describe('observability', () => {
   });
 
   it('serves health and readiness that reflect real state', async () => {
-    expect(await (await fetch(`${server.url}/v1/health`)).json()).toEqual({ status: 'ok' });
-    const ready = await fetch(`${server.url}/v1/ready`);
+    // over mTLS, probes need no client certificate: only the agent handshake does
+    expect(server.url).toMatch(/^https:/);
+    expect(JSON.parse((await probe(`${server.url}/v1/health`)).text)).toEqual({ status: 'ok' });
+    const ready = await probe(`${server.url}/v1/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { broker: 'connected', registry: 'loaded' } });
+    expect(JSON.parse(ready.text)).toMatchObject({ status: 'ready', checks: { broker: 'connected', registry: 'loaded' } });
     expect((await fetch(`${agentA.url}/v1/ready`)).status).toBe(200);
   });
 
   it("exposes seed 003's server metrics with live values", async () => {
-    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const { text } = await probe(`${server.url}/metrics`);
     for (const name of [
       'dmr_socket_connections_active',
       'dmr_socket_connections_total',

@@ -6,7 +6,18 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findFreePorts } from '@dmr/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeIdentity, postMessage, Receiver, RegistryFile, serverEnv, v1Body, waitUntil } from '../support/dmr-system.js';
+import {
+  agentTlsEnv,
+  makeIdentity,
+  postMessage,
+  probe,
+  Receiver,
+  RegistryFile,
+  serverEnv,
+  serverTlsEnv,
+  v1Body,
+  waitUntil,
+} from '../support/dmr-system.js';
 import { useRabbitVhost } from '../support/rabbit.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -53,7 +64,7 @@ describe('dmr-server and dmr-agent processes', () => {
       expect(agentText).toContain(name);
   });
 
-  it('relay a message as processes, log one JSON outcome line per message without content, and exit 0 on SIGTERM', async () => {
+  it('relay a message as processes over mutual TLS, log one JSON outcome line per message without content, and exit 0 on SIGTERM', async () => {
     const rabbit = await useRabbitVhost();
     const a = makeIdentity('ec');
     const b = makeIdentity('rsa');
@@ -62,13 +73,14 @@ describe('dmr-server and dmr-agent processes', () => {
     const keyDir = mkdtempSync(join(tmpdir(), 'dmr-keys-'));
     try {
       const [serverPort = 0, portA = 0, portB = 0] = await findFreePorts(3);
-      const server = launch(SERVER_BIN, serverEnv(rabbit, registry.url, { PORT: String(serverPort) }));
+      const server = launch(SERVER_BIN, { ...serverEnv(rabbit, registry.url, { PORT: String(serverPort) }), ...(await serverTlsEnv()) });
+      const serverUrl = `https://127.0.0.1:${serverPort}`;
       await waitUntil(
-        async () => (await fetch(`http://127.0.0.1:${serverPort}/v1/ready`).catch(() => undefined))?.status === 200,
+        async () => (await probe(`${serverUrl}/v1/ready`).catch(() => undefined))?.status === 200,
         20_000,
         'server process ready',
       );
-      const agentEnv = (identity: typeof a, port: number) => {
+      const agentEnv = async (identity: typeof a, port: number) => {
         const keyFile = join(keyDir, `${identity.id}.pem`);
         writeFileSync(keyFile, identity.privatePem, { mode: 0o600 });
         chmodSync(keyFile, 0o600);
@@ -77,13 +89,13 @@ describe('dmr-server and dmr-agent processes', () => {
           HOST: '127.0.0.1',
           AGENT_ID: identity.id,
           AGENT_PRIVATE_KEY_FILE: keyFile,
-          DMR_SERVER_WEBSOCKET_URL: `http://127.0.0.1:${serverPort}`,
+          DMR_SERVER_WEBSOCKET_URL: serverUrl,
           OUTGOING_MESSAGE_ENDPOINT: receiver.url,
-          DMR_ALLOW_PLAINTEXT: 'true',
+          ...(await agentTlsEnv(identity.id)),
         };
       };
-      const agentA = launch(AGENT_BIN, agentEnv(a, portA));
-      const agentB = launch(AGENT_BIN, agentEnv(b, portB));
+      const agentA = launch(AGENT_BIN, await agentEnv(a, portA));
+      const agentB = launch(AGENT_BIN, await agentEnv(b, portB));
       for (const port of [portA, portB]) {
         await waitUntil(
           async () => (await fetch(`http://127.0.0.1:${port}/v1/ready`).catch(() => undefined))?.status === 200,

@@ -7,6 +7,7 @@ import {
   type Identity,
   makeIdentity,
   postMessage,
+  probe,
   Receiver,
   RegistryFile,
   type RunningServer,
@@ -67,7 +68,7 @@ describe('RabbitMQ restart', () => {
     const duringOutage = await postMessage(agentA.url, v1Body(b.id));
     expect(duringOutage.status).toBe(502);
     expect(duringOutage.body).toMatchObject({ serverCode: 'DMR_ROUTE_BROKER_UNAVAILABLE' });
-    expect((await fetch(`${running.url}/v1/ready`)).status).toBe(503);
+    expect((await probe(`${running.url}/v1/ready`)).status).toBe(503);
 
     await node.restart();
     await waitUntil(() => running.server.readiness().isReady, 30_000, 'server ready after the broker came back');

@@ -3,6 +3,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,59 @@ import { Writable } from 'node:stream';
 import { type Agent, buildAgent, loadAgentConfig } from '@dmr/agent';
 import { buildServer, type DmrServer, loadServerConfig } from '@dmr/server';
 import { createLogger, type Logger } from '@dmr/shared';
+import { type LeafFiles, TestPki } from './pki.js';
 import type { RabbitVhostInfo } from './rabbit.js';
+
+let sharedPki: Promise<TestPki> | undefined;
+let serverLeaf: Promise<LeafFiles> | undefined;
+const agentLeaves = new Map<string, Promise<LeafFiles>>();
+
+/** The test file's PKI (one CA per worker process), made on first use and removed when the process exits. */
+export function testPki(): Promise<TestPki> {
+  sharedPki ??= new TestPki().init().then((pki) => {
+    process.once('exit', () => pki.remove());
+    return pki;
+  });
+  return sharedPki;
+}
+
+/** A client certificate for `agentId` from the test PKI (issued once per id). */
+export async function agentLeaf(agentId: string): Promise<LeafFiles> {
+  const pki = await testPki();
+  let leaf = agentLeaves.get(agentId);
+  if (!leaf) {
+    leaf = pki.agent(agentId);
+    agentLeaves.set(agentId, leaf);
+  }
+  return leaf;
+}
+
+/** Server TLS settings from the test PKI (certificate for 127.0.0.1, CRL watched every 500 ms). */
+export async function serverTlsEnv(): Promise<Record<string, string>> {
+  const pki = await testPki();
+  serverLeaf ??= pki.server();
+  const leaf = await serverLeaf;
+  return {
+    DMR_ALLOW_PLAINTEXT: 'false',
+    DMR_TLS_CERT_FILE: leaf.certPath,
+    DMR_TLS_KEY_FILE: leaf.keyPath,
+    DMR_TLS_CA_FILE: pki.caCertPath,
+    DMR_TLS_CRL_FILE: pki.crlPath,
+    DMR_TLS_CRL_RELOAD_INTERVAL_MS: '500',
+  };
+}
+
+/** Agent TLS settings for `agentId` from the test PKI. */
+export async function agentTlsEnv(agentId: string): Promise<Record<string, string>> {
+  const pki = await testPki();
+  const leaf = await agentLeaf(agentId);
+  return {
+    DMR_ALLOW_PLAINTEXT: 'false',
+    DMR_TLS_CA_FILE: pki.caCertPath,
+    DMR_TLS_CERT_FILE: leaf.certPath,
+    DMR_TLS_KEY_FILE: leaf.keyPath,
+  };
+}
 
 /** An agent identity with its keys (generated now; never written to the repo). */
 export interface Identity {
@@ -165,13 +218,19 @@ export function serverEnv(rabbit: BrokerTarget, registryUrl: string, extra: Reco
   };
 }
 
-/** Builds, starts and waits until ready. */
-export async function startServer(env: Record<string, string>): Promise<RunningServer> {
+/**
+ * Builds, starts and waits until ready. Agents reach it over mutual TLS with the test PKI, as in production,
+ * unless the env already carries TLS settings or `plaintext` is asked for.
+ */
+export async function startServer(env: Record<string, string>, options: { plaintext?: boolean } = {}): Promise<RunningServer> {
+  const isTls = !options.plaintext;
+  const finalEnv = isTls && !env.DMR_TLS_CERT_FILE ? { ...env, ...(await serverTlsEnv()) } : env;
   const logs = new LogCapture('dmr-server');
-  const server = buildServer(loadServerConfig(env), { log: logs.logger });
+  const server = buildServer(loadServerConfig(finalEnv), { log: logs.logger });
   const { port } = await server.start();
   await waitUntil(() => server.readiness().isReady, 15_000, 'server ready');
-  return { server, url: `http://127.0.0.1:${port}`, port, logs };
+  const scheme = finalEnv.DMR_TLS_CERT_FILE ? 'https' : 'http';
+  return { server, url: `${scheme}://127.0.0.1:${port}`, port, logs };
 }
 
 /** A started in-process dmr-agent. */
@@ -191,6 +250,8 @@ export async function startAgent(
   options: { waitReady?: boolean } = {},
 ): Promise<RunningAgent> {
   const logs = new LogCapture('dmr-agent');
+  // an https server URL means mutual TLS: the agent presents its own certificate from the test PKI
+  const tls = serverUrl.startsWith('https:') && !extra.DMR_TLS_CERT_FILE ? await agentTlsEnv(identity.id) : {};
   const config = loadAgentConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -205,6 +266,7 @@ export async function startAgent(
     DMR_SHUTDOWN_TIMEOUT_MS: '2000',
     LOGGER_LOG_LEVELS: 'error,warn,log,debug',
     DMR_ALLOW_PLAINTEXT: 'true',
+    ...tls,
     ...extra,
   });
   const agent = buildAgent(config, { logger: logs.logger, endpointBackoff: { initialDelayMs: 20, maxDelayMs: 100 } });
@@ -255,4 +317,23 @@ export async function postMessage(agentUrl: string, body: unknown): Promise<{ st
   });
   const text = await response.text();
   return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** GET for the server's operator endpoints; over https it trusts the test CA and presents no client certificate (like a probe). */
+export async function probe(url: string): Promise<{ status: number; text: string }> {
+  if (!url.startsWith('https:')) {
+    const response = await fetch(url);
+    return { status: response.status, text: await response.text() };
+  }
+  const ca = (await testPki()).caCert;
+  return new Promise((resolve, reject) => {
+    const request = httpsGet(url, { ca }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+    });
+    request.on('error', reject);
+  });
 }

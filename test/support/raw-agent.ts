@@ -2,7 +2,7 @@
 // directly so tests can send what a real dmr-agent never would (forged sender, tampered metadata).
 import { AGENT_NAMESPACE, createAgentToken, EVENTS, importPrivateKey, type SendAck } from '@dmr/shared';
 import { io, type Socket } from 'socket.io-client';
-import type { Identity } from './dmr-system.js';
+import { agentLeaf, type Identity, testPki } from './dmr-system.js';
 
 /** A connected raw agent. */
 export interface RawAgent {
@@ -11,7 +11,6 @@ export interface RawAgent {
   close(): void;
 }
 
-/** Connects as `identity`; rejects with the server's refusal message when the handshake fails. */
 /** TLS material for a raw agent (any of it may be left out to test refusals). */
 export interface RawTls {
   readonly ca?: string;
@@ -19,7 +18,18 @@ export interface RawTls {
   readonly key?: string;
 }
 
-export async function connectRawAgent(serverUrl: string, identity: Identity, tls: RawTls = {}): Promise<RawAgent> {
+/** Connects as `identity`; over https it presents `tls`, by default the identity's certificate from the test PKI. */
+export async function connectRawAgent(serverUrl: string, identity: Identity, tls?: RawTls): Promise<RawAgent> {
+  const material = tls ?? (serverUrl.startsWith('https:') ? await defaultTls(identity.id) : {});
+  return connectWith(serverUrl, identity, material);
+}
+
+async function defaultTls(agentId: string): Promise<RawTls> {
+  const [pki, leaf] = await Promise.all([testPki(), agentLeaf(agentId)]);
+  return { ca: pki.caCert, cert: leaf.cert, key: leaf.key };
+}
+
+async function connectWith(serverUrl: string, identity: Identity, tls: RawTls): Promise<RawAgent> {
   const token = await createAgentToken(identity.id, importPrivateKey(identity.privatePem));
   const socket = io(`${serverUrl}${AGENT_NAMESPACE}`, {
     auth: { token },

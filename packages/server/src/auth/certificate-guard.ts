@@ -26,17 +26,33 @@ export function normaliseSerial(serial: string): string {
   return serial.replace(/^0+/, '').toLowerCase();
 }
 
-/** Pure check of a verified peer certificate: bound agent id, not revoked, not expired. */
-export function judgeCertificate(
-  cert: Pick<PeerCertificate, 'subjectaltname' | 'serialNumber' | 'valid_to'> | undefined,
-  revoked: ReadonlySet<string>,
-  now: Date,
-): CertificateVerdict {
-  if (!cert?.serialNumber) return { ok: false, code: 'DMR_AUTH_CERTIFICATE_MISSING', reason: 'no verified client certificate' };
-  if (revoked.has(normaliseSerial(cert.serialNumber)))
+/** What TLS tells about a connection's client certificate. */
+export interface PeerIdentity {
+  readonly certificate: Pick<PeerCertificate, 'subjectaltname' | 'serialNumber' | 'valid_to'> | undefined;
+  /** Whether OpenSSL verified the chain against the agent CA (and the CRL in the TLS context). */
+  readonly isAuthorized: boolean;
+  readonly authorizationError: string | undefined;
+}
+
+const TLS_ERROR_CODES: Readonly<Record<string, DmrErrorCode>> = {
+  CERT_REVOKED: 'DMR_AUTH_CERTIFICATE_REVOKED',
+  CERT_HAS_EXPIRED: 'DMR_AUTH_CERTIFICATE_EXPIRED',
+};
+
+/** Pure check of a peer: verified by TLS, not revoked, not expired, bound to exactly one agent id. */
+export function judgeCertificate(peer: PeerIdentity | undefined, revoked: ReadonlySet<string>, now: Date): CertificateVerdict {
+  const cert = peer?.certificate;
+  if (!peer || !cert?.serialNumber) return { ok: false, code: 'DMR_AUTH_CERTIFICATE_MISSING', reason: 'no client certificate' };
+  if (!peer.isAuthorized) {
+    const code = TLS_ERROR_CODES[peer.authorizationError ?? ''] ?? 'DMR_AUTH_CERTIFICATE_MISSING';
+    return { ok: false, code, reason: `client certificate not verified: ${peer.authorizationError ?? 'unknown reason'}` };
+  }
+  if (revoked.has(normaliseSerial(cert.serialNumber))) {
     return { ok: false, code: 'DMR_AUTH_CERTIFICATE_REVOKED', reason: `certificate ${cert.serialNumber} is revoked` };
-  if (Date.parse(cert.valid_to) <= now.getTime())
+  }
+  if (Date.parse(cert.valid_to) <= now.getTime()) {
     return { ok: false, code: 'DMR_AUTH_CERTIFICATE_EXPIRED', reason: `certificate expired at ${cert.valid_to}` };
+  }
   const agentId = cert.subjectaltname ? agentIdFromSubjectAltName(cert.subjectaltname) : undefined;
   if (!agentId) return { ok: false, code: 'DMR_AUTH_CERTIFICATE_MISMATCH', reason: 'certificate has no single urn:dmr:agent SAN URI' };
   return { ok: true, agentId };
@@ -84,9 +100,9 @@ export class CertificateGuard {
     clearInterval(this.#timer);
   }
 
-  /** Judges a connection's peer certificate now. */
-  judge(cert: PeerCertificate | undefined): CertificateVerdict {
-    return judgeCertificate(cert, this.#revoked, new Date());
+  /** Judges a connection's peer now. */
+  judge(peer: PeerIdentity | undefined): CertificateVerdict {
+    return judgeCertificate(peer, this.#revoked, new Date());
   }
 
   async #tick(): Promise<void> {

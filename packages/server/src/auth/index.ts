@@ -4,5 +4,6 @@ export {
   type CertificateVerdict,
   judgeCertificate,
   normaliseSerial,
+  type PeerIdentity,
 } from './certificate-guard.js';
 export { authenticateHandshake, type HandshakeDeps, type HandshakeResult } from './handshake-auth.js';

@@ -11,7 +11,7 @@ import {
 } from '@dmr/shared';
 import { type Namespace, Server, type Socket } from 'socket.io';
 import type { BrokerConnection } from '../amqp/index.js';
-import { authenticateHandshake, type CertificateVerdict } from '../auth/index.js';
+import { authenticateHandshake, type CertificateVerdict, type PeerIdentity } from '../auth/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { ServerMetrics } from '../obs/index.js';
 import { type AgentRegistry, partialListOf, type RegistryDiff } from '../registry/index.js';
@@ -29,7 +29,7 @@ export interface GatewayDeps {
   readonly log: Logger;
   readonly deliveryLimit: number;
   /** Present when this instance terminates mutual TLS: judges each connection's client certificate. */
-  readonly certificates?: { judge(cert: PeerCertificate | undefined): CertificateVerdict };
+  readonly certificates?: { judge(peer: PeerIdentity | undefined): CertificateVerdict };
 }
 
 interface Session {
@@ -231,7 +231,10 @@ export class SocketGateway {
   }
 }
 
-function peerCertificateOf(socket: AgentSocket): PeerCertificate | undefined {
+function peerCertificateOf(socket: AgentSocket): PeerIdentity | undefined {
   const transport = socket.request.socket as Partial<TLSSocket>;
-  return typeof transport.getPeerCertificate === 'function' ? transport.getPeerCertificate() : undefined;
+  if (typeof transport.getPeerCertificate !== 'function') return undefined;
+  const certificate: PeerCertificate = transport.getPeerCertificate();
+  const authorizationError = transport.authorizationError === undefined ? undefined : String(transport.authorizationError);
+  return { certificate, isAuthorized: transport.authorized === true, authorizationError };
 }

@@ -24,7 +24,11 @@ export function secureContextOptions(config: TlsConfig, crlPem: string | undefin
   };
 }
 
-/** HTTPS server options for mutual TLS: a client certificate from the agent CA is required. */
+/**
+ * HTTPS server options for mutual TLS. Client certificates are requested and verified (chain, CRL, expiry)
+ * but not enforced at the TLS layer, so probes and Prometheus can reach /v1/health, /v1/ready and /metrics
+ * without one; the Socket.IO handshake refuses any agent whose certificate did not verify.
+ */
 export function httpsServerOptions(config: TlsConfig, crlPem: string | undefined): TlsOptions {
-  return { ...secureContextOptions(config, crlPem), requestCert: true, rejectUnauthorized: true };
+  return { ...secureContextOptions(config, crlPem), requestCert: true, rejectUnauthorized: false };
 }
