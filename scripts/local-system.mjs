@@ -1,10 +1,13 @@
-// Runs DMR locally: private RabbitMQ node, dmr-server, agents A and B (P-256 keys generated now, never
-// committed), and a receiver that prints what each agent delivers. Ctrl-C stops everything, node included.
+// Runs DMR locally: private RabbitMQ node, dmr-server, agents A and B (P-256 keys and a dev CA generated now,
+// never committed; agents reach the server over mutual TLS), and a receiver that prints what each agent
+// delivers. Ctrl-C stops everything, node included.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { join, resolve } from 'node:path';
+import { initCa, issueAgentCertificate, issueServerCertificate, publishCrl } from '@dmr/control';
 import { startRabbitNode } from '@dmr/testkit';
 
 const root = resolve(import.meta.dirname, '..');
@@ -67,12 +70,34 @@ function run(name, bin, env) {
   children.push({ name, child });
 }
 
-async function waitReady(url, label) {
-  for (let i = 0; i < 150; i++) {
-    const ok = await fetch(url).then(
+function isOk(url, ca) {
+  if (!url.startsWith('https:'))
+    return fetch(url).then(
       (r) => r.ok,
       () => false,
     );
+  return new Promise((done) => {
+    httpsGet(url, { ca }, (res) => {
+      res.resume();
+      done(res.statusCode === 200);
+    }).on('error', () => done(false));
+  });
+}
+
+async function makePki(agents) {
+  const caDir = join(workDir, 'pki', 'ca');
+  const outDir = join(workDir, 'pki', 'certs');
+  const ca = await initCa({ dir: caDir, commonName: 'DMR local dev CA' });
+  const server = await issueServerCertificate(caDir, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }, { outDir, name: 'server' });
+  const crl = await publishCrl(caDir);
+  const leaves = {};
+  for (const agent of agents) leaves[agent.id] = await issueAgentCertificate(caDir, agent.id, { outDir, name: `agent-${agent.name}` });
+  return { caDir, caCertPath: ca.certificatePath, caPem: ca.certificatePem, server, crlPath: crl.path, leaves };
+}
+
+async function waitReady(url, label, ca) {
+  for (let i = 0; i < 150; i++) {
+    const ok = await isOk(url, ca);
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -101,6 +126,7 @@ async function main() {
   const a = makeAgent('a');
   const b = makeAgent('b');
   const registryFile = writeRegistry([a, b]);
+  const pki = await makePki([a, b]);
   receiver = await startReceiver();
   const logEnv = { LOGGER_LOG_LEVELS: process.env.LOGGER_LOG_LEVELS ?? 'error,warn,log' };
   run('dmr-server', 'packages/server/dist/main.js', {
@@ -114,8 +140,12 @@ async function main() {
     RABBITMQ_DEFAULT_MANAGEMENT_UI_URI: `http://127.0.0.1:${rabbit.managementPort}`,
     RABBITMQ_DEFAULT_USER: rabbit.user,
     RABBITMQ_DEFAULT_PASS: rabbit.password,
+    DMR_TLS_CERT_FILE: pki.server.certificatePath,
+    DMR_TLS_KEY_FILE: pki.server.keyPath,
+    DMR_TLS_CA_FILE: pki.caCertPath,
+    DMR_TLS_CRL_FILE: pki.crlPath,
   });
-  await waitReady(`http://127.0.0.1:${ports.server}/v1/ready`, 'dmr-server');
+  await waitReady(`https://127.0.0.1:${ports.server}/v1/ready`, 'dmr-server', pki.caPem);
   for (const [agent, port] of [
     [a, ports.agentA],
     [b, ports.agentB],
@@ -126,16 +156,19 @@ async function main() {
       HOST: '127.0.0.1',
       AGENT_ID: agent.id,
       AGENT_PRIVATE_KEY_FILE: agent.keyFile,
-      DMR_SERVER_WEBSOCKET_URL: `http://127.0.0.1:${ports.server}`,
+      DMR_SERVER_WEBSOCKET_URL: `https://127.0.0.1:${ports.server}`,
+      DMR_TLS_CA_FILE: pki.caCertPath,
+      DMR_TLS_CERT_FILE: pki.leaves[agent.id].certificatePath,
+      DMR_TLS_KEY_FILE: pki.leaves[agent.id].keyPath,
       OUTGOING_MESSAGE_ENDPOINT: `http://127.0.0.1:${ports.receiver}/${agent.name}`,
     });
   }
   await waitReady(`http://127.0.0.1:${ports.agentA}/v1/ready`, 'agent A');
   await waitReady(`http://127.0.0.1:${ports.agentB}/v1/ready`, 'agent B');
-  printInstructions(a, b, registryFile);
+  printInstructions(a, b, registryFile, pki);
 }
 
-function printInstructions(a, b, registryFile) {
+function printInstructions(a, b, registryFile, pki) {
   const body = {
     id: randomUUID(),
     recipientId: b.id,
@@ -156,7 +189,10 @@ function printInstructions(a, b, registryFile) {
   };
   console.log(`
 [local] DMR is running.
-  dmr-server  http://127.0.0.1:${ports.server}   (metrics: /metrics, readiness: /v1/ready)
+  dmr-server  https://127.0.0.1:${ports.server}  (mutual TLS for agents; metrics: /metrics, readiness: /v1/ready)
+  dev CA      ${pki.caDir}
+              revoke an agent: node packages/control/dist/cli/main.js revoke --dir ${pki.caDir} --agent-id <id> --reason keyCompromise
+              then publish:    node packages/control/dist/cli/main.js crl --dir ${pki.caDir}   (the server drops that agent within seconds)
   agent A     http://127.0.0.1:${ports.agentA}   id ${a.id}
   agent B     http://127.0.0.1:${ports.agentB}   id ${b.id}
   RabbitMQ    amqp 127.0.0.1:${rabbit.amqpPort}, management http://127.0.0.1:${rabbit.managementPort} (user ${rabbit.user}, password ${rabbit.password})
