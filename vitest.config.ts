@@ -19,6 +19,20 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          // issue #3: kill -9, broker loss and endpoint faults with real processes. Its own groupOrder puts it in
+          // a group of its own (vitest runs groups one after another), so it never shares the 2 CPUs with the
+          // other tiers; one file at a time. Alone: `npx vitest run --project faults`.
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });

@@ -87,6 +87,8 @@ describe('relay core', () => {
     await waitUntil(() => receiver.received.length === 1, 10_000, 'delivery to B');
     expect(receiver.received[0]).toEqual({ ...body, senderId: a.id });
 
+    // the server logs the outcome once B's ack arrived, a moment after the endpoint got the message
+    await waitUntil(() => s2.logs.find({ stage: 'delivery', result: 'delivered', msgId: body.id }).length > 0, 10_000, 'outcome logged');
     const outcome = s2.logs.find({ stage: 'delivery', result: 'delivered', msgId: body.id });
     expect(outcome).toHaveLength(1);
     for (const logs of [s1.logs, s2.logs, agentA.logs]) expect(logs.text.join('\n')).not.toContain(body.payload.messages[0]?.content);

@@ -2,7 +2,7 @@ import { type BackoffSettings, createLogger, DmrError, type Logger } from '@dmr/
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApp, OutboundSender, type Readiness } from './api/index.js';
 import type { AgentConfig } from './config/index.js';
-import { EndpointClient, InboundDelivery } from './delivery/index.js';
+import { createHttpPost, EndpointClient, httpPostFromFetch, InboundDelivery } from './delivery/index.js';
 import { AgentDirectory, AgentLink, type LinkState } from './link/index.js';
 import { AgentMetrics, createOutcomeSink } from './obs/index.js';
 
@@ -13,7 +13,7 @@ export type AgentState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped
 export interface AgentDeps {
   /** Root logger (default: JSON lines on stdout at `config.logLevel`). */
   readonly logger?: Logger;
-  /** HTTP client for the local endpoint (default: global `fetch`). */
+  /** HTTP client for the local endpoint (default: node:http with keep-alive; a fetch is adapted). */
   readonly fetch?: typeof fetch;
   /** Jitter source for every backoff (default `Math.random`). */
   readonly random?: () => number;
@@ -53,7 +53,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
   const { agentId, privateKey } = config;
   const endpoint = new EndpointClient(
     { ...config.delivery, backoff: deps.endpointBackoff ?? DEFAULT_ENDPOINT_BACKOFF },
-    { fetch: deps.fetch ?? globalThis.fetch, random: deps.random },
+    { post: deps.fetch ? httpPostFromFetch(deps.fetch) : createHttpPost(), random: deps.random },
   );
   const inbound = new InboundDelivery(config.delivery, {
     agentId,
@@ -78,6 +78,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
     keyFor,
     link,
     outcomes: createOutcomeSink(root.child({ component: 'api' }), metrics),
+    maxInFlight: config.http.maxInFlightSends,
   });
   const app = buildHttpApp(config.http, { log: root.child({ component: 'http' }), metrics, outbound, readiness: () => runner.readiness() });
   const runner = new AgentRunner({ config, log: root.child({ component: 'agent' }), link, inbound, outbound, app });

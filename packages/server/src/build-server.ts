@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import { buildPolicies, createLogger, type Logger } from '@dmr/shared';
 import type { FastifyInstance } from 'fastify';
-import { applyPolicies, assertAgentQueues, assertBaseTopology, BrokerConnection } from './amqp/index.js';
+import { applyPoliciesAnywhere, assertAgentQueues, assertBaseTopology, BrokerConnection } from './amqp/index.js';
 import { CertificateGuard } from './auth/index.js';
 import type { ServerConfig } from './config/index.js';
 import { SocketGateway } from './gateway/index.js';
@@ -42,9 +42,13 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
   const broker = new BrokerConnection(
     config.broker,
     async (channel) => {
+      // Policies first: queues declared afterwards start with them. Applied after thousands of queues exist,
+      // RabbitMQ re-applies a new policy to each of them and the management call outlives its timeout (bench/, 5000 agents).
+      if (config.broker.applyPolicies) {
+        await applyPoliciesAnywhere(config.broker.managementUris, managementTarget(config), buildPolicies(config.policies));
+      }
       await assertBaseTopology(channel);
       for (const agentId of registry?.agentIds() ?? []) await assertAgentQueues(channel, agentId);
-      if (config.broker.applyPolicies) await applyPolicies(managementTarget(config), buildPolicies(config.policies));
     },
     log.child({ component: 'amqp' }),
   );
@@ -161,7 +165,7 @@ function createRegistry(config: ServerConfig, broker: BrokerConnection, metrics:
 }
 
 function managementTarget(config: ServerConfig) {
-  return { baseUri: config.broker.managementUri, user: config.broker.user, password: config.broker.password, vhost: config.broker.vhost };
+  return { user: config.broker.user, password: config.broker.password, vhost: config.broker.vhost };
 }
 
 interface ShutdownParts {

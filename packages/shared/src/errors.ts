@@ -41,6 +41,11 @@ export const ERROR_CATALOG = {
   DMR_LINK_NOT_CONNECTED: { httpStatus: 502, isTransient: true, summary: 'The agent has no live connection to a DMR server.' },
   DMR_LINK_REJECTED: { httpStatus: 502, isTransient: false, summary: 'The DMR server refused the message; the reason is attached.' },
   DMR_LINK_TIMEOUT: { httpStatus: 504, isTransient: true, summary: 'The DMR server did not confirm the message in time.' },
+  DMR_LINK_BACKPRESSURE: {
+    httpStatus: 503,
+    isTransient: true,
+    summary: 'The agent already has its maximum of sends in flight (DMR_MAX_IN_FLIGHT_SENDS); nothing was sent.',
+  },
   DMR_ROUTE_BROKER_UNAVAILABLE: { httpStatus: 503, isTransient: true, summary: 'RabbitMQ is not reachable from this server instance.' },
   DMR_ROUTE_PUBLISH_FAILED: { httpStatus: 502, isTransient: true, summary: 'RabbitMQ did not confirm or could not route the message.' },
   DMR_ROUTE_ACK_TIMEOUT: { httpStatus: 504, isTransient: true, summary: 'The recipient agent did not acknowledge a delivery in time.' },

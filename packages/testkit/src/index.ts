@@ -3,6 +3,7 @@
  *
  * Start one node per test run ({@link startRabbitNode}) and isolate tests by
  * vhost ({@link createVhost}); the repo's vitest global setup does exactly that.
+ * Fault tests that need node loss with quorum queues use {@link startRabbitCluster}.
  */
 
 export { findFreePort, findFreePorts } from './free-port.js';
@@ -12,6 +13,7 @@ export {
   type NodeEnvInput,
   type NodeLayout,
   type NodePorts,
+  type NodeTlsFiles,
   nodeLayout,
   type RabbitConfInput,
   renderEnabledPlugins,
@@ -26,6 +28,7 @@ export {
   type RabbitNodeInfo,
   toNodeInfo,
 } from './node-info.js';
+export { type RabbitCluster, type StartRabbitClusterOptions, startRabbitCluster } from './rabbit-cluster.js';
 export {
   DEFAULT_MEMORY_HIGH_WATERMARK,
   DEFAULT_NODE_USER,

@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Registry } from 'prom-client';
 import type { HttpConfig } from '../config/index.js';
 import { errorBody, translateFastifyError } from './error-body.js';
-import type { OutboundSender } from './outbound-sender.js';
+import { BACKPRESSURE_RETRY_AFTER_S, type OutboundSender } from './outbound-sender.js';
 
 /** Port: HTTP metrics and the registry `/metrics` exposes (implemented by `AgentMetrics`). */
 export interface HttpMetricsPort {
@@ -60,6 +60,7 @@ function registerRoutes(app: FastifyInstance, deps: HttpAppDeps): void {
     if (result.ok) return reply.code(202).send({ id: result.id, status: 'accepted' });
     const { code, message, errors, reason, serverCode } = result;
     const body = errorBody(code, message, { errors, reason, serverCode });
+    if (code === 'DMR_LINK_BACKPRESSURE') reply.header('retry-after', String(BACKPRESSURE_RETRY_AFTER_S));
     return reply.code(body.statusCode).send(body);
   });
   app.get('/v1/health', async () => ({ status: 'ok' }));

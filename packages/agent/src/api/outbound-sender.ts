@@ -28,7 +28,12 @@ export interface OutboundDeps {
   readonly keyFor: (agentId: string) => PublicKeyRef | undefined;
   readonly link: SendPort;
   readonly outcomes: OutcomeSink;
+  /** Sends processed at once (validate, seal, wait for the server); beyond it {@link OutboundSender.send} refuses at once. */
+  readonly maxInFlight: number;
 }
+
+/** `Retry-After` (seconds) of a DMR_LINK_BACKPRESSURE answer: long enough for the window to drain at any sane throughput. */
+export const BACKPRESSURE_RETRY_AFTER_S = 1;
 
 /** Outcome of one `POST /v1/messages`, mapped to HTTP by the route. */
 export type OutboundResult =
@@ -49,8 +54,10 @@ const checkBody = compileValidator<V1MessageBody>(V1MessageBody);
 
 /**
  * The outbound path: validate the v1 body, sign+encrypt it to the recipient, emit it and wait for
- * the server's confirmation. Codes: DMR_VALIDATION_FAILED, DMR_VALIDATION_UNKNOWN_RECIPIENT,
- * DMR_LINK_NOT_CONNECTED, DMR_LINK_REJECTED, DMR_LINK_TIMEOUT, DMR_LIFECYCLE_SHUTTING_DOWN, DMR_INTERNAL_ERROR.
+ * the server's confirmation. At most `maxInFlight` sends are processed at once: above that the sender
+ * refuses at once with DMR_LINK_BACKPRESSURE instead of queueing work that would only time out.
+ * Codes: DMR_VALIDATION_FAILED, DMR_VALIDATION_UNKNOWN_RECIPIENT, DMR_LINK_NOT_CONNECTED, DMR_LINK_REJECTED,
+ * DMR_LINK_TIMEOUT, DMR_LINK_BACKPRESSURE, DMR_LIFECYCLE_SHUTTING_DOWN, DMR_INTERNAL_ERROR.
  */
 export class OutboundSender {
   readonly #deps: OutboundDeps;
@@ -64,8 +71,8 @@ export class OutboundSender {
   /** Sends one message body (unparsed JSON). Never throws. */
   async send(body: unknown): Promise<OutboundResult> {
     const startedAt = performance.now();
-    if (this.#isShuttingDown) {
-      const refused = failure('DMR_LIFECYCLE_SHUTTING_DOWN', 'the agent is shutting down and takes no new messages');
+    const refused = this.#admit();
+    if (refused) {
       this.#record(body, startedAt, refused);
       return refused;
     }
@@ -88,6 +95,11 @@ export class OutboundSender {
     this.#deps.outcomes.record({ direction: 'outbound', result: 'refused', senderId: this.#deps.agentId, code, reason, durationMs });
   }
 
+  /** Sends being processed right now. */
+  get inFlight(): number {
+    return this.#inflight.size;
+  }
+
   /** Refuses new messages from now on with DMR_LIFECYCLE_SHUTTING_DOWN. */
   beginShutdown(): void {
     this.#isShuttingDown = true;
@@ -96,6 +108,18 @@ export class OutboundSender {
   /** Resolves when every accepted-for-processing send has its answer. */
   async drain(): Promise<void> {
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+  }
+
+  /** Admission control: a failure when the sender takes no more work right now, else undefined. */
+  #admit(): Failure | undefined {
+    if (this.#isShuttingDown) return failure('DMR_LIFECYCLE_SHUTTING_DOWN', 'the agent is shutting down and takes no new messages');
+    if (this.#inflight.size >= this.#deps.maxInFlight) {
+      return failure(
+        'DMR_LINK_BACKPRESSURE',
+        `${this.#inflight.size} sends are in flight (DMR_MAX_IN_FLIGHT_SENDS); retry after ${BACKPRESSURE_RETRY_AFTER_S} s`,
+      );
+    }
+    return undefined;
   }
 
   async #forward(body: unknown): Promise<OutboundResult> {

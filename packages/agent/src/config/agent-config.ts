@@ -22,8 +22,12 @@ export interface LinkTlsOptions {
 
 /** The link's slice: how to reach and keep the one Socket.IO connection. */
 export interface LinkConfig {
-  /** Origin of the DMR server (`http(s)://` or `ws(s)://`); the namespace is appended by the link. */
-  readonly serverUrl: string;
+  /**
+   * DMR server origins (`http(s)://` or `ws(s)://`), from the comma list `DMR_SERVER_WEBSOCKET_URL`; the link
+   * connects to one at a time and moves round-robin to the next on a failed connect or a lost connection.
+   * The namespace is appended by the link.
+   */
+  readonly serverUrls: readonly string[];
   /** First reconnect delay, ms (`WEBSOCKET_RECONNECTION_DELAY`, default 1000). */
   readonly reconnectDelayMs: number;
   /** Reconnect delay cap, ms (`WEBSOCKET_RECONNECTION_DELAY_MAX`, default 5000). */
@@ -42,6 +46,8 @@ export interface HttpConfig {
   readonly port: number;
   /** Request body limit, bytes (`DMR_MAX_MESSAGE_BYTES`, default 262144). */
   readonly maxMessageBytes: number;
+  /** Sends `POST /v1/messages` processes at once; more are refused with 503 DMR_LINK_BACKPRESSURE (`DMR_MAX_IN_FLIGHT_SENDS`, default 128). */
+  readonly maxInFlightSends: number;
 }
 
 /** The inbound delivery slice. */
@@ -54,6 +60,11 @@ export interface DeliveryConfig {
   readonly attempts: number;
   /** Delivered message ids remembered for duplicate suppression (`DMR_DEDUP_WINDOW_SIZE`, default 100000). */
   readonly dedupWindowSize: number;
+  /**
+   * How long a chat waits for a failed message to be delivered again before later messages of the chat go ahead,
+   * ms (`DMR_CHAT_ORDER_HOLD_MS`, default 45000; keep it above the server's `DMR_REDELIVERY_DELAY_MAX_MS`).
+   */
+  readonly chatOrderHoldMs: number;
   /** Accept payloads signed without metadata claims (`AGENT_ALLOW_UNBOUND_METADATA`, default false). */
   readonly allowUnboundMetadata: boolean;
 }
@@ -146,6 +157,7 @@ function readHttp(reader: EnvReader): HttpConfig {
     host: reader.string('HOST', '0.0.0.0'),
     port: reader.int('PORT', { default: 5001, min: 0, max: 65_535 }),
     maxMessageBytes: reader.int('DMR_MAX_MESSAGE_BYTES', { default: 262_144, min: 1024, max: 64 * 1024 * 1024 }),
+    maxInFlightSends: reader.int('DMR_MAX_IN_FLIGHT_SENDS', { default: 128, min: 1, max: 100_000 }),
   };
 }
 
@@ -186,7 +198,7 @@ function readLinkTls(reader: EnvReader, sources: ConfigSources): LinkTlsOptions 
 }
 
 function readLink(reader: EnvReader): LinkConfig {
-  const serverUrl = reader.url('DMR_SERVER_WEBSOCKET_URL', ['http:', 'https:', 'ws:', 'wss:']);
+  const serverUrls = readServerUrls(reader);
   const reconnectDelayMs = reader.int('WEBSOCKET_RECONNECTION_DELAY', { default: 1000, min: 1, max: MAX_TIMEOUT_MS });
   const reconnectDelayMaxMs = reader.int('WEBSOCKET_RECONNECTION_DELAY_MAX', { default: 5000, min: 1, max: MAX_TIMEOUT_MS });
   if (reconnectDelayMaxMs < reconnectDelayMs) {
@@ -195,7 +207,29 @@ function readLink(reader: EnvReader): LinkConfig {
     );
   }
   const ackTimeoutMs = reader.int('MESSAGE_DELIVERY_TIMEOUT_MS', { default: 2000, min: 1, max: MAX_TIMEOUT_MS });
-  return { serverUrl, reconnectDelayMs, reconnectDelayMaxMs, ackTimeoutMs };
+  return { serverUrls, reconnectDelayMs, reconnectDelayMaxMs, ackTimeoutMs };
+}
+
+/** `DMR_SERVER_WEBSOCKET_URL`: one URL or a comma-separated list (failover order); each must be http(s) or ws(s). */
+function readServerUrls(reader: EnvReader): string[] {
+  const urls = (reader.optionalString('DMR_SERVER_WEBSOCKET_URL') ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean);
+  if (urls.length === 0) reader.problem('DMR_SERVER_WEBSOCKET_URL is required');
+  for (const url of urls) {
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      reader.problem(`DMR_SERVER_WEBSOCKET_URL entry "${url}" is not a valid URL`);
+      continue;
+    }
+    if (!['http:', 'https:', 'ws:', 'wss:'].includes(protocol)) {
+      reader.problem(`DMR_SERVER_WEBSOCKET_URL must use http:, https:, ws: or wss:, got "${protocol}" in "${url}"`);
+    }
+  }
+  return urls;
 }
 
 function readDelivery(reader: EnvReader): DeliveryConfig {
@@ -204,6 +238,7 @@ function readDelivery(reader: EnvReader): DeliveryConfig {
     attemptTimeoutMs: reader.int('OUTGOING_MESSAGE_TIMEOUT_MS', { default: 5000, min: 1, max: MAX_TIMEOUT_MS }),
     attempts: reader.int('OUTGOING_MESSAGE_RETRIES', { default: 3, min: 1, max: 100 }),
     dedupWindowSize: reader.int('DMR_DEDUP_WINDOW_SIZE', { default: 100_000, min: 1, max: 10_000_000 }),
+    chatOrderHoldMs: reader.int('DMR_CHAT_ORDER_HOLD_MS', { default: 45_000, min: 0, max: MAX_TIMEOUT_MS }),
     allowUnboundMetadata: reader.bool('AGENT_ALLOW_UNBOUND_METADATA', false),
   };
 }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BackoffSettings, backoffDelayMs, type DeliveredMessage } from '@dmr/shared';
+import type { HttpPost } from './http-post.js';
 
 /** Result of delivering one message to the local endpoint, over all attempts. */
 export type EndpointResult =
@@ -19,7 +20,7 @@ export interface EndpointSettings {
 
 /** I/O seams of {@link EndpointClient}. */
 export interface EndpointIo {
-  readonly fetch: typeof fetch;
+  readonly post: HttpPost;
   readonly random?: () => number;
 }
 
@@ -58,15 +59,8 @@ export class EndpointClient {
     signal.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => controller.abort(), this.#settings.attemptTimeoutMs);
     try {
-      const response = await this.#io.fetch(this.#settings.endpointUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        signal: controller.signal,
-      });
-      // Reading the body to the end lets undici reuse the connection.
-      await response.arrayBuffer();
-      return classifyStatus(response.status, attempt);
+      const status = await this.#io.post(this.#settings.endpointUrl, body, controller.signal);
+      return classifyStatus(status, attempt);
     } catch (error) {
       const reason = this.#failureReason(error, signal.aborted, controller.signal.aborted);
       return { ok: false, reason, attempts: attempt, isRetryable: !signal.aborted };
@@ -101,7 +95,9 @@ function classifyStatus(status: number, attempt: number): AttemptResult {
 }
 
 function networkReason(error: unknown): string {
-  // undici wraps the socket error (ECONNREFUSED, ENOTFOUND …) in `cause` of a generic "fetch failed".
+  // node:http rejects with the socket error (ECONNREFUSED, ENOTFOUND …); fetch wraps it in `cause` of a generic "fetch failed".
+  const direct = error as { code?: unknown } | undefined;
+  if (typeof direct?.code === 'string' && direct.code.startsWith('E')) return `endpoint unreachable: ${direct.code}`;
   const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
   if (typeof cause?.code === 'string') return `endpoint unreachable: ${cause.code}`;
   return `endpoint unreachable: ${error instanceof Error ? error.message : String(error)}`;

@@ -14,6 +14,7 @@ import {
   WireMessageSchema,
 } from '@dmr/shared';
 import type { MessageOutcome, OutcomeSink } from '../obs/index.js';
+import { CANCELLED, ChatSequencer } from './chat-sequencer.js';
 import { DedupWindow, DeliveryGate, type GateRun } from './dedup-window.js';
 import type { EndpointResult } from './endpoint-client.js';
 
@@ -38,6 +39,8 @@ export interface InboundDeps {
 export interface InboundSettings {
   readonly dedupWindowSize: number;
   readonly allowUnboundMetadata: boolean;
+  /** See {@link ChatSequencer}: how long a chat waits for a failed message to come back, ms. */
+  readonly chatOrderHoldMs: number;
 }
 
 /** The ack plus the outcome fields it stands for. */
@@ -60,8 +63,9 @@ interface OutcomeMetadata {
 }
 
 /**
- * The inbound path: validate → deduplicate → verify+decrypt → POST to the endpoint → ack.
- * An ok ack is sent only after the endpoint answered 2xx, so the server acks RabbitMQ only then.
+ * The inbound path: validate → deduplicate → verify+decrypt → wait for the chat's turn → POST to the endpoint → ack.
+ * An ok ack is sent only after the endpoint answered 2xx, so the server acks RabbitMQ only then. Messages of one
+ * chat (sender + `payload.chat.id`) reach the endpoint one at a time in arrival order ({@link ChatSequencer}).
  * Error acks carry one of DMR_DELIVERY_INVALID_MESSAGE, DMR_CRYPTO_UNKNOWN_SENDER, DMR_CRYPTO_DECRYPT_FAILED,
  * DMR_CRYPTO_SIGNATURE_INVALID, DMR_CRYPTO_METADATA_MISMATCH, DMR_CRYPTO_UNBOUND_METADATA,
  * DMR_DELIVERY_ENDPOINT_FAILED or DMR_LIFECYCLE_SHUTTING_DOWN.
@@ -70,6 +74,7 @@ export class InboundDelivery {
   readonly #settings: InboundSettings;
   readonly #deps: InboundDeps;
   readonly #gate: DeliveryGate<Processed>;
+  readonly #sequencer: ChatSequencer;
   readonly #abort = new AbortController();
   #isShuttingDown = false;
 
@@ -77,6 +82,7 @@ export class InboundDelivery {
     this.#settings = settings;
     this.#deps = deps;
     this.#gate = new DeliveryGate(new DedupWindow(settings.dedupWindowSize), (processed) => processed.ack.status === 'ok');
+    this.#sequencer = new ChatSequencer({ holdMs: settings.chatOrderHoldMs });
   }
 
   /** Handles one `dmr:agents:message-from-dmr-server` message and returns its ack. Never throws. */
@@ -102,9 +108,13 @@ export class InboundDelivery {
     return this.#finish(wire, startedAt, run);
   }
 
-  /** Refuses new messages from now on (ack DMR_LIFECYCLE_SHUTTING_DOWN, which the server requeues). */
+  /**
+   * Refuses new messages from now on (ack DMR_LIFECYCLE_SHUTTING_DOWN, which the server delivers again later),
+   * and so are messages still waiting for their chat's turn; deliveries already posting finish.
+   */
   beginShutdown(): void {
     this.#isShuttingDown = true;
+    this.#sequencer.close();
   }
 
   /** Resolves when no delivery is in flight. */
@@ -139,27 +149,40 @@ export class InboundDelivery {
   }
 
   async #process(wire: WireMessageBody): Promise<Processed> {
+    // taken before the first await, so places follow arrival order although decryption runs concurrently
+    const ticket = this.#sequencer.ticket();
+    try {
+      const opened = await this.#open(wire);
+      if (!opened.ok) return opened.failure;
+      const result = await ticket.admit(
+        `${wire.senderId}\n${opened.delivered.payload.chat.id}`,
+        `${wire.senderId}:${wire.id}`,
+        () => this.#deps.endpoint.deliver(opened.delivered, this.#abort.signal),
+        // a failed message comes back (the server retries it in place): its chat waits for it
+        (endpointResult) => (endpointResult.ok ? 'next' : 'park'),
+      );
+      if (result === CANCELLED) return failure('DMR_LIFECYCLE_SHUTTING_DOWN', 'the agent is shutting down; redeliver later');
+      if (result.ok) return { ack: OK };
+      return failure('DMR_DELIVERY_ENDPOINT_FAILED', `${result.reason} (after ${result.attempts} attempt(s))`);
+    } finally {
+      ticket.cancel();
+    }
+  }
+
+  /** Verifies and decrypts the payload and checks it is a v1 payload. */
+  async #open(wire: WireMessageBody): Promise<{ ok: true; delivered: DeliveredMessage } | { ok: false; failure: Processed }> {
     const senderKey = this.#deps.keyFor(wire.senderId);
-    if (!senderKey) return failure('DMR_CRYPTO_UNKNOWN_SENDER', `no public key known for sender ${wire.senderId}`);
+    if (!senderKey) return { ok: false, failure: failure('DMR_CRYPTO_UNKNOWN_SENDER', `no public key known for sender ${wire.senderId}`) };
     const opened = await openPayload(wire.payload, wire, {
       recipientKey: this.#deps.privateKey,
       senderKey,
       allowUnboundMetadata: this.#settings.allowUnboundMetadata,
     });
-    if (!opened.ok) return failure(opened.code, describeErrors(opened.errors));
+    if (!opened.ok) return { ok: false, failure: failure(opened.code, describeErrors(opened.errors)) };
     const payload = checkPayload(opened.value);
-    if (!payload.ok) return failure('DMR_DELIVERY_INVALID_MESSAGE', prefixed('payload', payload.errors));
-    const delivered: DeliveredMessage = {
-      id: wire.id,
-      senderId: wire.senderId,
-      recipientId: wire.recipientId,
-      timestamp: wire.timestamp,
-      type: wire.type,
-      payload: payload.value,
-    };
-    const result = await this.#deps.endpoint.deliver(delivered, this.#abort.signal);
-    if (result.ok) return { ack: OK };
-    return failure('DMR_DELIVERY_ENDPOINT_FAILED', `${result.reason} (after ${result.attempts} attempt(s))`);
+    if (!payload.ok) return { ok: false, failure: failure('DMR_DELIVERY_INVALID_MESSAGE', prefixed('payload', payload.errors)) };
+    const { id, senderId, recipientId, timestamp, type } = wire;
+    return { ok: true, delivered: { id, senderId, recipientId, timestamp, type, payload: payload.value } };
   }
 
   #record(metadata: OutcomeMetadata, startedAt: number, processed: Processed): void {

@@ -54,6 +54,12 @@ const KNOWN_EVENTS = new Set<string>(Object.values(EVENTS));
  * second loop would be needed anyway; one loop with one backoff and one cancellable timer
  * is easier to reason about and to stop. The `auth` option is a function, so every
  * (re)connect carries a freshly signed token.
+ *
+ * Several server URLs (a comma list in `DMR_SERVER_WEBSOCKET_URL`) are tried round-robin: a failed
+ * connect or a lost connection moves to the next one, with the same backoff. Every connection attempt
+ * gets its own socket and Manager: socket.io-client writes an ack on whatever connection its Manager has
+ * *now*, and a server numbers its acks from 0 per process, so an ack of a delivery from a previous
+ * connection could otherwise settle a different delivery of the new one (a restarted server reuses the ids).
  */
 export class AgentLink {
   readonly #config: LinkConfig;
@@ -65,6 +71,9 @@ export class AgentLink {
   #attempt = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #connectedAt = 0;
+  #isStarted = false;
+  // index into serverUrls of the next connection attempt
+  #urlIndex = 0;
 
   constructor(config: LinkConfig, deps: LinkDeps) {
     this.#config = config;
@@ -84,19 +93,15 @@ export class AgentLink {
 
   /** Opens the connection; retries forever with capped exponential backoff until {@link stop}. Idempotent. */
   start(): void {
-    if (this.#socket || this.#state === 'closed') return;
-    const url = new URL(AGENT_NAMESPACE, this.#config.serverUrl).toString();
-    const socket: AgentSocket = io(url, {
-      forceNew: true, // never share a cached Manager with another agent in the same process
-      autoConnect: false,
-      reconnection: false, // this class owns the reconnect loop (see the class comment)
-      transports: ['websocket'],
-      auth: (cb) => this.#authenticate(cb),
-      ...this.#config.tls,
-    });
-    this.#socket = socket;
-    this.#bind(socket);
+    if (this.#isStarted || this.#state === 'closed') return;
+    this.#isStarted = true;
     this.#connect();
+  }
+
+  /** The server URL the current (or next) connection attempt uses. */
+  get serverUrl(): string {
+    const urls = this.#config.serverUrls;
+    return urls[this.#urlIndex % urls.length] as string;
   }
 
   /**
@@ -128,22 +133,38 @@ export class AgentLink {
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     // disconnect() emits 'disconnect' synchronously when connected, which records the session metrics.
-    this.#socket?.disconnect();
-    this.#socket?.removeAllListeners();
-    this.#socket?.offAny();
+    if (this.#socket) this.#dispose(this.#socket);
     this.#hasAgentList = false;
   }
 
-  #bind(socket: AgentSocket): void {
-    socket.on('connect', () => this.#onConnect());
-    socket.on('connect_error', (error) => this.#onConnectError(error));
-    socket.on('disconnect', (reason) => this.#onDisconnect(reason));
+  /** A fresh socket (and Manager) for one connection attempt to `serverUrl`. */
+  #open(serverUrl: string): AgentSocket {
+    const socket: AgentSocket = io(new URL(AGENT_NAMESPACE, serverUrl).toString(), {
+      forceNew: true, // a Manager per connection: never shared with another agent nor with an earlier connection
+      autoConnect: false,
+      reconnection: false, // this class owns the reconnect loop (see the class comment)
+      transports: ['websocket'],
+      auth: (cb) => this.#authenticate(cb),
+      ...this.#config.tls,
+    });
+    socket.on('connect', () => this.#onConnect(socket));
+    socket.on('connect_error', (error) => this.#onConnectError(socket, error));
+    socket.on('disconnect', (reason) => this.#onDisconnect(socket, reason));
     socket.onAny((event: string) => this.#deps.observer.eventReceived(KNOWN_EVENTS.has(event) ? event : 'unknown'));
     socket.on(EVENTS.fullList, (data) => this.#onAgentList('full', data));
     socket.on(EVENTS.partialList, (data) => this.#onAgentList('partial', data));
     socket.on(EVENTS.messageFromServer, (message, ack) => {
-      void this.#onMessage(message, ack);
+      void this.#onMessage(socket, message, ack);
     });
+    return socket;
+  }
+
+  /** Closes a socket for good; anything it still has to say (late acks) goes nowhere. */
+  #dispose(socket: AgentSocket): void {
+    socket.disconnect();
+    socket.removeAllListeners();
+    socket.offAny();
+    if (this.#socket === socket) this.#socket = undefined;
   }
 
   #authenticate(cb: (data: object) => void): void {
@@ -158,39 +179,52 @@ export class AgentLink {
   }
 
   #connect(): void {
-    if (this.#state === 'closed' || !this.#socket) return;
+    if (this.#state === 'closed') return;
     this.#state = 'connecting';
+    this.#socket = this.#open(this.serverUrl);
     this.#socket.connect();
   }
 
-  #onConnect(): void {
+  #onConnect(socket: AgentSocket): void {
+    if (socket !== this.#socket) return;
     this.#state = 'connected';
     this.#attempt = 0;
     this.#hasAgentList = false;
     this.#connectedAt = performance.now();
     this.#deps.observer.linkConnected();
-    this.#log.info({ serverUrl: this.#config.serverUrl }, 'connected to the DMR server');
+    this.#log.info({ serverUrl: this.serverUrl }, 'connected to the DMR server');
   }
 
-  #onConnectError(error: Error & { data?: unknown; description?: unknown }): void {
-    if (this.#state === 'closed') return;
+  #onConnectError(socket: AgentSocket, error: Error & { data?: unknown; description?: unknown }): void {
+    if (socket !== this.#socket || this.#state === 'closed') return;
     this.#state = 'disconnected';
     this.#deps.observer.linkError();
     // A refusal by the server's middleware carries its reason in `data`; a transport error only says "websocket error"
     // and keeps the socket-level cause (ECONNREFUSED, TLS failure …) in `description`.
     const detail = describeCause(error.description);
-    this.#log.warn({ reason: error.message, detail, data: error.data, attempt: this.#attempt }, 'connection to the DMR server failed');
+    const fields = { serverUrl: this.serverUrl, reason: error.message, detail, data: error.data, attempt: this.#attempt };
+    this.#log.warn(fields, 'connection to the DMR server failed');
+    this.#dispose(socket);
+    this.#nextServer();
     this.#scheduleReconnect();
   }
 
-  #onDisconnect(reason: string): void {
+  #onDisconnect(socket: AgentSocket, reason: string): void {
+    if (socket !== this.#socket) return;
     if (this.#connectedAt > 0) this.#deps.observer.linkDisconnected((performance.now() - this.#connectedAt) / 1000);
     this.#connectedAt = 0;
     this.#hasAgentList = false;
     if (this.#state === 'closed') return;
     this.#state = 'disconnected';
-    this.#log.warn({ reason }, 'disconnected from the DMR server');
+    this.#log.warn({ serverUrl: this.serverUrl, reason }, 'disconnected from the DMR server');
+    this.#dispose(socket);
+    this.#nextServer();
     this.#scheduleReconnect();
+  }
+
+  /** Round-robin over the configured servers: the one that just failed is tried again last. */
+  #nextServer(): void {
+    this.#urlIndex = (this.#urlIndex + 1) % this.#config.serverUrls.length;
   }
 
   #scheduleReconnect(): void {
@@ -222,7 +256,7 @@ export class AgentLink {
     this.#log.info({ kind, applied: update.applied, removed: update.removed, skipped: update.skipped.length }, 'agent list applied');
   }
 
-  async #onMessage(message: unknown, ack: unknown): Promise<void> {
+  async #onMessage(socket: AgentSocket, message: unknown, ack: unknown): Promise<void> {
     let reply: DeliveryAck;
     try {
       reply = await this.#deps.onMessage(message);
@@ -230,9 +264,23 @@ export class AgentLink {
       this.#log.error({ err: error }, 'inbound handler failed');
       reply = { status: 'error', errors: [{ type: 'DMR_INTERNAL_ERROR', message: 'the agent failed to process the message' }] };
     }
-    if (typeof ack === 'function') ack(reply);
-    else this.#log.warn('the DMR server sent a message without an ack callback');
+    if (typeof ack !== 'function') {
+      this.#log.warn('the DMR server sent a message without an ack callback');
+      return;
+    }
+    // The delivery belongs to the connection it came on: once that is gone, RabbitMQ has the message back and
+    // redelivers it (a redelivery that finds it delivered is acked as a duplicate), so the ack is dropped.
+    if (socket !== this.#socket || !socket.connected) {
+      this.#log.debug({ msgId: idOf(message), status: reply.status }, 'ack dropped: its connection is closed');
+      return;
+    }
+    ack(reply);
   }
+}
+
+function idOf(message: unknown): string | undefined {
+  const id = typeof message === 'object' && message !== null ? (message as { id?: unknown }).id : undefined;
+  return typeof id === 'string' ? id.slice(0, 128) : undefined;
 }
 
 function describeCause(description: unknown): string | undefined {

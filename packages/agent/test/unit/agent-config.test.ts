@@ -54,8 +54,8 @@ describe('loadAgentConfig', () => {
       environment: 'development',
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
-      http: { host: '0.0.0.0', port: 5001, maxMessageBytes: 262_144 },
-      link: { serverUrl: 'wss://dmr.example.ee', reconnectDelayMs: 1000, reconnectDelayMaxMs: 5000, ackTimeoutMs: 2000 },
+      http: { host: '0.0.0.0', port: 5001, maxMessageBytes: 262_144, maxInFlightSends: 128 },
+      link: { serverUrls: ['wss://dmr.example.ee'], reconnectDelayMs: 1000, reconnectDelayMaxMs: 5000, ackTimeoutMs: 2000 },
       delivery: {
         endpointUrl: 'http://chatbot:8080/dmr',
         attemptTimeoutMs: 5000,
@@ -81,6 +81,7 @@ describe('loadAgentConfig', () => {
         MESSAGE_DELIVERY_TIMEOUT_MS: '1500',
         AGENT_ALLOW_UNBOUND_METADATA: 'true',
         DMR_MAX_MESSAGE_BYTES: '65536',
+        DMR_MAX_IN_FLIGHT_SENDS: '16',
         OUTGOING_MESSAGE_TIMEOUT_MS: '750',
         OUTGOING_MESSAGE_RETRIES: '5',
         DMR_DEDUP_WINDOW_SIZE: '10',
@@ -93,7 +94,7 @@ describe('loadAgentConfig', () => {
       environment: 'production',
       logLevel: 'debug',
       shutdownTimeoutMs: 3000,
-      http: { host: '127.0.0.1', port: 7000, maxMessageBytes: 65_536 },
+      http: { host: '127.0.0.1', port: 7000, maxMessageBytes: 65_536, maxInFlightSends: 16 },
       link: { reconnectDelayMs: 200, reconnectDelayMaxMs: 900, ackTimeoutMs: 1500 },
       delivery: { attemptTimeoutMs: 750, attempts: 5, dedupWindowSize: 10, allowUnboundMetadata: true },
     });
@@ -123,6 +124,14 @@ describe('loadAgentConfig', () => {
 
     expect(reads).toEqual(['/run/secrets/agent.pem']);
     expect(config.privateKey.kind).toBe('ec-p256');
+  });
+
+  it('takes several server URLs for failover, in order, and names a bad entry', () => {
+    const config = loadAgentConfig({ ...minimal, DMR_SERVER_WEBSOCKET_URL: 'wss://dmr-1.example.ee, wss://dmr-2.example.ee' }, noFiles);
+    expect(config.link.serverUrls).toEqual(['wss://dmr-1.example.ee', 'wss://dmr-2.example.ee']);
+    expect(config.delivery.chatOrderHoldMs).toBe(45_000);
+    const error = configError({ ...minimal, DMR_SERVER_WEBSOCKET_URL: 'wss://dmr-1.example.ee,ftp://dmr-2.example.ee' });
+    expect(error.message).toContain('DMR_SERVER_WEBSOCKET_URL must use http:, https:, ws: or wss:, got "ftp:"');
   });
 
   it('names every bad variable in one DMR_CONFIG_INVALID error', () => {

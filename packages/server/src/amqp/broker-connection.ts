@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { backoffDelayMs, DmrError, type Logger } from '@dmr/shared';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Message, type Options } from 'amqplib';
-import type { BrokerConfig } from '../config/index.js';
+import type { BrokerConfig, BrokerEndpoint } from '../config/index.js';
 import { brokerUrl } from '../config/index.js';
 import { CancellableSleep } from './cancellable-sleep.js';
 import { brokerSocketOptions } from './socket-options.js';
@@ -39,6 +39,8 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
   readonly #sleep = new CancellableSleep();
   #loop: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
+  // which of config.endpoints the next connect tries; advanced after every failure or loss (round-robin)
+  #endpointIndex = 0;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -137,10 +139,11 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
         attempt = 0;
         await closed;
       } catch (error) {
-        this.log.error({ err: error, attempt }, 'RabbitMQ connect failed');
+        this.log.error({ err: error, attempt, endpoint: this.#endpointLabel() }, 'RabbitMQ connect failed');
       }
       if (this.#isClosed()) break;
       this.#markDown();
+      this.#endpointIndex++;
       const delayMs = backoffDelayMs(attempt++, {
         initialDelayMs: this.config.reconnectIntervalMs,
         maxDelayMs: this.config.reconnectIntervalMaxMs,
@@ -153,10 +156,11 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
   /** Connects, builds the publish channel, runs setup; returns a promise that settles when the connection is lost. */
   async #connectOnce(): Promise<Promise<void>> {
     this.#status = this.#status === 'idle' ? 'connecting' : 'reconnecting';
+    const endpoint = this.#endpoint();
     // heartbeat goes in the URL: amqplib reads it from there, not from the socket options
     const model = await amqp.connect(
-      `${brokerUrl(this.config)}?heartbeat=${this.config.heartbeatS}`,
-      await brokerSocketOptions(this.config),
+      `${brokerUrl(this.config, endpoint)}?heartbeat=${this.config.heartbeatS}`,
+      await brokerSocketOptions(this.config, endpoint.host),
     );
     const closed = new Promise<void>((resolve) => model.once('close', () => resolve()));
     model.on('error', (error: Error) => this.log.warn({ err: error }, 'RabbitMQ connection error'));
@@ -176,7 +180,7 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
       return closed;
     }
     this.#status = 'connected';
-    this.log.info('RabbitMQ connected, topology asserted');
+    this.log.info({ endpoint: this.#endpointLabel() }, 'RabbitMQ connected, topology asserted');
     this.emit('connected');
     return closed;
   }
@@ -194,6 +198,16 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
       if (this.#status === 'connected') model.close().catch(() => undefined);
     });
     return channel;
+  }
+
+  #endpoint(): BrokerEndpoint {
+    const { endpoints } = this.config;
+    return endpoints.length > 0 ? (endpoints[this.#endpointIndex % endpoints.length] as BrokerEndpoint) : this.config;
+  }
+
+  #endpointLabel(): string {
+    const { host, port } = this.#endpoint();
+    return `${host}:${port}`;
   }
 
   #isClosed(): boolean {

@@ -1,4 +1,4 @@
 export { BrokerConnection, type BrokerEvents, type BrokerSetup, type BrokerStatus } from './broker-connection.js';
 export { CancellableSleep } from './cancellable-sleep.js';
-export { applyPolicies, type ManagementTarget } from './policies.js';
+export { applyPolicies, applyPoliciesAnywhere, type ManagementTarget } from './policies.js';
 export { assertAgentQueues, assertBaseTopology } from './topology.js';

@@ -35,3 +35,25 @@ export async function applyPolicies(target: ManagementTarget, policies: readonly
     }
   }
 }
+
+/**
+ * Applies the policies through the first management API in `baseUris` that accepts them (policies are
+ * cluster-wide, so one node is enough): a cluster keeps working while the node named first is down.
+ * Throws the last failure (DMR_ROUTE_BROKER_UNAVAILABLE) when none does.
+ */
+export async function applyPoliciesAnywhere(
+  baseUris: readonly string[],
+  target: Omit<ManagementTarget, 'baseUri'>,
+  policies: readonly PolicyDefinition[],
+): Promise<void> {
+  let lastError: unknown = new DmrError('DMR_ROUTE_BROKER_UNAVAILABLE', 'no RabbitMQ management API configured');
+  for (const baseUri of baseUris) {
+    try {
+      await applyPolicies({ ...target, baseUri }, policies);
+      return;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}

@@ -8,7 +8,7 @@ import type { BrokerConfig } from '../config/index.js';
  * at each connect so rotated certificates are picked up on the next reconnect, and certificate login
  * (SASL EXTERNAL) when configured.
  */
-export async function brokerSocketOptions(config: BrokerConfig): Promise<Record<string, unknown>> {
+export async function brokerSocketOptions(config: BrokerConfig, host: string = config.host): Promise<Record<string, unknown>> {
   const options: Record<string, unknown> = { noDelay: true };
   if (config.tls) {
     options.ca = [await readFile(config.tls.caFile)];
@@ -17,7 +17,7 @@ export async function brokerSocketOptions(config: BrokerConfig): Promise<Record<
       options.key = await readFile(config.tls.keyFile);
     }
     // SNI takes host names only; for an IP address the certificate's IP SAN is checked against the host itself
-    if (!isIP(config.host)) options.servername = config.host;
+    if (!isIP(host)) options.servername = host;
     options.rejectUnauthorized = true;
     options.minVersion = 'TLSv1.2';
   }

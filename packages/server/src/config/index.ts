@@ -1,3 +1,4 @@
+export { type BrokerEndpoint, parseBrokerHosts } from './broker-hosts.js';
 export {
   type BrokerConfig,
   type BrokerTlsConfig,

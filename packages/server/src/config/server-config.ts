@@ -1,4 +1,5 @@
 import { type Env, EnvReader, type LogLevel, type PolicySettings, parseLogLevels } from '@dmr/shared';
+import { type BrokerEndpoint, parseBrokerHosts, splitUrlList } from './broker-hosts.js';
 
 /** TLS termination for agents (mutual TLS). */
 export interface TlsConfig {
@@ -20,12 +21,18 @@ export interface BrokerTlsConfig {
 
 /** Broker connection settings. */
 export interface BrokerConfig {
+  /** First entry of {@link BrokerConfig.endpoints} (kept for single-node callers). */
   readonly host: string;
   readonly port: number;
+  /** Every node the server may connect to, tried round-robin on connect failure and connection loss. */
+  readonly endpoints: readonly BrokerEndpoint[];
   readonly user: string;
   readonly password: string;
   readonly vhost: string;
+  /** First entry of {@link BrokerConfig.managementUris}. */
   readonly managementUri: string;
+  /** Management API base URLs, tried in order until one applies the policies (one per cluster node, or a load balancer). */
+  readonly managementUris: readonly string[];
   readonly reconnectIntervalMs: number;
   readonly reconnectIntervalMaxMs: number;
   readonly confirmTimeoutMs: number;
@@ -41,6 +48,10 @@ export interface GatewayConfig {
   readonly deliveryAckTimeoutMs: number;
   readonly prefetch: number;
   readonly maxDisconnectionDurationMs: number;
+  /** First pause before a failed delivery is tried again, ms (`DMR_REDELIVERY_DELAY_MS`). */
+  readonly redeliveryDelayMs: number;
+  /** Cap of that pause, ms (`DMR_REDELIVERY_DELAY_MAX_MS`). */
+  readonly redeliveryDelayMaxMs: number;
 }
 
 /** Agent registry (CentOps configuration) settings. */
@@ -138,15 +149,17 @@ function readBroker(read: EnvReader): BrokerConfig {
   const applyPolicies = read.bool('RABBITMQ_APPLY_POLICIES', true);
   // with certificate login there is no password; the management API (policies) then needs one only if enabled
   const isPasswordNeeded = authMechanism === 'PLAIN' || applyPolicies;
+  const endpoints = readEndpoints(read);
+  const managementUris = applyPolicies ? readManagementUris(read) : splitUrlList(read.string('RABBITMQ_DEFAULT_MANAGEMENT_UI_URI', ''));
   return {
-    host: read.requiredString('RABBITMQ_DEFAULT_HOST'),
-    port: read.int('RABBITMQ_DEFAULT_PORT', { min: 1, max: 65535 }),
+    host: endpoints[0]?.host ?? '',
+    port: endpoints[0]?.port ?? 0,
+    endpoints,
     user: isPasswordNeeded ? read.requiredString('RABBITMQ_DEFAULT_USER') : read.string('RABBITMQ_DEFAULT_USER', ''),
     password: isPasswordNeeded ? read.requiredString('RABBITMQ_DEFAULT_PASS') : read.string('RABBITMQ_DEFAULT_PASS', ''),
     vhost: read.string('RABBITMQ_DEFAULT_VHOST', '/'),
-    managementUri: applyPolicies
-      ? read.url('RABBITMQ_DEFAULT_MANAGEMENT_UI_URI', ['http:', 'https:'])
-      : read.string('RABBITMQ_DEFAULT_MANAGEMENT_UI_URI', ''),
+    managementUri: managementUris[0] ?? '',
+    managementUris,
     reconnectIntervalMs: read.int('RABBITMQ_DEFAULT_DEFAULT_RECONNECT_INTERVAL', { default: 5000, min: 10 }),
     reconnectIntervalMaxMs: read.int('RABBITMQ_RECONNECT_INTERVAL_MAX', { default: 30_000, min: 10 }),
     confirmTimeoutMs: read.int('RABBITMQ_CONFIRM_TIMEOUT_MS', { default: 10_000, min: 100 }),
@@ -155,6 +168,32 @@ function readBroker(read: EnvReader): BrokerConfig {
     tls,
     authMechanism,
   };
+}
+
+function readEndpoints(read: EnvReader): BrokerEndpoint[] {
+  const hosts = read.requiredString('RABBITMQ_DEFAULT_HOST');
+  const defaultPort = read.int('RABBITMQ_DEFAULT_PORT', { min: 1, max: 65535 });
+  if (hosts === '') return [];
+  const parsed = parseBrokerHosts(hosts, defaultPort);
+  if (parsed.ok) return parsed.endpoints;
+  read.problem(parsed.problem);
+  return [];
+}
+
+function readManagementUris(read: EnvReader): string[] {
+  const uris = splitUrlList(read.string('RABBITMQ_DEFAULT_MANAGEMENT_UI_URI', ''));
+  if (uris.length === 0) read.problem('RABBITMQ_DEFAULT_MANAGEMENT_UI_URI is required');
+  for (const uri of uris) {
+    // one reader per entry so the message names the variable and the bad entry
+    const single = new EnvReader({ RABBITMQ_DEFAULT_MANAGEMENT_UI_URI: uri });
+    single.url('RABBITMQ_DEFAULT_MANAGEMENT_UI_URI', ['http:', 'https:']);
+    try {
+      single.finish();
+    } catch {
+      read.problem(`RABBITMQ_DEFAULT_MANAGEMENT_UI_URI entry "${uri}" is not an http(s) URL`);
+    }
+  }
+  return uris;
 }
 
 function readPolicies(read: EnvReader): PolicySettings {
@@ -172,6 +211,8 @@ function readGateway(read: EnvReader): GatewayConfig {
     deliveryAckTimeoutMs: read.int('DMR_DELIVERY_ACK_TIMEOUT_MS', { default: 30_000, min: 100 }),
     prefetch: read.int('RABBITMQ_PREFETCH', { default: 100, min: 1, max: 65535 }),
     maxDisconnectionDurationMs: read.int('WEB_SOCKET_MAX_DISCONNECTION_DURATION', { default: 120_000, min: 0 }),
+    redeliveryDelayMs: read.int('DMR_REDELIVERY_DELAY_MS', { default: 1000, min: 1 }),
+    redeliveryDelayMaxMs: read.int('DMR_REDELIVERY_DELAY_MAX_MS', { default: 30_000, min: 1 }),
   };
 }
 
@@ -183,9 +224,10 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** AMQP URL built from the seed 003 variables (password URL-encoded). */
-export function brokerUrl(broker: BrokerConfig): string {
+/** AMQP URL of `endpoint` (default: the first configured node) built from the seed 003 variables (password URL-encoded). */
+export function brokerUrl(broker: BrokerConfig, endpoint: BrokerEndpoint = broker): string {
   const scheme = broker.tls ? 'amqps' : 'amqp';
   const auth = broker.authMechanism === 'PLAIN' ? `${encodeURIComponent(broker.user)}:${encodeURIComponent(broker.password)}@` : '';
-  return `${scheme}://${auth}${broker.host}:${broker.port}/${encodeURIComponent(broker.vhost)}`;
+  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  return `${scheme}://${auth}${host}:${endpoint.port}/${encodeURIComponent(broker.vhost)}`;
 }

@@ -17,6 +17,7 @@ import type { ServerMetrics } from '../obs/index.js';
 import { type AgentRegistry, partialListOf, type RegistryDiff } from '../registry/index.js';
 import type { MessageRouter } from '../routing/index.js';
 import { AgentDelivery } from './agent-delivery.js';
+import { FullListPacket } from './full-list-packet.js';
 
 type AgentSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { agentId: string }>;
 
@@ -49,6 +50,7 @@ export class SocketGateway {
   readonly #io: Server<ClientToServerEvents, ServerToClientEvents>;
   readonly #namespace: Namespace<ClientToServerEvents, ServerToClientEvents>;
   readonly #sessions = new Map<string, Session>();
+  readonly #fullList = new FullListPacket();
   #isStopping = false;
 
   constructor(
@@ -138,6 +140,8 @@ export class SocketGateway {
     const delivery = new AgentDelivery(agentId, (message) => this.#emitDelivery(socket, message), this.deps, {
       prefetch: this.config.prefetch,
       deliveryLimit: this.deps.deliveryLimit,
+      redeliveryDelayMs: this.config.redeliveryDelayMs,
+      redeliveryDelayMaxMs: this.config.redeliveryDelayMaxMs,
     });
     const session: Session = { socket, delivery, connectedAt: Date.now() };
     // one live socket per agent per instance: the newest wins, so a reconnect never leaves a stale consumer behind
@@ -180,7 +184,8 @@ export class SocketGateway {
   }
 
   #emitFullList(socket: AgentSocket): void {
-    socket.emit(EVENTS.fullList, [this.deps.registry.agentInfos()]);
+    // the same text packet socket.emit would write, encoded once per registry version (see FullListPacket)
+    if (socket.conn.readyState === 'open') socket.conn.write(this.#fullList.encode(this.deps.registry.agentInfos()));
     this.deps.metrics.socketEventsSentTotal.inc({ event: EVENTS.fullList, namespace: AGENT_NAMESPACE });
   }
 

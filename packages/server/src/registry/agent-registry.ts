@@ -26,6 +26,7 @@ export interface RegistryHooks {
  */
 export class AgentRegistry extends EventEmitter<RegistryEvents> {
   #snapshot: RegistrySnapshot | undefined;
+  #infos: readonly AgentInfo[] | undefined;
   #cron: Cron | undefined;
   #bootRetry: NodeJS.Timeout | undefined;
   #bootAttempt = 0;
@@ -50,9 +51,10 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     return [...(this.#snapshot?.keys() ?? [])];
   }
 
-  /** The agent list as sent in `full-list`. */
-  agentInfos(): AgentInfo[] {
-    return [...(this.#snapshot?.values() ?? [])].map((agent) => agent.info);
+  /** The agent list as sent in `full-list`: one frozen array per registry snapshot, so callers can cache by identity. */
+  agentInfos(): readonly AgentInfo[] {
+    this.#infos ??= Object.freeze([...(this.#snapshot?.values() ?? [])].map((agent) => agent.info));
+    return this.#infos;
   }
 
   /** True when `agentId` is registered. */
@@ -127,6 +129,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
       );
     }
     this.#snapshot = next;
+    this.#infos = undefined;
     this.log.info(
       {
         agents: next.size,

@@ -73,18 +73,18 @@ describe('decideDelivery', () => {
     expect(decision).toMatchObject({ action: 'dead-letter', code: 'DMR_CRYPTO_METADATA_MISMATCH' });
   });
 
-  it('requeues transient failures until the last attempt, then dead-letters with the reason', () => {
+  it('retries transient failures until the last attempt, then dead-letters with the reason', () => {
     const reply = { status: 'error' as const, errors: [{ type: 'DMR_DELIVERY_ENDPOINT_FAILED', message: 'HTTP 500' }] };
-    expect(decideDelivery(reply, 0, 3).action).toBe('requeue');
-    expect(decideDelivery(reply, 1, 3).action).toBe('requeue');
+    expect(decideDelivery(reply, 0, 3).action).toBe('retry');
+    expect(decideDelivery(reply, 1, 3).action).toBe('retry');
     const last = decideDelivery(reply, 2, 3);
     expect(last).toMatchObject({ action: 'dead-letter', code: 'DMR_DELIVERY_ENDPOINT_FAILED' });
     if (last.action !== 'ack') expect(last.reason).toMatch(/delivery limit 3 reached; last failure: .*HTTP 500/);
-    expect(decideDelivery({ timeout: true }, 0, 3)).toMatchObject({ action: 'requeue', code: 'DMR_ROUTE_ACK_TIMEOUT' });
+    expect(decideDelivery({ timeout: true }, 0, 3)).toMatchObject({ action: 'retry', code: 'DMR_ROUTE_ACK_TIMEOUT' });
   });
 
   it('treats unknown error types as transient so nothing is dropped early', () => {
-    expect(decideDelivery({ status: 'error', errors: [{ type: 'SOMETHING_NEW', message: '?' }] }, 0, 5).action).toBe('requeue');
+    expect(decideDelivery({ status: 'error', errors: [{ type: 'SOMETHING_NEW', message: '?' }] }, 0, 5).action).toBe('retry');
   });
 });
 

@@ -10,8 +10,9 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const HEADER_MEMBERS = new Set(['alg', 'enc', 'cty', 'typ', 'kid', 'epk', 'apu', 'apv']);
 
-/** Protected header members a caller may set besides `alg` (e.g. `cty`, `kid`); `enc` is always A256GCM. */
+/** Protected header members a caller may set besides `alg`, `enc` and `epk` (e.g. `cty`, `kid`). */
 export type JweHeaderExtras = Readonly<Record<string, string>>;
+const RESERVED_MEMBERS = ['alg', 'enc', 'epk', 'apu', 'apv'];
 
 /**
  * Compact JWE (RFC 7516) with node:crypto and A256GCM: a fresh content key, wrapped to `recipient` with `alg`
@@ -24,6 +25,8 @@ export function encryptCompactJwe(
   recipient: PublicKeyRef,
 ): string {
   if (!isAlgorithmFor(alg, recipient)) throw new Error(`${alg} does not suit a ${recipient.kind} key`);
+  const reserved = RESERVED_MEMBERS.find((member) => member in extras);
+  if (reserved) throw new Error(`header member ${reserved} is set by the encryption itself`);
   const random = randomBytes(CEK_BYTES + IV_BYTES);
   const cek = random.subarray(0, CEK_BYTES);
   const iv = random.subarray(CEK_BYTES);

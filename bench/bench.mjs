@@ -1,0 +1,318 @@
+// DMR benchmark: broker ceiling, DMR throughput (P-256 and RSA-2048), open-loop latency, 2× overload and scale,
+// all in one run on this machine, against real processes. Normally started through `npm run bench [-- --quick]`
+// (bench/run.sh builds first). Stops everything it started, also on error and Ctrl-C. See bench/README.md.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { importPrivateKey, importPublicKey, sealPayload } from '@dmr/shared';
+import { measureBrokerLatency, measureCeiling } from './lib/ceiling.mjs';
+import { ROOT } from './lib/children.mjs';
+import { installSignalHandlers, onCleanup, stopAll } from './lib/cleanup.mjs';
+import { measureCryptoCost } from './lib/crypto-cost.mjs';
+import { makeIdentity, messageTemplate, writeRegistry } from './lib/identities.mjs';
+import { closedLoop, createPoster, summarise } from './lib/load.mjs';
+import { measureLatency, measureThroughput, pause } from './lib/phases.mjs';
+import { startCpuWindow } from './lib/proc-stats.mjs';
+import { startReceiver } from './lib/receiver.mjs';
+import { describeMachine, evaluateTargets, nextBottleneck, writeResults } from './lib/report.mjs';
+import { measureScale } from './lib/scale.mjs';
+import { startAgents, startRabbit, startServer } from './lib/system.mjs';
+
+const PROFILES = {
+  quick: {
+    ceiling: { warmupMs: 1000, measureMs: 2500 },
+    throughput: { warmupMs: 1000, measureMs: 4000 },
+    latencyMs: 3000,
+    latencyRates: [100, 200, 500, 1000],
+    overloadMs: 3000,
+    scaleSteps: [500],
+    roundTrips: 5,
+    rabbitWatermark: '4GiB',
+    warmupMessages: 1500,
+  },
+  full: {
+    ceiling: { warmupMs: 2000, measureMs: 10_000 },
+    throughput: { warmupMs: 3000, measureMs: 15_000 },
+    latencyMs: 10_000,
+    latencyRates: [100, 200, 500, 1000],
+    overloadMs: 10_000,
+    scaleSteps: [1000, 5000],
+    roundTrips: 20,
+    rabbitWatermark: '8GiB',
+    warmupMessages: 6000,
+  },
+};
+const WIDE_WINDOW = 1000;
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'no-scale': { type: 'boolean', default: false },
+    concurrency: { type: 'string', default: '64' },
+    'max-in-flight': { type: 'string' },
+    prefetch: { type: 'string', default: '100' },
+    out: { type: 'string', default: join(ROOT, 'bench', 'results') },
+    // development aids: V8 CPU profiles of server and agents (kept in the run's log dir); partial runs that write no results
+    'cpu-prof': { type: 'boolean', default: false },
+    'throughput-only': { type: 'boolean', default: false },
+    'scale-only': { type: 'string' },
+  },
+});
+const profileName = args.quick ? 'quick' : 'full';
+const profile = PROFILES[profileName];
+const T0 = performance.now();
+const log = (message) => console.log(`[bench ${((performance.now() - T0) / 1000).toFixed(1).padStart(6)} s] ${message}`);
+
+/** A real wire message for `template` (sealed A → B): the ceiling publishes bodies of exactly its size. */
+async function wireMessage(template, a, b) {
+  const metadata = { id: randomUUID(), senderId: a.id, recipientId: b.id, type: 'ChatMessage', timestamp: template.sample.timestamp };
+  const payload = await sealPayload(metadata, template.sample.payload, importPrivateKey(a.privatePem), importPublicKey(b.publicPem));
+  return Buffer.from(JSON.stringify({ ...metadata, payload }));
+}
+
+/** The broker's own ceiling with DMR's windows, and with wide windows for context; RabbitMQ CPU per message. */
+async function runCeilings(rabbit, body, settings) {
+  const run = async (window, prefetch) => {
+    log(`ceiling: ${body.length}-byte messages, confirm window ${window}, prefetch ${prefetch}`);
+    const cpu = startCpuWindow({ rabbitmq: rabbit.pid });
+    const result = await measureCeiling({
+      amqpUrl: rabbit.node.amqpUrl(),
+      body,
+      window,
+      prefetch,
+      ...profile.ceiling,
+      maxCount: 5_000_000,
+    });
+    const window_ = cpu.end();
+    const perMessage = (ms) => Math.round((ms / Math.max(1, result.consumed)) * 1000) / 1000;
+    log(`  → ${Math.round(result.msgsPerS)} msg/s`);
+    return { ...result, cpuMsPerMsg: { rabbitmq: perMessage(window_.perProcess.rabbitmq), bench: perMessage(window_.perProcess.bench) } };
+  };
+  const same = await run(settings.concurrency, settings.prefetch);
+  const wide = await run(WIDE_WINDOW, WIDE_WINDOW);
+  log('broker latency floor at 200 msg/s (publish → confirm → consume)');
+  const floor = await measureBrokerLatency({ amqpUrl: rabbit.node.amqpUrl(), body, rate: 200, durationMs: profile.latencyMs });
+  const latency = { rate: floor.rate, sent: floor.count, received: floor.received, latencyMs: summarise(floor.latencies) };
+  log(`  → p50 ${latency.latencyMs.p50} ms, p99 ${latency.latencyMs.p99} ms`);
+  return { same, wide, latency };
+}
+
+/** CPU ms per seal and per open on this CPU, DMR's node:crypto path against jose, for both key kinds. */
+async function runCryptoCost(identities) {
+  log('crypto cost: seal / open, node:crypto path vs jose');
+  const template = messageTemplate(identities[1].id);
+  const costs = [
+    await measureCryptoCost('ec', identities.slice(0, 2), template, 400),
+    await measureCryptoCost('rsa', identities.slice(2, 4), template, 200),
+  ];
+  for (const c of costs) log(`  → ${c.kind}: seal ${c.dmrSealMs} ms (jose ${c.joseSealMs}), open ${c.dmrOpenMs} ms (jose ${c.joseOpenMs})`);
+  return costs;
+}
+
+/** Saturation throughput for both key kinds, then latency at fixed rates and 2× overload (P-256). */
+async function runDmrPhases({ rabbit, receiver, agents, server, settings }) {
+  const pairs = {
+    p256: { from: agents[0], to: agents[1], bodyFor: messageTemplate(agents[1].identity.id).bodyFor },
+    rsa: { from: agents[2], to: agents[3], bodyFor: messageTemplate(agents[3].identity.id).bodyFor },
+  };
+  const pidsOf = (pair) => ({ agentA: pair.from.pid, server: server.pid, agentB: pair.to.pid, rabbitmq: rabbit.pid });
+  await warmUp(pairs, receiver, settings);
+  const throughput = {};
+  for (const label of ['p256', 'rsa']) {
+    const pair = pairs[label];
+    const poster = createPoster(pair.from.url, 1024);
+    log(`throughput ${label}: ${settings.concurrency} concurrent senders`);
+    throughput[label] = await measureThroughput({ label, pair, pids: pidsOf(pair), receiver, poster, settings: settings.throughput });
+    poster.close();
+    const t = throughput[label];
+    log(
+      `  → ${t.msgsPerS} msg/s, statuses ${JSON.stringify(t.statuses)}, lost ${t.missing}, CPU ms/msg ${JSON.stringify(t.cpuMsPerMsg)}, foreign cores ${t.foreignCoresBusy}`,
+    );
+    await pause(1000);
+  }
+  if (args['throughput-only']) return { throughput };
+  const poster = createPoster(pairs.p256.from.url, 1024);
+  const common = { pair: pairs.p256, pids: pidsOf(pairs.p256), receiver, poster };
+  const saturation = throughput.p256.msgsPerS;
+  const rate80 = Math.round(saturation * 0.8);
+  const latency = [];
+  for (const rate of [...profile.latencyRates, rate80]) {
+    log(`latency at ${rate} msg/s${rate === rate80 ? ' (80 % of saturation)' : ''}`);
+    const run = await measureLatency({ ...common, rate, settings: settings.latency, tag: `lat${rate}-${latency.length}` });
+    latency.push(run);
+    log(
+      `  → p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms, max ${run.latencyMs.max} ms, statuses ${JSON.stringify(run.statuses)}`,
+    );
+    await pause(1000);
+  }
+  const overloadRate = Math.round(saturation * 2);
+  log(`overload at ${overloadRate} msg/s (2 × saturation)`);
+  const overload = await measureLatency({
+    ...common,
+    rate: overloadRate,
+    settings: { ...settings.latency, durationMs: profile.overloadMs },
+    tag: 'overload',
+  });
+  log(`  → 503 rate ${(overload.rate503 * 100).toFixed(1)} %, accepted p99 ${overload.latencyMs.p99} ms, lost ${overload.missing}`);
+  poster.close();
+  return { throughput, latency, overload, rate80 };
+}
+
+/**
+ * Pushes messages through both pairs before anything is measured, so V8 has compiled the hot paths (a relay runs
+ * for days; a freshly started process spends much of its first seconds in the JIT compiler).
+ */
+async function warmUp(pairs, receiver, settings) {
+  log(`warm-up: ${profile.warmupMessages} messages per key kind (not measured)`);
+  for (const [label, pair] of Object.entries(pairs)) {
+    const poster = createPoster(pair.from.url, 1024);
+    const count = label === 'rsa' ? profile.warmupMessages / 2 : profile.warmupMessages;
+    const options = { poster, bodyFor: pair.bodyFor, tag: `warm-${label}`, concurrency: settings.concurrency, warmupMs: 0 };
+    await closedLoop({ ...options, measureMs: 60_000, maxCount: count, receiver });
+    poster.close();
+  }
+}
+
+/** Starts receiver, server and four agents (A, B with P-256; A, B with RSA-2048) against `rabbit`. */
+async function startSystem({ rabbit, runDir, logDir, identities, settings }) {
+  const receiver = await startReceiver();
+  onCleanup('receiver', () => receiver.close());
+  const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(logDir, 'prof')}`] : [];
+  // development aid: extra node flags for server and agents (e.g. --perf-basic-prof for `perf`)
+  nodeArgs.push(...JSON.parse(process.env.BENCH_NODE_ARGS ?? '[]'));
+  const registryUrl = writeRegistry(runDir, 'registry.json', identities);
+  const serverEnv = { RABBITMQ_PREFETCH: String(settings.prefetch) };
+  const server = await startServer({ name: 'server', node: rabbit.node, vhost: '/', registryUrl, logDir, nodeArgs, env: serverEnv });
+  const env = settings.maxInFlight ? { DMR_MAX_IN_FLIGHT_SENDS: String(settings.maxInFlight) } : {};
+  const agents = await startAgents({ identities, serverUrl: server.url, endpointUrl: receiver.url, logDir, keyDir: runDir, env, nodeArgs });
+  log(`server and ${agents.length} agents ready`);
+  return { receiver, server, agents };
+}
+
+function settingsFromArgs() {
+  const concurrency = Number(args.concurrency);
+  return {
+    concurrency,
+    prefetch: Number(args.prefetch),
+    maxInFlight: Number(args['max-in-flight'] ?? 0) || undefined,
+    throughput: { ...profile.throughput, concurrency, maxCount: 1_000_000 },
+    latency: { durationMs: profile.latencyMs, maxCount: 1_000_000 },
+  };
+}
+
+async function main() {
+  installSignalHandlers();
+  const runDir = mkdtempSync(join(tmpdir(), 'dmr-bench-'));
+  const logDir = join(runDir, 'logs');
+  mkdirSync(logDir);
+  const keep = { runDir: true };
+  onCleanup('run directory', () =>
+    keep.runDir ? console.log(`bench: logs kept in ${logDir}`) : rmSync(runDir, { recursive: true, force: true }),
+  );
+  log(`profile ${profileName}; run dir ${runDir}`);
+  const rabbit = await startRabbit(runDir, profile.rabbitWatermark);
+  log(`RabbitMQ ${rabbit.version} node ${rabbit.node.nodeName} up (pid ${rabbit.pid})`);
+  if (args['scale-only']) {
+    const steps = args['scale-only'].split(',').map(Number);
+    console.log(JSON.stringify(await measureScale({ node: rabbit.node, runDir, logDir, steps, roundTrips: 5 }), null, 2));
+    return;
+  }
+  const settings = settingsFromArgs();
+  const identities = [makeIdentity('ec', 'ec-a'), makeIdentity('ec', 'ec-b'), makeIdentity('rsa', 'rsa-a'), makeIdentity('rsa', 'rsa-b')];
+  const body = await wireMessage(messageTemplate(identities[1].id), identities[0], identities[1]);
+  const ceilings = args['throughput-only'] ? undefined : await runCeilings(rabbit, body, settings);
+  const crypto = args['throughput-only'] ? undefined : await runCryptoCost(identities);
+  const { receiver, server, agents } = await startSystem({ rabbit, runDir, logDir, identities, settings });
+  const dmr = await runDmrPhases({ rabbit, receiver, agents, server, settings });
+  for (const agent of agents) await agent.stop();
+  await server.stop();
+  if (args['throughput-only']) {
+    keep.runDir = Boolean(args['cpu-prof']);
+    return;
+  }
+  let scale = { rows: [], registryAgents: 0 };
+  if (!args['no-scale']) {
+    log(`scale: ${profile.scaleSteps.join(' then ')} agents on one server`);
+    // a failed scale step must not throw away the measurements before it: it is reported as such
+    scale = await measureScale({ node: rabbit.node, runDir, logDir, steps: profile.scaleSteps, roundTrips: profile.roundTrips }).catch(
+      (error) => ({
+        rows: [],
+        registryAgents: Math.max(...profile.scaleSteps),
+        error: error instanceof Error ? error.message.split('\n')[0] : String(error),
+      }),
+    );
+    if (scale.error) log(`  → scale failed: ${scale.error}`);
+    for (const row of scale.rows) {
+      log(
+        `  → ${row.connected}/${row.agents} connected in ${row.connectMs} ms, ${row.serverRssKibPerAgent} KiB/agent, round trip p50 ${row.roundTripMs.p50} ms`,
+      );
+    }
+  }
+  writeResults(args.out, assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body }));
+  log(`wrote ${join(args.out, 'latest.json')} and latest.md`);
+  keep.runDir = false;
+}
+
+function assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body }) {
+  const at = (rate) => dmr.latency.find((run) => run.targetRate === rate)?.latencyMs.p99 ?? null;
+  const biggest = scale.rows[scale.rows.length - 1];
+  const ratio = (value) => Math.round((value / ceilings.same.msgsPerS) * 1000) / 1000;
+  const results = {
+    profile: profileName,
+    started_at: new Date(Date.now() - (performance.now() - T0)).toISOString(),
+    duration_s: Math.round((performance.now() - T0) / 1000),
+    machine: describeMachine(rabbit),
+    ceiling_msgs_per_s: Math.round(ceilings.same.msgsPerS),
+    ceiling_wide_window_msgs_per_s: Math.round(ceilings.wide.msgsPerS),
+    dmr_p256_msgs_per_s: Math.round(dmr.throughput.p256.msgsPerS),
+    dmr_rsa_msgs_per_s: Math.round(dmr.throughput.rsa.msgsPerS),
+    ratio_p256: ratio(dmr.throughput.p256.msgsPerS),
+    ratio_rsa: ratio(dmr.throughput.rsa.msgsPerS),
+    p99_ms_at_200: at(200),
+    p99_ms_at_80pct: at(dmr.rate80),
+    rate_80pct: dmr.rate80,
+    agents_connected: biggest?.connected ?? 0,
+    server_rss_kib_per_agent: biggest?.serverRssKibPerAgent ?? null,
+    overload_503_rate: Math.round(dmr.overload.rate503 * 1000) / 1000,
+    overload_accepted_p99_ms: dmr.overload.latencyMs.p99,
+    ceiling: ceilings.same,
+    ceiling_wide: ceilings.wide,
+    broker_latency_at_200: ceilings.latency,
+    broker_p99_ms_at_200: ceilings.latency.latencyMs.p99,
+    crypto_cost: crypto,
+    throughput: dmr.throughput,
+    latency: dmr.latency,
+    overload: dmr.overload,
+    scale,
+    settings: {
+      concurrentSenders: settings.concurrency,
+      serverPrefetch: settings.prefetch,
+      agentMaxInFlightSends: settings.maxInFlight ?? 'default',
+      wireMessageBytes: body.length,
+      profile,
+    },
+    notes: [
+      'The bench RabbitMQ node runs with channel_max = 16000: dmr-server opens one consumer channel per connected agent, and RabbitMQ’s default (2047) would cap one instance at ~2046 agents.',
+    ],
+  };
+  results.targets = evaluateTargets(results);
+  results.next_bottleneck = nextBottleneck(results);
+  return results;
+}
+
+process.on('uncaughtException', (error) => {
+  console.error(`bench: uncaught ${error.stack ?? error}`);
+  void stopAll().finally(() => process.exit(1));
+});
+try {
+  await main();
+  await stopAll();
+  log('done; everything stopped');
+  process.exit(0);
+} catch (error) {
+  console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  await stopAll();
+  process.exit(1);
+}

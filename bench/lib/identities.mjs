@@ -1,0 +1,70 @@
+// Agent identities with keys generated at run time (never written outside the run's temp dir), the CentOps
+// registry document, and the v1 message the load generators send.
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A fresh identity: `kind` is `ec` (P-256) or `rsa` (2048 bits). */
+export function makeIdentity(kind, prefix = 'bench') {
+  const pair = kind === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    id: `${prefix}-${randomUUID()}`,
+    kind,
+    privatePem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+/** Writes the CentOps document listing `identities` to `<dir>/<name>` and returns its file:// URL. */
+export function writeRegistry(dir, name, identities) {
+  const now = new Date().toISOString();
+  const response = identities.map((identity) => ({
+    id: identity.id,
+    name: identity.id,
+    authentication_certificate: identity.publicPem,
+    created_at: now,
+    updated_at: now,
+  }));
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify({ response }));
+  return `file://${file}`;
+}
+
+/** Writes the private key of `identity` to a 0600 file and returns its path. */
+export function writeKeyFile(dir, identity) {
+  const file = join(dir, `${identity.id}.pem`);
+  writeFileSync(file, identity.privatePem, { mode: 0o600 });
+  return file;
+}
+
+const CONTENT = 'Tere! Kas te oskate öelda, millal on tuludeklaratsiooni esitamise tähtaeg ja kuidas saan tagastuse kiiremini? '.repeat(4);
+
+/** Conversations the load is spread over: the recipient delivers each chat's messages in order, one at a time. */
+const CHATS = 512;
+
+/**
+ * A seed 003 v1 body for `recipientId` of about 1 KB (a realistic chat hand-over: chat fields and one message).
+ * Only `id` and the chat change between messages (message n belongs to chat n mod 512, like many concurrent
+ * conversations), so `bodyFor(id, n)` is a cheap string build.
+ */
+export function messageTemplate(recipientId) {
+  const now = new Date().toISOString();
+  const body = {
+    id: '__ID__',
+    recipientId,
+    timestamp: now,
+    type: 'ChatMessage',
+    payload: {
+      chat: { id: '__CHAT__', created: now, endUserFirstName: 'Mari', endUserLastName: 'Maasikas', endUserEmail: 'mari@example.ee' },
+      messages: [{ id: randomUUID(), chatId: '__CHAT__', content: CONTENT, authorTimestamp: now, authorRole: 'end-user', buttons: '[]' }],
+    },
+  };
+  const parts = JSON.stringify(body).split(/__ID__|__CHAT__/);
+  const chats = Array.from({ length: CHATS }, () => randomUUID());
+  let next = 0;
+  const bodyFor = (id) => {
+    const chat = chats[next++ % CHATS];
+    return `${parts[0]}${id}${parts[1]}${chat}${parts[2]}${chat}${parts[3]}`;
+  };
+  return { bodyFor, sample: JSON.parse(bodyFor(randomUUID())) };
+}

@@ -1,0 +1,133 @@
+// HTTP load against an agent's POST /v1/messages over keep-alive connections (node:http), closed-loop for
+// throughput and open-loop (fixed rate on a clock, latency from the scheduled time: no coordinated omission).
+import http from 'node:http';
+
+/** A keep-alive client for one agent. `post(body)` resolves `{status, retryAfter, at}` and never rejects. */
+export function createPoster(agentUrl, maxSockets) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+  const { hostname, port } = new URL(agentUrl);
+  const post = (body) =>
+    new Promise((resolve) => {
+      const request = http.request(
+        {
+          host: hostname,
+          port,
+          path: '/v1/messages',
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (response) => {
+          response.resume();
+          response.on('end', () =>
+            resolve({ status: response.statusCode, retryAfter: response.headers['retry-after'], at: performance.now() }),
+          );
+        },
+      );
+      request.on('error', (error) => resolve({ status: 0, error: error.code ?? error.message, at: performance.now() }));
+      request.end(body);
+    });
+  return { post, close: () => agent.destroy() };
+}
+
+/** Nearest-rank percentiles (ms) of `values`, plus max and count. */
+export function summarise(values) {
+  if (values.length === 0) return { count: 0, p50: null, p95: null, p99: null, max: null };
+  const sorted = Float64Array.from(values).sort();
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  const round = (value) => Math.round(value * 100) / 100;
+  return { count: sorted.length, p50: round(at(0.5)), p95: round(at(0.95)), p99: round(at(0.99)), max: round(sorted[sorted.length - 1]) };
+}
+
+function countStatus(statuses, status) {
+  statuses[status] = (statuses[status] ?? 0) + 1;
+}
+
+/**
+ * Closed loop: `concurrency` senders post back-to-back until `warmupMs + measureMs` passed or `maxCount` were sent.
+ * Throughput = messages *delivered to the receiver* during the measure window / its length.
+ */
+export async function closedLoop({ poster, bodyFor, tag, concurrency, warmupMs, measureMs, maxCount, receiver }) {
+  const startedAt = performance.now();
+  const measureFrom = startedAt + warmupMs;
+  const stopAt = measureFrom + measureMs;
+  const accepted = [];
+  const statuses = {};
+  let sent = 0;
+  const worker = async () => {
+    while (performance.now() < stopAt && sent < maxCount) {
+      const id = `${tag}-${sent++}`;
+      const result = await poster.post(bodyFor(id));
+      countStatus(statuses, result.status);
+      if (result.status === 202) accepted.push(id);
+    }
+  };
+  const deliveredBefore = () => [...receiver.arrivals.values()].filter((at) => at >= measureFrom && at < stopAt).length;
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const endedAt = Math.min(performance.now(), stopAt);
+  const missing = await receiver.waitFor(accepted, 15_000);
+  const windowMs = Math.max(1, endedAt - measureFrom);
+  return { sent, accepted: accepted.length, statuses, missing, windowMs, msgsPerS: (deliveredBefore() * 1000) / windowMs };
+}
+
+/**
+ * Open loop at `rate` msg/s for `durationMs` (at most `maxCount` messages): message i is due at t0 + i/rate and is
+ * sent when due whatever happened to earlier ones. Latency = receiver arrival − due time; accept latency = 202 − due time.
+ */
+export async function openLoop({ poster, bodyFor, tag, rate, durationMs, maxCount, receiver, drainMs = 15_000 }) {
+  const count = Math.min(maxCount, Math.max(1, Math.round((rate * durationMs) / 1000)));
+  const intervalMs = 1000 / rate;
+  const due = new Float64Array(count);
+  const answers = [];
+  const t0 = performance.now() + 20;
+  let next = 0;
+  await new Promise((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (next < count && t0 + next * intervalMs <= now) {
+        const index = next++;
+        due[index] = t0 + index * intervalMs;
+        answers.push(poster.post(bodyFor(`${tag}-${index}`)).then((result) => ({ index, ...result })));
+      }
+      if (next >= count) resolve();
+      else setTimeout(tick, Math.max(0, t0 + next * intervalMs - performance.now()));
+    };
+    tick();
+  });
+  const sendSpanMs = performance.now() - t0;
+  const results = await Promise.all(answers);
+  return collectOpenLoop({ results, due, tag, receiver, drainMs, rate, sendSpanMs, durationMs });
+}
+
+async function collectOpenLoop({ results, due, tag, receiver, drainMs, rate, sendSpanMs, durationMs }) {
+  const statuses = {};
+  const acceptLatency = [];
+  const accepted = [];
+  for (const result of results) {
+    countStatus(statuses, result.status);
+    if (result.status === 202) {
+      accepted.push(result.index);
+      acceptLatency.push(result.at - due[result.index]);
+    }
+  }
+  const ids = accepted.map((index) => `${tag}-${index}`);
+  const missing = await receiver.waitFor(ids, drainMs);
+  const e2e = [];
+  for (const index of accepted) {
+    const at = receiver.arrivals.get(`${tag}-${index}`);
+    if (at !== undefined) e2e.push(at - due[index]);
+  }
+  const refused503 = statuses[503] ?? 0;
+  return {
+    targetRate: rate,
+    achievedSendRate: Math.round((results.length * 1000) / Math.max(1, sendSpanMs)),
+    plannedMs: durationMs,
+    sent: results.length,
+    accepted: accepted.length,
+    statuses,
+    rate503: results.length ? refused503 / results.length : 0,
+    missing,
+    latencyMs: summarise(e2e),
+    acceptLatencyMs: summarise(acceptLatency),
+  };
+}

@@ -1,0 +1,259 @@
+// latest.json (the numbers, for tools) and latest.md (the table people read, committed with the machine description).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+/** The machine the run happened on. */
+export function describeMachine(rabbit) {
+  return {
+    cores: cpus().length,
+    cpu_model: cpus()[0]?.model ?? 'unknown',
+    memory_gib: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    rabbitmq: rabbit.version,
+    erlang: rabbit.erlang,
+    kernel: release(),
+    load_average_at_start: loadavg().map((value) => Math.round(value * 100) / 100),
+  };
+}
+
+/** Evaluates the issue's targets against a run's numbers. */
+export function evaluateTargets(results) {
+  const scaleRow = results.scale?.rows?.find((row) => row.agents >= 5000);
+  const check = (name, value, isMet, note) => ({ name, value, met: value === null || value === undefined ? null : isMet, note });
+  return [
+    check('P-256 throughput ≥ 20 % of ceiling', results.ratio_p256, results.ratio_p256 >= 0.2),
+    check('P-256 throughput ≥ 1750 msg/s', results.dmr_p256_msgs_per_s, results.dmr_p256_msgs_per_s >= 1750),
+    check('p99 ≤ 20 ms at 200 msg/s', results.p99_ms_at_200, results.p99_ms_at_200 !== null && results.p99_ms_at_200 <= 20),
+    check('p99 ≤ 50 ms at 80 % of saturation', results.p99_ms_at_80pct, results.p99_ms_at_80pct !== null && results.p99_ms_at_80pct <= 50),
+    check(
+      '≥ 5000 idle agents on one instance, < 50 KiB server RSS each',
+      scaleRow ? `${scaleRow.connected} agents, ${scaleRow.serverRssKibPerAgent} KiB/agent` : null,
+      Boolean(scaleRow && scaleRow.connected >= 5000 && scaleRow.serverRssKibPerAgent < 50),
+      scaleRow ? undefined : 'only measured by the full profile',
+    ),
+  ];
+}
+
+/** Names the process with the largest CPU cost per message in the P-256 throughput run. */
+export function nextBottleneck(results) {
+  const costs = results.throughput?.p256?.cpuMsPerMsg ?? {};
+  const labels = {
+    agentA: 'agent A send path (validate, sign+encrypt, emit)',
+    server: 'dmr-server (validate, publish+confirm, consume, emit, ack)',
+    agentB: 'agent B receive path (decrypt+verify, POST to endpoint)',
+    rabbitmq: 'RabbitMQ (quorum queue, persistent, confirms)',
+    bench: 'the bench itself (HTTP load generator + receiver)',
+  };
+  const total = Object.values(costs).reduce((sum, value) => sum + (value ?? 0), 0);
+  const [name, cost] = Object.entries(costs).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))[0] ?? ['unknown', 0];
+  return {
+    process: name,
+    description: labels[name] ?? name,
+    cpuMsPerMsg: cost,
+    shareOfCpu: total ? Math.round((cost / total) * 100) / 100 : null,
+    totalCpuMsPerMsg: Math.round(total * 1000) / 1000,
+  };
+}
+
+/** Writes both files into `dir`. */
+export function writeResults(dir, results) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(dir, 'latest.md'), renderMarkdown(results));
+}
+
+const fmt = (value, digits = 1) =>
+  value === null || value === undefined ? '—' : typeof value === 'number' ? value.toFixed(digits) : String(value);
+
+function renderMarkdown(r) {
+  const lines = [
+    `# DMR benchmark — ${r.profile} profile`,
+    '',
+    `Run ${r.started_at}, ${fmt(r.duration_s, 0)} s. Produced by \`npm run bench${r.profile === 'quick' ? ' -- --quick' : ''}\` (see \`bench/README.md\`).`,
+    '',
+    ...renderMachine(r),
+    ...renderHeadline(r),
+    ...renderTargets(r),
+    ...renderFindings(r),
+    ...renderThroughput(r),
+    ...renderCrypto(r),
+    ...renderLatency(r),
+    ...renderOverload(r),
+    ...renderScale(r),
+    ...renderConditions(r),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function renderMachine(r) {
+  const m = r.machine;
+  return [
+    '## Machine',
+    '',
+    `${m.cores} cores (${m.cpu_model}), ${m.memory_gib} GiB RAM, Linux ${m.kernel}; Node ${m.node}; RabbitMQ ${m.rabbitmq} (Erlang ${m.erlang}).`,
+    `Everything — RabbitMQ, dmr-server, agents, load generator and receiver — runs on these ${m.cores} cores.`,
+    `Load average at start: ${m.load_average_at_start.join(', ')}.`,
+    '',
+  ];
+}
+
+function renderHeadline(r) {
+  return [
+    '## Headline',
+    '',
+    '| measure | value |',
+    '|---|---|',
+    `| broker ceiling: raw amqplib, ${r.ceiling.messageBytes}-byte messages, DMR's windows (confirm window ${r.ceiling.window} = concurrent senders, prefetch ${r.ceiling.prefetch}) | ${fmt(r.ceiling_msgs_per_s, 0)} msg/s (RabbitMQ ${fmt(r.ceiling.cpuMsPerMsg.rabbitmq, 3)} ms CPU/msg) |`,
+    `| broker ceiling with wide windows (confirm window ${r.ceiling_wide.window}, prefetch ${r.ceiling_wide.prefetch}), for context | ${fmt(r.ceiling_wide_window_msgs_per_s, 0)} msg/s (RabbitMQ ${fmt(r.ceiling_wide.cpuMsPerMsg.rabbitmq, 3)} ms CPU/msg) |`,
+    `| DMR A→B, EC P-256 | ${fmt(r.dmr_p256_msgs_per_s, 0)} msg/s (${fmt(r.ratio_p256 * 100)} % of ceiling) |`,
+    `| DMR A→B, RSA-2048 | ${fmt(r.dmr_rsa_msgs_per_s, 0)} msg/s (${fmt(r.ratio_rsa * 100)} % of ceiling) |`,
+    `| p99 at 200 msg/s | ${fmt(r.p99_ms_at_200)} ms (the broker alone: ${fmt(r.broker_p99_ms_at_200)} ms) |`,
+    `| p99 at 80 % of saturation (${fmt(r.rate_80pct, 0)} msg/s) | ${fmt(r.p99_ms_at_80pct)} ms |`,
+    `| overload 2 × saturation: answered 503 / p99 of accepted | ${fmt(r.overload_503_rate * 100)} % / ${fmt(r.overload_accepted_p99_ms)} ms |`,
+    `| agents connected to one server | ${r.agents_connected} |`,
+    `| server RSS per connected agent | ${fmt(r.server_rss_kib_per_agent)} KiB |`,
+    '',
+  ];
+}
+
+function renderTargets(r) {
+  const rows = r.targets.map(
+    (t) =>
+      `| ${t.name} | ${fmt(t.value, 2)} | ${t.met === null ? 'not measured' : t.met ? '**met**' : '**not met**'} ${t.note ? `(${t.note})` : ''} |`,
+  );
+  const b = r.next_bottleneck;
+  return [
+    '## Targets',
+    '',
+    '| target | measured | status |',
+    '|---|---|---|',
+    ...rows,
+    '',
+    `**Next bottleneck:** ${b.description} — ${fmt(b.cpuMsPerMsg, 3)} ms CPU per message, ${fmt((b.shareOfCpu ?? 0) * 100, 0)} % of the ${fmt(b.totalCpuMsPerMsg, 3)} ms all processes spend per P-256 message (at 2 cores, ${fmt(2000 / (b.totalCpuMsPerMsg || 1), 0)} msg/s is the CPU-bound limit).`,
+    '',
+  ];
+}
+
+function renderFindings(r) {
+  const t = r.throughput.p256;
+  const total = Object.values(t.cpuMsPerMsg).reduce((sum, value) => sum + (value ?? 0), 0);
+  const ec = (r.crypto_cost ?? []).find((c) => c.kind === 'ec');
+  const at200 = r.latency.find((l) => l.targetRate === 200);
+  const scaleRow = r.scale.rows[r.scale.rows.length - 1];
+  const lines = [
+    `- **CPU is the limit, and every hop shares the same ${r.machine.cores} cores.** At saturation one P-256 message costs ${fmt(total, 2)} ms of CPU summed over agent A, server, agent B, RabbitMQ and the bench's own load generator and receiver (table below), while the machine was ${fmt(t.machineCoresBusy, 2)} cores busy (${fmt(t.foreignCoresBusy, 2)} of them not ours). ${r.machine.cores} cores ÷ ${fmt(total, 2)} ms ≈ ${fmt((r.machine.cores * 1000) / total, 0)} msg/s; 1750 msg/s would need ≤ ${fmt((r.machine.cores * 1000) / 1750, 2)} ms per message for everything.`,
+  ];
+  if (ec) {
+    lines.push(
+      `- **Envelope crypto** is now ${fmt(ec.dmrSealMs + ec.dmrOpenMs, 2)} ms per P-256 message (seal ${fmt(ec.dmrSealMs, 3)} + open ${fmt(ec.dmrOpenMs, 3)}; jose 6 took ${fmt(ec.joseSealMs + ec.joseOpenMs, 2)} ms). What remains is ECDH P-256 (one ephemeral key generation and two key agreements per message, ~0.2 ms each on this CPU) and the ES256 signature and verification: the floor for fresh-ephemeral ECDH-ES.`,
+    );
+  }
+  if (at200) {
+    lines.push(
+      `- **Latency at 200 msg/s**: p50 ${fmt(at200.latencyMs.p50, 2)} ms, p99 ${fmt(at200.latencyMs.p99, 2)} ms (POST → 202 alone: p99 ${fmt(at200.acceptLatencyMs.p99, 2)} ms); the broker alone at the same rate: p99 ${fmt(r.broker_p99_ms_at_200, 2)} ms. The tail comes in bursts of consecutive messages (stalls of tens of ms on one hop: quorum-queue fsync and CPU contention on the shared cores), not from a steady per-message cost.`,
+    );
+  }
+  lines.push(
+    `- **Overload**: at 2 × saturation the agent refused ${fmt(r.overload_503_rate * 100)} % with 503 \`DMR_LINK_BACKPRESSURE\` + \`Retry-After\`; accepted messages: POST → 202 p99 ${fmt(r.overload.acceptLatencyMs.p99, 0)} ms (bounded by the in-flight window), POST → endpoint p99 ${fmt(r.overload_accepted_p99_ms, 0)} ms; ${r.overload.missing} accepted messages lost.`,
+  );
+  if (scaleRow) {
+    lines.push(
+      `- **Scale**: every (re)connect makes the server serialise and send the whole agent list (${fmt((scaleRow.fullListBytesEach ?? 0) / 1024, 0)} KiB with ${r.scale.registryAgents} agents), ${fmt(scaleRow.serverCpuMsForConnects / Math.max(1, scaleRow.connected), 1)} ms of server CPU per connect: connecting ${scaleRow.connected} agents took ${fmt(scaleRow.connectMs / 1000, 1)} s. A mass reconnect after a server restart costs that much CPU on the instance that takes the agents.`,
+    );
+  }
+  return ['## Findings', '', ...lines, ''];
+}
+
+function renderThroughput(r) {
+  const procs = ['agentA', 'server', 'agentB', 'rabbitmq', 'bench'];
+  const row = (t) =>
+    `| ${t.label} | ${fmt(t.msgsPerS, 0)} | ${t.concurrency} | ${t.accepted} | ${t.missing} | ${procs.map((p) => fmt(t.cpuMsPerMsg[p], 3)).join(' | ')} | ${fmt(t.machineCoresBusy, 2)} | ${fmt(t.foreignCoresBusy, 2)} |`;
+  return [
+    '## Saturation throughput and CPU per message',
+    '',
+    'Closed loop, keep-alive HTTP, delivered-to-endpoint rate in the measure window. CPU from `/proc/<pid>/stat` (utime+stime) over the whole run ÷ messages delivered.',
+    '',
+    '| keys | msg/s | senders | accepted | lost | agent A send ms | server ms | agent B receive ms | RabbitMQ ms | bench ms | cores busy | foreign cores |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    row(r.throughput.p256),
+    row(r.throughput.rsa),
+    '',
+  ];
+}
+
+function renderCrypto(r) {
+  const row = (c) =>
+    `| ${c.kind === 'ec' ? 'EC P-256 (ES256 + ECDH-ES+A256KW)' : 'RSA-2048 (RS256 + RSA-OAEP-256)'} | ${fmt(c.dmrSealMs, 3)} | ${fmt(c.dmrOpenMs, 3)} | ${fmt(c.joseSealMs, 3)} | ${fmt(c.joseOpenMs, 3)} | ${fmt((c.joseSealMs + c.joseOpenMs) / (c.dmrSealMs + c.dmrOpenMs), 1)}× |`;
+  return [
+    '## Envelope crypto per message (CPU ms, one core, ~1 KB payload)',
+    '',
+    "DMR's node:crypto JOSE path (standard compact JWS inside compact JWE, interoperable with jose both ways — see `packages/shared/test/unit/jose-interop.test.ts`) against the same envelope built with jose 6 (WebCrypto).",
+    '',
+    '| keys | DMR seal | DMR open | jose seal | jose open | speed-up |',
+    '|---|---|---|---|---|---|',
+    ...(r.crypto_cost ?? []).map(row),
+    '',
+  ];
+}
+
+function renderLatency(r) {
+  const row = (l) =>
+    `| ${fmt(l.targetRate, 0)} | ${l.achievedSendRate} | ${l.sent} | ${l.accepted} | ${l.statuses[503] ?? 0} | ${l.missing} | ${fmt(l.latencyMs.p50, 2)} | ${fmt(l.latencyMs.p95, 2)} | ${fmt(l.latencyMs.p99, 2)} | ${fmt(l.latencyMs.max, 2)} | ${fmt(l.foreignCoresBusy, 2)} |`;
+  return [
+    '## Latency (EC P-256, open loop)',
+    '',
+    "Fixed-rate schedule; latency = arrival at B's endpoint − *scheduled* send time (no coordinated omission).",
+    '',
+    '| target msg/s | sent msg/s | sent | accepted | 503 | lost | p50 ms | p95 ms | p99 ms | max ms | foreign cores |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...r.latency.map(row),
+    '',
+    `Latency floor of the broker alone (raw amqplib, open loop at ${r.broker_latency_at_200.rate} msg/s, publish persistent → confirm → consume, same message size): p50 ${fmt(r.broker_latency_at_200.latencyMs.p50, 2)} ms, p95 ${fmt(r.broker_latency_at_200.latencyMs.p95, 2)} ms, p99 ${fmt(r.broker_latency_at_200.latencyMs.p99, 2)} ms, max ${fmt(r.broker_latency_at_200.latencyMs.max, 2)} ms.`,
+    '',
+  ];
+}
+
+function renderOverload(r) {
+  const o = r.overload;
+  return [
+    '## Overload (2 × saturation, open loop)',
+    '',
+    `Offered ${fmt(o.targetRate, 0)} msg/s (sent ${o.achievedSendRate} msg/s) for ${fmt(o.plannedMs / 1000, 0)} s: ${o.sent} sent, ${o.accepted} accepted, **${fmt(o.rate503 * 100)} % answered 503** (\`DMR_LINK_BACKPRESSURE\`, \`Retry-After\`), statuses ${JSON.stringify(o.statuses)}, ${o.missing} accepted messages not delivered.`,
+    '',
+    '| of accepted messages | p50 ms | p95 ms | p99 ms | max ms |',
+    '|---|---|---|---|---|',
+    `| POST → 202 | ${fmt(o.acceptLatencyMs.p50, 2)} | ${fmt(o.acceptLatencyMs.p95, 2)} | ${fmt(o.acceptLatencyMs.p99, 2)} | ${fmt(o.acceptLatencyMs.max, 2)} |`,
+    `| POST → endpoint | ${fmt(o.latencyMs.p50, 2)} | ${fmt(o.latencyMs.p95, 2)} | ${fmt(o.latencyMs.p99, 2)} | ${fmt(o.latencyMs.max, 2)} |`,
+    '',
+  ];
+}
+
+function renderScale(r) {
+  const s = r.scale;
+  if (s.error || s.rows.length === 0) return ['## Scale', '', `Not measured: ${s.error ?? 'skipped (--no-scale)'}.`, ''];
+  const row = (x) =>
+    `| ${x.agents} | ${x.connected} | ${x.failed} | ${fmt(x.connectMs / 1000, 1)} | ${fmt(x.serverCpuMsForConnects / Math.max(1, x.connected), 2)} | ${fmt(x.serverRssKib / 1024, 0)} | ${fmt(x.serverRssKibPerAgent)} | ${fmt(x.serverHeapUsedKibPerAgent)} | ${fmt((x.fullListBytesEach ?? 0) / 1024, 0)} | ${fmt(x.roundTripMs.p50, 1)} | ${fmt(x.roundTripMs.max, 1)} |`;
+  return [
+    '## Scale (one server instance, light simulated agents)',
+    '',
+    `Registry of ${s.registryAgents} agents (P-256 keys generated in ${s.keygenMs} ms); the server was ready after ${fmt(s.serverReadyMs / 1000, 1)} s (2 quorum queues per agent declared); base RSS ${fmt(s.rows[0]?.serverBaseRssKib / 1024, 0)} MiB with nobody connected.`,
+    'Round trip = ping A→B then pong B→A between two of the connected agents (sealed, relayed through RabbitMQ, opened).',
+    '',
+    '| agents | connected | failed | connect all (s) | server CPU ms per connect | server RSS MiB | RSS KiB per agent | JS heap KiB per agent | full list KiB per connect | round trip p50 ms | max ms |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...s.rows.map(row),
+    '',
+  ];
+}
+
+function renderConditions(r) {
+  return [
+    '## Conditions',
+    '',
+    `- Settings: ${JSON.stringify(r.settings)}.`,
+    `- "foreign cores" = machine busy time not used by the bench's own processes (other tenants), in cores; high values mean the numbers are pessimistic.`,
+    ...(r.notes ?? []).map((note) => `- ${note}`),
+    '',
+  ];
+}

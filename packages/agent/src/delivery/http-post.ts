@@ -1,0 +1,49 @@
+import http from 'node:http';
+import https from 'node:https';
+
+/** Port: POSTs a JSON body and resolves with the HTTP status once the response was read; rejects on network errors and aborts. */
+export type HttpPost = (url: string, body: string, signal: AbortSignal) => Promise<number>;
+
+/** Connections kept open to the endpoint; deliveries beyond this wait for a free connection. */
+const DEFAULT_MAX_SOCKETS = 64;
+
+/**
+ * The default {@link HttpPost}: node:http(s) over keep-alive connections. Measured on the bench machine, a
+ * delivery POST costs ~75 µs of CPU this way against ~530 µs through the global `fetch` (undici's WHATWG layer),
+ * which made the endpoint call the largest single cost of the receive path. Network errors reject with the
+ * socket error itself (its `code`, e.g. ECONNREFUSED, names the cause).
+ */
+export function createHttpPost(maxSockets = DEFAULT_MAX_SOCKETS): HttpPost {
+  const agents = {
+    'http:': new http.Agent({ keepAlive: true, maxSockets }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets }),
+  };
+  return (url, body, signal) =>
+    new Promise<number>((resolve, reject) => {
+      const target = new URL(url);
+      const client = target.protocol === 'https:' ? https : http;
+      const request = client.request(target, {
+        method: 'POST',
+        agent: target.protocol === 'https:' ? agents['https:'] : agents['http:'],
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        signal,
+      });
+      request.once('response', (response) => {
+        // Reading the body to the end lets the connection be reused.
+        response.resume();
+        response.once('end', () => resolve(response.statusCode ?? 0));
+        response.once('error', reject);
+      });
+      request.once('error', reject);
+      request.end(body);
+    });
+}
+
+/** Adapts a fetch-compatible function (tests, custom clients) to {@link HttpPost}. */
+export function httpPostFromFetch(fetchFn: typeof fetch): HttpPost {
+  return async (url, body, signal) => {
+    const response = await fetchFn(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal });
+    await response.arrayBuffer();
+    return response.status;
+  };
+}

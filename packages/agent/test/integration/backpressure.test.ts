@@ -1,0 +1,103 @@
+/**
+ * Backpressure of POST /v1/messages: a real agent with a small DMR_MAX_IN_FLIGHT_SENDS against a real socket.io
+ * test peer that holds its acks. Above the window the agent answers a fast 503 DMR_LINK_BACKPRESSURE with
+ * Retry-After and sends nothing; every message it accepted reaches the server exactly once.
+ */
+import { randomUUID } from 'node:crypto';
+import type { SendAck } from '@dmr/shared';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { generateKeys } from '../helpers/keys.js';
+import { v1Message } from '../helpers/messages.js';
+import { type AgentFixture, makeAgent, outcomeLines, waitUntilReady } from './helpers/agent-fixture.js';
+import { Receiver } from './helpers/receiver.js';
+import { TestDmrServer } from './helpers/test-dmr-server.js';
+import { waitFor } from './helpers/wait-for.js';
+
+const WINDOW = 3;
+
+describe('outbound backpressure', () => {
+  let server: TestDmrServer;
+  let receiver: Receiver;
+  let sender: AgentFixture;
+  let recipientId: string;
+  let heldAcks: Array<() => void>;
+
+  beforeEach(async () => {
+    recipientId = `agent-${randomUUID()}`;
+    const senderId = `agent-${randomUUID()}`;
+    const senderKeys = generateKeys('ec');
+    receiver = await Receiver.start();
+    server = await TestDmrServer.start([
+      { id: senderId, publicPem: senderKeys.publicPem },
+      { id: recipientId, publicPem: generateKeys('ec').publicPem },
+    ]);
+    heldAcks = [];
+    server.ackPolicy = () => new Promise<SendAck>((resolve) => heldAcks.push(() => resolve({ status: 'ok' })));
+    sender = makeAgent({
+      id: senderId,
+      keys: senderKeys,
+      serverUrl: server.url,
+      endpointUrl: receiver.url,
+      env: { DMR_MAX_IN_FLIGHT_SENDS: String(WINDOW) },
+    });
+    await sender.agent.start();
+    await waitUntilReady(sender.agent);
+  });
+
+  afterEach(async () => {
+    for (const release of heldAcks.splice(0)) release();
+    await sender.agent.stop();
+    await server.close();
+    await receiver.close();
+  });
+
+  const post = (id: string) => sender.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message(recipientId, id) });
+
+  it('answers 503 DMR_LINK_BACKPRESSURE with Retry-After above the window at once, and sends nothing for it', async () => {
+    const ids = Array.from({ length: WINDOW + 4 }, () => randomUUID());
+    const responses = ids.map((id) => post(id));
+    await waitFor('the window to fill at the server', () => server.received.length === WINDOW);
+
+    // The refused requests are answered while the admitted ones still wait for their acks.
+    const refused = await Promise.all(responses.slice(WINDOW));
+    for (const response of refused) {
+      expect(response.statusCode).toBe(503);
+      expect(response.headers['retry-after']).toBe('1');
+      expect(response.json()).toMatchObject({ statusCode: 503, code: 'DMR_LINK_BACKPRESSURE' });
+    }
+    for (const release of heldAcks.splice(0)) release();
+    const admitted = await Promise.all(responses.slice(0, WINDOW));
+
+    expect(admitted.map((response) => response.statusCode)).toEqual([202, 202, 202]);
+    expect(server.received.map((message) => message.id).sort()).toEqual(ids.slice(0, WINDOW).sort());
+    const backpressure = outcomeLines(sender).filter((line) => line.code === 'DMR_LINK_BACKPRESSURE');
+    expect(backpressure).toHaveLength(refused.length);
+    expect(backpressure[0]).toMatchObject({ direction: 'outbound', result: 'failed' });
+  });
+
+  it('accepts again once the window drained', async () => {
+    const first = Array.from({ length: WINDOW }, () => post(randomUUID()));
+    await waitFor('the window to fill', () => server.received.length === WINDOW);
+    expect((await post(randomUUID())).statusCode).toBe(503);
+    for (const release of heldAcks.splice(0)) release();
+    await Promise.all(first);
+
+    server.ackPolicy = () => ({ status: 'ok' });
+    expect((await post(randomUUID())).statusCode).toBe(202);
+  });
+
+  it('loses nothing it accepted under sustained overload: every 202 reached the server exactly once, no 503 did', async () => {
+    server.ackPolicy = () => new Promise<SendAck>((resolve) => setTimeout(() => resolve({ status: 'ok' }), 5));
+    const ids = Array.from({ length: 60 }, () => randomUUID());
+    const responses = await Promise.all(ids.map(async (id) => ({ id, status: (await post(id)).statusCode })));
+
+    const accepted = responses.filter((response) => response.status === 202).map((response) => response.id);
+    const refused = responses.filter((response) => response.status === 503).map((response) => response.id);
+    expect(accepted.length + refused.length).toBe(ids.length);
+    expect(accepted.length).toBeGreaterThanOrEqual(WINDOW);
+    expect(refused.length).toBeGreaterThan(0);
+    const receivedIds = server.received.map((message) => message.id);
+    expect([...receivedIds].sort()).toEqual([...accepted].sort());
+    expect(new Set(receivedIds).size).toBe(receivedIds.length);
+  });
+});

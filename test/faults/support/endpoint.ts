@@ -1,0 +1,83 @@
+// A real HTTP endpoint standing in for a chatbot's OUTGOING_MESSAGE_ENDPOINT. It records every message it
+// accepted (2xx) in arrival order, so a scenario can count deliveries, duplicates and per-chat order, and
+// it can be switched to fail: answer 500, or hang (take the request and never answer, recording nothing,
+// like a chatbot stuck before it processed anything).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** How the endpoint treats the next requests. */
+export type EndpointMode = 'ok' | 'fail-500' | 'hang';
+
+/** One accepted delivery. */
+export interface Accepted {
+  readonly id: string;
+  readonly senderId: string;
+  readonly chatId: string;
+  readonly atMs: number;
+}
+
+/** The fault endpoint. */
+export class FaultEndpoint {
+  readonly accepted: Accepted[] = [];
+  /** Requests answered with something other than 2xx, or hung. */
+  refused = 0;
+  mode: EndpointMode = 'ok';
+  /** Extra time before answering 2xx (a slow chatbot). */
+  latencyMs = 0;
+  readonly #hanging = new Set<ServerResponse>();
+  readonly #server: Server = createServer((request, response) => {
+    this.#handle(request, response).catch(() => response.destroy());
+  });
+
+  /** Listens on 127.0.0.1 and a free port. */
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  /** The URL for OUTGOING_MESSAGE_ENDPOINT. */
+  get url(): string {
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/dmr/incoming`;
+  }
+
+  /** Switches the mode; leaving `hang` drops the hung requests unanswered (they were never processed). */
+  setMode(mode: EndpointMode): void {
+    this.mode = mode;
+    if (mode !== 'hang') {
+      for (const response of this.#hanging) response.destroy();
+      this.#hanging.clear();
+    }
+  }
+
+  /** Distinct message ids accepted. */
+  deliveredIds(): Set<string> {
+    return new Set(this.accepted.map((entry) => entry.id));
+  }
+
+  /** Closes the port and every connection. */
+  async close(): Promise<void> {
+    this.setMode('ok');
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    if (this.mode === 'hang') {
+      this.#hanging.add(response);
+      this.refused++;
+      response.once('close', () => this.#hanging.delete(response));
+      return;
+    }
+    if (this.mode === 'fail-500') {
+      this.refused++;
+      response.writeHead(500).end();
+      return;
+    }
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string; senderId: string; payload: { chat: { id: string } } };
+    this.accepted.push({ id: body.id, senderId: body.senderId, chatId: body.payload.chat.id, atMs: Date.now() });
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+  }
+}
