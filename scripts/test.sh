@@ -8,5 +8,6 @@ bash scripts/setup.sh
 echo "test: lint (biome) and type check of the tests"
 npx biome check .
 npx tsc -p tsconfig.tests.json
-echo "test: vitest"
-npx vitest run "$@"
+echo "test: vitest (unit, integration, end to end)"
+# the fault-injection suite (test/faults, ~9 min) runs separately: npm run test:faults
+npx vitest run --project unit --project integration "$@"

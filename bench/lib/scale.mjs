@@ -11,6 +11,8 @@ import { cpuMsOf, rssKibOf } from './proc-stats.mjs';
 import { createBenchVhost, startServer } from './system.mjs';
 
 const SIM_SCRIPT = join(import.meta.dirname, 'agent-sim.mjs');
+/** Handshakes in progress at once: a reconnect wave spread by the agents' backoff jitter, not one burst. */
+const CONNECT_CONCURRENCY = 20;
 
 /** Starts the simulator child and returns `call(cmd, args)` over IPC. */
 async function startSimulator({ serverUrl, identitiesFile, logDir }) {
@@ -85,7 +87,7 @@ export async function measureScale({ node, runDir, logDir, steps, roundTrips }) 
   let connectedSoFar = 0;
   for (const count of steps) {
     const cpuBefore = cpuMsOf(server.pid) ?? 0;
-    const connect = await sim.call('connect', { from: connectedSoFar, to: count, concurrency: 50 });
+    const connect = await sim.call('connect', { from: connectedSoFar, to: count, concurrency: CONNECT_CONCURRENCY });
     const serverCpuMs = (cpuMsOf(server.pid) ?? 0) - cpuBefore;
     connectedSoFar = count;
     const rss = await settledRss(server.pid, 3000);

@@ -44,8 +44,8 @@ describe('RabbitMQ fails mid-stream', () => {
       name: 'RabbitMQ node stop + start',
       world: w,
       agentUrls: [agentA.url],
-      // paced so that the stream outlasts the node's stop and boot (~15 s with management)
-      plan: { paceMs: 400 },
+      // paced (≥ 12 s of sending) so that the node stops while the stream still runs
+      plan: { paceMs: 300 },
       fault: () => restarted.restart(),
     });
     expectNoLoss(run, w);
@@ -77,6 +77,7 @@ describe('RabbitMQ fails mid-stream', () => {
     const agentA = await w.startAgent('agent-a', w.a, [s1.url]);
     await w.startAgent('agent-b', w.b, [s2.url]);
     const clusterRef = cluster;
+    let down = { from: 0, until: 0 };
     const run = await runScenario({
       name: '3-node cluster, node killed + restarted',
       world: w,
@@ -84,14 +85,18 @@ describe('RabbitMQ fails mid-stream', () => {
       plan: { paceMs: 300 },
       fault: async () => {
         await n1.kill();
+        down = { from: Date.now(), until: Date.now() + 4000 };
         // the node stays down while a good part of the stream flows through the other two
-        await sleep(3000);
+        await sleep(4000);
         await n1.restart();
         await waitUntil(async () => (await clusterRef.runningNodes(n2)).length === 3, 60_000, 'node 1 back in the cluster');
       },
     });
     expectNoLoss(run, w);
     expect(run.summary.callerErrors, 'the node loss fell inside the stream').toBeGreaterThan(0);
+    // server 1 lost node 1 and was back (on another node, policies applied through another management API) while node 1 was down
+    const reconnects = s1.proc.find({ msg: 'RabbitMQ connected, topology asserted' }).map((line) => Date.parse(String(line.time)));
+    expect(reconnects.some((at) => at > down.from && at < down.until)).toBe(true);
     // B's inbox is a quorum queue replicated on all three nodes, governed by DMR's policy
     const queue = await managementGet(n2, cluster, `/queues/%2F/${encodeURIComponent(agentQueueName(w.b.id))}`);
     expect(queue).toMatchObject({ type: 'quorum', policy: 'dmr-agent-queues' });

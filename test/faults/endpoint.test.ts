@@ -12,7 +12,7 @@ import { cleanUp, FaultWorld } from './support/world.js';
  * answer: an endpoint that processed a request but answered after the timeout gets it again (the agent never saw
  * the 2xx), which would be a duplicate of the timeout, not of the fault under test.
  */
-const AGENT_B_ENV = { OUTGOING_MESSAGE_RETRIES: '2', OUTGOING_MESSAGE_TIMEOUT_MS: '300', DMR_CHAT_ORDER_HOLD_MS: '5000' };
+const AGENT_B_ENV = { OUTGOING_MESSAGE_RETRIES: '2', OUTGOING_MESSAGE_TIMEOUT_MS: '2000', DMR_CHAT_ORDER_HOLD_MS: '5000' };
 
 describe("B's endpoint fails mid-stream", () => {
   let rabbit: RabbitVhostHandle | undefined;
