@@ -14,7 +14,7 @@ import { measureCryptoCost } from './lib/crypto-cost.mjs';
 import { makeIdentity, messageTemplate, writeRegistry } from './lib/identities.mjs';
 import { closedLoop, createPoster, summarise } from './lib/load.mjs';
 import { measureLatency, measureThroughput, pause } from './lib/phases.mjs';
-import { startCpuWindow } from './lib/proc-stats.mjs';
+import { busiestProcesses, startCpuWindow } from './lib/proc-stats.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { describeMachine, evaluateTargets, nextBottleneck, writeResults } from './lib/report.mjs';
 import { measureScale } from './lib/scale.mjs';
@@ -212,6 +212,8 @@ async function main() {
     keep.runDir ? console.log(`bench: logs kept in ${logDir}`) : rmSync(runDir, { recursive: true, force: true }),
   );
   log(`profile ${profileName}; run dir ${runDir}`);
+  const busyAtStart = await busiestProcesses(2000, [process.pid]);
+  for (const busy of busyAtStart) log(`  busy before the run: ${busy.cores} cores, pid ${busy.pid}: ${busy.command}`);
   const rabbit = await startRabbit(runDir, profile.rabbitWatermark);
   log(`RabbitMQ ${rabbit.version} node ${rabbit.node.nodeName} up (pid ${rabbit.pid})`);
   if (args['scale-only']) {
@@ -250,12 +252,12 @@ async function main() {
       );
     }
   }
-  writeResults(args.out, assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body }));
+  writeResults(args.out, assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body, busyAtStart }));
   log(`wrote ${join(args.out, 'latest.json')} and latest.md`);
   keep.runDir = false;
 }
 
-function assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body }) {
+function assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body, busyAtStart }) {
   const at = (rate) => dmr.latency.find((run) => run.targetRate === rate)?.latencyMs.p99 ?? null;
   const biggest = scale.rows[scale.rows.length - 1];
   const ratio = (value) => Math.round((value / ceilings.same.msgsPerS) * 1000) / 1000;
@@ -263,7 +265,7 @@ function assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body }) {
     profile: profileName,
     started_at: new Date(Date.now() - (performance.now() - T0)).toISOString(),
     duration_s: Math.round((performance.now() - T0) / 1000),
-    machine: describeMachine(rabbit),
+    machine: { ...describeMachine(rabbit), busiest_processes_at_start: busyAtStart },
     ceiling_msgs_per_s: Math.round(ceilings.same.msgsPerS),
     ceiling_wide_window_msgs_per_s: Math.round(ceilings.wide.msgsPerS),
     dmr_p256_msgs_per_s: Math.round(dmr.throughput.p256.msgsPerS),
@@ -294,7 +296,7 @@ function assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body }) {
       profile,
     },
     notes: [
-      'The bench RabbitMQ node runs with channel_max = 16000: dmr-server opens one consumer channel per connected agent, and RabbitMQ’s default (2047) would cap one instance at ~2046 agents.',
+      'The bench RabbitMQ node runs with channel_max = 16000 (dmr-server opens one consumer channel per connected agent, and RabbitMQ’s default 2047 would cap one instance at ~2046 agents), collect_statistics_interval = 30000 and management.rates_mode = none (statistics on 10 000 quorum queues would load the broker more than the relay does).',
     ],
   };
   results.targets = evaluateTargets(results);

@@ -1,6 +1,6 @@
 // Per-process CPU and memory from /proc (Linux): utime+stime of /proc/<pid>/stat and VmRSS of /proc/<pid>/status,
 // plus machine-wide busy time from /proc/stat, so a phase can say how much CPU other tenants took meanwhile.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc times (`getconf CLK_TCK`, 100 on every Linux we run on). */
 const CLK_TCK = 100;
@@ -59,4 +59,36 @@ export function startCpuWindow(pids) {
       return { wallMs, perProcess, machineBusyMs: busyMs, foreignMs: Math.max(0, busyMs - ours) };
     },
   };
+}
+
+/**
+ * The processes (other than `excludePids`) that used the most CPU over `windowMs`, as `{pid, command, cores}`:
+ * who else is busy on the machine while the bench runs.
+ */
+export async function busiestProcesses(windowMs, excludePids = [], count = 3) {
+  const sample = () => {
+    const times = new Map();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry) || excludePids.includes(Number(entry))) continue;
+      const ms = cpuMsOf(entry);
+      if (ms !== undefined) times.set(entry, ms);
+    }
+    return times;
+  };
+  const before = sample();
+  await new Promise((resolve) => setTimeout(resolve, windowMs));
+  const busy = [];
+  for (const [pid, ms] of sample()) {
+    const used = ms - (before.get(pid) ?? ms);
+    if (used > 0) busy.push({ pid: Number(pid), command: commandOf(pid), cores: Math.round((used / windowMs) * 100) / 100 });
+  }
+  return busy.sort((a, b) => b.cores - a.cores).slice(0, count);
+}
+
+function commandOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 80);
+  } catch {
+    return '?';
+  }
 }

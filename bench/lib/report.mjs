@@ -93,7 +93,7 @@ function renderMachine(r) {
     '',
     `${m.cores} cores (${m.cpu_model}), ${m.memory_gib} GiB RAM, Linux ${m.kernel}; Node ${m.node}; RabbitMQ ${m.rabbitmq} (Erlang ${m.erlang}).`,
     `Everything — RabbitMQ, dmr-server, agents, load generator and receiver — runs on these ${m.cores} cores.`,
-    `Load average at start: ${m.load_average_at_start.join(', ')}.`,
+    `Load average at start: ${m.load_average_at_start.join(', ')}.${(m.busiest_processes_at_start ?? []).length ? ` Busiest other processes just before the run: ${m.busiest_processes_at_start.map((p) => `\`${p.command}\` (${p.cores} cores)`).join(', ')}.` : ''}`,
     '',
   ];
 }
@@ -233,7 +233,7 @@ function renderScale(r) {
   const s = r.scale;
   if (s.error || s.rows.length === 0) return ['## Scale', '', `Not measured: ${s.error ?? 'skipped (--no-scale)'}.`, ''];
   const row = (x) =>
-    `| ${x.agents} | ${x.connected} | ${x.failed} | ${fmt(x.connectMs / 1000, 1)} | ${fmt(x.serverCpuMsForConnects / Math.max(1, x.connected), 2)} | ${fmt(x.serverRssKib / 1024, 0)} | ${fmt(x.serverRssKibPerAgent)} | ${fmt(x.serverHeapUsedKibPerAgent)} | ${fmt((x.fullListBytesEach ?? 0) / 1024, 0)} | ${fmt(x.roundTripMs.p50, 1)} | ${fmt(x.roundTripMs.max, 1)} |`;
+    `| ${x.agents} | ${x.connected} | ${x.failed} | ${fmt(x.connectMs / 1000, 1)} | ${fmt(x.serverCpuMsForConnects / Math.max(1, x.connected), 2)} | ${fmt(x.serverRssKib / 1024, 0)} | ${fmt(x.serverRssKibPerAgent)} | ${fmt(x.serverHeapUsedKibPerAgent)} | ${fmt((x.fullListBytesEach ?? 0) / 1024, 0)} | ${x.roundTripMs.error ? `failed: ${x.roundTripMs.error.replace('simulator roundTrips: ', '')} |  ` : `${fmt(x.roundTripMs.p50, 1)} | ${fmt(x.roundTripMs.max, 1)}`} |`;
   return [
     '## Scale (one server instance, light simulated agents)',
     '',
