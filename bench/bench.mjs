@@ -219,6 +219,7 @@ async function main() {
   if (args['scale-only']) {
     const steps = args['scale-only'].split(',').map(Number);
     console.log(JSON.stringify(await measureScale({ node: rabbit.node, runDir, logDir, steps, roundTrips: 5 }), null, 2));
+    keep.runDir = false;
     return;
   }
   const settings = settingsFromArgs();

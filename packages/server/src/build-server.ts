@@ -88,6 +88,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
       metrics,
       log: log.child({ component: 'gateway' }),
       deliveryLimit: config.policies.deliveryLimit,
+      messageTtlMs: config.policies.messageTtlMs,
       ...(guard ? { certificates: guard } : {}),
     },
     config.gateway,

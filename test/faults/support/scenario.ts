@@ -57,10 +57,7 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioRun> {
   report(summary);
   const disorder = describeDisorder(result.acceptOrder, world.endpoint.accepted);
   if (disorder) process.stdout.write(`  ${disorder}\n`);
-  for (const id of summary.duplicateIds.slice(0, 3)) {
-    const times = world.endpoint.accepted.filter((entry) => entry.id === id).map((entry) => entry.atMs);
-    process.stdout.write(`  duplicate ${id.slice(0, 8)}: arrivals ${times.map((at) => at - (times[0] ?? 0)).join(', ')} ms apart\n`);
-  }
+  for (const id of summary.duplicateIds.slice(0, 3)) process.stdout.write(`  ${describeDuplicate(world, id)}\n`);
   return { summary, stream: result, deadLetters };
 }
 
@@ -79,6 +76,17 @@ async function settle(spec: ScenarioSpec, result: StreamResult): Promise<DeadLet
   await sleep(2000);
   found.push(...(await drainDeadLetters(amqpUrlOf(world), world.b.id, 500)));
   return found;
+}
+
+/** How a duplicate came about: when the endpoint got each copy, and what agent B logged for the message. */
+function describeDuplicate(world: FaultWorld, id: string): string {
+  const times = world.endpoint.accepted.filter((entry) => entry.id === id).map((entry) => entry.atMs);
+  const gaps = times.map((at) => at - (times[0] ?? 0)).join(', ');
+  const outcomes = world.fleet.all
+    .filter((proc) => proc.name === 'agent-b')
+    .flatMap((proc) => proc.find({ msg: 'message outcome', msgId: id }))
+    .map((line) => `${String(line.result)}${line.reason ? ` (${String(line.reason)})` : ''}`);
+  return `duplicate ${id.slice(0, 8)}: endpoint got it at +${gaps} ms; agent B logged: ${outcomes.join('; ')}`;
 }
 
 function amqpUrlOf(world: FaultWorld): string {

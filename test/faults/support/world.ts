@@ -44,7 +44,10 @@ const AGENT_DEFAULTS: Record<string, string> = {
   WEBSOCKET_RECONNECTION_DELAY: '100',
   WEBSOCKET_RECONNECTION_DELAY_MAX: '1000',
   MESSAGE_DELIVERY_TIMEOUT_MS: '5000',
-  OUTGOING_MESSAGE_TIMEOUT_MS: '2000',
+  // generous: the endpoint shares its process with the test runner, and an endpoint that processed a request but
+  // answered after this timeout gets it again (the timeout ambiguity docs/reliability.md describes), which would
+  // show up as a duplicate that no fault caused
+  OUTGOING_MESSAGE_TIMEOUT_MS: '10000',
   DMR_SHUTDOWN_TIMEOUT_MS: '2000',
 };
 

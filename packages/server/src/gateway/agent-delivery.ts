@@ -25,6 +25,8 @@ export interface DeliverySettings {
   /** Pause before a failed delivery is tried again, ms; doubles (with jitter) per attempt up to `redeliveryDelayMaxMs`. */
   readonly redeliveryDelayMs: number;
   readonly redeliveryDelayMaxMs: number;
+  /** Message TTL, ms: a delivery the agent has not answered by then is dead-lettered (0 = never). */
+  readonly messageTtlMs: number;
 }
 
 /** Dependencies of a delivery loop. */
@@ -117,9 +119,11 @@ export class AgentDelivery {
       return;
     }
     let attempt = deliveryCount;
+    const publishedAt = publishTimeMs(delivery) ?? Date.now();
     for (;;) {
       const reply = await this.emit(wire).catch(() => ({ timeout: true as const }));
-      const decision = decideDelivery(reply, attempt, this.settings.deliveryLimit);
+      const age = { ageMs: Date.now() - publishedAt, ttlMs: this.settings.messageTtlMs };
+      const decision = decideDelivery(reply, attempt, this.settings.deliveryLimit, age);
       if (decision.action !== 'retry') {
         this.#logOutcome(delivery, wire, decision, await this.#settle(channel, delivery, decision), attempt, startedAt);
         return;
@@ -127,7 +131,7 @@ export class AgentDelivery {
       this.#logOutcome(delivery, wire, decision, 'retrying', attempt, startedAt);
       // the session or channel ended: the channel's close gave the message back to the head of the queue
       if (!(await this.#pauseBeforeRetry(channel, attempt, signal))) return;
-      attempt++;
+      if (decision.isAttempt) attempt++;
     }
   }
 
@@ -212,6 +216,12 @@ export class AgentDelivery {
 }
 
 const WIRE_FIELDS = ['id', 'timestamp', 'senderId', 'recipientId', 'type', 'payload'] as const;
+
+/** When the server published the message (AMQP `timestamp`, seconds), in ms; undefined when it was not set. */
+function publishTimeMs(delivery: ConsumeMessage): number | undefined {
+  const seconds: unknown = delivery.properties.timestamp;
+  return typeof seconds === 'number' && seconds > 0 ? seconds * 1000 : undefined;
+}
 
 /**
  * Parses a queued body. Only the shape is checked here: a DMR server validated the message in full before

@@ -3,8 +3,17 @@ import { type DeliveryAck, isTransientCode } from '@dmr/shared';
 /** What to do with a RabbitMQ delivery after the agent answered (or did not). */
 export type DeliveryDecision =
   | { readonly action: 'ack' }
-  | { readonly action: 'retry'; readonly code: string; readonly reason: string }
+  /** `isAttempt`: whether the retry spends one attempt of the delivery limit (an unanswered delivery does not). */
+  | { readonly action: 'retry'; readonly code: string; readonly reason: string; readonly isAttempt: boolean }
   | { readonly action: 'dead-letter'; readonly code: string; readonly reason: string };
+
+/** How long a delivery has been waiting, for the ack-timeout decision. */
+export interface DeliveryAge {
+  /** Since the message was published, ms. */
+  readonly ageMs: number;
+  /** The message TTL, ms (`RABBITMQ_DEFAULT_TTL`); 0 = none. */
+  readonly ttlMs: number;
+}
 
 /**
  * Pure decision: ack on `ok`; dead-letter at once when every error is permanent (redelivery cannot help,
@@ -12,10 +21,19 @@ export type DeliveryDecision =
  * giving it back to RabbitMQ), unless this was the last attempt the delivery limit allows, in which case DMR
  * dead-letters itself so the DLQ copy carries the reason.
  * `deliveryCount` is the number of earlier attempts: RabbitMQ's `x-delivery-count` plus this server's retries.
+ *
+ * No answer within the ack timeout is not a failed attempt when `age` is given: the recipient agent may hold
+ * the message on purpose (behind an earlier message of its chat), and a re-emitted delivery joins the one in
+ * progress there. It is retried without spending the delivery limit, and dead-lettered once older than the
+ * message TTL, as RabbitMQ would have done had it stayed in the queue.
  */
-export function decideDelivery(reply: DeliveryAck | { timeout: true }, deliveryCount: number, deliveryLimit: number): DeliveryDecision {
-  if ('timeout' in reply)
-    return withLimit('DMR_ROUTE_ACK_TIMEOUT', 'recipient agent did not acknowledge in time', deliveryCount, deliveryLimit);
+export function decideDelivery(
+  reply: DeliveryAck | { timeout: true },
+  deliveryCount: number,
+  deliveryLimit: number,
+  age?: DeliveryAge,
+): DeliveryDecision {
+  if ('timeout' in reply) return decideTimeout(deliveryCount, deliveryLimit, age);
   if (reply.status === 'ok') return { action: 'ack' };
   const errors = reply.errors?.length ? reply.errors : [{ type: 'DMR_INTERNAL_ERROR', message: 'agent reported an error without details' }];
   const reason = errors.map((error) => `${error.type}: ${error.message}`).join('; ');
@@ -24,9 +42,18 @@ export function decideDelivery(reply: DeliveryAck | { timeout: true }, deliveryC
   return withLimit(code, reason, deliveryCount, deliveryLimit);
 }
 
+function decideTimeout(deliveryCount: number, deliveryLimit: number, age: DeliveryAge | undefined): DeliveryDecision {
+  const code = 'DMR_ROUTE_ACK_TIMEOUT';
+  if (!age) return withLimit(code, 'recipient agent did not acknowledge in time', deliveryCount, deliveryLimit);
+  if (age.ttlMs > 0 && age.ageMs >= age.ttlMs) {
+    return { action: 'dead-letter', code, reason: `recipient agent did not acknowledge within the message TTL (${age.ttlMs} ms)` };
+  }
+  return { action: 'retry', code, reason: 'recipient agent did not acknowledge in time; delivering again', isAttempt: false };
+}
+
 function withLimit(code: string, reason: string, deliveryCount: number, deliveryLimit: number): DeliveryDecision {
   if (deliveryLimit > 0 && deliveryCount + 1 >= deliveryLimit) {
     return { action: 'dead-letter', code, reason: `delivery limit ${deliveryLimit} reached; last failure: ${reason}` };
   }
-  return { action: 'retry', code, reason };
+  return { action: 'retry', code, reason, isAttempt: true };
 }

@@ -29,6 +29,8 @@ export interface GatewayDeps {
   readonly metrics: ServerMetrics;
   readonly log: Logger;
   readonly deliveryLimit: number;
+  /** Message TTL, ms: how long a delivery may stay unanswered before it is dead-lettered. */
+  readonly messageTtlMs: number;
   /** Present when this instance terminates mutual TLS: judges each connection's client certificate. */
   readonly certificates?: { judge(peer: PeerIdentity | undefined): CertificateVerdict };
 }
@@ -142,6 +144,7 @@ export class SocketGateway {
       deliveryLimit: this.deps.deliveryLimit,
       redeliveryDelayMs: this.config.redeliveryDelayMs,
       redeliveryDelayMaxMs: this.config.redeliveryDelayMaxMs,
+      messageTtlMs: this.deps.messageTtlMs,
     });
     const session: Session = { socket, delivery, connectedAt: Date.now() };
     // one live socket per agent per instance: the newest wins, so a reconnect never leaves a stale consumer behind

@@ -83,6 +83,20 @@ describe('decideDelivery', () => {
     expect(decideDelivery({ timeout: true }, 0, 3)).toMatchObject({ action: 'retry', code: 'DMR_ROUTE_ACK_TIMEOUT' });
   });
 
+  it('does not spend the delivery limit on an unanswered delivery, and dead-letters it once older than the TTL', () => {
+    const young = { ageMs: 40_000, ttlMs: 300_000 };
+    expect(decideDelivery({ timeout: true }, 9, 3, young)).toMatchObject({
+      action: 'retry',
+      code: 'DMR_ROUTE_ACK_TIMEOUT',
+      isAttempt: false,
+    });
+    const reply = { status: 'error' as const, errors: [{ type: 'DMR_DELIVERY_ENDPOINT_FAILED', message: 'HTTP 500' }] };
+    expect(decideDelivery(reply, 0, 3, young)).toMatchObject({ action: 'retry', isAttempt: true });
+    const old = decideDelivery({ timeout: true }, 0, 3, { ageMs: 300_000, ttlMs: 300_000 });
+    expect(old).toMatchObject({ action: 'dead-letter', code: 'DMR_ROUTE_ACK_TIMEOUT' });
+    if (old.action !== 'ack') expect(old.reason).toMatch(/within the message TTL \(300000 ms\)/);
+  });
+
   it('treats unknown error types as transient so nothing is dropped early', () => {
     expect(decideDelivery({ status: 'error', errors: [{ type: 'SOMETHING_NEW', message: '?' }] }, 0, 5).action).toBe('retry');
   });
