@@ -193,6 +193,8 @@ describe('relay core', () => {
     await waitUntil(() => receiver.received.length === 1, 15_000, 'delivery after recovery');
     expect(receiver.attempts).toBe(4);
     expect(receiver.countOf(body.id)).toBe(1);
+    // every attempt, across the server's redeliveries, names the message the same way so an endpoint can deduplicate
+    expect(receiver.idempotencyKeys).toEqual(Array(4).fill(`${a.id}:${body.id}`));
   });
 
   it("dead-letters after the delivery limit when B's endpoint never recovers, with the reason", async () => {

@@ -121,6 +121,8 @@ export type Delivered = Record<string, unknown> & { id: string; senderId: string
 /** A real HTTP endpoint standing in for OUTGOING_MESSAGE_ENDPOINT; its answer can be changed during a test. */
 export class Receiver {
   readonly received: Delivered[] = [];
+  /** The `Idempotency-Key` header of every attempt, in arrival order (failed attempts included). */
+  readonly idempotencyKeys: Array<string | undefined> = [];
   attempts = 0;
   #status: (attempt: number) => number = () => 200;
   #server: Server | undefined;
@@ -134,6 +136,8 @@ export class Receiver {
       });
       request.on('end', () => {
         this.attempts++;
+        const key = request.headers['idempotency-key'];
+        this.idempotencyKeys.push(typeof key === 'string' ? key : undefined);
         const status = this.#status(this.attempts);
         if (status >= 200 && status < 300) this.received.push(JSON.parse(body) as Delivered);
         response.writeHead(status).end();

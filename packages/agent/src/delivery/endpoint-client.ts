@@ -1,6 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BackoffSettings, backoffDelayMs, type DeliveredMessage } from '@dmr/shared';
-import type { HttpPost } from './http-post.js';
+import type { HttpPost, PostHeaders } from './http-post.js';
+
+/**
+ * Sent with every endpoint POST: the same value for every attempt and every redelivery of one message. An attempt
+ * that timed out may still have been processed, and an agent killed between the endpoint's 2xx and its ack re-posts
+ * after restart; an endpoint that must not act twice keeps the keys it has seen (IETF draft "The Idempotency-Key
+ * HTTP Header Field").
+ */
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+
+/** `senderId:id`: message ids are unique per sender, so this names one message across the network. */
+export function idempotencyKeyOf(message: Pick<DeliveredMessage, 'senderId' | 'id'>): string {
+  return `${message.senderId}:${message.id}`;
+}
 
 /** Result of delivering one message to the local endpoint, over all attempts. */
 export type EndpointResult =
@@ -43,23 +56,24 @@ export class EndpointClient {
   /** Delivers `message`; `signal` aborts the current attempt and any backoff wait (used by a forced stop). */
   async deliver(message: DeliveredMessage, signal: AbortSignal): Promise<EndpointResult> {
     const body = JSON.stringify(message);
+    const headers = { [IDEMPOTENCY_KEY_HEADER]: idempotencyKeyOf(message) };
     let last: AttemptResult = { ok: false, reason: 'not attempted', attempts: 0, isRetryable: false };
     for (let attempt = 1; attempt <= this.#settings.attempts; attempt++) {
       if (attempt > 1 && !(await this.#pause(attempt - 2, signal))) break;
-      last = await this.#attempt(body, attempt, signal);
+      last = await this.#attempt(body, headers, attempt, signal);
       if (last.ok || !last.isRetryable) break;
     }
     const { isRetryable: _omit, ...result } = last;
     return result;
   }
 
-  async #attempt(body: string, attempt: number, signal: AbortSignal): Promise<AttemptResult> {
+  async #attempt(body: string, headers: PostHeaders, attempt: number, signal: AbortSignal): Promise<AttemptResult> {
     const controller = new AbortController();
     const onAbort = () => controller.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => controller.abort(), this.#settings.attemptTimeoutMs);
     try {
-      const status = await this.#io.post(this.#settings.endpointUrl, body, controller.signal);
+      const status = await this.#io.post(this.#settings.endpointUrl, body, controller.signal, headers);
       return classifyStatus(status, attempt);
     } catch (error) {
       const reason = this.#failureReason(error, signal.aborted, controller.signal.aborted);

@@ -1,8 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
 
+/** Extra request headers of one POST (lower-case names). */
+export type PostHeaders = Readonly<Record<string, string>>;
+
 /** Port: POSTs a JSON body and resolves with the HTTP status once the response was read; rejects on network errors and aborts. */
-export type HttpPost = (url: string, body: string, signal: AbortSignal) => Promise<number>;
+export type HttpPost = (url: string, body: string, signal: AbortSignal, headers?: PostHeaders) => Promise<number>;
 
 /** Connections kept open to the endpoint; deliveries beyond this wait for a free connection. */
 const DEFAULT_MAX_SOCKETS = 64;
@@ -18,14 +21,14 @@ export function createHttpPost(maxSockets = DEFAULT_MAX_SOCKETS): HttpPost {
     'http:': new http.Agent({ keepAlive: true, maxSockets }),
     'https:': new https.Agent({ keepAlive: true, maxSockets }),
   };
-  return (url, body, signal) =>
+  return (url, body, signal, headers = {}) =>
     new Promise<number>((resolve, reject) => {
       const target = new URL(url);
       const client = target.protocol === 'https:' ? https : http;
       const request = client.request(target, {
         method: 'POST',
         agent: target.protocol === 'https:' ? agents['https:'] : agents['http:'],
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
         signal,
       });
       request.once('response', (response) => {
@@ -41,8 +44,8 @@ export function createHttpPost(maxSockets = DEFAULT_MAX_SOCKETS): HttpPost {
 
 /** Adapts a fetch-compatible function (tests, custom clients) to {@link HttpPost}. */
 export function httpPostFromFetch(fetchFn: typeof fetch): HttpPost {
-  return async (url, body, signal) => {
-    const response = await fetchFn(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal });
+  return async (url, body, signal, headers = {}) => {
+    const response = await fetchFn(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body, signal });
     await response.arrayBuffer();
     return response.status;
   };

@@ -1,5 +1,12 @@
 export { CANCELLED, ChatSequencer, type LaneVerdict, type SequencerSettings, type Ticket } from './chat-sequencer.js';
 export { DedupWindow, DeliveryGate, type GateRun } from './dedup-window.js';
-export { EndpointClient, type EndpointIo, type EndpointResult, type EndpointSettings } from './endpoint-client.js';
-export { createHttpPost, type HttpPost, httpPostFromFetch } from './http-post.js';
+export {
+  EndpointClient,
+  type EndpointIo,
+  type EndpointResult,
+  type EndpointSettings,
+  IDEMPOTENCY_KEY_HEADER,
+  idempotencyKeyOf,
+} from './endpoint-client.js';
+export { createHttpPost, type HttpPost, httpPostFromFetch, type PostHeaders } from './http-post.js';
 export { type EndpointPort, InboundDelivery, type InboundDeps, type InboundSettings } from './inbound-delivery.js';
