@@ -1,7 +1,9 @@
+import { Writable } from 'node:stream';
 import {
   AGENT_NAMESPACE,
   backoffDelayMs,
   type ClientToServerEvents,
+  coalesceWrites,
   createAgentToken,
   type DeliveryAck,
   EVENTS,
@@ -191,6 +193,8 @@ export class AgentLink {
     this.#attempt = 0;
     this.#hasAgentList = false;
     this.#connectedAt = performance.now();
+    const stream = streamUnder(socket);
+    if (stream) coalesceWrites(stream);
     this.#deps.observer.linkConnected();
     this.#log.info({ serverUrl: this.serverUrl }, 'connected to the DMR server');
   }
@@ -286,4 +290,14 @@ function idOf(message: unknown): string | undefined {
 function describeCause(description: unknown): string | undefined {
   if (typeof description === 'object' && description !== null && 'message' in description) return String(description.message);
   return typeof description === 'string' ? description : undefined;
+}
+
+/**
+ * The TCP/TLS socket under a connected Socket.IO client (engine.io-client's `ws` transport; private fields, so
+ * undefined when a future version moves them, which only costs the write coalescing).
+ */
+function streamUnder(socket: AgentSocket): Writable | undefined {
+  const engine = socket.io.engine as unknown as { transport?: { ws?: { _socket?: unknown } } } | undefined;
+  const stream = engine?.transport?.ws?._socket;
+  return stream instanceof Writable ? stream : undefined;
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { backoffDelayMs, DmrError, type Logger } from '@dmr/shared';
+import { Writable } from 'node:stream';
+import { backoffDelayMs, coalesceWrites, DmrError, type Logger } from '@dmr/shared';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Message, type Options } from 'amqplib';
 import type { BrokerConfig, BrokerEndpoint } from '../config/index.js';
 import { brokerUrl } from '../config/index.js';
@@ -162,6 +163,8 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
       `${brokerUrl(this.config, endpoint)}?heartbeat=${this.config.heartbeatS}`,
       await brokerSocketOptions(this.config, endpoint.host),
     );
+    const stream = socketOf(model);
+    if (stream) coalesceWrites(stream);
     const closed = new Promise<void>((resolve) => model.once('close', () => resolve()));
     model.on('error', (error: Error) => this.log.warn({ err: error }, 'RabbitMQ connection error'));
     model.on('blocked', (reason: string) => this.log.warn({ reason }, 'RabbitMQ blocked publishing (resource alarm)'));
@@ -239,4 +242,10 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
       this.emit('disconnected');
     }
   }
+}
+
+/** The socket under an amqplib connection (not in its public types; absent in a future version means no coalescing). */
+function socketOf(model: ChannelModel): Writable | undefined {
+  const stream: unknown = (model.connection as unknown as { stream?: unknown }).stream;
+  return stream instanceof Writable ? stream : undefined;
 }

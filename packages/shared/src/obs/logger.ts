@@ -1,5 +1,6 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 import type { LogLevel } from '../config/log-level.js';
+import { turnBatchedDestination } from './turn-batched-destination.js';
 
 /**
  * Paths pino masks even if a caller logs a whole object by mistake: message content,
@@ -21,7 +22,10 @@ export const REDACT_PATHS = [
   'req.headers.authorization',
 ];
 
-/** Creates the root JSON logger of a process; components take `log.child({ component })`. */
+/**
+ * Creates the root JSON logger of a process; components take `log.child({ component })`. Without a destination it
+ * writes to stdout, one write per event-loop turn ({@link turnBatchedDestination}).
+ */
 export function createLogger(options: { name: string; level: LogLevel; destination?: DestinationStream }): Logger {
   return pino(
     {
@@ -31,7 +35,7 @@ export function createLogger(options: { name: string; level: LogLevel; destinati
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    options.destination,
+    options.destination ?? turnBatchedDestination(),
   );
 }
 
