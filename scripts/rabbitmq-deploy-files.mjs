@@ -29,6 +29,9 @@ management.ssl.cacertfile = /etc/rabbitmq/tls/ca.cert.pem
 management.ssl.certfile = /etc/rabbitmq/tls/rabbitmq.cert.pem
 management.ssl.keyfile = /etc/rabbitmq/tls/rabbitmq.key.pem
 prometheus.tcp.port = 15692
+# dmr-server opens one consumer channel per connected agent on its one connection: RabbitMQ's default (2047)
+# would cap a server instance at about 2046 agents (each channel costs the broker a few KiB)
+channel_max = 16384
 `;
 
 const PLUGINS = '[rabbitmq_management,rabbitmq_prometheus,rabbitmq_auth_mechanism_ssl].\n';

@@ -47,6 +47,8 @@ export interface RabbitConfInput {
   readonly password: string;
   /** Absolute memory alarm threshold in RabbitMQ syntax, e.g. `1GiB`. */
   readonly memoryHighWatermark: string;
+  /** `channel_max`; absent: RabbitMQ's default. */
+  readonly channelMax?: number;
   readonly management: boolean;
   /** TLS-only AMQP on `ports.amqp` (plain listener off) with certificate login; absent: plain AMQP. */
   readonly tls?: NodeTlsFiles;
@@ -129,6 +131,7 @@ export function renderRabbitConf(input: RabbitConfInput): string {
     `default_user = ${input.user}`,
     `default_pass = ${input.password}`,
     `vm_memory_high_watermark.absolute = ${input.memoryHighWatermark}`,
+    ...(input.channelMax === undefined ? [] : [`channel_max = ${channelMaxOf(input.channelMax)}`]),
     // Log to stdout (the startup log) only: the log file handler writes with a
     // delay, so the boot watcher could miss `[error]` lines logged just before
     // boot completes (a bad watermark, for one, is logged and then ignored).
@@ -140,6 +143,11 @@ export function renderRabbitConf(input: RabbitConfInput): string {
     lines.push(`management.tcp.port = ${input.ports.management}`, 'management.tcp.ip = 127.0.0.1');
   }
   return `${lines.join('\n')}\n`;
+}
+
+function channelMaxOf(value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 65_535) throw new Error(`channelMax must be an integer 1–65535, got ${value}`);
+  return value;
 }
 
 /** Renders the `enabled_plugins` Erlang term; certificate login needs `rabbitmq_auth_mechanism_ssl`. */

@@ -37,6 +37,8 @@ export interface StartRabbitNodeOptions {
   readonly management?: boolean;
   /** Absolute memory alarm threshold in RabbitMQ syntax. Default `'1GiB'`. */
   readonly memoryHighWatermark?: string;
+  /** Highest channel number a client may open on one connection (`channel_max`). Default: RabbitMQ's (2047). */
+  readonly channelMax?: number;
   /** TLS-only AMQP (`amqpPort` is then the AMQPS port; no plain listener) with SASL EXTERNAL as the only AMQP login. */
   readonly tls?: NodeTlsFiles;
   /** Erlang cookie; nodes that share it can form a cluster (see `startRabbitCluster`). Default: random per node. */
@@ -112,6 +114,7 @@ export async function startRabbitNode(options: StartRabbitNodeOptions = {}): Pro
       password,
       management,
       memoryHighWatermark: options.memoryHighWatermark ?? DEFAULT_MEMORY_HIGH_WATERMARK,
+      ...(options.channelMax === undefined ? {} : { channelMax: options.channelMax }),
       ...(options.tls ? { tls: options.tls } : {}),
     });
     await writeNodeFiles(layout, conf, renderEnabledPlugins(management, options.tls !== undefined), options.erlangCookie);

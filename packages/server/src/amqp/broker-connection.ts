@@ -109,7 +109,19 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
   /** Opens a plain channel on the current connection (consumers own theirs). */
   async openChannel(): Promise<Channel> {
     if (!this.#model || !this.isConnected) throw new DmrError('DMR_ROUTE_BROKER_UNAVAILABLE', 'RabbitMQ is not connected');
-    const channel = await this.#model.createChannel();
+    let channel: Channel;
+    try {
+      channel = await this.#model.createChannel();
+    } catch (error) {
+      // amqplib's wording when the negotiated channel_max is used up: one channel per connected agent
+      if (/no channels left/i.test((error as Error).message)) {
+        throw new DmrError(
+          'DMR_ROUTE_BROKER_UNAVAILABLE',
+          "RabbitMQ's channel limit is used up (one channel per connected agent): raise channel_max on the broker or run more server instances",
+        );
+      }
+      throw error;
+    }
     channel.on('error', (error: Error) => this.log.warn({ err: error }, 'consumer channel error'));
     return channel;
   }

@@ -47,6 +47,20 @@ describe('coalesceWrites', () => {
     expect(stream.writableCorked).toBe(0);
   });
 
+  it('sends a large write at once, after what was pending, without holding it corked', async () => {
+    const { stream, calls } = recordingStream();
+    coalesceWrites(stream);
+    stream.write('small');
+    const large = 'L'.repeat(64 * 1024);
+    stream.write(large);
+    expect(stream.writableCorked).toBe(0);
+    expect(calls).toEqual([['small'], [large]]);
+    stream.write('after');
+    await nextTurn();
+    expect(calls.at(-1)).toEqual(['after']);
+    expect(stream.writableCorked).toBe(0);
+  });
+
   it('lets end() flush what is pending', async () => {
     const { stream, calls } = recordingStream();
     coalesceWrites(stream);

@@ -74,6 +74,13 @@ describe('renderRabbitConf', () => {
     expect(conf).toContain('vm_memory_high_watermark.absolute = 1GiB');
   });
 
+  it('sets channel_max only when asked, and refuses values RabbitMQ would not take', () => {
+    expect(renderRabbitConf(input)).not.toContain('channel_max');
+    expect(renderRabbitConf({ ...input, channelMax: 3 })).toContain('channel_max = 3');
+    expect(() => renderRabbitConf({ ...input, channelMax: 0 })).toThrow(/channelMax must be an integer 1–65535/);
+    expect(() => renderRabbitConf({ ...input, channelMax: 70_000 })).toThrow(/channelMax/);
+  });
+
   it('leaves management keys out when the plugin is off (RabbitMQ rejects them as unknown)', () => {
     expect(renderRabbitConf({ ...input, management: false })).not.toContain('management.');
   });
