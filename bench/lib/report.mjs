@@ -146,7 +146,7 @@ function renderFindings(r) {
   ];
   if (ec) {
     lines.push(
-      `- **Envelope crypto** is now ${fmt(ec.dmrSealMs + ec.dmrOpenMs, 2)} ms per P-256 message (seal ${fmt(ec.dmrSealMs, 3)} + open ${fmt(ec.dmrOpenMs, 3)}; jose 6 took ${fmt(ec.joseSealMs + ec.joseOpenMs, 2)} ms). What remains is ECDH P-256 (one ephemeral key generation and two key agreements per message, ~0.2 ms each on this CPU) and the ES256 signature and verification: the floor for fresh-ephemeral ECDH-ES.`,
+      `- **Envelope crypto** is now ${fmt(ec.dmrSealMs + ec.dmrOpenMs, 2)} ms per P-256 message (seal ${fmt(ec.dmrSealMs, 3)} + open ${fmt(ec.dmrOpenMs, 3)}; jose 6 took ${fmt(ec.joseSealMs + ec.joseOpenMs, 2)} ms). What remains is ECDH P-256 (one ephemeral key generation and two key agreements per message; a key agreement through node:crypto measured ~0.1 ms on this CPU, about twice OpenSSL's own \`speed ecdhp256\`) and the ES256 signature and verification: the floor for fresh-ephemeral ECDH-ES.`,
     );
   }
   if (at200) {
@@ -155,7 +155,7 @@ function renderFindings(r) {
     );
   }
   lines.push(
-    `- **Overload**: at 2 × saturation the agent refused ${fmt(r.overload_503_rate * 100)} % with 503 \`DMR_LINK_BACKPRESSURE\` + \`Retry-After\`; accepted messages: POST → 202 p99 ${fmt(r.overload.acceptLatencyMs.p99, 0)} ms (bounded by the in-flight window), POST → endpoint p99 ${fmt(r.overload_accepted_p99_ms, 0)} ms; ${r.overload.missing} accepted messages lost.`,
+    `- **Overload**: at 2 × saturation the agent refused ${fmt(r.overload_503_rate * 100)} % with 503 \`DMR_LINK_BACKPRESSURE\` + \`Retry-After\`; accepted messages: POST → 202 p99 ${fmt(r.overload.acceptLatencyMs.p99, 0)} ms, POST → endpoint p99 ${fmt(r.overload_accepted_p99_ms, 0)} ms; ${r.overload.missing} accepted messages lost. The in-flight window bounds what the agent works on, not how long a request waits before the agent reads it (latency counts from the scheduled send time): on one 2-core machine, answering the surplus with 503 costs CPU that the accepted messages, the load generator and the other hops need, so requests wait longer the longer the overload lasts; not yet profiled further.`,
   );
   if (scaleRow) {
     lines.push(
