@@ -1,5 +1,5 @@
 import type { Logger } from '@dmr/shared';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { HttpConfig } from '../config/index.js';
 import { errorBody, translateFastifyError } from './error-body.js';
@@ -21,7 +21,7 @@ export interface Readiness {
 export interface HttpAppDeps {
   readonly log: Logger;
   readonly metrics: HttpMetricsPort;
-  readonly outbound: Pick<OutboundSender, 'send' | 'recordUnreadable'>;
+  readonly outbound: Pick<OutboundSender, 'send' | 'recordUnreadable' | 'admissionRefusal'>;
   readonly readiness: () => Readiness;
 }
 
@@ -55,7 +55,17 @@ export function buildHttpApp(config: HttpConfig, deps: HttpAppDeps): FastifyInst
 }
 
 function registerRoutes(app: FastifyInstance, deps: HttpAppDeps): void {
-  app.post(MESSAGES_ROUTE, async (request, reply) => {
+  // Refused before the body is read or parsed (the outcome line then has no message id): at 2 × saturation half the
+  // requests are refused, and reading them would take CPU from the accepted ones. The handler checks again.
+  const refuseEarly = async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const refused = deps.outbound.admissionRefusal();
+    if (!refused) return;
+    deps.outbound.recordUnreadable(refused.code, refused.message, reply.elapsedTime);
+    if (refused.code === 'DMR_LINK_BACKPRESSURE') reply.header('retry-after', String(BACKPRESSURE_RETRY_AFTER_S));
+    const body = errorBody(refused.code, refused.message);
+    await reply.code(body.statusCode).send(body);
+  };
+  app.post(MESSAGES_ROUTE, { onRequest: refuseEarly }, async (request, reply) => {
     const result = await deps.outbound.send(request.body);
     if (result.ok) return reply.code(202).send({ id: result.id, status: 'accepted' });
     const { code, message, errors, reason, serverCode } = result;

@@ -88,11 +88,20 @@ export class OutboundSender {
   }
 
   /**
-   * Records the outcome of a request whose body never reached {@link send} (too large, not JSON),
-   * so every refused message still gets its one outcome line and count.
+   * Records the outcome of a request whose body never reached {@link send} (too large, not JSON, or refused by
+   * admission before it was read), so every refused message still gets its one outcome line and count.
    */
   recordUnreadable(code: DmrErrorCode, reason: string, durationMs: number): void {
-    this.#deps.outcomes.record({ direction: 'outbound', result: 'refused', senderId: this.#deps.agentId, code, reason, durationMs });
+    const result = isTransientCode(code) ? 'failed' : 'refused';
+    this.#deps.outcomes.record({ direction: 'outbound', result, senderId: this.#deps.agentId, code, reason, durationMs });
+  }
+
+  /**
+   * The refusal {@link send} would answer right now whatever the body (shutting down, window full), else undefined.
+   * Lets the HTTP layer answer before reading and parsing the body: under overload that work is what the refusal saves.
+   */
+  admissionRefusal(): Failure | undefined {
+    return this.#admit();
   }
 
   /** Sends being processed right now. */

@@ -75,6 +75,22 @@ describe('outbound backpressure', () => {
     expect(backpressure[0]).toMatchObject({ direction: 'outbound', result: 'failed' });
   });
 
+  it('refuses before reading the body while the window is full: even a malformed body gets the 503', async () => {
+    const first = Array.from({ length: WINDOW }, () => post(randomUUID()));
+    await waitFor('the window to fill', () => server.received.length === WINDOW);
+    const malformed = await sender.agent.app.inject({
+      method: 'POST',
+      url: '/v1/messages',
+      headers: { 'content-type': 'application/json' },
+      payload: '{not json',
+    });
+    expect(malformed.statusCode).toBe(503);
+    expect(malformed.json()).toMatchObject({ code: 'DMR_LINK_BACKPRESSURE' });
+    expect(outcomeLines(sender).filter((line) => line.code === 'DMR_LINK_BACKPRESSURE')).toHaveLength(1);
+    for (const release of heldAcks.splice(0)) release();
+    await Promise.all(first);
+  });
+
   it('accepts again once the window drained', async () => {
     const first = Array.from({ length: WINDOW }, () => post(randomUUID()));
     await waitFor('the window to fill', () => server.received.length === WINDOW);
