@@ -47,6 +47,8 @@ describe('retrying a POST with the same id', () => {
     const isDuplicateLogged = () => agentB.proc.find({ msg: 'message outcome', msgId: body.id, result: 'duplicate' }).length === 1;
     await waitUntil(isDuplicateLogged, 10_000, 'agent B suppressed the second copy');
     expect(w.endpoint.accepted.filter((entry) => entry.id === body.id)).toHaveLength(1);
+    // agent B itself held it back: the endpoint did not have to recognise a re-post by its Idempotency-Key
+    expect(w.endpoint.reposts.filter((entry) => entry.id === body.id)).toHaveLength(0);
     process.stdout.write('retry after 504: first POST 504 (queued), retry 202 (queued again), endpoint received it 1×\n');
   });
 });

@@ -1,6 +1,10 @@
-// A real HTTP endpoint standing in for a chatbot's OUTGOING_MESSAGE_ENDPOINT. It records every message it
-// accepted (2xx) in arrival order, so a scenario can count deliveries, duplicates and per-chat order, and
-// it can be switched to fail: answer 500, or hang (take the request and never answer, recording nothing,
+// A real HTTP endpoint standing in for a chatbot's OUTGOING_MESSAGE_ENDPOINT. It behaves as docs/reliability.md
+// asks of an endpoint that needs exactly-once effects: it acts on a message once per `Idempotency-Key` and answers
+// a re-post of a key it already acted on with 2xx without acting again. It records every message it acted on
+// (`accepted`, arrival order: deliveries, duplicates, per-chat order) and, apart, every re-post it recognised
+// (`reposts`), so a scenario sees both what the endpoint did and what travelled. A POST without the header is
+// acted on every time (nothing to recognise it by), so a missing or changing key shows up as a duplicate.
+// It can be switched to fail: answer 500, or hang (take the request and never answer, recording nothing,
 // like a chatbot stuck before it processed anything).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +22,11 @@ export interface Accepted {
 
 /** The fault endpoint. */
 export class FaultEndpoint {
+  /** Messages acted on, in arrival order. */
   readonly accepted: Accepted[] = [];
+  /** POSTs answered 2xx without acting, because their Idempotency-Key had been acted on already. */
+  readonly reposts: Accepted[] = [];
+  readonly #actedOnKeys = new Set<string>();
   /** Requests answered with something other than 2xx, or hung. */
   refused = 0;
   mode: EndpointMode = 'ok';
@@ -77,7 +85,14 @@ export class FaultEndpoint {
     }
     if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string; senderId: string; payload: { chat: { id: string } } };
-    this.accepted.push({ id: body.id, senderId: body.senderId, chatId: body.payload.chat.id, atMs: Date.now() });
+    const entry = { id: body.id, senderId: body.senderId, chatId: body.payload.chat.id, atMs: Date.now() };
+    const key = request.headers['idempotency-key'];
+    if (typeof key === 'string' && this.#actedOnKeys.has(key)) {
+      this.reposts.push(entry);
+    } else {
+      if (typeof key === 'string') this.#actedOnKeys.add(key);
+      this.accepted.push(entry);
+    }
     response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
   }
 }

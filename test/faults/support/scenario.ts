@@ -53,11 +53,12 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioRun> {
   await spec.fault();
   const result = await stream.done;
   const deadLetters = await settle(spec, result);
-  const summary = summarize(spec.name, result, world.endpoint.accepted, deadLetters);
+  const summary = summarize(spec.name, result, world.endpoint.accepted, world.endpoint.reposts, deadLetters);
   report(summary);
   const disorder = describeDisorder(result.acceptOrder, world.endpoint.accepted);
   if (disorder) process.stdout.write(`  ${disorder}\n`);
-  for (const id of summary.duplicateIds.slice(0, 3)) process.stdout.write(`  ${describeDuplicate(world, id)}\n`);
+  for (const id of summary.duplicateIds.slice(0, 3)) process.stdout.write(`  ${describeCopies('duplicate', world, id)}\n`);
+  for (const id of summary.repostIds.slice(0, 3)) process.stdout.write(`  ${describeCopies('re-post', world, id)}\n`);
   return { summary, stream: result, deadLetters };
 }
 
@@ -78,15 +79,18 @@ async function settle(spec: ScenarioSpec, result: StreamResult): Promise<DeadLet
   return found;
 }
 
-/** How a duplicate came about: when the endpoint got each copy, and what agent B logged for the message. */
-function describeDuplicate(world: FaultWorld, id: string): string {
-  const times = world.endpoint.accepted.filter((entry) => entry.id === id).map((entry) => entry.atMs);
+/** How a second copy came about: when the endpoint got each copy, and what agent B logged for the message. */
+function describeCopies(kind: 'duplicate' | 're-post', world: FaultWorld, id: string): string {
+  const times = [...world.endpoint.accepted, ...world.endpoint.reposts]
+    .filter((entry) => entry.id === id)
+    .map((entry) => entry.atMs)
+    .sort((a, b) => a - b);
   const gaps = times.map((at) => at - (times[0] ?? 0)).join(', ');
   const outcomes = world.fleet.all
     .filter((proc) => proc.name === 'agent-b')
     .flatMap((proc) => proc.find({ msg: 'message outcome', msgId: id }))
     .map((line) => `${String(line.result)}${line.reason ? ` (${String(line.reason)})` : ''}`);
-  return `duplicate ${id.slice(0, 8)}: endpoint got it at +${gaps} ms; agent B logged: ${outcomes.join('; ')}`;
+  return `${kind} ${id.slice(0, 8)}: endpoint got it at +${gaps} ms; agent B logged: ${outcomes.join('; ')}`;
 }
 
 function amqpUrlOf(world: FaultWorld): string {
@@ -96,13 +100,19 @@ function amqpUrlOf(world: FaultWorld): string {
   return `amqp://${encodeURIComponent(broker.user)}:${encodeURIComponent(broker.password)}@${hostPort}/${encodeURIComponent(broker.vhost)}`;
 }
 
-/** The acceptance checks of the issue: nothing accepted is missing, no duplicate, order per chat, logged DLQ reasons. */
-export function expectNoLoss(run: ScenarioRun, world: FaultWorld, options: { allowDuplicatesOf?: ReadonlySet<string> } = {}): void {
+/**
+ * The acceptance checks of the issue: nothing accepted is missing, the endpoint acted on nothing twice, order per
+ * chat, logged DLQ reasons. Beyond that, no message may even travel to the endpoint twice (a re-post the endpoint
+ * recognised by its Idempotency-Key) unless the scenario names it in `allowRepostsOf`: only a kill -9 of agent B
+ * can force one, for the POSTs in flight at the kill.
+ */
+export function expectNoLoss(run: ScenarioRun, world: FaultWorld, options: { allowRepostsOf?: ReadonlySet<string> } = {}): void {
   const { summary } = run;
   expect(summary.accepted, 'some messages accepted').toBeGreaterThan(0);
   expect(summary.missingIds, 'accepted (202) but neither delivered nor dead-lettered').toEqual([]);
-  const unexplained = summary.duplicateIds.filter((id) => !options.allowDuplicatesOf?.has(id));
-  expect(unexplained, 'duplicates at the endpoint').toEqual([]);
+  expect(summary.duplicateIds, 'messages the endpoint acted on twice').toEqual([]);
+  const unexplained = summary.repostIds.filter((id) => !options.allowRepostsOf?.has(id));
+  expect(unexplained, 're-posts to the endpoint').toEqual([]);
   expect(summary.chatsOutOfOrder, 'chats whose messages reached the endpoint out of acceptance order').toBe(0);
   expectLoggedReasons(run.deadLetters, world);
 }

@@ -19,7 +19,10 @@ export interface Summary {
   readonly sent: number;
   readonly accepted: number;
   readonly delivered: number;
+  /** Messages the endpoint acted on more than once (beyond the first, summed). */
   readonly duplicates: number;
+  /** POSTs of a message the endpoint had acted on already, recognised by their Idempotency-Key and not acted on. */
+  readonly reposts: number;
   /** Accepted (202) ids neither delivered nor dead-lettered. */
   readonly missing: number;
   readonly deadLettered: number;
@@ -28,6 +31,7 @@ export interface Summary {
   readonly callerErrors: number;
   readonly durationS: number;
   readonly duplicateIds: readonly string[];
+  readonly repostIds: readonly string[];
   readonly missingIds: readonly string[];
 }
 
@@ -65,6 +69,7 @@ export function summarize(
   scenario: string,
   stream: StreamResult,
   accepted: readonly Accepted[],
+  reposts: readonly Accepted[],
   deadLetters: readonly DeadLetter[],
 ): Summary {
   const counts = new Map<string, number>();
@@ -78,12 +83,14 @@ export function summarize(
     accepted: stream.accepted.size,
     delivered: counts.size,
     duplicates: accepted.length - counts.size,
+    reposts: reposts.length,
     missing: missingIds.length,
     deadLettered: dead.size,
     chatsOutOfOrder: countChatsOutOfOrder(stream.acceptOrder, accepted),
     callerErrors: [...stream.callerErrors.values()].reduce((sum, count) => sum + count, 0),
     durationS: Math.round(stream.durationMs / 100) / 10,
     duplicateIds,
+    repostIds: [...new Set(reposts.map((entry) => entry.id))],
     missingIds,
   };
 }
@@ -123,7 +130,7 @@ export function describeDisorder(acceptOrder: ReadonlyMap<string, readonly strin
 export function summaryLine(summary: Summary): string {
   return (
     `${summary.scenario}: sent=${summary.sent} accepted=${summary.accepted} delivered=${summary.delivered} ` +
-    `duplicates=${summary.duplicates} missing=${summary.missing} dead-lettered=${summary.deadLettered} ` +
+    `duplicates=${summary.duplicates} re-posts=${summary.reposts} missing=${summary.missing} dead-lettered=${summary.deadLettered} ` +
     `chats-out-of-order=${summary.chatsOutOfOrder} caller-errors=${summary.callerErrors} duration=${summary.durationS}s`
   );
 }
