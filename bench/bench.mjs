@@ -10,7 +10,7 @@ import { importPrivateKey, importPublicKey, sealPayload } from '@dmr/shared';
 import { measureBrokerLatency, measureCeiling } from './lib/ceiling.mjs';
 import { ROOT } from './lib/children.mjs';
 import { installSignalHandlers, onCleanup, stopAll } from './lib/cleanup.mjs';
-import { measureCryptoCost } from './lib/crypto-cost.mjs';
+import { measureCryptoCost, measureEcdhBackends } from './lib/crypto-cost.mjs';
 import { makeIdentity, messageTemplate, writeRegistry } from './lib/identities.mjs';
 import { closedLoop, createPoster, summarise } from './lib/load.mjs';
 import { measureLatency, measureThroughput, pause } from './lib/phases.mjs';
@@ -99,16 +99,20 @@ async function runCeilings(rabbit, body, settings) {
   return { same, wide, latency };
 }
 
-/** CPU ms per seal and per open on this CPU, DMR's node:crypto path against jose, for both key kinds. */
+/** CPU ms per seal and per open on this CPU, DMR's own JOSE path against jose, for both key kinds; ECDH backends. */
 async function runCryptoCost(identities) {
-  log('crypto cost: seal / open, node:crypto path vs jose');
+  log('crypto cost: seal / open, DMR path vs jose');
   const template = messageTemplate(identities[1].id);
   const costs = [
     await measureCryptoCost('ec', identities.slice(0, 2), template, 400),
     await measureCryptoCost('rsa', identities.slice(2, 4), template, 200),
   ];
   for (const c of costs) log(`  → ${c.kind}: seal ${c.dmrSealMs} ms (jose ${c.joseSealMs}), open ${c.dmrOpenMs} ms (jose ${c.joseOpenMs})`);
-  return costs;
+  const ecdh = await measureEcdhBackends(2000);
+  log(
+    `  → P-256 agreement (${ecdh.backend}): static ${ecdh.staticUs} µs, ephemeral ${ecdh.ephemeralUs} µs; node:crypto ${ecdh.nodeStaticUs} / ${ecdh.nodeEphemeralUs} µs`,
+  );
+  return { costs, ecdh };
 }
 
 /** Saturation throughput for both key kinds, then latency at fixed rates and 2× overload (P-256). */
@@ -284,7 +288,8 @@ function assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body, busyAt
     ceiling_wide: ceilings.wide,
     broker_latency_at_200: ceilings.latency,
     broker_p99_ms_at_200: ceilings.latency.latencyMs.p99,
-    crypto_cost: crypto,
+    crypto_cost: crypto?.costs,
+    ecdh_backend: crypto?.ecdh,
     throughput: dmr.throughput,
     latency: dmr.latency,
     overload: dmr.overload,

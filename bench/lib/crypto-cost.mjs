@@ -1,6 +1,7 @@
 // CPU cost of the JOSE envelope on this CPU, in the bench process: DMR's node:crypto path (sealPayload / openPayload)
 // against the same JWS-in-JWE done with jose 6 (WebCrypto), for EC P-256 and RSA-2048, same ~1 KB payload.
-import { importPrivateKey, importPublicKey, openPayload, sealPayload } from '@dmr/shared';
+import { createECDH } from 'node:crypto';
+import { ecdhP256, importPrivateKey, importPublicKey, nodeEcdhP256, openPayload, sealPayload } from '@dmr/shared';
 import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify } from 'jose';
 
 const encoder = new TextEncoder();
@@ -46,5 +47,24 @@ export async function measureCryptoCost(kind, [a, b], template, count) {
     dmrOpenMs: await cpuMsPerOp(count, () => openPayload(jwe, metadata, options)),
     joseSealMs: await cpuMsPerOp(count, jose.seal),
     joseOpenMs: await cpuMsPerOp(count, () => jose.open(joseJwe)),
+  };
+}
+
+/**
+ * One P-256 key agreement (static, as agent B does per message) and one ephemeral key + agreement (agent A), with the
+ * backend the envelope uses (`ecdhP256.backend`) and with node:crypto, in µs of CPU.
+ */
+export async function measureEcdhBackends(count) {
+  const recipient = createECDH('prime256v1');
+  const recipientPoint = recipient.generateKeys();
+  const scalar = recipient.getPrivateKey();
+  const peerPoint = createECDH('prime256v1').generateKeys();
+  const us = async (operation) => Math.round((await cpuMsPerOp(count, operation)) * 1000);
+  return {
+    backend: ecdhP256.backend,
+    staticUs: await us(() => ecdhP256.agreement(scalar, peerPoint)),
+    ephemeralUs: await us(() => ecdhP256.ephemeralAgreement(recipientPoint)),
+    nodeStaticUs: await us(() => nodeEcdhP256.agreement(scalar, peerPoint)),
+    nodeEphemeralUs: await us(() => nodeEcdhP256.ephemeralAgreement(recipientPoint)),
   };
 }

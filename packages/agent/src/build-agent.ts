@@ -1,4 +1,4 @@
-import { type BackoffSettings, createLogger, DmrError, type Logger } from '@dmr/shared';
+import { type BackoffSettings, createLogger, DmrError, ecdhP256, type Logger } from '@dmr/shared';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApp, OutboundSender, type Readiness } from './api/index.js';
 import type { AgentConfig } from './config/index.js';
@@ -147,7 +147,8 @@ class AgentRunner implements Agent {
     await app.listen({ host: config.http.host, port: config.http.port });
     link.start();
     this.#state = 'running';
-    log.info({ address: app.server.address() }, 'agent started');
+    // `node:crypto` here means @dmr/native-ecdh was not built: correct, but ~0.12 ms more CPU per P-256 message
+    log.info({ address: app.server.address(), ecdhBackend: ecdhP256.backend }, 'agent started');
   }
 
   async #stop(): Promise<void> {

@@ -10,6 +10,7 @@ export {
 } from './certificate-identity.js';
 export { decryptCompactJwe, encryptCompactJwe, type JweHeaderExtras } from './compact-jwe.js';
 export { type JwsAlgorithm, signCompactJws, verifyCompactJws } from './compact-jws.js';
+export { type EcdhP256, ecdhP256, loadNativeEcdhP256, nodeEcdhP256 } from './ecdh-p256.js';
 export { checkClaims, type EnvelopeMetadata, type OpenOptions, openPayload, sealPayload } from './envelope.js';
 export { UnsupportedJoseFeature } from './jose-header.js';
 export { concatKdf, type EphemeralPublicJwk, type KeyManagementAlgorithm } from './key-management.js';

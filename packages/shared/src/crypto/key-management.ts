@@ -1,14 +1,5 @@
-import {
-  constants,
-  createCipheriv,
-  createDecipheriv,
-  createECDH,
-  createHash,
-  type ECDH,
-  type KeyObject,
-  privateDecrypt,
-  publicEncrypt,
-} from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, createHash, type KeyObject, privateDecrypt, publicEncrypt } from 'node:crypto';
+import { ecdhP256 } from './ecdh-p256.js';
 import { decodeBase64Url, encodeBase64Url, type JoseHeader } from './jose-header.js';
 import type { PrivateKeyRef, PublicKeyRef } from './keys.js';
 
@@ -29,22 +20,20 @@ export interface WrappedKey {
   readonly headerMembers: { readonly epk?: EphemeralPublicJwk };
 }
 
-const CURVE = 'prime256v1';
 const COORDINATE_BYTES = 32;
 const KW_KEY_BITS = 256;
 /** RFC 3394 default initial value of AES key wrap. */
 const KW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
 
-// Raw EC material derived once per imported key: exporting a JWK or building an ECDH is far slower than using them.
+// Raw EC material derived once per imported key: exporting a JWK is far slower than using the result.
 const publicPoints = new WeakMap<KeyObject, Buffer>();
-const privateAgreements = new WeakMap<KeyObject, ECDH>();
+const privateScalars = new WeakMap<KeyObject, Buffer>();
 
 /** Wraps `cek` to the recipient's key with `alg` (ECDH-ES+A256KW for EC P-256, RSA-OAEP-256 for RSA). */
 export function wrapKey(alg: KeyManagementAlgorithm, cek: Buffer, recipient: PublicKeyRef): WrappedKey {
   if (alg === 'ECDH-ES+A256KW') {
-    const ephemeral = createECDH(CURVE);
-    const ephemeralPoint = ephemeral.generateKeys();
-    const kek = concatKdf(ephemeral.computeSecret(publicPointOf(recipient.key)), KW_KEY_BITS, alg, EMPTY, EMPTY);
+    const { ephemeralPoint, secret } = ecdhP256.ephemeralAgreement(publicPointOf(recipient.key));
+    const kek = concatKdf(secret, KW_KEY_BITS, alg, EMPTY, EMPTY);
     return { encryptedKey: aesKeyWrap(kek, cek), headerMembers: { epk: jwkOfPoint(ephemeralPoint) } };
   }
   const oaepHash = alg === 'RSA-OAEP-256' ? 'sha256' : 'sha1';
@@ -57,7 +46,7 @@ export function wrapKey(alg: KeyManagementAlgorithm, cek: Buffer, recipient: Pub
 /** Unwraps the content encryption key of a JWE whose protected header is `header`. Throws when anything does not check out. */
 export function unwrapKey(alg: KeyManagementAlgorithm, header: JoseHeader, encryptedKey: Buffer, recipient: PrivateKeyRef): Buffer {
   if (alg === 'ECDH-ES+A256KW') {
-    const z = agreementOf(recipient.key).computeSecret(pointOfJwk(header.epk));
+    const z = ecdhP256.agreement(privateScalarOf(recipient.key), pointOfJwk(header.epk));
     const apu = optionalBytes(header.apu, 'apu');
     const apv = optionalBytes(header.apv, 'apv');
     return aesKeyUnwrap(concatKdf(z, KW_KEY_BITS, alg, apu, apv), encryptedKey);
@@ -112,14 +101,13 @@ function publicPointOf(key: KeyObject): Buffer {
   return point;
 }
 
-function agreementOf(key: KeyObject): ECDH {
-  let agreement = privateAgreements.get(key);
-  if (!agreement) {
-    agreement = createECDH(CURVE);
-    agreement.setPrivateKey(decodeBase64Url(key.export({ format: 'jwk' }).d ?? '', 'd'));
-    privateAgreements.set(key, agreement);
+function privateScalarOf(key: KeyObject): Buffer {
+  let scalar = privateScalars.get(key);
+  if (!scalar) {
+    scalar = decodeBase64Url(key.export({ format: 'jwk' }).d ?? '', 'd');
+    privateScalars.set(key, scalar);
   }
-  return agreement;
+  return scalar;
 }
 
 function jwkOfPoint(point: Buffer): EphemeralPublicJwk {
@@ -128,7 +116,7 @@ function jwkOfPoint(point: Buffer): EphemeralPublicJwk {
   return { kty: 'EC', crv: 'P-256', x, y };
 }
 
-/** The uncompressed point of an `epk` JWK; computeSecret then refuses points that are not on the curve. */
+/** The uncompressed point of an `epk` JWK; the key agreement then refuses points that are not on the curve. */
 function pointOfJwk(epk: unknown): Buffer {
   if (typeof epk !== 'object' || epk === null) throw new Error('epk is missing');
   const { kty, crv, x, y } = epk as Record<string, unknown>;
