@@ -159,7 +159,9 @@ async function runDmrPhases({ rabbit, receiver, agents, server, settings }) {
     settings: { ...settings.latency, durationMs: profile.overloadMs },
     tag: 'overload',
   });
-  log(`  → 503 rate ${(overload.rate503 * 100).toFixed(1)} %, accepted p99 ${overload.latencyMs.p99} ms, lost ${overload.missing}`);
+  log(
+    `  → 503 rate ${(overload.rate503 * 100).toFixed(1)} %, accepted p99 ${overload.latencyMs.p99} ms, lost ${overload.missing}; load generator's own send lag p99 ${overload.sendLagMs.p99} ms`,
+  );
   poster.close();
   return { throughput, latency, overload, rate80 };
 }

@@ -78,6 +78,8 @@ export async function openLoop({ poster, bodyFor, tag, rate, durationMs, maxCoun
   const count = Math.min(maxCount, Math.max(1, Math.round((rate * durationMs) / 1000)));
   const intervalMs = 1000 / rate;
   const due = new Float64Array(count);
+  // when the load generator actually handed each request to its socket pool: lag behind `due` is the generator's own
+  const sentAt = new Float64Array(count);
   const answers = [];
   const t0 = performance.now() + 20;
   let next = 0;
@@ -87,6 +89,7 @@ export async function openLoop({ poster, bodyFor, tag, rate, durationMs, maxCoun
       while (next < count && t0 + next * intervalMs <= now) {
         const index = next++;
         due[index] = t0 + index * intervalMs;
+        sentAt[index] = performance.now();
         answers.push(poster.post(bodyFor(`${tag}-${index}`)).then((result) => ({ index, ...result })));
       }
       if (next >= count) resolve();
@@ -96,10 +99,10 @@ export async function openLoop({ poster, bodyFor, tag, rate, durationMs, maxCoun
   });
   const sendSpanMs = performance.now() - t0;
   const results = await Promise.all(answers);
-  return collectOpenLoop({ results, due, tag, receiver, drainMs, rate, sendSpanMs, durationMs });
+  return collectOpenLoop({ results, due, sentAt, tag, receiver, drainMs, rate, sendSpanMs, durationMs });
 }
 
-async function collectOpenLoop({ results, due, tag, receiver, drainMs, rate, sendSpanMs, durationMs }) {
+async function collectOpenLoop({ results, due, sentAt, tag, receiver, drainMs, rate, sendSpanMs, durationMs }) {
   const statuses = {};
   const acceptLatency = [];
   const accepted = [];
@@ -129,5 +132,6 @@ async function collectOpenLoop({ results, due, tag, receiver, drainMs, rate, sen
     missing,
     latencyMs: summarise(e2e),
     acceptLatencyMs: summarise(acceptLatency),
+    sendLagMs: summarise(Array.from(sentAt, (at, index) => at - due[index])),
   };
 }

@@ -270,6 +270,9 @@ export async function startAgent(
     DMR_SHUTDOWN_TIMEOUT_MS: '2000',
     LOGGER_LOG_LEVELS: 'error,warn,log,debug',
     DMR_ALLOW_PLAINTEXT: 'true',
+    // in-process agents share the test runner's event loop: its stalls (key generation, other work) are not the
+    // agent's overload; the admission on event-loop delay is tested in packages/agent/test/integration/backpressure.test.ts
+    DMR_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...tls,
     ...extra,
   });

@@ -1,6 +1,6 @@
 import { type BackoffSettings, createLogger, DmrError, ecdhP256, type Logger } from '@dmr/shared';
 import type { FastifyInstance } from 'fastify';
-import { buildHttpApp, OutboundSender, type Readiness } from './api/index.js';
+import { buildHttpApp, LoopDelayGauge, OutboundSender, type Readiness } from './api/index.js';
 import type { AgentConfig } from './config/index.js';
 import { createHttpPost, EndpointClient, httpPostFromFetch, InboundDelivery } from './delivery/index.js';
 import { AgentDirectory, AgentLink, type LinkState } from './link/index.js';
@@ -72,6 +72,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
     log: root.child({ component: 'link' }),
     random: deps.random,
   });
+  const loopDelay = new LoopDelayGauge();
   const outbound = new OutboundSender({
     agentId,
     privateKey,
@@ -79,9 +80,11 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
     link,
     outcomes: createOutcomeSink(root.child({ component: 'api' }), metrics),
     maxInFlight: config.http.maxInFlightSends,
+    loopDelayMs: () => loopDelay.delayMs,
+    maxLoopDelayMs: config.http.maxEventLoopDelayMs,
   });
   const app = buildHttpApp(config.http, { log: root.child({ component: 'http' }), metrics, outbound, readiness: () => runner.readiness() });
-  const runner = new AgentRunner({ config, log: root.child({ component: 'agent' }), link, inbound, outbound, app });
+  const runner = new AgentRunner({ config, log: root.child({ component: 'agent' }), link, inbound, outbound, app, loopDelay });
   return runner;
 }
 
@@ -92,6 +95,7 @@ interface AgentParts {
   readonly inbound: InboundDelivery;
   readonly outbound: OutboundSender;
   readonly app: FastifyInstance;
+  readonly loopDelay: LoopDelayGauge;
 }
 
 /** Owns the start/stop order. Steps of stop each run in their own try/catch so one failure cannot skip the rest. */
@@ -145,6 +149,7 @@ class AgentRunner implements Agent {
     const { app, config, link, log } = this.#parts;
     // HTTP first so health probes answer while the link is still connecting.
     await app.listen({ host: config.http.host, port: config.http.port });
+    if (config.http.maxEventLoopDelayMs > 0) this.#parts.loopDelay.start();
     link.start();
     this.#state = 'running';
     // `node:crypto` here means @dmr/native-ecdh was not built: correct, but ~0.12 ms more CPU per P-256 message
@@ -166,6 +171,7 @@ class AgentRunner implements Agent {
       await Promise.all([outbound.drain(), inbound.drain()]);
     });
     await this.#step('http', () => app.close());
+    this.#parts.loopDelay.stop();
     this.#state = 'stopped';
     log.info('agent stopped');
   }

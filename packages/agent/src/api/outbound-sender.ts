@@ -30,6 +30,9 @@ export interface OutboundDeps {
   readonly outcomes: OutcomeSink;
   /** Sends processed at once (validate, seal, wait for the server); beyond it {@link OutboundSender.send} refuses at once. */
   readonly maxInFlight: number;
+  /** The event loop's current delay, ms (see {@link LoopDelayGauge}); with `maxLoopDelayMs` > 0, above it the sender refuses. */
+  readonly loopDelayMs?: () => number;
+  readonly maxLoopDelayMs?: number;
 }
 
 /** `Retry-After` (seconds) of a DMR_LINK_BACKPRESSURE answer: long enough for the window to drain at any sane throughput. */
@@ -126,6 +129,14 @@ export class OutboundSender {
       return failure(
         'DMR_LINK_BACKPRESSURE',
         `${this.#inflight.size} sends are in flight (DMR_MAX_IN_FLIGHT_SENDS); retry after ${BACKPRESSURE_RETRY_AFTER_S} s`,
+      );
+    }
+    const maxDelay = this.#deps.maxLoopDelayMs ?? 0;
+    const delay = maxDelay > 0 && this.#deps.loopDelayMs ? this.#deps.loopDelayMs() : 0;
+    if (delay > maxDelay) {
+      return failure(
+        'DMR_LINK_BACKPRESSURE',
+        `the agent is saturated: its event loop runs ${Math.round(delay)} ms late (DMR_MAX_EVENT_LOOP_DELAY_MS ${maxDelay}); retry after ${BACKPRESSURE_RETRY_AFTER_S} s`,
       );
     }
     return undefined;

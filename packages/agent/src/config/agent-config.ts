@@ -48,6 +48,11 @@ export interface HttpConfig {
   readonly maxMessageBytes: number;
   /** Sends `POST /v1/messages` processes at once; more are refused with 503 DMR_LINK_BACKPRESSURE (`DMR_MAX_IN_FLIGHT_SENDS`, default 128). */
   readonly maxInFlightSends: number;
+  /**
+   * Above this event-loop delay (ms) `POST /v1/messages` is refused with 503 DMR_LINK_BACKPRESSURE: the agent is
+   * CPU-bound and requests already wait unread (`DMR_MAX_EVENT_LOOP_DELAY_MS`, default 50; 0 turns it off).
+   */
+  readonly maxEventLoopDelayMs: number;
 }
 
 /** The inbound delivery slice. */
@@ -158,6 +163,7 @@ function readHttp(reader: EnvReader): HttpConfig {
     port: reader.int('PORT', { default: 5001, min: 0, max: 65_535 }),
     maxMessageBytes: reader.int('DMR_MAX_MESSAGE_BYTES', { default: 262_144, min: 1024, max: 64 * 1024 * 1024 }),
     maxInFlightSends: reader.int('DMR_MAX_IN_FLIGHT_SENDS', { default: 128, min: 1, max: 100_000 }),
+    maxEventLoopDelayMs: reader.int('DMR_MAX_EVENT_LOOP_DELAY_MS', { default: 50, min: 0, max: 60_000 }),
   };
 }
 

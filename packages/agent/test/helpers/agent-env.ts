@@ -22,6 +22,9 @@ export function agentEnv(options: {
     DMR_SHUTDOWN_TIMEOUT_MS: '5000',
     // these tests talk to a plain test peer; mutual TLS is covered end to end in test/e2e/mtls.test.ts
     DMR_ALLOW_PLAINTEXT: 'true',
+    // these agents share the test runner's event loop (synchronous key generation, other suites' work): a stall
+    // there must not turn into a 503 the test did not ask for; backpressure.test.ts turns it on where it is tested
+    DMR_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...options.overrides,
   };
 }

@@ -15,6 +15,14 @@ import { waitFor } from './helpers/wait-for.js';
 
 const WINDOW = 3;
 
+/** Keeps the event loop busy for `ms` (what a CPU-bound agent's loop looks like to its timers). */
+function spin(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy on purpose
+  }
+}
+
 describe('outbound backpressure', () => {
   let server: TestDmrServer;
   let receiver: Receiver;
@@ -100,6 +108,40 @@ describe('outbound backpressure', () => {
 
     server.ackPolicy = () => ({ status: 'ok' });
     expect((await post(randomUUID())).statusCode).toBe(202);
+  });
+
+  it('refuses with 503 while its event loop runs late sample after sample (CPU-bound), and accepts again after', async () => {
+    server.ackPolicy = () => ({ status: 'ok' });
+    const busy = makeAgent({
+      id: `agent-${randomUUID()}`,
+      keys: generateKeys('ec'),
+      serverUrl: server.url,
+      endpointUrl: receiver.url,
+      env: { DMR_MAX_EVENT_LOOP_DELAY_MS: '30' },
+    });
+    server.putAgent(busy.id, busy.keys.publicPem);
+    await busy.agent.start();
+    try {
+      await waitUntilReady(busy.agent);
+      const send = () => busy.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message(recipientId, randomUUID()) });
+      expect((await send()).statusCode).toBe(202);
+      // a CPU-bound agent: the loop is blocked 80 ms at a time, with only a moment for I/O in between
+      const until = performance.now() + 400;
+      while (performance.now() < until) {
+        spin(80);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      const refused = await send();
+      expect(refused.statusCode).toBe(503);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.json()).toMatchObject({
+        code: 'DMR_LINK_BACKPRESSURE',
+        message: expect.stringMatching(/event loop runs \d+ ms late/),
+      });
+      await waitFor('the agent to accept again once its loop is on time', async () => (await send()).statusCode === 202);
+    } finally {
+      await busy.agent.stop();
+    }
   });
 
   it('loses nothing it accepted under sustained overload: every 202 reached the server exactly once, no 503 did', async () => {

@@ -54,7 +54,7 @@ describe('loadAgentConfig', () => {
       environment: 'development',
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
-      http: { host: '0.0.0.0', port: 5001, maxMessageBytes: 262_144, maxInFlightSends: 128 },
+      http: { host: '0.0.0.0', port: 5001, maxMessageBytes: 262_144, maxInFlightSends: 128, maxEventLoopDelayMs: 50 },
       link: { serverUrls: ['wss://dmr.example.ee'], reconnectDelayMs: 1000, reconnectDelayMaxMs: 5000, ackTimeoutMs: 2000 },
       delivery: {
         endpointUrl: 'http://chatbot:8080/dmr',
@@ -82,6 +82,7 @@ describe('loadAgentConfig', () => {
         AGENT_ALLOW_UNBOUND_METADATA: 'true',
         DMR_MAX_MESSAGE_BYTES: '65536',
         DMR_MAX_IN_FLIGHT_SENDS: '16',
+        DMR_MAX_EVENT_LOOP_DELAY_MS: '0',
         OUTGOING_MESSAGE_TIMEOUT_MS: '750',
         OUTGOING_MESSAGE_RETRIES: '5',
         DMR_DEDUP_WINDOW_SIZE: '10',
@@ -94,7 +95,7 @@ describe('loadAgentConfig', () => {
       environment: 'production',
       logLevel: 'debug',
       shutdownTimeoutMs: 3000,
-      http: { host: '127.0.0.1', port: 7000, maxMessageBytes: 65_536, maxInFlightSends: 16 },
+      http: { host: '127.0.0.1', port: 7000, maxMessageBytes: 65_536, maxInFlightSends: 16, maxEventLoopDelayMs: 0 },
       link: { reconnectDelayMs: 200, reconnectDelayMaxMs: 900, ackTimeoutMs: 1500 },
       delivery: { attemptTimeoutMs: 750, attempts: 5, dedupWindowSize: 10, allowUnboundMetadata: true },
     });

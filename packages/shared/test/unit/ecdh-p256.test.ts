@@ -73,7 +73,8 @@ describe('@dmr/native-ecdh input checks', () => {
     expect(() => addon.agreement('x'.repeat(32), point)).toThrow('private scalar must be a 32-byte Buffer');
     expect(() => addon.agreement(scalar, point.subarray(0, 33))).toThrow('peer point must be a 65-byte Buffer');
     expect(() => addon.ephemeralAgreement(undefined)).toThrow('peer point must be a 65-byte Buffer');
-    expect(() => addon.agreement(scalar)).toThrow('agreement takes 2 arguments');
+    const untyped = addon.agreement as (...args: unknown[]) => Buffer;
+    expect(() => untyped(scalar)).toThrow('agreement takes 2 arguments');
   });
 
   it('refuses encodings other than uncompressed, and an off-curve point, with a clear message', () => {
