@@ -1,4 +1,4 @@
-import { type BackoffSettings, createLogger, DmrError, ecdhP256, type Logger } from '@dmr/shared';
+import { type BackoffSettings, createLogger, DmrError, ecdhP256, LISTEN_BACKLOG, type Logger } from '@dmr/shared';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApp, LoopDelayGauge, OutboundSender, type Readiness } from './api/index.js';
 import type { AgentConfig } from './config/index.js';
@@ -148,7 +148,7 @@ class AgentRunner implements Agent {
     this.#state = 'starting';
     const { app, config, link, log } = this.#parts;
     // HTTP first so health probes answer while the link is still connecting.
-    await app.listen({ host: config.http.host, port: config.http.port });
+    await app.listen({ host: config.http.host, port: config.http.port, backlog: LISTEN_BACKLOG });
     if (config.http.maxEventLoopDelayMs > 0) this.#parts.loopDelay.start();
     link.start();
     this.#state = 'running';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
-import { buildPolicies, createLogger, type Logger } from '@dmr/shared';
+import { buildPolicies, createLogger, LISTEN_BACKLOG, type Logger } from '@dmr/shared';
 import type { FastifyInstance } from 'fastify';
 import { applyPoliciesAnywhere, assertAgentQueues, assertBaseTopology, BrokerConnection } from './amqp/index.js';
 import { CertificateGuard } from './auth/index.js';
@@ -107,7 +107,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     await guard?.start();
     broker.start();
     await registry.start();
-    await app.listen({ port: config.port, host: config.host });
+    await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
     state = 'running';
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -4,6 +4,7 @@ export * from './crypto/index.js';
 export { DmrError, type DmrErrorCode, ERROR_CATALOG, type ErrorSpec, isDmrErrorCode, isTransientCode, toDmrError } from './errors.js';
 export { LATENCY_BUCKETS_S, METRIC } from './metrics.js';
 export { coalesceWrites } from './net/coalesce-writes.js';
+export { LISTEN_BACKLOG } from './net/listen-backlog.js';
 export { createLogger, type Logger, REDACT_PATHS } from './obs/logger.js';
 export { type FlushableDestination, turnBatchedDestination } from './obs/turn-batched-destination.js';
 export * from './protocol.js';

@@ -1,0 +1,79 @@
+/**
+ * A burst of connections while the agent's event loop is busy must wait in the kernel's accept queue, not be
+ * dropped: a dropped SYN costs the client a retransmit after 1 s (then 3 s, 7 s). With Node's default backlog of
+ * 511, about two thirds of this burst were dropped; the agent asks for LISTEN_BACKLOG.
+ */
+import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AgentFixture, makeAgent } from './helpers/agent-fixture.js';
+import { Receiver } from './helpers/receiver.js';
+import { TestDmrServer } from './helpers/test-dmr-server.js';
+
+const CONNECTIONS = 1500;
+const BLOCKED_MS = 400;
+/** A connection whose first SYN was dropped completes after the 1 s retransmit at the earliest. */
+const FIRST_RETRANSMIT_MS = 1000;
+
+// The connecting side runs in its own process: this one is about to block its event loop, as a CPU-bound agent does.
+const CONNECTOR = `
+const net = require('node:net');
+const [port, count] = process.argv.slice(2).map(Number);
+const sockets = [];
+let slowest = 0, failed = 0, done = 0;
+process.on('message', () => {
+  for (let i = 0; i < count; i++) {
+    const startedAt = Date.now();
+    const socket = net.connect(port, '127.0.0.1');
+    sockets.push(socket);
+    const finish = (ok) => { if (!ok) failed++; slowest = Math.max(slowest, Date.now() - startedAt); if (++done === count) report(); };
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  }
+});
+function report() { process.send({ slowest, failed }); for (const s of sockets) s.destroy(); }
+`;
+
+describe('HTTP listen backlog', () => {
+  let server: TestDmrServer | undefined;
+  let receiver: Receiver | undefined;
+  let fixture: AgentFixture | undefined;
+
+  afterEach(async () => {
+    await fixture?.agent.stop();
+    await server?.close();
+    await receiver?.close();
+  });
+
+  it(`takes a burst of ${CONNECTIONS} connections during a ${BLOCKED_MS} ms stall without dropping one (no 1 s SYN retransmit)`, async () => {
+    receiver = await Receiver.start();
+    server = await TestDmrServer.start();
+    fixture = makeAgent({ id: `agent-${randomUUID()}`, serverUrl: server.url, endpointUrl: receiver.url });
+    await fixture.agent.start();
+    const { port } = fixture.agent.app.server.address() as AddressInfo;
+    const script = join(tmpdir(), `dmr-connector-${randomUUID()}.cjs`);
+    writeFileSync(script, CONNECTOR);
+    const connector = fork(script, [String(port), String(CONNECTIONS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    try {
+      await new Promise((resolve) => connector.once('spawn', resolve));
+      const result = new Promise<{ slowest: number; failed: number }>((resolve) => connector.once('message', resolve as never));
+      connector.send('go');
+      // the agent's loop is blocked while the burst arrives: nothing is accepted until it is free again
+      const until = performance.now() + BLOCKED_MS;
+      while (performance.now() < until) {
+        // busy on purpose
+      }
+      const { slowest, failed } = await result;
+      expect(failed).toBe(0);
+      // every connection completed on its first SYN (the slack above the stall absorbs a busy test machine)
+      expect(slowest).toBeLessThan(FIRST_RETRANSMIT_MS - 10);
+    } finally {
+      connector.kill();
+      rmSync(script, { force: true });
+    }
+  });
+});
