@@ -261,7 +261,7 @@ async function main() {
   }
   writeResults(args.out, assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body, busyAtStart }));
   log(`wrote ${join(args.out, 'latest.json')} and latest.md`);
-  keep.runDir = false;
+  keep.runDir = Boolean(args['cpu-prof']);
 }
 
 function assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body, busyAtStart }) {

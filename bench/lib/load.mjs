@@ -8,6 +8,7 @@ export function createPoster(agentUrl, maxSockets) {
   const { hostname, port } = new URL(agentUrl);
   const post = (body) =>
     new Promise((resolve) => {
+      let socketAt;
       const request = http.request(
         {
           host: hostname,
@@ -20,11 +21,15 @@ export function createPoster(agentUrl, maxSockets) {
         (response) => {
           response.resume();
           response.on('end', () =>
-            resolve({ status: response.statusCode, retryAfter: response.headers['retry-after'], at: performance.now() }),
+            resolve({ status: response.statusCode, retryAfter: response.headers['retry-after'], at: performance.now(), socketAt }),
           );
         },
       );
-      request.on('error', (error) => resolve({ status: 0, error: error.code ?? error.message, at: performance.now() }));
+      // when the request got one of the pool's sockets: the wait before it is the load generator's own queue
+      request.once('socket', () => {
+        socketAt = performance.now();
+      });
+      request.on('error', (error) => resolve({ status: 0, error: error.code ?? error.message, at: performance.now(), socketAt }));
       request.end(body);
     });
   return { post, close: () => agent.destroy() };
@@ -133,5 +138,8 @@ async function collectOpenLoop({ results, due, sentAt, tag, receiver, drainMs, r
     latencyMs: summarise(e2e),
     acceptLatencyMs: summarise(acceptLatency),
     sendLagMs: summarise(Array.from(sentAt, (at, index) => at - due[index])),
+    poolWaitMs: summarise(
+      results.filter((result) => result.socketAt !== undefined).map((result) => result.socketAt - sentAt[result.index]),
+    ),
   };
 }

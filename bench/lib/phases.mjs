@@ -45,7 +45,9 @@ export async function measureLatency({ rate, pair, pids, receiver, poster, setti
   });
   const window = cpu.end();
   const { machineCoresBusy, foreignCoresBusy } = costPerMessage(window, result.accepted);
-  return { ...result, machineCoresBusy, foreignCoresBusy };
+  // cores each process used over the run: under overload, who had the CPU
+  const coresByProcess = Object.fromEntries(Object.entries(window.perProcess).map(([name, ms]) => [name, round(ms / window.wallMs, 2)]));
+  return { ...result, machineCoresBusy, foreignCoresBusy, coresByProcess };
 }
 
 /** Lets queues drain and the machine settle between runs. */
