@@ -155,7 +155,7 @@ function renderFindings(r) {
     );
   }
   lines.push(
-    `- **Overload**: at 2 × saturation the agent refused ${fmt(r.overload_503_rate * 100)} % with 503 \`DMR_LINK_BACKPRESSURE\` + \`Retry-After\`; accepted messages: POST → 202 p99 ${fmt(r.overload.acceptLatencyMs.p99, 0)} ms, POST → endpoint p99 ${fmt(r.overload_accepted_p99_ms, 0)} ms; ${r.overload.missing} accepted messages lost. The in-flight window bounds what the agent works on, not how long a request waits before the agent reads it (latency counts from the scheduled send time): on one 2-core machine, answering the surplus with 503 costs CPU that the accepted messages, the load generator and the other hops need, so requests wait longer the longer the overload lasts; not yet profiled further.`,
+    `- **Overload**: at 2 × saturation the agent refused ${fmt(r.overload_503_rate * 100)} % with 503 \`DMR_LINK_BACKPRESSURE\` + \`Retry-After\`; accepted messages: POST → 202 p50 ${fmt(r.overload.acceptLatencyMs.p50, 0)} ms, p99 ${fmt(r.overload.acceptLatencyMs.p99, 0)} ms, POST → endpoint p99 ${fmt(r.overload_accepted_p99_ms, 0)} ms; ${r.overload.missing} accepted messages lost. The load generator had a socket for each request within ${fmt(r.overload.poolWaitMs?.p99, 0)} ms (p99) and sent on time (lag p99 ${fmt(r.overload.sendLagMs?.p99, 0)} ms), so the wait is in agent A, mostly before it reads a request: its two admission limits (in-flight window, event-loop delay) act only on requests it has read. Cores used in the overload run: ${JSON.stringify(r.overload.coresByProcess ?? {})} — the offered load alone (generator, refusals, accepted work on every hop) fills the 2 shared cores. Not bounded here.`,
   );
   if (scaleRow) {
     lines.push(
