@@ -50,7 +50,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     'no-scale': { type: 'boolean', default: false },
-    concurrency: { type: 'string', default: '64' },
+    concurrency: { type: 'string', default: '32' },
     'max-in-flight': { type: 'string' },
     prefetch: { type: 'string', default: '100' },
     out: { type: 'string', default: join(ROOT, 'bench', 'results') },

@@ -54,7 +54,7 @@ describe('loadAgentConfig', () => {
       environment: 'development',
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
-      http: { host: '0.0.0.0', port: 5001, maxMessageBytes: 262_144, maxInFlightSends: 128, maxEventLoopDelayMs: 50 },
+      http: { host: '0.0.0.0', port: 5001, maxMessageBytes: 262_144, maxInFlightSends: 32, maxEventLoopDelayMs: 50 },
       link: { serverUrls: ['wss://dmr.example.ee'], reconnectDelayMs: 1000, reconnectDelayMaxMs: 5000, ackTimeoutMs: 2000 },
       delivery: {
         endpointUrl: 'http://chatbot:8080/dmr',
