@@ -16,11 +16,16 @@ export const AGENT_BIN = join(DMR_ROOT, 'packages/agent/dist/main.js');
  * `ipc` adds a message channel.
  * Returns `{name, pid, child, logFile, exited, stop()}`; `stop` is registered for cleanup too.
  */
+/** `BENCH_DMR_ENV` (a JSON object) adds env vars to every process the bench launches: for A/B runs of a setting. */
+function extraEnv() {
+  return process.env.BENCH_DMR_ENV ? JSON.parse(process.env.BENCH_DMR_ENV) : {};
+}
+
 export function launch(name, script, env, logDir, { nodeArgs = [], ipc = false } = {}) {
   const logFile = join(logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
   const child = spawn(process.execPath, [...nodeArgs, script], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env, ...extraEnv() },
     stdio: ['ignore', fd, fd, ...(ipc ? ['ipc'] : [])],
   });
   closeSync(fd);

@@ -1,38 +1,13 @@
-// HTTP load against an agent's POST /v1/messages over keep-alive connections (node:http), closed-loop for
-// throughput and open-loop (fixed rate on a clock, latency from the scheduled time: no coordinated omission).
-import http from 'node:http';
+// HTTP load against an agent's POST /v1/messages over keep-alive connections (a light HTTP/1.1 client, see
+// light-http-client.mjs), closed-loop for throughput and open-loop (fixed rate on a clock, latency from the
+// scheduled time: no coordinated omission).
+import { createLightHttpPool } from './light-http-client.mjs';
 
-/** A keep-alive client for one agent. `post(body)` resolves `{status, retryAfter, at}` and never rejects. */
+/** A keep-alive client for one agent. `post(body)` resolves `{status, retryAfter, at, socketAt}` and never rejects. */
 export function createPoster(agentUrl, maxSockets) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
   const { hostname, port } = new URL(agentUrl);
-  const post = (body) =>
-    new Promise((resolve) => {
-      let socketAt;
-      const request = http.request(
-        {
-          host: hostname,
-          port,
-          path: '/v1/messages',
-          method: 'POST',
-          agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        },
-        (response) => {
-          response.resume();
-          response.on('end', () =>
-            resolve({ status: response.statusCode, retryAfter: response.headers['retry-after'], at: performance.now(), socketAt }),
-          );
-        },
-      );
-      // when the request got one of the pool's sockets: the wait before it is the load generator's own queue
-      request.once('socket', () => {
-        socketAt = performance.now();
-      });
-      request.on('error', (error) => resolve({ status: 0, error: error.code ?? error.message, at: performance.now(), socketAt }));
-      request.end(body);
-    });
-  return { post, close: () => agent.destroy() };
+  const pool = createLightHttpPool({ host: hostname, port: Number(port), maxSockets });
+  return { post: (body) => pool.post('/v1/messages', body), close: () => pool.close() };
 }
 
 /** Nearest-rank percentiles (ms) of `values`, plus max and count. */
