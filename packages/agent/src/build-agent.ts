@@ -1,4 +1,4 @@
-import { type BackoffSettings, createLogger, DmrError, ecdhP256, LISTEN_BACKLOG, type Logger } from '@dmr/shared';
+import { type BackoffSettings, createLogger, DmrError, ecdhP256, es256, LISTEN_BACKLOG, type Logger } from '@dmr/shared';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApp, LoopDelayGauge, OutboundSender, type Readiness } from './api/index.js';
 import type { AgentConfig } from './config/index.js';
@@ -153,7 +153,7 @@ class AgentRunner implements Agent {
     link.start();
     this.#state = 'running';
     // `node:crypto` here means @dmr/native-ecdh was not built: correct, but ~0.12 ms more CPU per P-256 message
-    log.info({ address: app.server.address(), ecdhBackend: ecdhP256.backend }, 'agent started');
+    log.info({ address: app.server.address(), ecdhBackend: ecdhP256.backend, es256Backend: es256.backend }, 'agent started');
   }
 
   async #stop(): Promise<void> {

@@ -1,4 +1,5 @@
 import { constants, sign, verify } from 'node:crypto';
+import { es256 } from './es256.js';
 import { assertOnlyKnownMembers, decodeBase64Url, decodeHeader, encodeBase64Url, stringMember } from './jose-header.js';
 import type { KeyKind, PrivateKeyRef, PublicKeyRef } from './keys.js';
 
@@ -20,7 +21,11 @@ export function signCompactJws(
 ): string {
   if (!isAlgorithmFor(header.alg, key)) throw new Error(`${header.alg} does not suit a ${key.kind} key`);
   const signingInput = `${encodeBase64Url(JSON.stringify(header))}.${encodeBase64Url(payload)}`;
-  const signature = sign('sha256', Buffer.from(signingInput), signerOptions(header.alg, key) as Parameters<typeof sign>[2]);
+  const input = Buffer.from(signingInput);
+  const signature =
+    header.alg === 'ES256'
+      ? es256.sign(key.key, input)
+      : sign('sha256', input, signerOptions(header.alg, key) as Parameters<typeof sign>[2]);
   return `${signingInput}.${signature.toString('base64url')}`;
 }
 
@@ -40,7 +45,11 @@ export function verifyCompactJws(jws: string, key: PublicKeyRef, algorithms: rea
   const signature = decodeBase64Url(encodedSignature, 'JWS signature');
   if (alg === 'ES256' && signature.length !== ES256_SIGNATURE_BYTES) throw new Error('ES256 signature has the wrong length');
   const signingInput = Buffer.from(`${encodedHeader}.${encodedPayload}`);
-  if (!verify('sha256', signingInput, signerOptions(alg, key) as Parameters<typeof verify>[2], signature)) {
+  const valid =
+    alg === 'ES256'
+      ? es256.verify(key.key, signingInput, signature)
+      : verify('sha256', signingInput, signerOptions(alg, key) as Parameters<typeof verify>[2], signature);
+  if (!valid) {
     throw new Error('JWS signature does not verify');
   }
   return decodeBase64Url(encodedPayload, 'JWS payload');
@@ -50,8 +59,8 @@ function isAlgorithmFor(alg: string, key: { readonly kind: KeyKind }): alg is Jw
   return key.kind === 'ec-p256' ? alg === 'ES256' : alg === 'RS256' || alg === 'PS256';
 }
 
+/** node:crypto options of the RSA algorithms (ES256 goes through {@link es256}). */
 function signerOptions(alg: JwsAlgorithm, key: PrivateKeyRef | PublicKeyRef) {
-  if (alg === 'ES256') return { key: key.key, dsaEncoding: 'ieee-p1363' as const };
   if (alg === 'PS256') return { key: key.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
   return { key: key.key, padding: constants.RSA_PKCS1_PADDING };
 }

@@ -12,6 +12,7 @@ export { decryptCompactJwe, encryptCompactJwe, type JweHeaderExtras } from './co
 export { type JwsAlgorithm, signCompactJws, verifyCompactJws } from './compact-jws.js';
 export { type EcdhP256, ecdhP256, loadNativeEcdhP256, nodeEcdhP256 } from './ecdh-p256.js';
 export { checkClaims, type EnvelopeMetadata, type OpenOptions, openPayload, sealPayload } from './envelope.js';
+export { type Es256, es256, loadNativeEs256, nodeEs256 } from './es256.js';
 export { UnsupportedJoseFeature } from './jose-header.js';
 export { concatKdf, type EphemeralPublicJwk, type KeyManagementAlgorithm } from './key-management.js';
 export {

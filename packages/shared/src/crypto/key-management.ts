@@ -1,7 +1,8 @@
-import { constants, createCipheriv, createDecipheriv, createHash, type KeyObject, privateDecrypt, publicEncrypt } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, createHash, privateDecrypt, publicEncrypt } from 'node:crypto';
 import { ecdhP256 } from './ecdh-p256.js';
 import { decodeBase64Url, encodeBase64Url, type JoseHeader } from './jose-header.js';
 import type { PrivateKeyRef, PublicKeyRef } from './keys.js';
+import { privateScalarOf, publicPointOf } from './p256-key-material.js';
 
 /** JWE key management algorithms the fast path handles (RFC 7518 §4.3, §4.6). */
 export type KeyManagementAlgorithm = 'ECDH-ES+A256KW' | 'RSA-OAEP-256' | 'RSA-OAEP';
@@ -24,10 +25,6 @@ const COORDINATE_BYTES = 32;
 const KW_KEY_BITS = 256;
 /** RFC 3394 default initial value of AES key wrap. */
 const KW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
-
-// Raw EC material derived once per imported key: exporting a JWK is far slower than using the result.
-const publicPoints = new WeakMap<KeyObject, Buffer>();
-const privateScalars = new WeakMap<KeyObject, Buffer>();
 
 /** Wraps `cek` to the recipient's key with `alg` (ECDH-ES+A256KW for EC P-256, RSA-OAEP-256 for RSA). */
 export function wrapKey(alg: KeyManagementAlgorithm, cek: Buffer, recipient: PublicKeyRef): WrappedKey {
@@ -89,25 +86,6 @@ function aesKeyWrap(kek: Buffer, cek: Buffer): Buffer {
 function aesKeyUnwrap(kek: Buffer, wrapped: Buffer): Buffer {
   const decipher = createDecipheriv('id-aes256-wrap', kek, KW_IV);
   return Buffer.concat([decipher.update(wrapped), decipher.final()]);
-}
-
-function publicPointOf(key: KeyObject): Buffer {
-  let point = publicPoints.get(key);
-  if (!point) {
-    const jwk = key.export({ format: 'jwk' });
-    point = Buffer.concat([Buffer.of(4), decodeBase64Url(jwk.x ?? '', 'x'), decodeBase64Url(jwk.y ?? '', 'y')]);
-    publicPoints.set(key, point);
-  }
-  return point;
-}
-
-function privateScalarOf(key: KeyObject): Buffer {
-  let scalar = privateScalars.get(key);
-  if (!scalar) {
-    scalar = decodeBase64Url(key.export({ format: 'jwk' }).d ?? '', 'd');
-    privateScalars.set(key, scalar);
-  }
-  return scalar;
 }
 
 function jwkOfPoint(point: Buffer): EphemeralPublicJwk {

@@ -1,0 +1,28 @@
+import type { KeyObject } from 'node:crypto';
+import { decodeBase64Url } from './jose-header.js';
+
+// Raw EC material derived once per imported key: exporting a JWK is far slower than using the result, and the
+// native P-256 backends take raw scalars and points.
+const publicPoints = new WeakMap<KeyObject, Buffer>();
+const privateScalars = new WeakMap<KeyObject, Buffer>();
+
+/** The uncompressed point (65 bytes, 0x04 ‖ x ‖ y) of a P-256 key (public, or the public half of a private one). */
+export function publicPointOf(key: KeyObject): Buffer {
+  let point = publicPoints.get(key);
+  if (!point) {
+    const jwk = key.export({ format: 'jwk' });
+    point = Buffer.concat([Buffer.of(4), decodeBase64Url(jwk.x ?? '', 'x'), decodeBase64Url(jwk.y ?? '', 'y')]);
+    publicPoints.set(key, point);
+  }
+  return point;
+}
+
+/** The private scalar (32 bytes, big-endian) of a P-256 private key. */
+export function privateScalarOf(key: KeyObject): Buffer {
+  let scalar = privateScalars.get(key);
+  if (!scalar) {
+    scalar = decodeBase64Url(key.export({ format: 'jwk' }).d ?? '', 'd');
+    privateScalars.set(key, scalar);
+  }
+  return scalar;
+}
