@@ -5,7 +5,7 @@ export { DmrError, type DmrErrorCode, ERROR_CATALOG, type ErrorSpec, isDmrErrorC
 export { LATENCY_BUCKETS_S, METRIC } from './metrics.js';
 export { coalesceWrites } from './net/coalesce-writes.js';
 export { LISTEN_BACKLOG } from './net/listen-backlog.js';
-export { createLogger, type Logger, REDACT_PATHS } from './obs/logger.js';
+export { createLogger, fixedShapeLogger, type Logger, REDACT_PATHS } from './obs/logger.js';
 export { type FlushableDestination, turnBatchedDestination } from './obs/turn-batched-destination.js';
 export * from './protocol.js';
 export { accept, describeErrors, type FieldError, type Refusal, type Result, refuse } from './result.js';

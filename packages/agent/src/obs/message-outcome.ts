@@ -1,4 +1,4 @@
-import type { Logger } from '@dmr/shared';
+import { fixedShapeLogger, type Logger } from '@dmr/shared';
 import type { AgentMetrics, MessageDirection } from './agent-metrics.js';
 
 /**
@@ -34,6 +34,7 @@ export interface OutcomeSink {
  * (`msgId, senderId, recipientId, type, direction, result, code, reason, durationMs`) so log queries can rely on them.
  */
 export function createOutcomeSink(log: Logger, metrics: AgentMetrics): OutcomeSink {
+  const outcomeLog = fixedShapeLogger(log);
   return {
     record(outcome) {
       const line = {
@@ -48,8 +49,8 @@ export function createOutcomeSink(log: Logger, metrics: AgentMetrics): OutcomeSi
         durationMs: Math.round(outcome.durationMs * 100) / 100,
       };
       const isSuccess = outcome.code === undefined;
-      if (isSuccess) log.info(line, 'message outcome');
-      else log.warn(line, 'message outcome');
+      if (isSuccess) outcomeLog.info(line, 'message outcome');
+      else outcomeLog.warn(line, 'message outcome');
       metrics.messageOutcome(outcome.direction, outcome.result, outcome.code ?? '', outcome.durationMs / 1000);
     },
   };

@@ -4,6 +4,7 @@ import {
   backoffDelayMs,
   DEAD_LETTER_EXCHANGE,
   type DeliveryAck,
+  fixedShapeLogger,
   type Logger,
   REASON_CODE_HEADER,
   REASON_HEADER,
@@ -199,8 +200,9 @@ export class AgentDelivery {
       deliveryCount,
       durationMs,
     };
-    if (result === 'delivered') this.deps.log.info(fields, 'message outcome');
-    else this.deps.log.warn(fields, 'message outcome');
+    const log = fixedShapeLogger(this.deps.log);
+    if (result === 'delivered') log.info(fields, 'message outcome');
+    else log.warn(fields, 'message outcome');
   }
 
   #waitIdle(timeoutMs: number): Promise<void> {

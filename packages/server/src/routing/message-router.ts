@@ -1,5 +1,6 @@
 import {
   describeErrors,
+  fixedShapeLogger,
   type Logger,
   MESSAGES_EXCHANGE,
   REASON_CODE_HEADER,
@@ -12,6 +13,14 @@ import {
 import type { BrokerConnection } from '../amqp/index.js';
 import type { ServerMetrics } from '../obs/index.js';
 import { buildFailureRecord, type InboundContext, validateInbound } from './inbound-validation.js';
+
+/** The message's identity in its outcome line (metadata only). */
+interface OutcomeIds {
+  readonly msgId: string | undefined;
+  readonly senderId: string;
+  readonly recipientId?: string;
+  readonly type?: string;
+}
 
 /** Router dependencies (ports). */
 export interface RouterDeps {
@@ -48,12 +57,7 @@ export class MessageRouter {
       const checked = validateInbound(raw, context);
       if (!checked.ok) return await this.#refuse(raw, authenticatedAgentId, checked, startedAt);
       const { message, body } = checked.value;
-      const log = this.deps.log.child({
-        msgId: message.id,
-        senderId: message.senderId,
-        recipientId: message.recipientId,
-        type: message.type,
-      });
+      const ids: OutcomeIds = { msgId: message.id, senderId: message.senderId, recipientId: message.recipientId, type: message.type };
       try {
         await this.deps.broker.publish(MESSAGES_EXCHANGE, message.recipientId, body, {
           messageId: message.id,
@@ -64,10 +68,10 @@ export class MessageRouter {
         });
       } catch (error) {
         const failure = toDmrError(error);
-        this.#outcome(log, 'failed', failure.code, failure.message, startedAt);
+        this.#outcome(ids, 'failed', failure.code, failure.message, startedAt);
         return { status: 'error', error: failure.code, reason: failure.message };
       }
-      this.#outcome(log, 'queued', undefined, undefined, startedAt);
+      this.#outcome(ids, 'queued', undefined, undefined, startedAt);
       return { status: 'ok' };
     } finally {
       this.#inFlight--;
@@ -77,24 +81,24 @@ export class MessageRouter {
   async #refuse(raw: unknown, agentId: string, refusal: Refusal, startedAt: number): Promise<SendAck> {
     const reason = describeErrors(refusal.errors);
     const id = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).id : undefined;
-    const log = this.deps.log.child({ msgId: typeof id === 'string' ? id.slice(0, 128) : undefined, senderId: agentId });
+    const ids: OutcomeIds = { msgId: typeof id === 'string' ? id.slice(0, 128) : undefined, senderId: agentId };
     try {
       await this.deps.broker.publish(VALIDATION_FAILURES_EXCHANGE, '', buildFailureRecord(raw, agentId, refusal, new Date()), {
         contentType: 'application/json',
         headers: { [REASON_CODE_HEADER]: refusal.code, [REASON_HEADER]: reason.slice(0, 1024), 'x-dmr-sender': agentId },
       });
     } catch (error) {
-      log.error({ err: toDmrError(error) }, 'could not record validation failure');
+      this.deps.log.error({ ...ids, err: toDmrError(error) }, 'could not record validation failure');
     }
-    this.#outcome(log, 'refused', refusal.code, reason, startedAt);
+    this.#outcome(ids, 'refused', refusal.code, reason, startedAt);
     return { status: 'error', error: refusal.code, reason };
   }
 
-  #outcome(log: Logger, result: string, code: string | undefined, reason: string | undefined, startedAt: number): void {
+  #outcome(ids: OutcomeIds, result: string, code: string | undefined, reason: string | undefined, startedAt: number): void {
     const durationMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
     this.deps.metrics.messageProcessingDuration.observe(durationMs / 1000);
     this.deps.metrics.messagesTotal.inc({ stage: 'inbound', result, code: code ?? 'none' });
     const level = result === 'queued' ? 'info' : 'warn';
-    log[level]({ stage: 'inbound', result, code, reason, durationMs }, 'message outcome');
+    fixedShapeLogger(this.deps.log)[level]({ ...ids, stage: 'inbound', result, code, reason, durationMs }, 'message outcome');
   }
 }

@@ -39,4 +39,37 @@ export function createLogger(options: { name: string; level: LogLevel; destinati
   );
 }
 
+/**
+ * A logger for one fixed-shape line built only from named metadata fields (the per-message outcome line): same
+ * destination, level, name and bindings as `log`, without pino's redaction pass. Redaction costs ~6 µs per line,
+ * two thirds of the line's cost, and can match nothing in a line whose keys are fixed and none of
+ * {@link REDACT_PATHS}; three outcome lines per message made it about 1 % of the relay's CPU. Never pass objects of
+ * unknown shape (errors, requests, message bodies) through it: use `log` for those.
+ */
+export function fixedShapeLogger(log: Logger): Logger {
+  let fixed = fixedShapeLoggers.get(log);
+  if (!fixed) {
+    fixed = unredactedTwin(log);
+    fixedShapeLoggers.set(log, fixed);
+  }
+  return fixed;
+}
+
+// one twin per logger: hot paths call fixedShapeLogger per message
+const fixedShapeLoggers = new WeakMap<Logger, Logger>();
+
+function unredactedTwin(log: Logger): Logger {
+  const destination = (log as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
+  if (!destination) return log;
+  const unredacted = pino(
+    {
+      level: log.level,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+  return unredacted.child(log.bindings());
+}
+
 export type { Logger };
