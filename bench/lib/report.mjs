@@ -117,7 +117,7 @@ function renderHeadline(r) {
     '|---|---|',
     `| broker ceiling: raw amqplib, ${r.ceiling.messageBytes}-byte messages, DMR's windows (confirm window ${r.ceiling.window} = concurrent senders, prefetch ${r.ceiling.prefetch}) | ${fmt(r.ceiling_msgs_per_s, 0)} msg/s (RabbitMQ ${fmt(r.ceiling.cpuMsPerMsg.rabbitmq, 3)} ms CPU/msg) |`,
     `| broker ceiling with wide windows (confirm window ${r.ceiling_wide.window}, prefetch ${r.ceiling_wide.prefetch}), for context | ${fmt(r.ceiling_wide_window_msgs_per_s, 0)} msg/s (RabbitMQ ${fmt(r.ceiling_wide.cpuMsPerMsg.rabbitmq, 3)} ms CPU/msg) |`,
-    `| DMR A→B, EC P-256 | ${fmt(r.dmr_p256_msgs_per_s, 0)} msg/s (${fmt(r.ratio_p256 * 100)} % of ceiling) |`,
+    `| DMR A→B, EC P-256 | ${fmt(r.dmr_p256_msgs_per_s, 0)} msg/s (${fmt(r.ratio_p256 * 100)} % of ceiling${(r.throughput.p256.rounds ?? []).length > 1 ? ', median of paired rounds' : ''}) |`,
     `| DMR A→B, RSA-2048 | ${fmt(r.dmr_rsa_msgs_per_s, 0)} msg/s (${fmt(r.ratio_rsa * 100)} % of ceiling) |`,
     `| p99 at 200 msg/s | ${fmt(r.p99_ms_at_200)} ms (the broker alone: ${fmt(r.broker_p99_ms_at_200)} ms) |`,
     `| p99 at 80 % of saturation (${fmt(r.rate_80pct, 0)} msg/s) | ${fmt(r.p99_ms_at_80pct)} ms |`,
@@ -189,6 +189,24 @@ function renderThroughput(r) {
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     row(r.throughput.p256),
     row(r.throughput.rsa),
+    '',
+    ...renderRounds(r.throughput.p256.rounds),
+  ];
+}
+
+/** The paired P-256 rounds: each DMR run right after a short ceiling run of its own; the headline takes the medians. */
+function renderRounds(rounds) {
+  if (!rounds || rounds.length < 2) return [];
+  const procs = ['agentA', 'server', 'agentB', 'rabbitmq', 'bench'];
+  return [
+    `P-256 was measured in ${rounds.length} rounds, each right after a short ceiling run with the same windows (the machine's speed drifts within minutes); the row above is the median round, and the headline ratio is the median of the rounds' own ratios.`,
+    '',
+    '| round | DMR msg/s | ceiling msg/s just before | ratio | CPU ms/msg (A, server, B, RabbitMQ, bench) |',
+    '|---|---|---|---|---|',
+    ...rounds.map(
+      (round, index) =>
+        `| ${index + 1} | ${fmt(round.msgsPerS, 0)} | ${fmt(round.ceilingMsgsPerS, 0)} | ${fmt(round.ratio === null ? null : round.ratio * 100)} % | ${procs.map((p) => fmt(round.cpuMsPerMsg[p], 3)).join(', ')} |`,
+    ),
     '',
   ];
 }
