@@ -131,7 +131,7 @@ async function pairedRounds(measureDmr, ceilingProbe) {
   const rounds = [];
   for (let round = 0; round < profile.pairedRounds; round++) {
     const ceiling = ceilingProbe ? await ceilingProbe() : undefined;
-    const dmr = await measureDmr();
+    const dmr = await measureDmr(round);
     rounds.push({ dmr, ceilingMsgsPerS: ceiling ? Math.round(ceiling.msgsPerS) : null });
   }
   const byRate = [...rounds].sort((a, b) => a.dmr.msgsPerS - b.dmr.msgsPerS);
@@ -160,11 +160,11 @@ async function runDmrPhases({ rabbit, receiver, agents, server, settings, ceilin
   const pidsOf = (pair) => ({ agentA: pair.from.pid, server: server.pid, agentB: pair.to.pid, rabbitmq: rabbit.pid });
   await warmUp(pairs, receiver, settings);
   const throughput = {};
-  const measureOnce = async (label) => {
+  const measureOnce = async (label, run = 0) => {
     const pair = pairs[label];
     const poster = createPoster(pair.from.url, 1024);
     log(`throughput ${label}: ${settings.concurrency} concurrent senders`);
-    const t = await measureThroughput({ label, pair, pids: pidsOf(pair), receiver, poster, settings: settings.throughput });
+    const t = await measureThroughput({ label, run, pair, pids: pidsOf(pair), receiver, poster, settings: settings.throughput });
     poster.close();
     log(
       `  → ${t.msgsPerS} msg/s, statuses ${JSON.stringify(t.statuses)}, lost ${t.missing}, CPU ms/msg ${JSON.stringify(t.cpuMsPerMsg)}, foreign cores ${t.foreignCoresBusy}`,
@@ -172,7 +172,7 @@ async function runDmrPhases({ rabbit, receiver, agents, server, settings, ceilin
     await pause(1000);
     return t;
   };
-  throughput.p256 = await pairedRounds(() => measureOnce('p256'), ceilingProbe);
+  throughput.p256 = await pairedRounds((round) => measureOnce('p256', round), ceilingProbe);
   throughput.rsa = await measureOnce('rsa');
   if (args['throughput-only']) return { throughput };
   const poster = createPoster(pairs.p256.from.url, 1024);

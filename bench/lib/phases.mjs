@@ -14,12 +14,13 @@ function costPerMessage(cpu, messages) {
 }
 
 /** Saturation throughput A → B (delivered to B's endpoint), with the CPU cost of each hop. */
-export async function measureThroughput({ label, pair, pids, receiver, poster, settings }) {
+export async function measureThroughput({ label, run = 0, pair, pids, receiver, poster, settings }) {
   const cpu = startCpuWindow(pids);
   const result = await closedLoop({
     poster,
     bodyFor: pair.bodyFor,
-    tag: `tp-${label}`,
+    // ids unique across runs: agent B would rightly drop a repeated (senderId, id) as a replay
+    tag: `tp-${label}-${run}`,
     concurrency: settings.concurrency,
     warmupMs: settings.warmupMs,
     measureMs: settings.measureMs,

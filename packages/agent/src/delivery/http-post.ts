@@ -1,11 +1,15 @@
 import http from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 
 /** Extra request headers of one POST (lower-case names). */
 export type PostHeaders = Readonly<Record<string, string>>;
 
 /** Port: POSTs a JSON body and resolves with the HTTP status once the response was read; rejects on network errors and aborts. */
 export type HttpPost = (url: string, body: string, signal: AbortSignal, headers?: PostHeaders) => Promise<number>;
+
+/** Parsed endpoint URLs kept (the agent has one endpoint; the bound only guards callers that vary it). */
+const MAX_CACHED_TARGETS = 16;
 
 /** Connections kept open to the endpoint; deliveries beyond this wait for a free connection. */
 const DEFAULT_MAX_SOCKETS = 64;
@@ -21,13 +25,27 @@ export function createHttpPost(maxSockets = DEFAULT_MAX_SOCKETS): HttpPost {
     'http:': new http.Agent({ keepAlive: true, maxSockets }),
     'https:': new https.Agent({ keepAlive: true, maxSockets }),
   };
+  // the endpoint URL is one per agent: parse it once, not per delivery
+  const targets = new Map<string, { readonly client: typeof http | typeof https; readonly options: http.RequestOptions }>();
+  const targetOf = (url: string) => {
+    let target = targets.get(url);
+    if (!target) {
+      const parsed = new URL(url);
+      const isHttps = parsed.protocol === 'https:';
+      target = {
+        client: isHttps ? https : http,
+        options: { ...urlToHttpOptions(parsed), method: 'POST', agent: isHttps ? agents['https:'] : agents['http:'] },
+      };
+      if (targets.size >= MAX_CACHED_TARGETS) targets.clear();
+      targets.set(url, target);
+    }
+    return target;
+  };
   return (url, body, signal, headers = {}) =>
     new Promise<number>((resolve, reject) => {
-      const target = new URL(url);
-      const client = target.protocol === 'https:' ? https : http;
-      const request = client.request(target, {
-        method: 'POST',
-        agent: target.protocol === 'https:' ? agents['https:'] : agents['http:'],
+      const { client, options } = targetOf(url);
+      const request = client.request({
+        ...options,
         headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
         signal,
       });
