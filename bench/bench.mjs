@@ -333,6 +333,7 @@ function assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body, busyAt
     dmr_rsa_msgs_per_s: Math.round(dmr.throughput.rsa.msgsPerS),
     // the median of DMR / ceiling over the paired rounds (each DMR run right after its own ceiling run)
     ratio_p256: dmr.throughput.p256.pairedRatio ?? ratio(dmr.throughput.p256.msgsPerS),
+    ratio_p256_standalone_ceiling: ratio(dmr.throughput.p256.msgsPerS),
     ratio_rsa: ratio(dmr.throughput.rsa.msgsPerS),
     p99_ms_at_200: at(200),
     p99_ms_at_80pct: at(dmr.rate80),

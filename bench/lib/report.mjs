@@ -190,16 +190,16 @@ function renderThroughput(r) {
     row(r.throughput.p256),
     row(r.throughput.rsa),
     '',
-    ...renderRounds(r.throughput.p256.rounds),
+    ...renderRounds(r.throughput.p256.rounds, r.ceiling_msgs_per_s, r.ratio_p256_standalone_ceiling),
   ];
 }
 
 /** The paired P-256 rounds: each DMR run right after a short ceiling run of its own; the headline takes the medians. */
-function renderRounds(rounds) {
+function renderRounds(rounds, standaloneCeiling, standaloneRatio) {
   if (!rounds || rounds.length < 2) return [];
   const procs = ['agentA', 'server', 'agentB', 'rabbitmq', 'bench'];
   return [
-    `P-256 was measured in ${rounds.length} rounds, each right after a short ceiling run with the same windows (the machine's speed drifts within minutes); the row above is the median round, and the headline ratio is the median of the rounds' own ratios.`,
+    `P-256 was measured in ${rounds.length} rounds, each right after a short ceiling run with the same windows (the machine's speed drifts within minutes); the row above is the median round, and the headline ratio is the median of the rounds' own ratios. Against the standalone ceiling at the start of the run (${fmt(standaloneCeiling, 0)} msg/s, idle broker, longer run) the median round is ${fmt(standaloneRatio === null ? null : standaloneRatio * 100)} %: the paired ceilings run lower, on a broker that carries DMR's queues and consumers and has just relayed a DMR run.`,
     '',
     '| round | DMR msg/s | ceiling msg/s just before | ratio | CPU ms/msg (A, server, B, RabbitMQ, bench) |',
     '|---|---|---|---|---|',
@@ -222,7 +222,7 @@ function renderCrypto(r) {
   return [
     '## Envelope crypto per message (CPU ms, one core, ~1 KB payload)',
     '',
-    "DMR's own JOSE path (node:crypto, with P-256 key agreement through `@dmr/native-ecdh`; standard compact JWS inside compact JWE, interoperable with jose both ways — see `packages/shared/test/unit/jose-interop.test.ts`) against the same envelope built with jose 6 (WebCrypto).",
+    "DMR's own JOSE path (node:crypto, with P-256 key agreement and ES256 through `@dmr/native-ecdh`; standard compact JWS inside compact JWE, interoperable with jose both ways — see `packages/shared/test/unit/jose-interop.test.ts`) against the same envelope built with jose 6 (WebCrypto).",
     '',
     '| keys | DMR seal | DMR open | jose seal | jose open | speed-up |',
     '|---|---|---|---|---|---|',
