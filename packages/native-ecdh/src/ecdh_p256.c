@@ -66,6 +66,17 @@ static int valid_scalar(const BIGNUM* d) {
   return !BN_is_zero(d) && BN_cmp(d, EC_GROUP_get0_order(p256)) < 0;
 }
 
+// An EC_KEY holding `scalar` (32 bytes, big-endian); NULL when the scalar is outside [1, n − 1] or on failure.
+static EC_KEY* private_key(const unsigned char* scalar) {
+  EC_KEY* key = EC_KEY_new();
+  BIGNUM* d = BN_bin2bn(scalar, SCALAR_BYTES, NULL);
+  int ok = key != NULL && d != NULL && valid_scalar(d) && EC_KEY_set_group(key, p256) == 1 && EC_KEY_set_private_key(key, d) == 1;
+  BN_clear_free(d);  // EC_KEY_set_private_key keeps its own copy
+  if (ok) return key;
+  EC_KEY_free(key);
+  return NULL;
+}
+
 // agreement(privateScalar: Buffer(32), peerPoint: Buffer(65)) → Buffer(32): the x coordinate of d·Q.
 static napi_value agreement(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -79,14 +90,12 @@ static napi_value agreement(napi_env env, napi_callback_info info) {
   napi_value result = NULL;
   const char* error = NULL;
   EC_POINT* peer = decode_point(encoded);
-  EC_KEY* key = EC_KEY_new();
-  BIGNUM* d = BN_bin2bn(scalar, SCALAR_BYTES, NULL);
+  EC_KEY* key = peer == NULL ? NULL : private_key(scalar);
   unsigned char* out = NULL;
   if (peer == NULL) error = "peer point is not a valid P-256 point";
-  else if (key == NULL || d == NULL || !valid_scalar(d) || EC_KEY_set_group(key, p256) != 1 || EC_KEY_set_private_key(key, d) != 1) error = "private scalar refused";
+  else if (key == NULL) error = "private scalar refused";
   else if (napi_create_buffer(env, SECRET_BYTES, (void**)&out, &result) != napi_ok) error = "out of memory";
   else if (ECDH_compute_key(out, SECRET_BYTES, peer, key, NULL) != SECRET_BYTES) error = "key agreement failed";
-  BN_clear_free(d);
   EC_KEY_free(key);
   EC_POINT_free(peer);
   return error == NULL ? done(result) : fail(env, error);
@@ -137,13 +146,12 @@ static napi_value es256_sign(napi_env env, napi_callback_info info) {
   SHA256(data, length, digest);
   napi_value result = NULL;
   const char* error = NULL;
-  EC_KEY* key = EC_KEY_new();
-  BIGNUM* d = BN_bin2bn(scalar, SCALAR_BYTES, NULL);
+  EC_KEY* key = private_key(scalar);
   ECDSA_SIG* signature = NULL;
   const BIGNUM* r = NULL;
   const BIGNUM* s = NULL;
   unsigned char* out = NULL;
-  if (key == NULL || d == NULL || !valid_scalar(d) || EC_KEY_set_group(key, p256) != 1 || EC_KEY_set_private_key(key, d) != 1) error = "private scalar refused";
+  if (key == NULL) error = "private scalar refused";
   else if ((signature = ECDSA_do_sign(digest, sizeof digest, key)) == NULL) error = "signing failed";
   else if (napi_create_buffer(env, SIGNATURE_BYTES, (void**)&out, &result) != napi_ok) error = "out of memory";
   else {
@@ -151,7 +159,6 @@ static napi_value es256_sign(napi_env env, napi_callback_info info) {
     if (BN_bn2binpad(r, out, SIGNATURE_BYTES / 2) < 0 || BN_bn2binpad(s, out + SIGNATURE_BYTES / 2, SIGNATURE_BYTES / 2) < 0) error = "signature encoding failed";
   }
   ECDSA_SIG_free(signature);
-  BN_clear_free(d);
   EC_KEY_free(key);
   return error == NULL ? done(result) : fail(env, error);
 }

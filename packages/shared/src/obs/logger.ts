@@ -22,6 +22,12 @@ export const REDACT_PATHS = [
   'req.headers.authorization',
 ];
 
+/** Every DMR log line: ISO time, the level as its name. */
+const LINE_FORMAT = {
+  timestamp: pino.stdTimeFunctions.isoTime,
+  formatters: { level: (label: string) => ({ level: label }) },
+};
+
 /**
  * Creates the root JSON logger of a process; components take `log.child({ component })`. Without a destination it
  * writes to stdout, one write per event-loop turn ({@link turnBatchedDestination}).
@@ -29,11 +35,10 @@ export const REDACT_PATHS = [
 export function createLogger(options: { name: string; level: LogLevel; destination?: DestinationStream }): Logger {
   return pino(
     {
+      ...LINE_FORMAT,
       name: options.name,
       level: options.level,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
     },
     options.destination ?? turnBatchedDestination(),
   );
@@ -61,14 +66,7 @@ const fixedShapeLoggers = new WeakMap<Logger, Logger>();
 function unredactedTwin(log: Logger): Logger {
   const destination = (log as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
   if (!destination) return log;
-  const unredacted = pino(
-    {
-      level: log.level,
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    destination,
-  );
+  const unredacted = pino({ ...LINE_FORMAT, level: log.level }, destination);
   return unredacted.child(log.bindings());
 }
 
