@@ -112,7 +112,11 @@ async function runCryptoCost(identities) {
     await measureCryptoCost('ec', identities.slice(0, 2), template, 400),
     await measureCryptoCost('rsa', identities.slice(2, 4), template, 200),
   ];
-  for (const c of costs) log(`  → ${c.kind}: seal ${c.dmrSealMs} ms (jose ${c.joseSealMs}), open ${c.dmrOpenMs} ms (jose ${c.joseOpenMs})`);
+  for (const c of costs) {
+    const reused =
+      c.dmrSealReusedMs === undefined ? '' : `; ephemeral key reused: seal ${c.dmrSealReusedMs} ms, open ${c.dmrOpenReusedMs} ms`;
+    log(`  → ${c.kind}: seal ${c.dmrSealMs} ms (jose ${c.joseSealMs}), open ${c.dmrOpenMs} ms (jose ${c.joseOpenMs})${reused}`);
+  }
   const ecdh = await measureEcdhBackends(2000);
   log(
     `  → P-256 agreement (${ecdh.backend}): static ${ecdh.staticUs} µs, ephemeral ${ecdh.ephemeralUs} µs; node:crypto ${ecdh.nodeStaticUs} / ${ecdh.nodeEphemeralUs} µs`,

@@ -1,7 +1,17 @@
 // CPU cost of the JOSE envelope on this CPU, in the bench process: DMR's node:crypto path (sealPayload / openPayload)
 // against the same JWS-in-JWE done with jose 6 (WebCrypto), for EC P-256 and RSA-2048, same ~1 KB payload.
 import { createECDH } from 'node:crypto';
-import { ecdhP256, importPrivateKey, importPublicKey, nodeEcdhP256, openPayload, sealPayload } from '@dmr/shared';
+import {
+  EphemeralKeyReuse,
+  ecdhP256,
+  importPrivateKey,
+  importPublicKey,
+  KeyAgreementCache,
+  nodeEcdhP256,
+  openPayload,
+  scalarBytes,
+  sealPayload,
+} from '@dmr/shared';
 import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify } from 'jose';
 
 const encoder = new TextEncoder();
@@ -47,6 +57,22 @@ export async function measureCryptoCost(kind, [a, b], template, count) {
     dmrOpenMs: await cpuMsPerOp(count, () => openPayload(jwe, metadata, options)),
     joseSealMs: await cpuMsPerOp(count, jose.seal),
     joseOpenMs: await cpuMsPerOp(count, () => jose.open(joseJwe)),
+    ...(kind === 'ec' ? await measureReuse(count, metadata, data, sender, recipient, options) : {}),
+  };
+}
+
+/**
+ * P-256 with the agent's defaults: ephemeral keys reused per recipient (`DMR_ECDH_EPHEMERAL_REUSE_MS`) on the sender,
+ * agreements remembered by `epk` on the recipient. The rows above derive a key per message, as
+ * `DMR_ECDH_EPHEMERAL_REUSE_MS=0` does.
+ */
+async function measureReuse(count, metadata, data, sender, recipient, options) {
+  const sealing = { ephemeralKeys: new EphemeralKeyReuse({ maxAgeMs: 1000 }) };
+  const opening = { ...options, agreements: { agreedKeys: new KeyAgreementCache() } };
+  const jwe = await sealPayload(metadata, data, sender.ref, recipient.pub, sealing);
+  return {
+    dmrSealReusedMs: await cpuMsPerOp(count, () => sealPayload(metadata, data, sender.ref, recipient.pub, sealing)),
+    dmrOpenReusedMs: await cpuMsPerOp(count, () => openPayload(jwe, metadata, opening)),
   };
 }
 
@@ -57,7 +83,7 @@ export async function measureCryptoCost(kind, [a, b], template, count) {
 export async function measureEcdhBackends(count) {
   const recipient = createECDH('prime256v1');
   const recipientPoint = recipient.generateKeys();
-  const scalar = recipient.getPrivateKey();
+  const scalar = scalarBytes(recipient.getPrivateKey());
   const peerPoint = createECDH('prime256v1').generateKeys();
   const us = async (operation) => Math.round((await cpuMsPerOp(count, operation)) * 1000);
   return {

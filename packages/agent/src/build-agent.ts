@@ -1,4 +1,14 @@
-import { type BackoffSettings, createLogger, DmrError, ecdhP256, es256, LISTEN_BACKLOG, type Logger } from '@dmr/shared';
+import {
+  type BackoffSettings,
+  createLogger,
+  DmrError,
+  EphemeralKeyReuse,
+  ecdhP256,
+  es256,
+  KeyAgreementCache,
+  LISTEN_BACKLOG,
+  type Logger,
+} from '@dmr/shared';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApp, LoopDelayGauge, OutboundSender, type Readiness } from './api/index.js';
 import type { AgentConfig } from './config/index.js';
@@ -62,6 +72,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
     endpoint,
     outcomes: createOutcomeSink(root.child({ component: 'delivery' }), metrics),
     onDuplicate: () => metrics.duplicateSuppressed(),
+    agreements: { agreedKeys: new KeyAgreementCache() },
   });
   const link = new AgentLink(config.link, {
     agentId,
@@ -82,6 +93,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
     maxInFlight: config.http.maxInFlightSends,
     loopDelayMs: () => loopDelay.delayMs,
     maxLoopDelayMs: config.http.maxEventLoopDelayMs,
+    agreements: { ephemeralKeys: new EphemeralKeyReuse({ maxAgeMs: config.ephemeralKeyReuseMs }) },
   });
   const app = buildHttpApp(config.http, { log: root.child({ component: 'http' }), metrics, outbound, readiness: () => runner.readiness() });
   const runner = new AgentRunner({ config, log: root.child({ component: 'agent' }), link, inbound, outbound, app, loopDelay });
@@ -153,7 +165,15 @@ class AgentRunner implements Agent {
     link.start();
     this.#state = 'running';
     // `node:crypto` here means @dmr/native-ecdh was not built: correct, but ~0.12 ms more CPU per P-256 message
-    log.info({ address: app.server.address(), ecdhBackend: ecdhP256.backend, es256Backend: es256.backend }, 'agent started');
+    log.info(
+      {
+        address: app.server.address(),
+        ecdhBackend: ecdhP256.backend,
+        es256Backend: es256.backend,
+        ephemeralKeyReuseMs: config.ephemeralKeyReuseMs,
+      },
+      'agent started',
+    );
   }
 
   async #stop(): Promise<void> {

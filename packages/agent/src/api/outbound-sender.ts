@@ -5,6 +5,7 @@ import {
   type EnvelopeMetadata,
   type FieldError,
   isTransientCode,
+  type KeyAgreements,
   type PrivateKeyRef,
   type PublicKeyRef,
   sealPayload,
@@ -33,6 +34,8 @@ export interface OutboundDeps {
   /** The event loop's current delay, ms (see {@link LoopDelayGauge}); with `maxLoopDelayMs` > 0, above it the sender refuses. */
   readonly loopDelayMs?: () => number;
   readonly maxLoopDelayMs?: number;
+  /** `ephemeralKeys`: ECDH-ES ephemeral keys reused per recipient (default: a fresh one per message). */
+  readonly agreements?: KeyAgreements;
 }
 
 /** `Retry-After` (seconds) of a DMR_LINK_BACKPRESSURE answer: long enough for the window to drain at any sane throughput. */
@@ -169,7 +172,7 @@ export class OutboundSender {
       type: message.type,
       timestamp: message.timestamp,
     };
-    const payload = await sealPayload(metadata, message.payload, this.#deps.privateKey, recipientKey);
+    const payload = await sealPayload(metadata, message.payload, this.#deps.privateKey, recipientKey, this.#deps.agreements);
     return { ...metadata, payload };
   }
 

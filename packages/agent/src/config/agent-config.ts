@@ -86,6 +86,11 @@ export interface AgentConfig {
   readonly privateKey: PrivateKeyRef;
   /** Upper bound for the graceful drain on stop, ms (`DMR_SHUTDOWN_TIMEOUT_MS`, default 10000). */
   readonly shutdownTimeoutMs: number;
+  /**
+   * How long one ECDH-ES ephemeral key serves messages to one recipient (P-256 keys), ms
+   * (`DMR_ECDH_EPHEMERAL_REUSE_MS`, default 1000; 0 = a fresh ephemeral key for every message). See `EphemeralKeyReuse`.
+   */
+  readonly ephemeralKeyReuseMs: number;
   readonly http: HttpConfig;
   readonly link: LinkConfig;
   readonly delivery: DeliveryConfig;
@@ -99,6 +104,8 @@ export interface ConfigSources {
 const DEFAULT_SOURCES: ConfigSources = { readFile: (path) => readFileSync(path, 'utf8') };
 const checkAgentId = compileValidator<string>(AgentId);
 const MAX_TIMEOUT_MS = 10 * 60_000;
+// a shared key-encryption key is exposed for its whole window if the sender's memory is read: keep windows short
+const MAX_EPHEMERAL_REUSE_MS = 60_000;
 
 /**
  * Reads every agent variable from `env`, collecting all problems first so an operator
@@ -114,12 +121,23 @@ export function loadAgentConfig(env: Env, sources: ConfigSources = DEFAULT_SOURC
   const link = { ...readLink(reader), ...(tls ? { tls } : {}) };
   const delivery = readDelivery(reader);
   const shutdownTimeoutMs = reader.int('DMR_SHUTDOWN_TIMEOUT_MS', { default: 10_000, min: 0, max: MAX_TIMEOUT_MS });
+  const ephemeralKeyReuseMs = reader.int('DMR_ECDH_EPHEMERAL_REUSE_MS', { default: 1000, min: 0, max: MAX_EPHEMERAL_REUSE_MS });
   // LOGGER_COLORS is accepted for seed 003 compatibility; logs are always JSON, so its value does not matter.
   reader.optionalString('LOGGER_COLORS');
   const environment = reader.string('ENVIRONMENT', 'development');
   // finish() throws when any read above recorded a problem, so privateKey is set past this line.
   reader.finish();
-  return deepFreeze({ agentId, environment, logLevel, privateKey: privateKey as PrivateKeyRef, shutdownTimeoutMs, http, link, delivery });
+  return deepFreeze({
+    agentId,
+    environment,
+    logLevel,
+    privateKey: privateKey as PrivateKeyRef,
+    shutdownTimeoutMs,
+    ephemeralKeyReuseMs,
+    http,
+    link,
+    delivery,
+  });
 }
 
 function readAgentId(reader: EnvReader): string {

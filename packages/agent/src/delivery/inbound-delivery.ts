@@ -6,6 +6,7 @@ import {
   describeErrors,
   type FieldError,
   isTransientCode,
+  type KeyAgreements,
   openPayload,
   type PrivateKeyRef,
   type PublicKeyRef,
@@ -33,6 +34,8 @@ export interface InboundDeps {
   readonly outcomes: OutcomeSink;
   /** Called once per suppressed duplicate (metrics). */
   readonly onDuplicate: () => void;
+  /** `agreedKeys`: ECDH-ES agreements remembered by `epk` (default: one agreement per message). */
+  readonly agreements?: KeyAgreements;
 }
 
 /** Settings of inbound delivery (a slice of `DeliveryConfig`). */
@@ -177,6 +180,7 @@ export class InboundDelivery {
       recipientKey: this.#deps.privateKey,
       senderKey,
       allowUnboundMetadata: this.#settings.allowUnboundMetadata,
+      agreements: this.#deps.agreements,
     });
     if (!opened.ok) return { ok: false, failure: failure(opened.code, describeErrors(opened.errors)) };
     const payload = checkPayload(opened.value);

@@ -54,6 +54,7 @@ describe('loadAgentConfig', () => {
       environment: 'development',
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
+      ephemeralKeyReuseMs: 1000,
       http: { host: '0.0.0.0', port: 5001, maxMessageBytes: 262_144, maxInFlightSends: 32, maxEventLoopDelayMs: 50 },
       link: { serverUrls: ['wss://dmr.example.ee'], reconnectDelayMs: 1000, reconnectDelayMaxMs: 5000, ackTimeoutMs: 2000 },
       delivery: {
@@ -87,6 +88,7 @@ describe('loadAgentConfig', () => {
         OUTGOING_MESSAGE_RETRIES: '5',
         DMR_DEDUP_WINDOW_SIZE: '10',
         DMR_SHUTDOWN_TIMEOUT_MS: '3000',
+        DMR_ECDH_EPHEMERAL_REUSE_MS: '0',
       },
       noFiles,
     );
@@ -95,6 +97,7 @@ describe('loadAgentConfig', () => {
       environment: 'production',
       logLevel: 'debug',
       shutdownTimeoutMs: 3000,
+      ephemeralKeyReuseMs: 0,
       http: { host: '127.0.0.1', port: 7000, maxMessageBytes: 65_536, maxInFlightSends: 16, maxEventLoopDelayMs: 0 },
       link: { reconnectDelayMs: 200, reconnectDelayMaxMs: 900, ackTimeoutMs: 1500 },
       delivery: { attemptTimeoutMs: 750, attempts: 5, dedupWindowSize: 10, allowUnboundMetadata: true },

@@ -1,7 +1,8 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { assertOnlyKnownMembers, decodeBase64Url, decodeHeader, encodeBase64Url, stringMember } from './jose-header.js';
-import { type KeyManagementAlgorithm, unwrapKey, wrapKey } from './key-management.js';
+import { type KeyAgreements, type KeyManagementAlgorithm, unwrapKey, wrapKey } from './key-management.js';
 import type { KeyKind, PrivateKeyRef, PublicKeyRef } from './keys.js';
+import { RandomPool } from './random-pool.js';
 
 /** The one content encryption algorithm DMR uses (RFC 7518 §5.3). */
 const ENC = 'A256GCM';
@@ -13,24 +14,28 @@ const HEADER_MEMBERS = new Set(['alg', 'enc', 'cty', 'typ', 'kid', 'epk', 'apu',
 /** Protected header members a caller may set besides `alg`, `enc` and `epk` (e.g. `cty`, `kid`). */
 export type JweHeaderExtras = Readonly<Record<string, string>>;
 const RESERVED_MEMBERS = ['alg', 'enc', 'epk', 'apu', 'apv'];
+// content keys and IVs: one pool per process, like the CSPRNG it draws from
+const random = new RandomPool();
 
 /**
  * Compact JWE (RFC 7516) with node:crypto and A256GCM: a fresh content key, wrapped to `recipient` with `alg`
  * (ECDH-ES+A256KW for EC P-256, RSA-OAEP-256 or RSA-OAEP for RSA). Interoperable with jose's `compactDecrypt`.
+ * `agreements.ephemeralKeys` lets ECDH-ES messages to one recipient share an ephemeral key for a bounded time.
  */
 export function encryptCompactJwe(
   plaintext: Uint8Array,
   alg: KeyManagementAlgorithm,
   extras: JweHeaderExtras,
   recipient: PublicKeyRef,
+  agreements: KeyAgreements = {},
 ): string {
   if (!isAlgorithmFor(alg, recipient)) throw new Error(`${alg} does not suit a ${recipient.kind} key`);
   const reserved = RESERVED_MEMBERS.find((member) => member in extras);
   if (reserved) throw new Error(`header member ${reserved} is set by the encryption itself`);
-  const random = randomBytes(CEK_BYTES + IV_BYTES);
-  const cek = random.subarray(0, CEK_BYTES);
-  const iv = random.subarray(CEK_BYTES);
-  const wrapped = wrapKey(alg, cek, recipient);
+  const keyAndIv = random.take(CEK_BYTES + IV_BYTES);
+  const cek = keyAndIv.subarray(0, CEK_BYTES);
+  const iv = keyAndIv.subarray(CEK_BYTES);
+  const wrapped = wrapKey(alg, cek, recipient, agreements);
   const encodedHeader = encodeBase64Url(JSON.stringify({ alg, enc: ENC, ...extras, ...wrapped.headerMembers }));
   const cipher = createCipheriv('aes-256-gcm', cek, iv);
   cipher.setAAD(Buffer.from(encodedHeader, 'ascii'));
@@ -49,8 +54,14 @@ export function encryptCompactJwe(
  * Decrypts a compact JWE with `recipient`'s key, accepting only `algorithms` for key management and A256GCM for content.
  * Returns the plaintext. Throws when the JWE is malformed, refused or fails authentication; throws
  * `UnsupportedJoseFeature` for header members it does not handle (`zip`, `crit`, `x5c` …) so the caller can use jose.
+ * `agreements.agreedKeys` spares the ECDH-ES agreement for an `epk` seen before.
  */
-export function decryptCompactJwe(jwe: string, recipient: PrivateKeyRef, algorithms: readonly string[]): Buffer {
+export function decryptCompactJwe(
+  jwe: string,
+  recipient: PrivateKeyRef,
+  algorithms: readonly string[],
+  agreements: KeyAgreements = {},
+): Buffer {
   const parts = jwe.split('.');
   if (parts.length !== 5) throw new Error('JWE must have five parts');
   const [encodedHeader = '', encodedKey = '', encodedIv = '', encodedCiphertext = '', encodedTag = ''] = parts;
@@ -63,7 +74,7 @@ export function decryptCompactJwe(jwe: string, recipient: PrivateKeyRef, algorit
   const iv = decodeBase64Url(encodedIv, 'JWE iv');
   const tag = decodeBase64Url(encodedTag, 'JWE tag');
   if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new Error('JWE iv or tag has the wrong length');
-  const cek = unwrapKey(alg, header, decodeBase64Url(encodedKey, 'JWE encrypted key'), recipient);
+  const cek = unwrapKey(alg, header, decodeBase64Url(encodedKey, 'JWE encrypted key'), recipient, agreements);
   if (cek.length !== CEK_BYTES) throw new Error('content encryption key has the wrong length');
   const decipher = createDecipheriv('aes-256-gcm', cek, iv);
   decipher.setAAD(Buffer.from(encodedHeader, 'ascii'));

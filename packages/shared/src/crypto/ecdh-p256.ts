@@ -1,5 +1,6 @@
 import { createECDH, type ECDH } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { scalarBytes } from './p256-key-material.js';
 
 /**
  * P-256 key agreement (the x coordinate of the shared point, 32 bytes) for ECDH-ES. Points are uncompressed
@@ -70,7 +71,7 @@ function agreesWithNodeCrypto(candidate: EcdhP256): boolean {
     const reference = createECDH(CURVE);
     const referencePoint = reference.generateKeys();
     const { ephemeralPoint, secret } = candidate.ephemeralAgreement(referencePoint);
-    const back = candidate.agreement(reference.getPrivateKey(), ephemeralPoint);
+    const back = candidate.agreement(scalarBytes(reference.getPrivateKey()), ephemeralPoint);
     return secret.equals(reference.computeSecret(ephemeralPoint)) && back.equals(secret);
   } catch {
     return false;

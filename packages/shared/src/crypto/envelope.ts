@@ -4,6 +4,7 @@ import { refuse } from '../result.js';
 import { decryptCompactJwe, encryptCompactJwe } from './compact-jwe.js';
 import { signCompactJws, verifyCompactJws } from './compact-jws.js';
 import { UnsupportedJoseFeature } from './jose-header.js';
+import type { KeyAgreements } from './key-management.js';
 import { ALGORITHMS, CONTENT_ENCRYPTION, type PrivateKeyRef, type PublicKeyRef } from './keys.js';
 
 /** Routing metadata that travels in clear and is also signed inside the envelope. */
@@ -20,13 +21,15 @@ const BOUND_FIELDS = ['id', 'senderId', 'recipientId', 'type', 'timestamp'] as c
 /**
  * Signs `{...metadata, data}` with the sender's key (JWS) and encrypts that JWS to the
  * recipient's key (JWE, `cty: JWT`). Algorithms follow each key's kind. Standard compact JOSE built on
- * node:crypto (about 5× cheaper than jose's WebCrypto path); any JOSE library can open it.
+ * node:crypto (about 5× cheaper than jose's WebCrypto path); any JOSE library can open it. With
+ * `agreements.ephemeralKeys`, P-256 messages to one recipient share an ephemeral key for a bounded time.
  */
 export async function sealPayload(
   metadata: EnvelopeMetadata,
   data: unknown,
   senderKey: PrivateKeyRef,
   recipientKey: PublicKeyRef,
+  agreements: KeyAgreements = {},
 ): Promise<string> {
   const claims = { ...pickBound(metadata), data };
   const jws = signCompactJws(
@@ -39,6 +42,7 @@ export async function sealPayload(
     ALGORITHMS[recipientKey.kind].keyWrap,
     { cty: 'JWT', kid: metadata.recipientId },
     recipientKey,
+    agreements,
   );
 }
 
@@ -48,6 +52,8 @@ export interface OpenOptions {
   readonly senderKey: PublicKeyRef;
   /** Accept payloads whose signed body carries only `data` (agents older than metadata binding). */
   readonly allowUnboundMetadata: boolean;
+  /** `agreedKeys`: P-256 key agreements remembered by `epk`, for senders that reuse ephemeral keys. */
+  readonly agreements?: KeyAgreements;
 }
 
 /**
@@ -59,7 +65,7 @@ export interface OpenOptions {
 export async function openPayload(jwe: string, metadata: EnvelopeMetadata, options: OpenOptions): Promise<Result<unknown>> {
   let jws: string;
   try {
-    jws = (await decryptWithFallback(jwe, options.recipientKey)).toString('utf8');
+    jws = (await decryptWithFallback(jwe, options.recipientKey, options.agreements)).toString('utf8');
   } catch {
     return refuse('DMR_CRYPTO_DECRYPT_FAILED', 'payload', 'cannot be decrypted with this agent key');
   }
@@ -72,10 +78,10 @@ export async function openPayload(jwe: string, metadata: EnvelopeMetadata, optio
   return checkClaims(claims, metadata, options.allowUnboundMetadata);
 }
 
-async function decryptWithFallback(jwe: string, key: PrivateKeyRef): Promise<Buffer> {
+async function decryptWithFallback(jwe: string, key: PrivateKeyRef, agreements: KeyAgreements | undefined): Promise<Buffer> {
   const algorithms = ALGORITHMS[key.kind].unwrap;
   try {
-    return decryptCompactJwe(jwe, key, algorithms);
+    return decryptCompactJwe(jwe, key, algorithms, agreements);
   } catch (error) {
     if (!(error instanceof UnsupportedJoseFeature)) throw error;
     const { plaintext } = await compactDecrypt(jwe, key.key, {

@@ -10,11 +10,22 @@ export {
 } from './certificate-identity.js';
 export { decryptCompactJwe, encryptCompactJwe, type JweHeaderExtras } from './compact-jwe.js';
 export { type JwsAlgorithm, signCompactJws, verifyCompactJws } from './compact-jws.js';
+export {
+  concatKdf,
+  DEFAULT_KEY_AGREEMENT_CACHE_ENTRIES,
+  EphemeralKeyReuse,
+  type EphemeralKeyReuseOptions,
+  type EphemeralPublicJwk,
+  freshSenderKek,
+  KeyAgreementCache,
+  recipientKek,
+  type SenderKek,
+} from './ecdh-es-keys.js';
 export { type EcdhP256, ecdhP256, loadNativeEcdhP256, nodeEcdhP256 } from './ecdh-p256.js';
 export { checkClaims, type EnvelopeMetadata, type OpenOptions, openPayload, sealPayload } from './envelope.js';
 export { type Es256, es256, loadNativeEs256, nodeEs256 } from './es256.js';
 export { UnsupportedJoseFeature } from './jose-header.js';
-export { concatKdf, type EphemeralPublicJwk, type KeyManagementAlgorithm } from './key-management.js';
+export type { KeyAgreements, KeyManagementAlgorithm } from './key-management.js';
 export {
   ALGORITHMS,
   CONTENT_ENCRYPTION,
@@ -28,3 +39,5 @@ export {
   PublicKeyRing,
   publicPemOf,
 } from './keys.js';
+export { scalarBytes } from './p256-key-material.js';
+export { RandomPool } from './random-pool.js';

@@ -21,8 +21,19 @@ export function publicPointOf(key: KeyObject): Buffer {
 export function privateScalarOf(key: KeyObject): Buffer {
   let scalar = privateScalars.get(key);
   if (!scalar) {
-    scalar = decodeBase64Url(key.export({ format: 'jwk' }).d ?? '', 'd');
+    scalar = scalarBytes(decodeBase64Url(key.export({ format: 'jwk' }).d ?? '', 'd'));
     privateScalars.set(key, scalar);
   }
   return scalar;
+}
+
+const SCALAR_BYTES = 32;
+
+/**
+ * `scalar` left-padded with zeros to 32 bytes, the length the native backends require. node:crypto's
+ * `ECDH.getPrivateKey()` drops leading zero bytes (one key in 256 comes out shorter), so pass such scalars through this.
+ */
+export function scalarBytes(scalar: Buffer): Buffer {
+  if (scalar.length >= SCALAR_BYTES) return scalar;
+  return Buffer.concat([Buffer.alloc(SCALAR_BYTES - scalar.length), scalar]);
 }

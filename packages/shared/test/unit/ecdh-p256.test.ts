@@ -1,6 +1,6 @@
 import { createECDH } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { type EcdhP256, ecdhP256, loadNativeEcdhP256, nodeEcdhP256 } from '@dmr/shared';
+import { type EcdhP256, ecdhP256, loadNativeEcdhP256, nodeEcdhP256, scalarBytes } from '@dmr/shared';
 import { describe, expect, it } from 'vitest';
 
 const native = loadNativeEcdhP256();
@@ -8,7 +8,7 @@ const native = loadNativeEcdhP256();
 function keyPair(): { scalar: Buffer; point: Buffer } {
   const ecdh = createECDH('prime256v1');
   const point = ecdh.generateKeys();
-  return { scalar: ecdh.getPrivateKey(), point };
+  return { scalar: scalarBytes(ecdh.getPrivateKey()), point };
 }
 
 /** A point with a flipped bit in y: not on the curve (y² ≠ x³ − 3x + b). */

@@ -1,0 +1,173 @@
+// Ephemeral-key reuse on the sender and the key-agreement cache on the recipient: what is shared, for how long,
+// that every message still gets its own content key and IV, and that jose opens what the reuse produces.
+import { generateKeyPairSync } from 'node:crypto';
+import {
+  decryptCompactJwe,
+  type EnvelopeMetadata,
+  EphemeralKeyReuse,
+  encryptCompactJwe,
+  importPrivateKey,
+  importPublicKey,
+  KeyAgreementCache,
+  openPayload,
+  type PrivateKeyRef,
+  type PublicKeyRef,
+  publicPemOf,
+  recipientKek,
+  sealPayload,
+} from '@dmr/shared';
+import { compactDecrypt, decodeProtectedHeader } from 'jose';
+import { describe, expect, it } from 'vitest';
+
+interface KeyPair {
+  readonly privateKey: PrivateKeyRef;
+  readonly publicKey: PublicKeyRef;
+  readonly point: Buffer;
+  readonly scalar: Buffer;
+}
+
+function makeKey(): KeyPair {
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const privateKey = importPrivateKey(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+  const jwk = pair.privateKey.export({ format: 'jwk' });
+  const point = Buffer.concat([Buffer.of(4), Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]);
+  return { privateKey, publicKey: importPublicKey(publicPemOf(privateKey)), point, scalar: Buffer.from(jwk.d ?? '', 'base64url') };
+}
+
+function segments(jwe: string) {
+  const [header = '', encryptedKey, iv, ciphertext, tag] = jwe.split('.');
+  return { epk: (decodeProtectedHeader(jwe).epk as { x: string; y: string }).x, header, encryptedKey, iv, ciphertext, tag };
+}
+
+const encoder = new TextEncoder();
+const ALG = 'ECDH-ES+A256KW';
+
+describe('EphemeralKeyReuse', () => {
+  it('keeps one ephemeral key per recipient for maxAgeMs, then starts a new one', () => {
+    let nowMs = 0;
+    const reuse = new EphemeralKeyReuse({ maxAgeMs: 1000, now: () => nowMs });
+    const [bob, carol] = [makeKey(), makeKey()];
+
+    const first = reuse.kekFor(bob.point);
+    nowMs = 999;
+    expect(reuse.kekFor(bob.point)).toBe(first);
+    const forCarol = reuse.kekFor(carol.point);
+    expect(forCarol.epk.x).not.toBe(first.epk.x);
+    nowMs = 1000;
+    const renewed = reuse.kekFor(bob.point);
+    expect(renewed.epk.x).not.toBe(first.epk.x);
+    expect(renewed.kek.equals(first.kek)).toBe(false);
+    // carol's key started at 999, so it is still current at 1000
+    expect(reuse.kekFor(carol.point)).toBe(forCarol);
+  });
+
+  it('with maxAgeMs 0 gives every message its own ephemeral key', () => {
+    const reuse = new EphemeralKeyReuse({ maxAgeMs: 0, now: () => 0 });
+    const bob = makeKey();
+    const epks = new Set(Array.from({ length: 5 }, () => reuse.kekFor(bob.point).epk.x));
+    expect(epks.size).toBe(5);
+  });
+
+  it('derives the key-encryption key the recipient derives from the epk', () => {
+    const reuse = new EphemeralKeyReuse({ maxAgeMs: 1000 });
+    const bob = makeKey();
+    const { epk, kek } = reuse.kekFor(bob.point);
+    expect(recipientKek(bob.scalar, { epk }).equals(kek)).toBe(true);
+  });
+
+  it('shares the epk between messages, never the content key, IV or wrapped key; jose opens each', async () => {
+    const reuse = new EphemeralKeyReuse({ maxAgeMs: 60_000 });
+    const bob = makeKey();
+    const sealed = ['one', 'two', 'three'].map((text) =>
+      encryptCompactJwe(encoder.encode(text), ALG, {}, bob.publicKey, { ephemeralKeys: reuse }),
+    );
+    const parts = sealed.map(segments);
+
+    expect(new Set(parts.map((part) => part.epk)).size).toBe(1);
+    expect(new Set(parts.map((part) => part.encryptedKey)).size).toBe(3);
+    expect(new Set(parts.map((part) => part.iv)).size).toBe(3);
+    const opened = await Promise.all(
+      sealed.map(async (jwe) => new TextDecoder().decode((await compactDecrypt(jwe, bob.privateKey.key)).plaintext)),
+    );
+    expect(opened).toEqual(['one', 'two', 'three']);
+  });
+});
+
+describe('KeyAgreementCache', () => {
+  it('gives the key derived afresh, and the same key again for a known epk', () => {
+    const cache = new KeyAgreementCache();
+    const bob = makeKey();
+    const { epk, kek } = new EphemeralKeyReuse({ maxAgeMs: 0 }).kekFor(bob.point);
+
+    const first = cache.kekFor(bob.scalar, { epk });
+    expect(first.equals(kek)).toBe(true);
+    expect(cache.kekFor(bob.scalar, { epk })).toBe(first);
+  });
+
+  it('keeps agreements apart per private key and per apu/apv', () => {
+    const cache = new KeyAgreementCache();
+    const [bob, mallory] = [makeKey(), makeKey()];
+    const { epk } = new EphemeralKeyReuse({ maxAgeMs: 0 }).kekFor(bob.point);
+
+    const forBob = cache.kekFor(bob.scalar, { epk });
+    expect(cache.kekFor(mallory.scalar, { epk }).equals(forBob)).toBe(false);
+    const withApu = cache.kekFor(bob.scalar, { epk, apu: 'QWxpY2U' });
+    expect(withApu.equals(forBob)).toBe(false);
+    expect(withApu.equals(recipientKek(bob.scalar, { epk, apu: 'QWxpY2U' }))).toBe(true);
+  });
+
+  it('never caches a point that is not on the curve', () => {
+    const cache = new KeyAgreementCache();
+    const bob = makeKey();
+    const { epk } = new EphemeralKeyReuse({ maxAgeMs: 0 }).kekFor(bob.point);
+    const offCurve = { ...epk, y: Buffer.alloc(32, 1).toString('base64url') };
+
+    expect(() => cache.kekFor(bob.scalar, { epk: offCurve })).toThrow();
+    expect(() => cache.kekFor(bob.scalar, { epk: offCurve })).toThrow();
+  });
+
+  it('holds at most maxEntries per private key, dropping the oldest', () => {
+    const cache = new KeyAgreementCache(2);
+    const bob = makeKey();
+    const fresh = new EphemeralKeyReuse({ maxAgeMs: 0 });
+    const epks = [fresh.kekFor(bob.point).epk, fresh.kekFor(bob.point).epk, fresh.kekFor(bob.point).epk];
+    const keks = epks.map((epk) => cache.kekFor(bob.scalar, { epk }));
+
+    expect(cache.kekFor(bob.scalar, { epk: epks[2] })).toBe(keks[2]);
+    expect(cache.kekFor(bob.scalar, { epk: epks[1] })).toBe(keks[1]);
+    const again = cache.kekFor(bob.scalar, { epk: epks[0] });
+    expect(again).not.toBe(keks[0]);
+    expect(again.equals(keks[0] as Buffer)).toBe(true);
+  });
+});
+
+describe('envelope with ephemeral-key reuse on both sides', () => {
+  const metadata: EnvelopeMetadata = {
+    id: 'msg-1',
+    senderId: 'agent-a',
+    recipientId: 'agent-b',
+    type: 'ChatMessage',
+    timestamp: '2024-01-15T10:30:00.000Z',
+  };
+
+  it('opens every message, refuses one whose wrapped key was swapped, and agrees with the plain path', async () => {
+    const [alice, bob] = [makeKey(), makeKey()];
+    const sender = { ephemeralKeys: new EphemeralKeyReuse({ maxAgeMs: 60_000 }) };
+    const options = { recipientKey: bob.privateKey, senderKey: alice.publicKey, allowUnboundMetadata: false };
+    const recipient = { ...options, agreements: { agreedKeys: new KeyAgreementCache() } };
+    const first = await sealPayload({ ...metadata, id: 'm1' }, { text: 'one' }, alice.privateKey, bob.publicKey, sender);
+    const second = await sealPayload({ ...metadata, id: 'm2' }, { text: 'two' }, alice.privateKey, bob.publicKey, sender);
+
+    expect(await openPayload(first, { ...metadata, id: 'm1' }, recipient)).toEqual({ ok: true, value: { text: 'one' } });
+    expect(await openPayload(second, { ...metadata, id: 'm2' }, recipient)).toEqual({ ok: true, value: { text: 'two' } });
+    expect(await openPayload(second, { ...metadata, id: 'm2' }, options)).toEqual({ ok: true, value: { text: 'two' } });
+    // same epk, so the KEK matches, but m1's wrapped key unwraps to m1's content key: the tag check fails
+    const [h2, , iv2, c2, t2] = second.split('.');
+    const spliced = [h2, first.split('.')[1], iv2, c2, t2].join('.');
+    expect(await openPayload(spliced, { ...metadata, id: 'm2' }, recipient)).toMatchObject({
+      ok: false,
+      code: 'DMR_CRYPTO_DECRYPT_FAILED',
+    });
+    expect(() => decryptCompactJwe(spliced, bob.privateKey, [ALG], recipient.agreements)).toThrow();
+  });
+});
