@@ -109,9 +109,10 @@ function classifyStatus(status: number, attempt: number): AttemptResult {
 }
 
 function networkReason(error: unknown): string {
-  // node:http rejects with the socket error (ECONNREFUSED, ENOTFOUND …); fetch wraps it in `cause` of a generic "fetch failed".
+  // undici's Pool rejects with the socket error (ECONNREFUSED, ENOTFOUND …) or its own (UND_ERR_SOCKET …); fetch
+  // wraps either in `cause` of a generic "fetch failed".
   const direct = error as { code?: unknown } | undefined;
-  if (typeof direct?.code === 'string' && direct.code.startsWith('E')) return `endpoint unreachable: ${direct.code}`;
+  if (typeof direct?.code === 'string' && /^(E|UND_ERR_)/.test(direct.code)) return `endpoint unreachable: ${direct.code}`;
   const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
   if (typeof cause?.code === 'string') return `endpoint unreachable: ${cause.code}`;
   return `endpoint unreachable: ${error instanceof Error ? error.message : String(error)}`;

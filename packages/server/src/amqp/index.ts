@@ -1,3 +1,4 @@
+export { AckBatcher, type AckChannel } from './ack-batcher.js';
 export { BrokerConnection, type BrokerEvents, type BrokerSetup, type BrokerStatus } from './broker-connection.js';
 export { CancellableSleep } from './cancellable-sleep.js';
 export { applyPolicies, applyPoliciesAnywhere, type ManagementTarget } from './policies.js';

@@ -12,7 +12,7 @@ import {
   type WireMessageBody,
 } from '@dmr/shared';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { BrokerConnection } from '../amqp/index.js';
+import { AckBatcher, type BrokerConnection } from '../amqp/index.js';
 import type { ServerMetrics } from '../obs/index.js';
 import { type DeliveryDecision, decideDelivery } from './delivery-decision.js';
 
@@ -50,6 +50,7 @@ export interface DeliveryDeps {
  */
 export class AgentDelivery {
   #channel: Channel | undefined;
+  #acks: AckBatcher | undefined;
   // aborted when the channel this delivery loop consumes on is stopped or replaced: ends pending retry pauses
   #abort = new AbortController();
   #inFlight = 0;
@@ -69,8 +70,10 @@ export class AgentDelivery {
     this.#abort = new AbortController();
     const channel = await this.deps.broker.openChannel();
     await channel.prefetch(this.settings.prefetch);
+    const acks = new AckBatcher(channel);
     this.#channel = channel;
-    await channel.consume(agentQueueName(this.agentId), (message) => this.#onMessage(channel, message));
+    this.#acks = acks;
+    await channel.consume(agentQueueName(this.agentId), (message) => this.#onMessage(channel, acks, message));
   }
 
   /**
@@ -81,32 +84,36 @@ export class AgentDelivery {
    */
   async stop(drainMs: number): Promise<void> {
     const channel = this.#channel;
+    const acks = this.#acks;
     this.#channel = undefined;
+    this.#acks = undefined;
     this.#abort.abort();
     if (!channel) return;
     try {
       await this.#waitIdle(drainMs);
+      acks?.flush();
       await channel.close();
     } catch (error) {
       this.deps.log.debug({ err: error }, 'closing delivery channel');
     }
   }
 
-  #onMessage(channel: Channel, message: ConsumeMessage | null): void {
+  #onMessage(channel: Channel, acks: AckBatcher, message: ConsumeMessage | null): void {
     if (message === null) {
       this.deps.log.warn({ agentId: this.agentId }, 'RabbitMQ cancelled the consumer (queue deleted?)');
       return;
     }
+    acks.track(message);
     // stopping: left unacknowledged, so the channel's close returns it in order with the rest
     if (channel !== this.#channel) return;
     this.#inFlight++;
-    void this.#deliver(channel, message, this.#abort.signal).finally(() => {
+    void this.#deliver(channel, acks, message, this.#abort.signal).finally(() => {
       this.#inFlight--;
       if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     });
   }
 
-  async #deliver(channel: Channel, delivery: ConsumeMessage, signal: AbortSignal): Promise<void> {
+  async #deliver(channel: Channel, acks: AckBatcher, delivery: ConsumeMessage, signal: AbortSignal): Promise<void> {
     const startedAt = performance.now();
     const deliveryCount = Number(delivery.properties.headers?.['x-delivery-count'] ?? 0);
     const wire = parseWire(delivery.content);
@@ -116,7 +123,7 @@ export class AgentDelivery {
         code: 'DMR_DELIVERY_INVALID_MESSAGE',
         reason: 'queued body is not a valid wire message',
       } as const;
-      this.#logOutcome(delivery, wire, invalid, await this.#settle(channel, delivery, invalid), deliveryCount, startedAt);
+      this.#logOutcome(delivery, wire, invalid, await this.#settle(acks, delivery, invalid), deliveryCount, startedAt);
       return;
     }
     let attempt = deliveryCount;
@@ -126,7 +133,7 @@ export class AgentDelivery {
       const age = { ageMs: Date.now() - publishedAt, ttlMs: this.settings.messageTtlMs };
       const decision = decideDelivery(reply, attempt, this.settings.deliveryLimit, age);
       if (decision.action !== 'retry') {
-        this.#logOutcome(delivery, wire, decision, await this.#settle(channel, delivery, decision), attempt, startedAt);
+        this.#logOutcome(delivery, wire, decision, await this.#settle(acks, delivery, decision), attempt, startedAt);
         return;
       }
       this.#logOutcome(delivery, wire, decision, 'retrying', attempt, startedAt);
@@ -146,10 +153,10 @@ export class AgentDelivery {
     return !signal.aborted && this.#channel === channel;
   }
 
-  async #settle(channel: Channel, delivery: ConsumeMessage, decision: Exclude<DeliveryDecision, { action: 'retry' }>): Promise<string> {
+  async #settle(acks: AckBatcher, delivery: ConsumeMessage, decision: Exclude<DeliveryDecision, { action: 'retry' }>): Promise<string> {
     try {
       if (decision.action === 'ack') {
-        channel.ack(delivery);
+        acks.ack(delivery);
         return 'delivered';
       }
       await this.deps.broker.publish(DEAD_LETTER_EXCHANGE, this.agentId, delivery.content, {
@@ -158,19 +165,19 @@ export class AgentDelivery {
         contentType: 'application/json',
         headers: { ...delivery.properties.headers, [REASON_CODE_HEADER]: decision.code, [REASON_HEADER]: decision.reason.slice(0, 1024) },
       });
-      channel.ack(delivery);
+      acks.ack(delivery);
       return 'dead-lettered';
     } catch (error) {
       // channel gone (disconnect, broker loss) or the DLQ publish failed: RabbitMQ redelivers, nothing is lost
-      this.#tryRequeue(channel, delivery);
+      this.#tryRequeue(acks, delivery);
       this.deps.log.warn({ err: toDmrError(error), agentId: this.agentId }, 'could not settle delivery; left for redelivery');
       return 'requeued';
     }
   }
 
-  #tryRequeue(channel: Channel, delivery: ConsumeMessage): void {
+  #tryRequeue(acks: AckBatcher, delivery: ConsumeMessage): void {
     try {
-      channel.nack(delivery, false, true);
+      acks.nack(delivery, true);
     } catch {
       // the channel is closed, which already returned the message to the queue
     }
