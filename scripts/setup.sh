@@ -21,7 +21,14 @@ fi
 # Node's own headers). Built only when missing or older than its source; when it cannot be built, DMR still works
 # on node:crypto (about 0.12 ms more CPU per message) and the unit test that expects the addon says so.
 addon=packages/native-ecdh/build/Release/dmr_ecdh_p256.node
-if [ ! -f "$addon" ] || [ packages/native-ecdh/src/ecdh_p256.c -nt "$addon" ] || [ packages/native-ecdh/binding.gyp -nt "$addon" ]; then
+addon_is_stale() {
+  [ ! -f "$addon" ] && return 0
+  for source in packages/native-ecdh/src/* packages/native-ecdh/binding.gyp; do
+    [ "$source" -nt "$addon" ] && return 0
+  done
+  return 1
+}
+if addon_is_stale; then
   echo "setup: building the native P-256 addon (node-gyp)"
   mkdir -p .local
   npm run build:native --silent >.local/native-build.log 2>&1 || {

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "dmr_ecdh_p256",
-      "sources": ["src/ecdh_p256.c"],
+      "sources": ["src/ecdh_p256.c", "src/aes_jwe.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Werror"]
     }
   ]

@@ -19,35 +19,14 @@
 #include <openssl/obj_mac.h>
 #include <openssl/sha.h>
 
+#include "addon.h"
+
 #define POINT_BYTES 65
 #define SCALAR_BYTES 32
 #define SECRET_BYTES 32
 #define SIGNATURE_BYTES 64
 
 static EC_GROUP* p256 = NULL;
-
-// OpenSSL records why a call failed in a per-thread error queue that node:crypto reads too: an entry left there by
-// this addon (an off-curve point, a signature that does not verify) would surface later as the error of an
-// unrelated node:crypto call on the same thread. Every function therefore ends with the queue cleared.
-static napi_value done(napi_value result) {
-  ERR_clear_error();
-  return result;
-}
-
-static napi_value fail(napi_env env, const char* message) {
-  ERR_clear_error();
-  napi_throw_error(env, "ERR_DMR_NATIVE_ECDH", message);
-  return NULL;
-}
-
-// Reads `value` as a Buffer of exactly `expected` bytes.
-static int buffer_arg(napi_env env, napi_value value, size_t expected, const unsigned char** data) {
-  bool is_buffer = false;
-  size_t length = 0;
-  if (napi_is_buffer(env, value, &is_buffer) != napi_ok || !is_buffer) return 0;
-  if (napi_get_buffer_info(env, value, (void**)data, &length) != napi_ok) return 0;
-  return length == expected;
-}
 
 // Decodes an uncompressed P-256 point; NULL when it is malformed or not on the curve.
 static EC_POINT* decode_point(const unsigned char* encoded) {
@@ -122,13 +101,6 @@ static napi_value ephemeral_agreement(napi_env env, napi_callback_info info) {
   EC_KEY_free(ephemeral);  // clears the private scalar
   EC_POINT_free(peer);
   return error == NULL ? done(result) : fail(env, error);
-}
-
-// Reads `value` as a Buffer of any length (the data to sign or verify).
-static int data_arg(napi_env env, napi_value value, const unsigned char** data, size_t* length) {
-  bool is_buffer = false;
-  if (napi_is_buffer(env, value, &is_buffer) != napi_ok || !is_buffer) return 0;
-  return napi_get_buffer_info(env, value, (void**)data, length) == napi_ok;
 }
 
 // es256Sign(privateScalar: Buffer(32), data: Buffer) → Buffer(64): ECDSA P-256 over SHA-256(data), R ‖ S (RFC 7518 §3.4).
@@ -214,7 +186,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"es256Verify", NULL, es256_verify, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods) != napi_ok) return NULL;
-  return exports;
+  return define_aes_functions(env, exports);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

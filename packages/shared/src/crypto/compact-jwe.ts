@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { aesJwe } from './aes-jwe.js';
 import { assertOnlyKnownMembers, decodeBase64Url, decodeHeader, encodeBase64Url, stringMember } from './jose-header.js';
 import { type KeyAgreements, type KeyManagementAlgorithm, unwrapKey, wrapKey } from './key-management.js';
 import type { KeyKind, PrivateKeyRef, PublicKeyRef } from './keys.js';
@@ -18,7 +18,7 @@ const RESERVED_MEMBERS = ['alg', 'enc', 'epk', 'apu', 'apv'];
 const random = new RandomPool();
 
 /**
- * Compact JWE (RFC 7516) with node:crypto and A256GCM: a fresh content key, wrapped to `recipient` with `alg`
+ * Compact JWE (RFC 7516) with A256GCM (through `aesJwe`): a fresh content key, wrapped to `recipient` with `alg`
  * (ECDH-ES+A256KW for EC P-256, RSA-OAEP-256 or RSA-OAEP for RSA). Interoperable with jose's `compactDecrypt`.
  * `agreements.ephemeralKeys` lets ECDH-ES messages to one recipient share an ephemeral key for a bounded time.
  */
@@ -37,10 +37,7 @@ export function encryptCompactJwe(
   const iv = keyAndIv.subarray(CEK_BYTES);
   const wrapped = wrapKey(alg, cek, recipient, agreements);
   const encodedHeader = encodeBase64Url(JSON.stringify({ alg, enc: ENC, ...extras, ...wrapped.headerMembers }));
-  const cipher = createCipheriv('aes-256-gcm', cek, iv);
-  cipher.setAAD(Buffer.from(encodedHeader, 'ascii'));
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  const tag = cipher.getAuthTag();
+  const { ciphertext, tag } = aesJwe.gcmSeal(cek, iv, Buffer.from(encodedHeader, 'ascii'), plaintext);
   return [
     encodedHeader,
     wrapped.encryptedKey.toString('base64url'),
@@ -76,10 +73,8 @@ export function decryptCompactJwe(
   if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new Error('JWE iv or tag has the wrong length');
   const cek = unwrapKey(alg, header, decodeBase64Url(encodedKey, 'JWE encrypted key'), recipient, agreements);
   if (cek.length !== CEK_BYTES) throw new Error('content encryption key has the wrong length');
-  const decipher = createDecipheriv('aes-256-gcm', cek, iv);
-  decipher.setAAD(Buffer.from(encodedHeader, 'ascii'));
-  decipher.setAuthTag(tag);
-  return Buffer.concat([decipher.update(decodeBase64Url(encodedCiphertext, 'JWE ciphertext')), decipher.final()]);
+  const ciphertext = decodeBase64Url(encodedCiphertext, 'JWE ciphertext');
+  return aesJwe.gcmOpen(cek, iv, Buffer.from(encodedHeader, 'ascii'), ciphertext, tag);
 }
 
 function isAlgorithmFor(alg: string, key: { readonly kind: KeyKind }): alg is KeyManagementAlgorithm {

@@ -1,3 +1,4 @@
+export { type AesJwe, aesJwe, loadNativeAesJwe, nodeAesJwe } from './aes-jwe.js';
 export { createAgentToken, verifyAgentToken } from './agent-token.js';
 export {
   AGENT_ID_PATTERN,

@@ -1,4 +1,5 @@
-import { constants, createCipheriv, createDecipheriv, privateDecrypt, publicEncrypt } from 'node:crypto';
+import { constants, privateDecrypt, publicEncrypt } from 'node:crypto';
+import { aesJwe } from './aes-jwe.js';
 import { type EphemeralKeyReuse, type EphemeralPublicJwk, freshSenderKek, type KeyAgreementCache, recipientKek } from './ecdh-es-keys.js';
 import type { JoseHeader } from './jose-header.js';
 import type { PrivateKeyRef, PublicKeyRef } from './keys.js';
@@ -21,15 +22,12 @@ export interface KeyAgreements {
   readonly agreedKeys?: KeyAgreementCache;
 }
 
-/** RFC 3394 default initial value of AES key wrap. */
-const KW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
-
 /** Wraps `cek` to the recipient's key with `alg` (ECDH-ES+A256KW for EC P-256, RSA-OAEP-256 for RSA). */
 export function wrapKey(alg: KeyManagementAlgorithm, cek: Buffer, recipient: PublicKeyRef, agreements: KeyAgreements = {}): WrappedKey {
   if (alg === 'ECDH-ES+A256KW') {
     const point = publicPointOf(recipient.key);
     const { epk, kek } = agreements.ephemeralKeys ? agreements.ephemeralKeys.kekFor(point) : freshSenderKek(point);
-    return { encryptedKey: aesKeyWrap(kek, cek), headerMembers: { epk } };
+    return { encryptedKey: aesJwe.keyWrap(kek, cek), headerMembers: { epk } };
   }
   const oaepHash = alg === 'RSA-OAEP-256' ? 'sha256' : 'sha1';
   return {
@@ -49,18 +47,8 @@ export function unwrapKey(
   if (alg === 'ECDH-ES+A256KW') {
     const scalar = privateScalarOf(recipient.key);
     const kek = agreements.agreedKeys ? agreements.agreedKeys.kekFor(scalar, header) : recipientKek(scalar, header);
-    return aesKeyUnwrap(kek, encryptedKey);
+    return aesJwe.keyUnwrap(kek, encryptedKey);
   }
   const oaepHash = alg === 'RSA-OAEP-256' ? 'sha256' : 'sha1';
   return privateDecrypt({ key: recipient.key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash }, encryptedKey);
-}
-
-function aesKeyWrap(kek: Buffer, cek: Buffer): Buffer {
-  const cipher = createCipheriv('id-aes256-wrap', kek, KW_IV);
-  return Buffer.concat([cipher.update(cek), cipher.final()]);
-}
-
-function aesKeyUnwrap(kek: Buffer, wrapped: Buffer): Buffer {
-  const decipher = createDecipheriv('id-aes256-wrap', kek, KW_IV);
-  return Buffer.concat([decipher.update(wrapped), decipher.final()]);
 }
