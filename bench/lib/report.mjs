@@ -236,7 +236,7 @@ function renderCrypto(r) {
   return [
     '## Envelope crypto per message (CPU ms, one core, ~1 KB payload)',
     '',
-    "DMR's own JOSE path (node:crypto, with P-256 key agreement and ES256 through `@dmr/native-ecdh`; standard compact JWS inside compact JWE, interoperable with jose both ways — see `packages/shared/test/unit/jose-interop.test.ts`) against the same envelope built with jose 6 (WebCrypto).",
+    "DMR's own JOSE path (node:crypto for RSA; P-256 key agreement, ES256, A256GCM and A256KW through `@dmr/native-ecdh`; standard compact JWS inside compact JWE, interoperable with jose both ways — see `packages/shared/test/unit/jose-interop.test.ts`) against the same envelope built with jose 6 (WebCrypto).",
     '',
     '| keys | DMR seal | DMR open | jose seal | jose open | speed-up |',
     '|---|---|---|---|---|---|',

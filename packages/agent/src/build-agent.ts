@@ -1,4 +1,5 @@
 import {
+  aesJwe,
   type BackoffSettings,
   createLogger,
   DmrError,
@@ -170,6 +171,7 @@ class AgentRunner implements Agent {
         address: app.server.address(),
         ecdhBackend: ecdhP256.backend,
         es256Backend: es256.backend,
+        aesBackend: aesJwe.backend,
         ephemeralKeyReuseMs: config.ephemeralKeyReuseMs,
       },
       'agent started',
