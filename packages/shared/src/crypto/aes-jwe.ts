@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { loadNativeAddon } from './native-addon.js';
 
 /** The symmetric half of a DMR JWE: A256GCM content encryption and A256KW key wrapping (RFC 7518 §5.3, §4.4). */
 export interface AesJwe {
@@ -44,22 +44,10 @@ export const nodeAesJwe: AesJwe = {
   },
 };
 
-interface NativeAes {
-  aesGcmSeal(key: Buffer, iv: Buffer, aad: Buffer, plaintext: Uint8Array): Buffer;
-  aesGcmOpen(key: Buffer, iv: Buffer, aad: Buffer, ciphertext: Buffer, tag: Buffer): Buffer;
-  aesKeyWrap(kek: Buffer, key: Buffer): Buffer;
-  aesKeyUnwrap(kek: Buffer, wrapped: Buffer): Buffer;
-}
-
 /** The native backend, or undefined when @dmr/native-ecdh is not built, lacks AES or fails its self-check. */
 export function loadNativeAesJwe(): AesJwe | undefined {
-  let native: NativeAes;
-  try {
-    native = createRequire(import.meta.url)('@dmr/native-ecdh') as NativeAes;
-  } catch {
-    return undefined;
-  }
-  if (typeof native.aesGcmSeal !== 'function' || typeof native.aesKeyUnwrap !== 'function') return undefined;
+  const native = loadNativeAddon('aesGcmSeal', 'aesGcmOpen', 'aesKeyWrap', 'aesKeyUnwrap');
+  if (!native) return undefined;
   const candidate: AesJwe = {
     backend: 'native',
     gcmSeal(key, iv, aad, plaintext) {

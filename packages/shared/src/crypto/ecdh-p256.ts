@@ -1,5 +1,5 @@
 import { createECDH, type ECDH } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { loadNativeAddon } from './native-addon.js';
 import { scalarBytes } from './p256-key-material.js';
 
 /**
@@ -17,11 +17,6 @@ export interface EcdhP256 {
 
 const POINT_BYTES = 65;
 const CURVE = 'prime256v1';
-
-interface NativeEcdh {
-  agreement(privateScalar: Buffer, peerPoint: Buffer): Buffer;
-  ephemeralAgreement(peerPoint: Buffer): Buffer;
-}
 
 /** node:crypto: validates every peer point with a full public-key check (including a multiplication by the order). */
 export const nodeEcdhP256: EcdhP256 = (() => {
@@ -48,12 +43,8 @@ export const nodeEcdhP256: EcdhP256 = (() => {
 
 /** The native backend, or undefined when @dmr/native-ecdh is not built or fails its self-check. */
 export function loadNativeEcdhP256(): EcdhP256 | undefined {
-  let native: NativeEcdh;
-  try {
-    native = createRequire(import.meta.url)('@dmr/native-ecdh') as NativeEcdh;
-  } catch {
-    return undefined;
-  }
+  const native = loadNativeAddon('agreement', 'ephemeralAgreement');
+  if (!native) return undefined;
   const candidate: EcdhP256 = {
     backend: 'native',
     agreement: (privateScalar, peerPoint) => native.agreement(privateScalar, peerPoint),

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { loadNativeAddon } from './native-addon.js';
 import { privateScalarOf, publicPointOf } from './p256-key-material.js';
 
 /** ES256 (RFC 7518 §3.4): ECDSA with P-256 and SHA-256, the signature as the 64-byte R ‖ S pair. */
@@ -21,20 +21,10 @@ export const nodeEs256: Es256 = {
   verify: (key, data, signature) => verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature),
 };
 
-interface NativeEs256 {
-  es256Sign(privateScalar: Buffer, data: Buffer): Buffer;
-  es256Verify(publicPoint: Buffer, data: Buffer, signature: Buffer): boolean;
-}
-
 /** The native backend, or undefined when @dmr/native-ecdh is not built, lacks ES256 or fails its self-check. */
 export function loadNativeEs256(): Es256 | undefined {
-  let native: NativeEs256;
-  try {
-    native = createRequire(import.meta.url)('@dmr/native-ecdh') as NativeEs256;
-  } catch {
-    return undefined;
-  }
-  if (typeof native.es256Sign !== 'function' || typeof native.es256Verify !== 'function') return undefined;
+  const native = loadNativeAddon('es256Sign', 'es256Verify');
+  if (!native) return undefined;
   const candidate: Es256 = {
     backend: 'native',
     sign: (key, data) => native.es256Sign(privateScalarOf(key), data),
