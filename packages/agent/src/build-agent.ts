@@ -62,9 +62,10 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
   const directory = new AgentDirectory();
   const keyFor = (agentId: string) => directory.keyFor(agentId);
   const { agentId, privateKey } = config;
+  const endpointHttp = deps.fetch ? { post: httpPostFromFetch(deps.fetch), close: async () => undefined } : createHttpPost();
   const endpoint = new EndpointClient(
     { ...config.delivery, backoff: deps.endpointBackoff ?? DEFAULT_ENDPOINT_BACKOFF },
-    { post: deps.fetch ? httpPostFromFetch(deps.fetch) : createHttpPost(), random: deps.random },
+    { post: endpointHttp.post, random: deps.random },
   );
   const inbound = new InboundDelivery(config.delivery, {
     agentId,
@@ -97,7 +98,16 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
     agreements: { ephemeralKeys: new EphemeralKeyReuse({ maxAgeMs: config.ephemeralKeyReuseMs }) },
   });
   const app = buildHttpApp(config.http, { log: root.child({ component: 'http' }), metrics, outbound, readiness: () => runner.readiness() });
-  const runner = new AgentRunner({ config, log: root.child({ component: 'agent' }), link, inbound, outbound, app, loopDelay });
+  const runner = new AgentRunner({
+    config,
+    log: root.child({ component: 'agent' }),
+    link,
+    inbound,
+    outbound,
+    app,
+    loopDelay,
+    closeEndpoint: () => endpointHttp.close(),
+  });
   return runner;
 }
 
@@ -109,6 +119,8 @@ interface AgentParts {
   readonly outbound: OutboundSender;
   readonly app: FastifyInstance;
   readonly loopDelay: LoopDelayGauge;
+  /** Closes the kept-alive connections to the endpoint. */
+  readonly closeEndpoint: () => Promise<void>;
 }
 
 /** Owns the start/stop order. Steps of stop each run in their own try/catch so one failure cannot skip the rest. */
@@ -193,6 +205,7 @@ class AgentRunner implements Agent {
       await Promise.all([outbound.drain(), inbound.drain()]);
     });
     await this.#step('http', () => app.close());
+    await this.#step('endpoint', () => this.#parts.closeEndpoint());
     this.#parts.loopDelay.stop();
     this.#state = 'stopped';
     log.info('agent stopped');

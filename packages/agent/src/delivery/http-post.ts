@@ -6,6 +6,13 @@ export type PostHeaders = Readonly<Record<string, string>>;
 /** Port: POSTs a JSON body and resolves with the HTTP status once the response was read; rejects on network errors and aborts. */
 export type HttpPost = (url: string, body: string, signal: AbortSignal, headers?: PostHeaders) => Promise<number>;
 
+/** {@link HttpPost} over kept-alive connections, and the way to close them on shutdown. */
+export interface PooledHttpPost {
+  readonly post: HttpPost;
+  /** Closes every connection once its request (if any) finished. */
+  close(): Promise<void>;
+}
+
 /** Connection pools kept (the agent has one endpoint; the bound only guards callers that vary it). */
 const MAX_POOLS = 16;
 
@@ -23,7 +30,7 @@ const MAX_RESPONSE_BYTES = 128 * 1024;
  * (plus `NODE_EXTRA_CA_CERTS`), as node:https does. Network errors reject with undici's error, whose `code` names
  * the cause (ECONNREFUSED, UND_ERR_SOCKET …).
  */
-export function createHttpPost(maxConnections = DEFAULT_MAX_CONNECTIONS): HttpPost {
+export function createHttpPost(maxConnections = DEFAULT_MAX_CONNECTIONS): PooledHttpPost {
   // the endpoint URL is one per agent: parse it and build its pool once, not per delivery
   const targets = new Map<string, { readonly pool: Pool; readonly path: string }>();
   const targetOf = (url: string) => {
@@ -39,7 +46,7 @@ export function createHttpPost(maxConnections = DEFAULT_MAX_CONNECTIONS): HttpPo
     }
     return target;
   };
-  return async (url, body, signal, headers = {}) => {
+  const post: HttpPost = async (url, body, signal, headers = {}) => {
     const { pool, path } = targetOf(url);
     const response = await pool.request({
       path,
@@ -52,6 +59,12 @@ export function createHttpPost(maxConnections = DEFAULT_MAX_CONNECTIONS): HttpPo
     await response.body.dump({ limit: MAX_RESPONSE_BYTES });
     return response.statusCode;
   };
+  const close = async (): Promise<void> => {
+    const pools = [...targets.values()].map((target) => target.pool);
+    targets.clear();
+    await Promise.all(pools.map((pool) => pool.close()));
+  };
+  return { post, close };
 }
 
 /** Adapts a fetch-compatible function (tests, custom clients) to {@link HttpPost}. */

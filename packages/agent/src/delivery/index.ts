@@ -8,5 +8,5 @@ export {
   IDEMPOTENCY_KEY_HEADER,
   idempotencyKeyOf,
 } from './endpoint-client.js';
-export { createHttpPost, type HttpPost, httpPostFromFetch, type PostHeaders } from './http-post.js';
+export { createHttpPost, type HttpPost, httpPostFromFetch, type PooledHttpPost, type PostHeaders } from './http-post.js';
 export { type EndpointPort, InboundDelivery, type InboundDeps, type InboundSettings } from './inbound-delivery.js';

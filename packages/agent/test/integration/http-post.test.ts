@@ -45,7 +45,7 @@ afterEach(async () => {
 describe('createHttpPost', () => {
   it('POSTs the JSON body with its headers to the path and query, over kept-alive connections', async () => {
     const { url, seen } = await serve((_seen, res) => res.writeHead(202).end('{"ok":true}'));
-    const post = createHttpPost();
+    const { post } = createHttpPost();
     const body = JSON.stringify({ id: 'm1', text: 'tere' });
 
     const statuses = [];
@@ -68,9 +68,22 @@ describe('createHttpPost', () => {
       if (seen.body === 'big') res.writeHead(500).end(Buffer.alloc(512 * 1024, 'x'));
       else res.writeHead(404).end();
     });
-    const post = createHttpPost();
+    const { post } = createHttpPost();
     expect(await post(url, 'big', new AbortController().signal)).toBe(500);
     expect(await post(url, 'small', new AbortController().signal)).toBe(404);
+  });
+
+  it('close ends its kept-alive connections', async () => {
+    const { url } = await serve((_seen, res) => res.writeHead(200).end());
+    const server = servers.at(-1) as Server;
+    const http = createHttpPost();
+    await Promise.all([1, 2, 3].map(() => http.post(url, '{}', new AbortController().signal)));
+    const open = () =>
+      new Promise<number>((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+    expect(await open()).toBeGreaterThan(0);
+
+    await http.close();
+    await expect.poll(open).toBe(0);
   });
 
   it('rejects with the socket error code when nothing listens', async () => {
@@ -78,13 +91,13 @@ describe('createHttpPost', () => {
     const closed = servers.pop() as Server;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
 
-    await expect(createHttpPost()(url, '{}', new AbortController().signal)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(createHttpPost().post(url, '{}', new AbortController().signal)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
   it('rejects when its signal aborts while the endpoint has not answered', async () => {
     const { url, seen } = await serve(() => undefined);
     const controller = new AbortController();
-    const posting = createHttpPost()(url, '{}', controller.signal);
+    const posting = createHttpPost().post(url, '{}', controller.signal);
     await expect.poll(() => seen.length).toBe(1);
     controller.abort();
 
