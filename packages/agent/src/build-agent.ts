@@ -62,7 +62,9 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
   const directory = new AgentDirectory();
   const keyFor = (agentId: string) => directory.keyFor(agentId);
   const { agentId, privateKey } = config;
-  const endpointHttp = deps.fetch ? { post: httpPostFromFetch(deps.fetch), close: async () => undefined } : createHttpPost();
+  const endpointHttp = deps.fetch
+    ? { post: httpPostFromFetch(deps.fetch), close: async () => undefined }
+    : createHttpPost({ connectTimeoutMs: config.delivery.attemptTimeoutMs });
   const endpoint = new EndpointClient(
     { ...config.delivery, backoff: deps.endpointBackoff ?? DEFAULT_ENDPOINT_BACKOFF },
     { post: endpointHttp.post, random: deps.random },

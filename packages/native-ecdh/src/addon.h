@@ -35,7 +35,8 @@ static inline int data_arg(napi_env env, napi_value value, const unsigned char**
   return napi_get_buffer_info(env, value, (void**)data, length) == napi_ok;
 }
 
-// Adds aesGcmSeal, aesGcmOpen, aesKeyWrap and aesKeyUnwrap (aes_jwe.c) to `exports`; NULL on failure.
+// Adds aesGcmSeal, aesGcmOpen, aesKeyWrap and aesKeyUnwrap (aes_jwe.c) to `exports` (none of them when OpenSSL
+// offers no AES-256-GCM); NULL on failure.
 napi_value define_aes_functions(napi_env env, napi_value exports);
 
 #endif

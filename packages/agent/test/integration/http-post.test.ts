@@ -1,7 +1,7 @@
 // The endpoint client's HTTP layer (undici Pool) against a real node:http server on 127.0.0.1: what it sends, that it
 // keeps connections alive, and how refusals, aborts and oversized answers end.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpPost } from '../../src/delivery/index.js';
 
@@ -14,6 +14,20 @@ interface Seen {
 }
 
 const servers: Server[] = [];
+const silentServers: TcpServer[] = [];
+const silentSockets: Socket[] = [];
+
+/** A TCP server that accepts connections and never says anything (a TLS handshake never completes). */
+async function silentServer(): Promise<{ port: number; accepted: () => number }> {
+  let count = 0;
+  const server = createTcpServer((socket) => {
+    count++;
+    silentSockets.push(socket);
+  });
+  silentServers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, accepted: () => count };
+}
 
 async function serve(answer: (seen: Seen, res: import('node:http').ServerResponse) => void): Promise<{ url: string; seen: Seen[] }> {
   const seen: Seen[] = [];
@@ -36,6 +50,8 @@ async function serve(answer: (seen: Seen, res: import('node:http').ServerRespons
 }
 
 afterEach(async () => {
+  for (const socket of silentSockets.splice(0)) socket.destroy();
+  for (const server of silentServers.splice(0)) await new Promise<void>((resolve) => server.close(() => resolve()));
   for (const server of servers.splice(0)) {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -102,5 +118,56 @@ describe('createHttpPost', () => {
     controller.abort();
 
     await expect(posting).rejects.toThrow();
+  });
+
+  it('sends the credentials of the URL as Basic authorization', async () => {
+    const { url, seen } = await serve((_seen, res) => res.writeHead(200).end());
+    const withCredentials = url.replace('http://', 'http://dmr%40agent:p%C3%A4ss@');
+    expect(await createHttpPost().post(withCredentials, '{}', new AbortController().signal)).toBe(200);
+    expect(seen[0]?.headers.authorization).toBe(`Basic ${Buffer.from('dmr@agent:päss').toString('base64')}`);
+  });
+
+  it('rejects a request waiting for a connection as soon as its signal aborts', async () => {
+    const { url, seen } = await serve(() => undefined);
+    const http = createHttpPost({ maxConnections: 1 });
+    const holder = new AbortController();
+    const first = http.post(url, '{}', holder.signal).catch((error: unknown) => error);
+    await expect.poll(() => seen.length).toBe(1);
+    const controller = new AbortController();
+    const queued = http.post(url, '{}', controller.signal);
+    controller.abort(new Error('stop waiting'));
+
+    // the only connection never frees up: only the signal can end this request
+    await expect(queued).rejects.toThrow('stop waiting');
+    expect(seen).toHaveLength(1);
+    holder.abort();
+    await first;
+    await http.close();
+  });
+
+  it('rejects a request whose connection is still being set up as soon as its signal aborts', async () => {
+    const silent = await silentServer();
+    const http = createHttpPost({ connectTimeoutMs: 60_000 });
+    const controller = new AbortController();
+    const connecting = http.post(`https://127.0.0.1:${silent.port}/dmr`, '{}', controller.signal);
+    await expect.poll(silent.accepted).toBe(1);
+    controller.abort(new Error('stop connecting'));
+
+    await expect(connecting).rejects.toThrow('stop connecting');
+  });
+
+  it('gives up on a connection set-up that takes longer than connectTimeoutMs', async () => {
+    const silent = await silentServer();
+    const http = createHttpPost({ connectTimeoutMs: 300 });
+    await expect(http.post(`https://127.0.0.1:${silent.port}/dmr`, '{}', new AbortController().signal)).rejects.toMatchObject({
+      code: 'UND_ERR_CONNECT_TIMEOUT',
+    });
+  });
+
+  it('refuses to post once closed', async () => {
+    const { url } = await serve((_seen, res) => res.writeHead(200).end());
+    const http = createHttpPost();
+    await http.close();
+    await expect(http.post(url, '{}', new AbortController().signal)).rejects.toThrow('endpoint client is closed');
   });
 });

@@ -47,7 +47,9 @@ export interface EphemeralKeyReuseOptions {
  * recipient; under load one key serves many messages, so both sides mostly skip that work. What it trades: the
  * messages of one window to one recipient share a key-encryption key, so whoever reads it out of the sender's
  * memory during the window opens all of them instead of one (the recipient's private key opens every message
- * either way). The relay learns nothing new: it sees sender and recipient of every message anyway, and content
+ * either way); the key is overwritten when its window ends. RFC 7518 §4.6 asks for a new ephemeral key per key
+ * agreement: this is a deliberate, bounded departure from it (`maxAgeMs` 0 follows it to the letter), invisible on
+ * the wire: the JWEs stay standard. The relay learns nothing new: it sees sender and recipient of every message anyway, and content
  * keys and IVs stay fresh per message. Entries are held per recipient key object, so a rotated recipient key gets
  * a new ephemeral key at once, and an entry goes with its key.
  */
@@ -67,9 +69,19 @@ export class EphemeralKeyReuse {
     const now = this.#now();
     const entry = this.#current.get(recipientPoint);
     if (entry && now < entry.expiresAtMs) return entry.kek;
+    if (entry) this.#retire(recipientPoint, entry);
     const kek = freshSenderKek(recipientPoint);
-    this.#current.set(recipientPoint, { kek, expiresAtMs: now + this.#maxAgeMs });
+    const fresh = { kek, expiresAtMs: now + this.#maxAgeMs };
+    this.#current.set(recipientPoint, fresh);
+    // wiped when its window ends even if no further message comes; unref: it never keeps a stopping process alive
+    setTimeout(() => this.#retire(recipientPoint, fresh), this.#maxAgeMs).unref();
     return kek;
+  }
+
+  /** Forgets `entry` and overwrites its key-encryption key (callers use a KEK synchronously and never keep it). */
+  #retire(recipientPoint: Buffer, entry: { readonly kek: SenderKek }): void {
+    if (this.#current.get(recipientPoint) === entry) this.#current.delete(recipientPoint);
+    entry.kek.kek.fill(0);
   }
 }
 
@@ -92,7 +104,7 @@ export class KeyAgreementCache {
 
   /** The key-encryption key for `header` and the private scalar. Throws when `epk`, `apu` or `apv` is invalid. */
   kekFor(privateScalar: Buffer, header: JoseHeader): Buffer {
-    const cacheKey = cacheKeyOf(header);
+    const cacheKey = agreementInputOf(header);
     let entries = this.#byPrivateKey.get(privateScalar);
     const cached = entries?.get(cacheKey);
     if (cached) return cached;
@@ -109,14 +121,25 @@ export class KeyAgreementCache {
 
 /** The key-encryption key for `header` and the private scalar, derived afresh. Throws when `epk`, `apu` or `apv` is invalid. */
 export function recipientKek(privateScalar: Buffer, header: JoseHeader): Buffer {
+  agreementInputOf(header);
   const z = ecdhP256.agreement(privateScalar, pointOfJwk(header.epk));
   return concatKdf(z, KEK_BITS, ALGORITHM_ID, optionalBytes(header.apu, 'apu'), optionalBytes(header.apv, 'apv'));
 }
 
-function cacheKeyOf(header: JoseHeader): string {
-  const epk = header.epk as Record<string, unknown> | undefined;
-  // '.' is outside base64url, so distinct members never collide; a non-string member makes derivation throw
-  return `${String(epk?.x)}.${String(epk?.y)}.${String(header.apu ?? '')}.${String(header.apv ?? '')}`;
+/**
+ * Checks the shape of what the agreement reads from `header` (an EC P-256 `epk` with string coordinates, `apu` and
+ * `apv` absent or strings) and returns it as one string: '.' is outside base64url, so different inputs never give
+ * the same string. The cache looks this up before anything is decoded, so a header the derivation would refuse is
+ * refused on a cache hit too; the encodings themselves were checked when the entry was made.
+ */
+function agreementInputOf(header: JoseHeader): string {
+  const epk = header.epk;
+  if (typeof epk !== 'object' || epk === null) throw new Error('epk is missing');
+  const { kty, crv, x, y } = epk as Record<string, unknown>;
+  if (kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string') throw new Error('epk is not a P-256 public key');
+  const { apu = '', apv = '' } = header;
+  if (typeof apu !== 'string' || typeof apv !== 'string') throw new Error('apu and apv must be strings');
+  return `${x}.${y}.${apu}.${apv}`;
 }
 
 /**
@@ -149,11 +172,9 @@ function jwkOfPoint(point: Buffer): EphemeralPublicJwk {
   return { kty: 'EC', crv: 'P-256', x, y };
 }
 
-/** The uncompressed point of an `epk` JWK; the key agreement then refuses points that are not on the curve. */
+/** The uncompressed point of an `epk` JWK already checked by `agreementInputOf`; the agreement refuses points off the curve. */
 function pointOfJwk(epk: unknown): Buffer {
-  if (typeof epk !== 'object' || epk === null) throw new Error('epk is missing');
-  const { kty, crv, x, y } = epk as Record<string, unknown>;
-  if (kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string') throw new Error('epk is not a P-256 public key');
+  const { x, y } = epk as { x: string; y: string };
   const xBytes = decodeBase64Url(x, 'epk.x');
   const yBytes = decodeBase64Url(y, 'epk.y');
   if (xBytes.length !== COORDINATE_BYTES || yBytes.length !== COORDINATE_BYTES) throw new Error('epk coordinates have the wrong length');

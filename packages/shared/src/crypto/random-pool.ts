@@ -12,6 +12,7 @@ export class RandomPool {
 
   /** `size` fresh random bytes (a view of the pool's block for small sizes: copy it before keeping it long). */
   take(size: number): Buffer {
+    if (!Number.isInteger(size) || size < 0) throw new RangeError(`cannot take ${size} random bytes`);
     if (size > MAX_POOLED_BYTES) return randomBytes(size);
     if (this.#offset + size > this.#block.length) {
       this.#block = randomBytes(POOL_BYTES);

@@ -61,6 +61,16 @@ describe('EphemeralKeyReuse', () => {
     expect(reuse.kekFor(carol.point)).toBe(forCarol);
   });
 
+  it('overwrites a key-encryption key when its window ends, even without another message', async () => {
+    const reuse = new EphemeralKeyReuse({ maxAgeMs: 20 });
+    const bob = makeKey();
+    const first = reuse.kekFor(bob.point);
+    const copy = Buffer.from(first.kek);
+    await expect.poll(() => first.kek.equals(Buffer.alloc(32)), { timeout: 2000 }).toBe(true);
+    expect(copy.equals(Buffer.alloc(32))).toBe(false);
+    expect(reuse.kekFor(bob.point).epk.x).not.toBe(first.epk.x);
+  });
+
   it('with maxAgeMs 0 gives every message its own ephemeral key', () => {
     const reuse = new EphemeralKeyReuse({ maxAgeMs: 0, now: () => 0 });
     const bob = makeKey();
@@ -114,6 +124,25 @@ describe('KeyAgreementCache', () => {
     const withApu = cache.kekFor(bob.scalar, { epk, apu: 'QWxpY2U' });
     expect(withApu.equals(forBob)).toBe(false);
     expect(withApu.equals(recipientKek(bob.scalar, { epk, apu: 'QWxpY2U' }))).toBe(true);
+  });
+
+  it('refuses on a cache hit what it refuses on a miss: a malformed epk, apu or apv', () => {
+    const cache = new KeyAgreementCache();
+    const bob = makeKey();
+    const { epk } = new EphemeralKeyReuse({ maxAgeMs: 0 }).kekFor(bob.point);
+    cache.kekFor(bob.scalar, { epk });
+
+    const malformed = [
+      { epk: { ...epk, x: [epk.x] } },
+      { epk: { ...epk, kty: 'RSA' } },
+      { epk: { ...epk, crv: 'P-384' } },
+      { epk, apu: null },
+      { epk, apv: 7 },
+    ];
+    for (const header of malformed) {
+      expect(() => recipientKek(bob.scalar, header)).toThrow();
+      expect(() => cache.kekFor(bob.scalar, header)).toThrow();
+    }
   });
 
   it('never caches a point that is not on the curve', () => {

@@ -19,6 +19,13 @@ describe('RandomPool', () => {
     }
   });
 
+  it('refuses a negative or fractional size instead of handing bytes out again', () => {
+    const pool = new RandomPool();
+    pool.take(44);
+    expect(() => pool.take(-44)).toThrow(RangeError);
+    expect(() => pool.take(1.5)).toThrow(RangeError);
+  });
+
   it('draws large requests directly', () => {
     const pool = new RandomPool();
     const large = pool.take(1000);
