@@ -61,6 +61,8 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(ROOT, 'bench', 'results') },
     // development aids: V8 CPU profiles of server and agents (kept in the run's log dir); partial runs that write no results
     'cpu-prof': { type: 'boolean', default: false },
+    // keeps the run's logs (per-message outcome lines with their durations) after a successful run
+    'keep-logs': { type: 'boolean', default: false },
     'throughput-only': { type: 'boolean', default: false },
     'scale-only': { type: 'string' },
   },
@@ -296,7 +298,7 @@ async function main() {
   for (const agent of agents) await agent.stop();
   await server.stop();
   if (args['throughput-only']) {
-    keep.runDir = Boolean(args['cpu-prof']);
+    keep.runDir = Boolean(args['cpu-prof'] || args['keep-logs']);
     return;
   }
   let scale = { rows: [], registryAgents: 0 };
@@ -319,7 +321,7 @@ async function main() {
   }
   writeResults(args.out, assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body, busyAtStart }));
   log(`wrote ${join(args.out, 'latest.json')} and latest.md`);
-  keep.runDir = Boolean(args['cpu-prof']);
+  keep.runDir = Boolean(args['cpu-prof'] || args['keep-logs']);
 }
 
 function assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body, busyAtStart }) {
