@@ -108,7 +108,7 @@ export class KeyAgreementCache {
     let entries = this.#byPrivateKey.get(privateScalar);
     const cached = entries?.get(cacheKey);
     if (cached) return cached;
-    const kek = recipientKek(privateScalar, header);
+    const kek = deriveKek(privateScalar, header);
     if (!entries) {
       entries = new Map();
       this.#byPrivateKey.set(privateScalar, entries);
@@ -122,6 +122,11 @@ export class KeyAgreementCache {
 /** The key-encryption key for `header` and the private scalar, derived afresh. Throws when `epk`, `apu` or `apv` is invalid. */
 export function recipientKek(privateScalar: Buffer, header: JoseHeader): Buffer {
   agreementInputOf(header);
+  return deriveKek(privateScalar, header);
+}
+
+/** The derivation itself, for a header whose shape `agreementInputOf` accepted. */
+function deriveKek(privateScalar: Buffer, header: JoseHeader): Buffer {
   const z = ecdhP256.agreement(privateScalar, pointOfJwk(header.epk));
   return concatKdf(z, KEK_BITS, ALGORITHM_ID, optionalBytes(header.apu, 'apu'), optionalBytes(header.apv, 'apv'));
 }
