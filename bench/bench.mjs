@@ -12,7 +12,7 @@ import { ROOT } from './lib/children.mjs';
 import { installSignalHandlers, onCleanup, stopAll } from './lib/cleanup.mjs';
 import { measureCryptoCost, measureEcdhBackends } from './lib/crypto-cost.mjs';
 import { makeIdentity, messageTemplate, writeRegistry } from './lib/identities.mjs';
-import { closedLoop, createPoster, summarise } from './lib/load.mjs';
+import { closedLoop, createPoster, poolOpenLoops, summarise } from './lib/load.mjs';
 import { measureLatency, measureThroughput, pause } from './lib/phases.mjs';
 import { busiestProcesses, startCpuWindow } from './lib/proc-stats.mjs';
 import { startReceiver } from './lib/receiver.mjs';
@@ -28,6 +28,7 @@ const PROFILES = {
     pairedCeiling: { warmupMs: 500, measureMs: 2000 },
     throughput: { warmupMs: 1000, measureMs: 4000 },
     latencyMs: 3000,
+    rounds80: 1,
     latencyRates: [100, 200, 500, 1000],
     overloadMs: 3000,
     scaleSteps: [500],
@@ -41,6 +42,7 @@ const PROFILES = {
     pairedRounds: 3,
     pairedCeiling: { warmupMs: 1000, measureMs: 5000 },
     latencyMs: 10_000,
+    rounds80: 3,
     latencyRates: [100, 200, 500, 1000],
     overloadMs: 10_000,
     scaleSteps: [1000, 5000],
@@ -64,6 +66,8 @@ const { values: args } = parseArgs({
     // keeps the run's logs (per-message outcome lines with their durations) after a successful run
     'keep-logs': { type: 'boolean', default: false },
     'throughput-only': { type: 'boolean', default: false },
+    // open loops at these rates only (comma-separated msg/s, e.g. 2400,2400): for A/B runs of a latency row
+    'latency-at': { type: 'string' },
     'scale-only': { type: 'string' },
   },
 });
@@ -165,6 +169,8 @@ async function runDmrPhases({ rabbit, receiver, agents, server, settings, ceilin
   };
   const pidsOf = (pair) => ({ agentA: pair.from.pid, server: server.pid, agentB: pair.to.pid, rabbitmq: rabbit.pid });
   await warmUp(pairs, receiver, settings);
+  if (args['latency-at'])
+    return { latency: await latencyRows(pairs.p256, pidsOf(pairs.p256), receiver, settings, args['latency-at'].split(',').map(Number)) };
   const throughput = {};
   const measureOnce = async (label, run = 0) => {
     const pair = pairs[label];
@@ -181,20 +187,11 @@ async function runDmrPhases({ rabbit, receiver, agents, server, settings, ceilin
   throughput.p256 = await pairedRounds((round) => measureOnce('p256', round), ceilingProbe);
   throughput.rsa = await measureOnce('rsa');
   if (args['throughput-only']) return { throughput };
-  const poster = createPoster(pairs.p256.from.url, 1024);
-  const common = { pair: pairs.p256, pids: pidsOf(pairs.p256), receiver, poster };
   const saturation = throughput.p256.msgsPerS;
   const rate80 = Math.round(saturation * 0.8);
-  const latency = [];
-  for (const rate of [...profile.latencyRates, rate80]) {
-    log(`latency at ${rate} msg/s${rate === rate80 ? ' (80 % of saturation)' : ''}`);
-    const run = await measureLatency({ ...common, rate, settings: settings.latency, tag: `lat${rate}-${latency.length}` });
-    latency.push(run);
-    log(
-      `  → p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms, max ${run.latencyMs.max} ms, statuses ${JSON.stringify(run.statuses)}`,
-    );
-    await pause(1000);
-  }
+  const latency = await latencyRows(pairs.p256, pidsOf(pairs.p256), receiver, settings, [...profile.latencyRates, rate80], rate80);
+  const poster = createPoster(pairs.p256.from.url, 1024);
+  const common = { pair: pairs.p256, pids: pidsOf(pairs.p256), receiver, poster };
   const overloadRate = Math.round(saturation * 2);
   log(`overload at ${overloadRate} msg/s (2 × saturation)`);
   const overload = await measureLatency({
@@ -208,6 +205,36 @@ async function runDmrPhases({ rabbit, receiver, agents, server, settings, ceilin
   );
   poster.close();
   return { throughput, latency, overload, rate80 };
+}
+
+/**
+ * One fixed-rate open loop per entry of `rates`, in order. The 80 % row runs `rounds80` times and pools the rounds:
+ * near saturation its p99 hangs on a few stalls of tens of ms per run (GC, several processes waiting for the 2
+ * shared cores), so one 10 s run is a coarse sample (the same build measured p99 20–50 ms in repeated 10 s runs).
+ */
+async function latencyRows(pair, pids, receiver, settings, rates, rate80) {
+  const poster = createPoster(pair.from.url, 1024);
+  const latency = [];
+  for (const rate of rates) {
+    const rounds = [];
+    const roundCount = rate === rate80 ? profile.rounds80 : 1;
+    for (let round = 0; round < roundCount; round++) {
+      const of = roundCount > 1 ? `, round ${round + 1} of ${roundCount}` : '';
+      log(`latency at ${rate} msg/s${rate === rate80 ? ' (80 % of saturation)' : ''}${of}`);
+      const tag = `lat${rate}-${latency.length}${roundCount > 1 ? `r${round}` : ''}`;
+      const run = await measureLatency({ pair, pids, receiver, poster, rate, settings: settings.latency, tag });
+      rounds.push(run);
+      log(
+        `  → p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms, max ${run.latencyMs.max} ms, statuses ${JSON.stringify(run.statuses)}`,
+      );
+      await pause(1000);
+    }
+    const pooled = poolOpenLoops(rounds);
+    if (rounds.length > 1) log(`  → ${rounds.length} rounds pooled: p50 ${pooled.latencyMs.p50} ms, p99 ${pooled.latencyMs.p99} ms`);
+    latency.push(pooled);
+  }
+  poster.close();
+  return latency;
 }
 
 /**
@@ -275,10 +302,11 @@ async function main() {
   const settings = settingsFromArgs();
   const identities = [makeIdentity('ec', 'ec-a'), makeIdentity('ec', 'ec-b'), makeIdentity('rsa', 'rsa-a'), makeIdentity('rsa', 'rsa-b')];
   const body = await wireMessage(messageTemplate(identities[1].id), identities[0], identities[1]);
-  const ceilings = args['throughput-only'] ? undefined : await runCeilings(rabbit, body, settings);
-  const crypto = args['throughput-only'] ? undefined : await runCryptoCost(identities);
+  const partial = Boolean(args['throughput-only'] || args['latency-at']);
+  const ceilings = partial ? undefined : await runCeilings(rabbit, body, settings);
+  const crypto = partial ? undefined : await runCryptoCost(identities);
   const { receiver, server, agents } = await startSystem({ rabbit, runDir, logDir, identities, settings });
-  const ceilingProbe = args['throughput-only']
+  const ceilingProbe = partial
     ? undefined
     : async () => {
         log(`paired ceiling: confirm window ${settings.concurrency}, prefetch ${settings.prefetch}`);
@@ -297,7 +325,7 @@ async function main() {
   const dmr = await runDmrPhases({ rabbit, receiver, agents, server, settings, ceilingProbe });
   for (const agent of agents) await agent.stop();
   await server.stop();
-  if (args['throughput-only']) {
+  if (partial) {
     keep.runDir = Boolean(args['cpu-prof'] || args['keep-logs']);
     return;
   }

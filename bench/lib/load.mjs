@@ -101,7 +101,9 @@ async function collectOpenLoop({ results, due, sentAt, tag, receiver, drainMs, r
     if (at !== undefined) e2e.push(at - due[index]);
   }
   const refused503 = statuses[503] ?? 0;
-  return {
+  const sendLag = Array.from(sentAt, (at, index) => at - due[index]);
+  const poolWait = results.filter((result) => result.socketAt !== undefined).map((result) => result.socketAt - sentAt[result.index]);
+  const run = {
     targetRate: rate,
     achievedSendRate: Math.round((results.length * 1000) / Math.max(1, sendSpanMs)),
     plannedMs: durationMs,
@@ -112,9 +114,52 @@ async function collectOpenLoop({ results, due, sentAt, tag, receiver, drainMs, r
     missing,
     latencyMs: summarise(e2e),
     acceptLatencyMs: summarise(acceptLatency),
-    sendLagMs: summarise(Array.from(sentAt, (at, index) => at - due[index])),
-    poolWaitMs: summarise(
-      results.filter((result) => result.socketAt !== undefined).map((result) => result.socketAt - sentAt[result.index]),
-    ),
+    sendLagMs: summarise(sendLag),
+    poolWaitMs: summarise(poolWait),
+  };
+  // the raw samples, for pooling rounds (poolOpenLoops); not enumerable, so they stay out of latest.json
+  Object.defineProperty(run, 'samples', { value: { e2e, acceptLatency, sendLag, poolWait } });
+  return run;
+}
+
+/**
+ * One open loop made of several rounds at the same rate: counts are summed and every percentile is taken over all
+ * rounds' samples together (not a median of the rounds' percentiles), so a round with a stall weighs what its
+ * messages weigh. Each round's own summary is kept in `rounds`.
+ */
+export function poolOpenLoops(runs) {
+  if (runs.length === 1) return runs[0];
+  const sum = (key) => runs.reduce((total, run) => total + run[key], 0);
+  const all = (key) => runs.flatMap((run) => run.samples[key]);
+  const statuses = {};
+  for (const run of runs) for (const [status, n] of Object.entries(run.statuses)) statuses[status] = (statuses[status] ?? 0) + n;
+  const sent = sum('sent');
+  return {
+    targetRate: runs[0].targetRate,
+    achievedSendRate: Math.round(sum('achievedSendRate') / runs.length),
+    plannedMs: sum('plannedMs'),
+    sent,
+    accepted: sum('accepted'),
+    statuses,
+    rate503: sent ? (statuses[503] ?? 0) / sent : 0,
+    missing: sum('missing'),
+    latencyMs: summarise(all('e2e')),
+    acceptLatencyMs: summarise(all('acceptLatency')),
+    sendLagMs: summarise(all('sendLag')),
+    poolWaitMs: summarise(all('poolWait')),
+    ...(runs[0].coresByProcess ? averagedCores(runs) : {}),
+    rounds: runs.map((run) => ({ statuses: run.statuses, latencyMs: run.latencyMs, machineCoresBusy: run.machineCoresBusy })),
+  };
+}
+
+/** Cores busy (machine, foreign, per process) averaged over rounds of equal length. */
+function averagedCores(runs) {
+  const mean = (values) => Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 100) / 100;
+  const coresByProcess = {};
+  for (const name of Object.keys(runs[0].coresByProcess)) coresByProcess[name] = mean(runs.map((run) => run.coresByProcess[name]));
+  return {
+    machineCoresBusy: mean(runs.map((run) => run.machineCoresBusy)),
+    foreignCoresBusy: mean(runs.map((run) => run.foreignCoresBusy)),
+    coresByProcess,
   };
 }

@@ -48,7 +48,8 @@ export async function measureLatency({ rate, pair, pids, receiver, poster, setti
   const { machineCoresBusy, foreignCoresBusy } = costPerMessage(window, result.accepted);
   // cores each process used over the run: under overload, who had the CPU
   const coresByProcess = Object.fromEntries(Object.entries(window.perProcess).map(([name, ms]) => [name, round(ms / window.wallMs, 2)]));
-  return { ...result, machineCoresBusy, foreignCoresBusy, coresByProcess };
+  // a spread copies only enumerable fields: the raw samples are carried over by hand
+  return Object.defineProperty({ ...result, machineCoresBusy, foreignCoresBusy, coresByProcess }, 'samples', { value: result.samples });
 }
 
 /** Lets queues drain and the machine settle between runs. */

@@ -257,9 +257,15 @@ function renderLatency(r) {
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...r.latency.map(row),
     '',
+    ...r.latency.filter((l) => l.rounds).map(renderLatencyRounds),
     `Latency floor of the broker alone (raw amqplib, open loop at ${r.broker_latency_at_200.rate} msg/s, publish persistent → confirm → consume, same message size): p50 ${fmt(r.broker_latency_at_200.latencyMs.p50, 2)} ms, p95 ${fmt(r.broker_latency_at_200.latencyMs.p95, 2)} ms, p99 ${fmt(r.broker_latency_at_200.latencyMs.p99, 2)} ms, max ${fmt(r.broker_latency_at_200.latencyMs.max, 2)} ms.`,
     '',
   ];
+}
+
+function renderLatencyRounds(l) {
+  const each = l.rounds.map((round) => `${fmt(round.latencyMs.p99, 1)} ms (${round.statuses[503] ?? 0} answered 503)`).join(', ');
+  return `The ${fmt(l.targetRate, 0)} msg/s row pools ${l.rounds.length} rounds of ${fmt(l.plannedMs / l.rounds.length / 1000, 0)} s; its percentiles are over all their messages. p99 of each round: ${each}.\n`;
 }
 
 function renderOverload(r) {

@@ -26,6 +26,44 @@ describe('DedupWindow', () => {
     expect(window.size).toBe(2);
   });
 
+  it('keeps evicting in least-recently-used order across many evictions, uses and table compactions', () => {
+    // a reference model: an array in use order, oldest first
+    const capacity = 50;
+    const window = new DedupWindow(capacity);
+    const model: string[] = [];
+    const touch = (key: string) => {
+      const at = model.indexOf(key);
+      if (at >= 0) model.splice(at, 1);
+      model.push(key);
+    };
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (let step = 0; step < 20_000; step++) {
+      if (random() < 0.2 && model.length > 0) {
+        // a use of a remembered key (a duplicate) moves it to the recent end
+        const key = model[Math.floor(random() * model.length)] as string;
+        expect(window.has(key)).toBe(true);
+        touch(key);
+      } else if (random() < 0.05 && model.length > 0) {
+        // remembering a key again is a use too
+        const key = model[Math.floor(random() * model.length)] as string;
+        window.remember(key);
+        touch(key);
+      } else {
+        const key = `k${step}`;
+        window.remember(key);
+        touch(key);
+        if (model.length > capacity) model.shift();
+      }
+      expect(window.size).toBe(model.length);
+    }
+    for (const key of model) expect(window.has(key)).toBe(true);
+    expect(window.has('k0')).toBe(false);
+  });
+
   it('does not grow when a key is remembered twice', () => {
     const window = new DedupWindow(3);
     window.remember('a');
