@@ -1,4 +1,5 @@
 export { type BackoffSettings, backoffDelayMs } from './backoff.js';
+export { OldestFirst } from './collections/oldest-first.js';
 export * from './config/index.js';
 export * from './crypto/index.js';
 export { DmrError, type DmrErrorCode, ERROR_CATALOG, type ErrorSpec, isDmrErrorCode, isTransientCode, toDmrError } from './errors.js';

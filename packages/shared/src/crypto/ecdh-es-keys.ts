@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { OldestFirst } from '../collections/oldest-first.js';
 import { ecdhP256 } from './ecdh-p256.js';
 import { decodeBase64Url, encodeBase64Url, type JoseHeader } from './jose-header.js';
 
@@ -96,7 +97,7 @@ export const DEFAULT_KEY_AGREEMENT_CACHE_ENTRIES = 1024;
  */
 export class KeyAgreementCache {
   readonly #maxEntries: number;
-  readonly #byPrivateKey = new WeakMap<Buffer, Map<string, Buffer>>();
+  readonly #byPrivateKey = new WeakMap<Buffer, { readonly keks: Map<string, Buffer>; readonly oldest: OldestFirst<string> }>();
 
   constructor(maxEntries = DEFAULT_KEY_AGREEMENT_CACHE_ENTRIES) {
     this.#maxEntries = maxEntries;
@@ -106,15 +107,16 @@ export class KeyAgreementCache {
   kekFor(privateScalar: Buffer, header: JoseHeader): Buffer {
     const cacheKey = agreementInputOf(header);
     let entries = this.#byPrivateKey.get(privateScalar);
-    const cached = entries?.get(cacheKey);
+    const cached = entries?.keks.get(cacheKey);
     if (cached) return cached;
     const kek = deriveKek(privateScalar, header);
     if (!entries) {
-      entries = new Map();
+      const keks = new Map<string, Buffer>();
+      entries = { keks, oldest: new OldestFirst(keks) };
       this.#byPrivateKey.set(privateScalar, entries);
     }
-    if (entries.size >= this.#maxEntries) entries.delete(entries.keys().next().value as string);
-    entries.set(cacheKey, kek);
+    if (entries.keks.size >= this.#maxEntries) entries.oldest.evict();
+    entries.keks.set(cacheKey, kek);
     return kek;
   }
 }
