@@ -87,7 +87,9 @@ export async function busiestProcesses(windowMs, excludePids = [], count = 3) {
 
 function commandOf(pid) {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 80);
+    const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 80);
+    // kernel threads (and processes that exited meanwhile) have no command line: their name is in `comm`
+    return command || `[${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]`;
   } catch {
     return '?';
   }
