@@ -95,7 +95,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
     link,
     outcomes: createOutcomeSink(root.child({ component: 'api' }), metrics),
     maxInFlight: config.http.maxInFlightSends,
-    loopDelayMs: () => loopDelay.delayMs,
+    loopDelayMs: () => loopDelay.read(),
     maxLoopDelayMs: config.http.maxEventLoopDelayMs,
     agreements: { ephemeralKeys: new EphemeralKeyReuse({ maxAgeMs: config.ephemeralKeyReuseMs }) },
   });
