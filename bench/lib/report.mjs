@@ -264,8 +264,17 @@ function renderLatency(r) {
 }
 
 function renderLatencyRounds(l) {
-  const each = l.rounds.map((round) => `${fmt(round.latencyMs.p99, 1)} ms (${round.statuses[503] ?? 0} answered 503)`).join(', ');
-  return `The ${fmt(l.targetRate, 0)} msg/s row pools ${l.rounds.length} rounds of ${fmt(l.plannedMs / l.rounds.length / 1000, 0)} s; its percentiles are over all their messages. p99 of each round: ${each}.\n`;
+  const each = l.rounds
+    .map(
+      (round) =>
+        `saturation ${fmt(round.saturationMsgsPerS, 0)} msg/s → ${fmt(round.targetRate, 0)} msg/s: p99 ${fmt(round.latencyMs.p99, 1)} ms (${round.statuses[503] ?? 0} answered 503)`,
+    )
+    .join('; ');
+  const pooled =
+    l.rounds.length > 1
+      ? `${l.rounds.length} rounds of ${fmt(l.plannedMs / l.rounds.length / 1000, 0)} s, pooled (percentiles over all their messages); `
+      : '';
+  return `The 80 % row (${fmt(l.targetRate, 0)} msg/s on average): ${pooled}each round runs right after a short closed-loop saturation probe, at 80 % of what that probe measured. ${each}.\n`;
 }
 
 function renderOverload(r) {
