@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
-import { buildPolicies, createLogger, LISTEN_BACKLOG, type Logger } from '@dmr/shared';
+import { createLogger, LISTEN_BACKLOG, type Logger } from '@dmr/shared';
 import type { FastifyInstance } from 'fastify';
-import { applyPoliciesAnywhere, assertAgentQueues, assertBaseTopology, BrokerConnection } from './amqp/index.js';
+import type { BrokerConnection } from './amqp/index.js';
 import { CertificateGuard } from './auth/index.js';
+import { type BrokerSide, createBrokerSide } from './broker-side.js';
 import type { ServerConfig } from './config/index.js';
 import { SocketGateway } from './gateway/index.js';
 import { buildHttpApp, httpsServerOptions, type ReadinessReport, secureContextOptions } from './http/index.js';
@@ -39,27 +40,22 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
   const log = deps.log ?? createLogger({ name: 'dmr-server', level: config.logLevel });
   const metrics = createServerMetrics();
   let registry: AgentRegistry | undefined;
-  const broker = new BrokerConnection(
-    config.broker,
-    async (channel) => {
-      // Policies first: queues declared afterwards start with them. Applied after thousands of queues exist,
-      // RabbitMQ re-applies a new policy to each of them and the management call outlives its timeout (bench/, 5000 agents).
-      if (config.broker.applyPolicies) {
-        await applyPoliciesAnywhere(config.broker.managementUris, managementTarget(config), buildPolicies(config.policies));
-      }
-      await assertBaseTopology(channel);
-      for (const agentId of registry?.agentIds() ?? []) await assertAgentQueues(channel, agentId);
-    },
-    log.child({ component: 'amqp' }),
-  );
-  registry = createRegistry(config, broker, metrics, log);
+  // issue 15 (12-14): per-agent queue isolation, policies in the background, refusal while RabbitMQ blocks publishing
+  const brokerSide = createBrokerSide(config, metrics, log, () => registry?.agentIds() ?? []);
+  const { broker } = brokerSide;
+  registry = createRegistry(config, brokerSide, metrics, log);
   const router = new MessageRouter(
-    { broker, isKnownAgent: (id) => registry.has(id), metrics, log: log.child({ component: 'router' }) },
+    { broker: brokerSide.publisher, isKnownAgent: (id) => registry.has(id), metrics, log: log.child({ component: 'router' }) },
     config.gateway.maxMessageBytes,
   );
   const readiness = (): ReadinessReport => ({
-    isReady: broker.isConnected && registry.isLoaded && state === 'running',
-    checks: { broker: broker.status, registry: registry.isLoaded ? 'loaded' : 'not-loaded', lifecycle: state },
+    isReady: brokerSide.isPublishing() && registry.isLoaded && state === 'running',
+    checks: {
+      broker: broker.status,
+      registry: registry.isLoaded ? 'loaded' : 'not-loaded',
+      lifecycle: state,
+      ...brokerSide.readinessChecks(),
+    },
   });
   const tls = config.tls;
   const initialCrl = tls?.crlFile ? readFileSync(tls.crlFile, 'utf8') : undefined;
@@ -93,8 +89,6 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     },
     config.gateway,
   );
-  broker.on('connected', () => metrics.brokerConnected.set(1));
-  broker.on('disconnected', () => metrics.brokerConnected.set(0));
 
   let state: LifecycleState = 'idle';
   let stopping: Promise<void> | undefined;
@@ -118,6 +112,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     stopping ??= shutdown({
       gateway,
       registry,
+      brokerSide,
       broker,
       app,
       router,
@@ -143,19 +138,11 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
   };
 }
 
-function createRegistry(config: ServerConfig, broker: BrokerConnection, metrics: ServerMetrics, log: Logger): AgentRegistry {
+function createRegistry(config: ServerConfig, brokerSide: BrokerSide, metrics: ServerMetrics, log: Logger): AgentRegistry {
   return new AgentRegistry(
     config.registry,
     {
-      prepare: async (diff) => {
-        if (diff.added.length === 0 || !broker.isConnected) return;
-        const channel = await broker.openChannel();
-        try {
-          for (const agent of diff.added) await assertAgentQueues(channel, agent.info.id);
-        } finally {
-          await channel.close().catch(() => undefined);
-        }
-      },
+      prepare: (diff) => brokerSide.prepareRegistryChange(diff),
       onSync: (result, agentCount) => {
         metrics.registrySyncsTotal.inc({ result });
         metrics.registryAgents.set(agentCount);
@@ -165,13 +152,10 @@ function createRegistry(config: ServerConfig, broker: BrokerConnection, metrics:
   );
 }
 
-function managementTarget(config: ServerConfig) {
-  return { user: config.broker.user, password: config.broker.password, vhost: config.broker.vhost };
-}
-
 interface ShutdownParts {
   readonly gateway: SocketGateway;
   readonly registry: AgentRegistry;
+  readonly brokerSide: BrokerSide;
   readonly broker: BrokerConnection;
   readonly app: FastifyInstance;
   readonly router: MessageRouter;
@@ -188,6 +172,7 @@ async function shutdown(parts: ShutdownParts): Promise<void> {
   const steps: Array<[string, () => Promise<void>]> = [
     ['intake', async () => parts.gateway.stopIntake()],
     ['registry', () => parts.registry.stop()],
+    ['broker-retries', () => parts.brokerSide.stopRetries()],
     ['tls', async () => parts.guard?.stop()],
     ['publishes', () => waitFor(() => parts.router.inFlight === 0, parts.drainMs)],
     ['gateway', () => parts.gateway.stop(parts.drainMs)],

@@ -49,6 +49,22 @@ export const ERROR_CATALOG = {
   DMR_ROUTE_BROKER_UNAVAILABLE: { httpStatus: 503, isTransient: true, summary: 'RabbitMQ is not reachable from this server instance.' },
   DMR_ROUTE_PUBLISH_FAILED: { httpStatus: 502, isTransient: true, summary: 'RabbitMQ did not confirm or could not route the message.' },
   DMR_ROUTE_ACK_TIMEOUT: { httpStatus: 504, isTransient: true, summary: 'The recipient agent did not acknowledge a delivery in time.' },
+  // issue 15 findings 12-14 (broker set-up isolation, background policies, resource alarms)
+  DMR_ROUTE_BROKER_BLOCKED: {
+    httpStatus: 503,
+    isTransient: true,
+    summary: 'RabbitMQ blocked publishing (memory or disk alarm); nothing was published.',
+  },
+  DMR_ROUTE_QUEUE_UNAVAILABLE: {
+    httpStatus: 503,
+    isTransient: true,
+    summary: "The recipient's queues could not be declared (e.g. an existing queue with other arguments); nothing was published.",
+  },
+  DMR_ROUTE_POLICIES_FAILED: {
+    httpStatus: 503,
+    isTransient: true,
+    summary: "RabbitMQ's management API did not accept DMR's policies; relaying goes on and the server retries.",
+  },
   DMR_CRYPTO_KEY_INVALID: { httpStatus: 500, isTransient: false, summary: 'A key is not a supported RSA or EC P-256 key.' },
   DMR_CRYPTO_DECRYPT_FAILED: { httpStatus: 400, isTransient: false, summary: 'The payload could not be decrypted with this agent key.' },
   DMR_CRYPTO_SIGNATURE_INVALID: {

@@ -22,6 +22,16 @@ export const METRIC = {
   registrySyncsTotal: 'dmr_registry_syncs_total',
   /** Beyond seed 003: duplicate deliveries suppressed by the recipient agent. */
   duplicatesSuppressedTotal: 'dmr_duplicates_suppressed_total',
+  /** Beyond seed 003: 1 while RabbitMQ blocks this server's publishing connection (resource alarm). */
+  brokerBlocked: 'dmr_broker_blocked',
+  /** Beyond seed 003: 1 once the last attempt to apply DMR's policies through the management API succeeded. */
+  brokerPoliciesApplied: 'dmr_broker_policies_applied',
+  /** Beyond seed 003: failed attempts to apply DMR's policies. */
+  brokerPolicyFailuresTotal: 'dmr_broker_policy_failures_total',
+  /** Beyond seed 003: registered agents whose queues could not be declared (refused, retried with backoff). */
+  brokerUnpreparedAgents: 'dmr_broker_unprepared_agents',
+  /** Beyond seed 003: failed declarations of an agent's queues, by DMR error code. */
+  brokerQueuePrepareFailuresTotal: 'dmr_broker_queue_prepare_failures_total',
 } as const;
 
 /** Histogram buckets (seconds) for message paths that should take milliseconds. */

@@ -10,8 +10,11 @@ import { brokerSocketOptions } from './socket-options.js';
 /** Connection status, fed to /v1/ready and metrics. */
 export type BrokerStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
-/** Runs on every (re)connect before the connection is reported usable: assert topology, apply policies. */
-export type BrokerSetup = (channel: Channel) => Promise<void>;
+/**
+ * Runs on every (re)connect before the connection is reported usable (assert the topology). `openChannel` opens
+ * channels on the new connection with their 'error' events handled; the set-up closes what it opens.
+ */
+export type BrokerSetup = (openChannel: () => Promise<Channel>) => Promise<void>;
 
 interface PendingPublish {
   readonly resolve: () => void;
@@ -24,6 +27,9 @@ interface PendingPublish {
 export interface BrokerEvents {
   connected: [];
   disconnected: [];
+  /** RabbitMQ blocked this connection's publishing (`connection.blocked`, a memory or disk alarm). */
+  blocked: [reason: string];
+  unblocked: [];
 }
 
 /**
@@ -42,6 +48,8 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
   #stopping: Promise<void> | undefined;
   // which of config.endpoints the next connect tries; advanced after every failure or loss (round-robin)
   #endpointIndex = 0;
+  // set between connection.blocked and connection.unblocked of the current connection
+  #blockedReason: string | undefined;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -59,6 +67,11 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
   /** True while publishes and new consumers can be served. */
   get isConnected(): boolean {
     return this.#status === 'connected';
+  }
+
+  /** Why RabbitMQ blocks publishing right now (resource alarm), or undefined when it does not. */
+  get blockedReason(): string | undefined {
+    return this.#blockedReason;
   }
 
   /** Starts the connect loop; resolves at once (readiness is reported through `status`). Idempotent. */
@@ -84,13 +97,17 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
 
   /**
    * Publishes persistently with `mandatory` and resolves on the broker's confirm.
-   * Rejects with DMR_ROUTE_BROKER_UNAVAILABLE when not connected, DMR_ROUTE_PUBLISH_FAILED on nack,
-   * return (no queue bound), channel loss or confirm timeout.
+   * Rejects with DMR_ROUTE_BROKER_UNAVAILABLE when not connected, DMR_ROUTE_BROKER_BLOCKED at once while
+   * RabbitMQ blocks publishing (it would hold the message until the confirm timeout), DMR_ROUTE_PUBLISH_FAILED
+   * on nack, return (no queue bound), channel loss or confirm timeout.
    */
   publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish = {}): Promise<void> {
     const channel = this.#publisher;
     if (!channel || !this.isConnected) {
       return Promise.reject(new DmrError('DMR_ROUTE_BROKER_UNAVAILABLE', 'RabbitMQ is not connected'));
+    }
+    if (this.#blockedReason !== undefined) {
+      return Promise.reject(new DmrError('DMR_ROUTE_BROKER_BLOCKED', `RabbitMQ blocked publishing: ${this.#blockedReason}`));
     }
     const seq = `p${++this.#publishSeq}`;
     return new Promise<void>((resolve, reject) => {
@@ -179,13 +196,12 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
     if (stream) coalesceWrites(stream);
     const closed = new Promise<void>((resolve) => model.once('close', () => resolve()));
     model.on('error', (error: Error) => this.log.warn({ err: error }, 'RabbitMQ connection error'));
-    model.on('blocked', (reason: string) => this.log.warn({ reason }, 'RabbitMQ blocked publishing (resource alarm)'));
+    model.on('blocked', (reason: string) => this.#onBlocked(model, reason));
+    model.on('unblocked', () => this.#onUnblocked(model));
     try {
       this.#model = model;
       this.#publisher = await this.#openPublisher(model);
-      const setupChannel = await model.createChannel();
-      await this.setup(setupChannel);
-      await setupChannel.close();
+      await this.setup(() => this.#openSetupChannel(model));
     } catch (error) {
       await model.close().catch(() => undefined);
       throw error;
@@ -198,6 +214,27 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
     this.log.info({ endpoint: this.#endpointLabel() }, 'RabbitMQ connected, topology asserted');
     this.emit('connected');
     return closed;
+  }
+
+  async #openSetupChannel(model: ChannelModel): Promise<Channel> {
+    const channel = await model.createChannel();
+    // a refused declare closes the channel with an error event; the set-up sees it as the rejected call
+    channel.on('error', (error: Error) => this.log.debug({ err: error }, 'set-up channel closed by RabbitMQ'));
+    return channel;
+  }
+
+  #onBlocked(model: ChannelModel, reason: string): void {
+    if (model !== this.#model) return;
+    this.#blockedReason = String(reason);
+    this.log.error({ code: 'DMR_ROUTE_BROKER_BLOCKED', reason }, 'RabbitMQ blocked publishing (resource alarm); refusing publishes');
+    this.emit('blocked', this.#blockedReason);
+  }
+
+  #onUnblocked(model: ChannelModel): void {
+    if (model !== this.#model || this.#blockedReason === undefined) return;
+    this.#blockedReason = undefined;
+    this.log.warn('RabbitMQ unblocked publishing');
+    this.emit('unblocked');
   }
 
   async #openPublisher(model: ChannelModel): Promise<ConfirmChannel> {
@@ -248,6 +285,11 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
     this.#status = 'reconnecting';
     this.#publisher = undefined;
     this.#model = undefined;
+    // the block belonged to the lost connection; a new one is told again if the alarm still holds
+    if (this.#blockedReason !== undefined) {
+      this.#blockedReason = undefined;
+      this.emit('unblocked');
+    }
     this.#failPending('RabbitMQ connection lost');
     if (wasConnected) {
       this.log.warn('RabbitMQ connection lost');

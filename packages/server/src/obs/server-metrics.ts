@@ -16,6 +16,11 @@ export interface ServerMetrics {
   readonly brokerConnected: Gauge;
   readonly registryAgents: Gauge;
   readonly registrySyncsTotal: Counter<'result'>;
+  readonly brokerBlocked: Gauge;
+  readonly brokerPoliciesApplied: Gauge;
+  readonly brokerPolicyFailuresTotal: Counter;
+  readonly brokerUnpreparedAgents: Gauge;
+  readonly brokerQueuePrepareFailuresTotal: Counter<'code'>;
 }
 
 const EVENT_LOOP_SAMPLE_MS = 100;
@@ -87,6 +92,28 @@ export function createServerMetrics(): ServerMetrics {
       name: METRIC.registrySyncsTotal,
       help: 'Agent registry syncs by result',
       labelNames: ['result'],
+      registers,
+    }),
+    brokerBlocked: new Gauge({ name: METRIC.brokerBlocked, help: '1 while RabbitMQ blocks publishing (resource alarm)', registers }),
+    brokerPoliciesApplied: new Gauge({
+      name: METRIC.brokerPoliciesApplied,
+      help: "1 once the last attempt to apply DMR's RabbitMQ policies succeeded",
+      registers,
+    }),
+    brokerPolicyFailuresTotal: new Counter({
+      name: METRIC.brokerPolicyFailuresTotal,
+      help: "Failed attempts to apply DMR's RabbitMQ policies",
+      registers,
+    }),
+    brokerUnpreparedAgents: new Gauge({
+      name: METRIC.brokerUnpreparedAgents,
+      help: 'Registered agents whose queues could not be declared (messages to them are refused)',
+      registers,
+    }),
+    brokerQueuePrepareFailuresTotal: new Counter({
+      name: METRIC.brokerQueuePrepareFailuresTotal,
+      help: "Failed declarations of an agent's queues, by DMR error code",
+      labelNames: ['code'],
       registers,
     }),
   };
