@@ -1,7 +1,7 @@
 // Issue 15 finding 13: the management API is not on the data path. With it unreachable the server still connects
 // and relays, and reports the failure; once it is reachable the policies get applied without a restart. Before the
 // fix every AMQP (re)connect applied the policies first and failed with them, so the server never became ready.
-import { createServer, type Server, connect as tcpConnect } from 'node:net';
+import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { findFreePort } from '@dmr/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -24,15 +24,18 @@ afterEach(async () => {
 });
 
 /** A TCP relay from `port` to the real management port: "the management plugin comes back". */
-async function relay(port: number, targetPort: number): Promise<Server> {
+async function relay(port: number, targetPort: number): Promise<{ server: Server; sockets: Set<Socket> }> {
+  const sockets = new Set<Socket>();
   const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     const upstream = tcpConnect(targetPort, '127.0.0.1');
     socket.on('error', () => upstream.destroy());
     upstream.on('error', () => socket.destroy());
     socket.pipe(upstream).pipe(socket);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return server;
+  return { server, sockets };
 }
 
 describe('RabbitMQ policies applied in the background', () => {
@@ -69,13 +72,15 @@ describe('RabbitMQ policies applied in the background', () => {
 
     const proxy = await relay(closedPort, rabbit.managementPort);
     cleanups.push(async () => {
-      proxy.closeAllConnections?.();
-      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      for (const socket of proxy.sockets) socket.destroy();
+      await new Promise<void>((resolve) => proxy.server.close(() => resolve()));
     });
     await waitUntil(() => running.server.readiness().checks.policies === 'applied', 15_000, 'policies applied once management is back');
     expect((await probe(`${running.url}/metrics`)).text).toMatch(/^dmr_broker_policies_applied 1$/m);
     const authorization = `Basic ${Buffer.from(`${rabbit.user}:${rabbit.password}`).toString('base64')}`;
-    const policies = (await (await fetch(`${rabbit.managementApiBase}/policies/${encodeURIComponent(rabbit.vhost)}`, { headers: { authorization } })).json()) as Array<{ name: string }>;
+    const policies = (await (
+      await fetch(`${rabbit.managementApiBase}/policies/${encodeURIComponent(rabbit.vhost)}`, { headers: { authorization } })
+    ).json()) as Array<{ name: string }>;
     expect(policies.map((policy) => policy.name)).toContain('dmr-agent-queues');
   });
 });

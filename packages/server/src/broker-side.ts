@@ -33,12 +33,7 @@ export interface BrokerSide {
  * Wires the RabbitMQ side of dmr-server. `agentIds` is read at each connect (the registry is built after this).
  * The connect set-up never waits for the management API, and one refused queue costs only its agent.
  */
-export function createBrokerSide(
-  config: ServerConfig,
-  metrics: ServerMetrics,
-  log: Logger,
-  agentIds: () => readonly string[],
-): BrokerSide {
+export function createBrokerSide(config: ServerConfig, metrics: ServerMetrics, log: Logger, agentIds: () => readonly string[]): BrokerSide {
   const amqpLog = log.child({ component: 'amqp' });
   const backoff = { initialDelayMs: config.broker.reconnectIntervalMs, maxDelayMs: config.broker.reconnectIntervalMaxMs };
   const queues: AgentQueuePreparer = new AgentQueuePreparer({
