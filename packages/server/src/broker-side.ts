@@ -45,7 +45,8 @@ export function createBrokerSide(config: ServerConfig, metrics: ServerMetrics, l
   });
   const policies = config.broker.applyPolicies
     ? new PolicyApplier({
-        apply: () => applyPoliciesAnywhere(config.broker.managementUris, managementTarget(config), buildPolicies(config.policies)),
+        apply: (signal) =>
+          applyPoliciesAnywhere(config.broker.managementUris, managementTarget(config), buildPolicies(config.policies), signal),
         backoff,
         metrics: { applied: metrics.brokerPoliciesApplied, failures: metrics.brokerPolicyFailuresTotal },
         log: amqpLog,

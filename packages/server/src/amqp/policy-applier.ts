@@ -12,8 +12,8 @@ export interface PolicyMetrics {
 
 /** Ports of {@link PolicyApplier}. */
 export interface PolicyApplierDeps {
-  /** One attempt to apply every policy (e.g. {@link applyPoliciesAnywhere}); throws on failure. */
-  readonly apply: () => Promise<void>;
+  /** One attempt to apply every policy (e.g. {@link applyPoliciesAnywhere}); throws on failure; `signal` aborts it (stop). */
+  readonly apply: (signal: AbortSignal) => Promise<void>;
   readonly backoff: BackoffSettings;
   readonly metrics: PolicyMetrics;
   readonly log: Logger;
@@ -32,6 +32,7 @@ export class PolicyApplier {
   #isRequested = false;
   #isStopped = false;
   readonly #sleep = new CancellableSleep();
+  readonly #abort = new AbortController();
 
   constructor(private readonly deps: PolicyApplierDeps) {
     deps.metrics.applied.set(0);
@@ -61,6 +62,7 @@ export class PolicyApplier {
   async stop(): Promise<void> {
     this.#isStopped = true;
     this.#sleep.cancel();
+    this.#abort.abort();
     await this.#loop;
   }
 
@@ -80,8 +82,9 @@ export class PolicyApplier {
 
   async #attempt(attempt: number): Promise<boolean> {
     try {
-      await this.deps.apply();
+      await this.deps.apply(this.#abort.signal);
     } catch (error) {
+      if (this.#isStopped) return false;
       const cause = toDmrError(error, 'DMR_ROUTE_POLICIES_FAILED');
       this.#lastError = new DmrError('DMR_ROUTE_POLICIES_FAILED', cause.message, { cause: error });
       this.#state = 'failed';

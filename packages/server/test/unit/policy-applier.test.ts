@@ -4,7 +4,7 @@ import { PolicyApplier } from '../../src/amqp/index.js';
 
 const log = pino({ level: 'silent' });
 
-function applier(apply: () => Promise<void>) {
+function applier(apply: (signal: AbortSignal) => Promise<void>) {
   const state = { applied: -1, failures: 0 };
   const policies = new PolicyApplier({
     apply,
@@ -66,6 +66,19 @@ describe('PolicyApplier', () => {
     expect(calls).toBe(2);
     expect(policies.state).toBe('applied');
     await policies.stop();
+  });
+
+  it('stop() aborts an attempt the management API does not answer, so shutdown does not wait for it', async () => {
+    const { policies, state } = applier(
+      (signal) =>
+        new Promise<void>((_resolve, reject) => {
+          signal.addEventListener('abort', () => reject(new Error('aborted')));
+        }),
+    );
+    policies.request();
+    await policies.stop();
+    expect(policies.state).toBe('pending');
+    expect(state.failures).toBe(0);
   });
 
   it('stop() ends the retries without waiting out the backoff', async () => {
