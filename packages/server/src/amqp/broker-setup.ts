@@ -19,7 +19,9 @@ export interface BrokerSetupParts {
  */
 export function createBrokerSetup(parts: BrokerSetupParts): BrokerSetup {
   return async (openChannel) => {
-    // requested first so that, usually, queues declared below already start with the policies
+    // Requested first so that, usually, queues declared below already start with the policies. A new policy applied
+    // after thousands of queues exist makes RabbitMQ re-apply it to each, and the management call can outlive its
+    // 10 s timeout (bench/, 5000 agents): the applier then retries, while the data path is already up.
     parts.policies?.request();
     const channel = await openChannel();
     try {
