@@ -37,6 +37,7 @@ export class CertificateGuard {
   #refused: { pem: string; code: DmrErrorCode } | undefined;
   #health: CrlHealth = 'none';
   #timer: NodeJS.Timeout | undefined;
+  #isTicking = false;
 
   constructor(
     private readonly config: TlsConfig,
@@ -94,9 +95,19 @@ export class CertificateGuard {
   }
 
   async #tick(): Promise<void> {
-    if (this.config.crlFile) await this.#reload(this.config.crlFile);
-    this.#checkHealth();
-    this.hooks.recheck();
+    // verification is asynchronous: a slow tick must not overlap the next one (two CRLs judged against one in force)
+    if (this.#isTicking) return;
+    this.#isTicking = true;
+    try {
+      if (this.config.crlFile) await this.#reload(this.config.crlFile);
+      this.#checkHealth();
+      this.hooks.recheck();
+    } catch (error) {
+      // a timer callback: nothing above it would catch this, and an unhandled rejection must not end the process
+      this.log.error({ err: toDmrError(error) }, 'CRL reload or certificate re-check failed; the CRL in force stays');
+    } finally {
+      this.#isTicking = false;
+    }
   }
 
   async #reload(file: string): Promise<void> {
@@ -104,9 +115,12 @@ export class CertificateGuard {
     try {
       pem = await readFile(file, 'utf8');
     } catch (error) {
-      this.#refuse(file, 'DMR_CA_IO_FAILED', `cannot read the CRL file: ${toDmrError(error).message}`);
+      const reason = `cannot read the CRL file: ${toDmrError(error).message}`;
+      // keyed by the reason, so a file that stays missing is logged once, not every interval
+      this.#refuse(file, 'DMR_CA_IO_FAILED', reason, `unreadable: ${reason}`);
       return;
     }
+    if (this.#refused?.code === 'DMR_CA_IO_FAILED') this.#refused = undefined;
     if (pem === this.#crlPem) return;
     // a permanent refusal of this exact file is not re-judged every tick; a not-yet-valid one is (clocks catch up)
     if (this.#refused?.pem === pem && this.#refused.code !== 'DMR_CA_CRL_NOT_YET_VALID') return;
@@ -125,9 +139,10 @@ export class CertificateGuard {
     }
   }
 
-  #refuse(file: string, code: DmrErrorCode, reason: string, pem?: string): void {
-    const isRepeat = pem !== undefined && this.#refused?.pem === pem && this.#refused.code === code;
-    if (pem !== undefined) this.#refused = { pem, code };
+  /** Logs and counts a refusal once per distinct file content (`pem`) and code. */
+  #refuse(file: string, code: DmrErrorCode, reason: string, pem: string): void {
+    const isRepeat = this.#refused?.pem === pem && this.#refused.code === code;
+    this.#refused = { pem, code };
     if (isRepeat) return;
     this.metrics.refusalsTotal.inc({ code });
     this.log.error(
