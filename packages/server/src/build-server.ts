@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import { createLogger, LISTEN_BACKLOG, type Logger } from '@dmr/shared';
 import type { FastifyInstance } from 'fastify';
 import type { BrokerConnection } from './amqp/index.js';
-import { CertificateGuard } from './auth/index.js';
+import { CertificateGuard, createCrlMetrics, SessionCertificates } from './auth/index.js';
 import { type BrokerSide, createBrokerSide } from './broker-side.js';
 import type { ServerConfig } from './config/index.js';
 import { SocketGateway } from './gateway/index.js';
@@ -48,22 +47,28 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     { broker: brokerSide.publisher, isKnownAgent: (id) => registry.has(id), metrics, log: log.child({ component: 'router' }) },
     config.gateway.maxMessageBytes,
   );
-  const readiness = (): ReadinessReport => ({
-    isReady: brokerSide.isPublishing() && registry.isLoaded && state === 'running',
-    checks: {
-      broker: broker.status,
-      registry: registry.isLoaded ? 'loaded' : 'not-loaded',
-      lifecycle: state,
-      ...brokerSide.readinessChecks(),
-    },
-  });
+  const readiness = (): ReadinessReport => {
+    // an expired CRL in force makes TLS refuse every agent: not ready, so the load balancer sends agents elsewhere
+    const crl = guard?.readiness();
+    return {
+      isReady: brokerSide.isPublishing() && registry.isLoaded && state === 'running' && crl?.isUsable !== false,
+      checks: {
+        broker: broker.status,
+        registry: registry.isLoaded ? 'loaded' : 'not-loaded',
+        lifecycle: state,
+        ...brokerSide.readinessChecks(),
+        ...(crl ? { crl: crl.health } : {}),
+      },
+      ...(crl?.detail ? { detail: { crl: crl.detail } } : {}),
+    };
+  };
   const tls = config.tls;
-  const initialCrl = tls?.crlFile ? readFileSync(tls.crlFile, 'utf8') : undefined;
+  // the CRL comes into force only once the guard verified it (guard.start(), before the listener opens)
   const app = buildHttpApp({
     metricsRegistry: metrics.registry,
     readiness,
     log,
-    ...(tls ? { https: httpsServerOptions(tls, initialCrl) } : {}),
+    ...(tls ? { https: httpsServerOptions(tls, undefined) } : {}),
   });
   const guard = tls
     ? new CertificateGuard(
@@ -73,7 +78,15 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
           recheck: () => gateway.recheckCertificates(),
         },
         log.child({ component: 'tls' }),
+        createCrlMetrics(metrics.registry),
       )
+    : undefined;
+  const sessionCertificates = guard
+    ? new SessionCertificates({
+        judge: (peer) => guard.judge(peer),
+        log: log.child({ component: 'tls' }),
+        onRefused: (code) => metrics.socketErrorsTotal.inc({ code }),
+      })
     : undefined;
   const gateway = new SocketGateway(
     app.server,
@@ -85,7 +98,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
       log: log.child({ component: 'gateway' }),
       deliveryLimit: config.policies.deliveryLimit,
       messageTtlMs: config.policies.messageTtlMs,
-      ...(guard ? { certificates: guard } : {}),
+      ...(sessionCertificates ? { certificates: sessionCertificates } : {}),
     },
     config.gateway,
   );

@@ -26,7 +26,9 @@ process.on('SIGINT', onSignal);
 try {
   await server.start();
 } catch (error) {
-  process.stderr.write(`dmr-server: failed to start: ${toDmrError(error).message}\n`);
+  const failure = toDmrError(error);
+  process.stderr.write(`dmr-server: failed to start: ${failure.message}\n`);
   await server.stop();
-  process.exit(1);
+  // a configured file found bad only at start (a CRL not signed by the CA) is a configuration error like any other
+  process.exit(failure.code === 'DMR_CONFIG_INVALID' ? 2 : 1);
 }

@@ -121,6 +121,22 @@ export const ERROR_CATALOG = {
     isTransient: false,
     summary: 'A CRL cannot be parsed, or its issuer or signature does not match the CA certificate.',
   },
+  // issue 15 finding 5 (CRL lifecycle): why a server refused a new CRL and kept the one in force
+  DMR_CA_CRL_EXPIRED: {
+    httpStatus: 500,
+    isTransient: false,
+    summary: 'A CRL is past its nextUpdate: OpenSSL would refuse every client certificate with it.',
+  },
+  DMR_CA_CRL_NOT_YET_VALID: {
+    httpStatus: 500,
+    isTransient: true,
+    summary: 'A CRL has a thisUpdate in the future: OpenSSL would refuse every client certificate with it.',
+  },
+  DMR_CA_CRL_STALE: {
+    httpStatus: 500,
+    isTransient: false,
+    summary: 'A CRL is older (lower CRL number or earlier thisUpdate) than the one in force.',
+  },
   DMR_CA_IO_FAILED: { httpStatus: 500, isTransient: true, summary: 'A CA file or directory could not be read or written.' },
   DMR_LIFECYCLE_SHUTTING_DOWN: { httpStatus: 503, isTransient: true, summary: 'The process is shutting down and takes no new work.' },
   DMR_INTERNAL_ERROR: { httpStatus: 500, isTransient: true, summary: 'An unexpected internal error.' },

@@ -32,6 +32,12 @@ export const METRIC = {
   brokerUnpreparedAgents: 'dmr_broker_unprepared_agents',
   /** Beyond seed 003: failed declarations of an agent's queues, by DMR error code. */
   brokerQueuePrepareFailuresTotal: 'dmr_broker_queue_prepare_failures_total',
+  /** Beyond seed 003 (issue 15, CRL lifecycle): nextUpdate of the CRL in force, Unix seconds. */
+  crlNextUpdate: 'dmr_crl_next_update_timestamp_seconds',
+  /** Beyond seed 003 (issue 15, CRL lifecycle): CRL number of the CRL in force. */
+  crlNumber: 'dmr_crl_number',
+  /** Beyond seed 003 (issue 15, CRL lifecycle): CRL files refused (the CRL in force stayed), by DMR error code. */
+  crlRefusalsTotal: 'dmr_crl_refusals_total',
 } as const;
 
 /** Histogram buckets (seconds) for message paths that should take milliseconds. */

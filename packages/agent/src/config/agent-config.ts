@@ -9,6 +9,7 @@ import {
   type PrivateKeyRef,
   parseLogLevels,
 } from '@dmr/shared';
+import { readConfiguredFile } from './config-files.js';
 
 /** TLS material for the link: the CA that signs the server certificate, and this agent's client certificate (mTLS). */
 export interface LinkTlsOptions {
@@ -167,8 +168,10 @@ function readPrivateKey(reader: EnvReader, sources: ConfigSources): PrivateKeyRe
     return undefined;
   }
   const name = inline === undefined ? 'AGENT_PRIVATE_KEY_FILE' : 'AGENT_PRIVATE_KEY';
+  const text = inline ?? readConfiguredFile(reader, sources.readFile, name, file as string);
+  if (text === undefined) return undefined;
   try {
-    return importPrivateKey(inline ?? sources.readFile(file as string));
+    return importPrivateKey(text);
   } catch (error) {
     reader.problem(`${name}: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
@@ -211,16 +214,12 @@ function readLinkTls(reader: EnvReader, sources: ConfigSources): LinkTlsOptions 
   }
   if (Boolean(files.cert) !== Boolean(files.key)) reader.problem('DMR_TLS_CERT_FILE and DMR_TLS_KEY_FILE must be set together');
   if (!files.ca && !files.cert) return undefined;
-  try {
-    return {
-      ...(files.ca ? { ca: sources.readFile(files.ca) } : {}),
-      ...(files.cert ? { cert: sources.readFile(files.cert) } : {}),
-      ...(files.key ? { key: sources.readFile(files.key) } : {}),
-    };
-  } catch (error) {
-    reader.problem(`DMR_TLS_*_FILE: ${error instanceof Error ? error.message : String(error)}`);
-    return undefined;
-  }
+  const read = (variable: string, path: string | undefined) =>
+    path === undefined ? undefined : readConfiguredFile(reader, sources.readFile, variable, path);
+  const ca = read('DMR_TLS_CA_FILE', files.ca);
+  const cert = read('DMR_TLS_CERT_FILE', files.cert);
+  const key = read('DMR_TLS_KEY_FILE', files.key);
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
 }
 
 function readLink(reader: EnvReader): LinkConfig {

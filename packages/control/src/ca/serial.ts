@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { DmrError } from '@dmr/shared';
+import { normaliseSerial } from '@dmr/shared/pki';
+
+// canonical serials and DER integers are read the same way by the server: the one implementation lives in @dmr/shared/pki
+export { normaliseSerial, parseDerInteger } from '@dmr/shared/pki';
 
 /** Bytes of randomness in a certificate serial: 128 bits, well above the CA/Browser Forum's 64-bit floor. */
 export const SERIAL_RANDOM_BYTES = 16;
@@ -20,20 +23,6 @@ export function randomSerial(random: (size: number) => Uint8Array = randomBytes)
 }
 
 /**
- * The canonical form of a serial number in hex: lowercase, even length, no `0x`, colons or
- * spaces, and no leading zero octets. Node's `X509Certificate.serialNumber` (uppercase),
- * OpenSSL's `AB:CD` form and @peculiar/x509's form all map to the same string.
- * Throws DMR_CA_INVALID_REQUEST for anything that is not hex.
- */
-export function normaliseSerial(serial: string): string {
-  let hex = serial.trim().toLowerCase().replace(/^0x/, '').replace(/[:\s]/g, '');
-  if (!/^[0-9a-f]+$/.test(hex)) throw new DmrError('DMR_CA_INVALID_REQUEST', `serial "${serial}" is not a hexadecimal number`);
-  if (hex.length % 2 === 1) hex = `0${hex}`;
-  while (hex.length > 2 && hex.startsWith('00')) hex = hex.slice(2);
-  return hex;
-}
-
-/**
  * The DER encoding of a non-negative INTEGER (tag, length, minimal two's-complement content),
  * as the CRL number extension needs. Values up to 2^159 keep the short length form.
  */
@@ -45,13 +34,4 @@ export function derInteger(value: bigint): Uint8Array {
   const body = (content[0] ?? 0) >= 0x80 ? Buffer.concat([Buffer.from([0]), content]) : content;
   if (body.length > 0x7f) throw new RangeError('derInteger value too large');
   return Uint8Array.from([0x02, body.length, ...body]);
-}
-
-/** Reads a DER INTEGER (as {@link derInteger} writes) back to a bigint; undefined when `der` is not one. */
-export function parseDerInteger(der: Uint8Array): bigint | undefined {
-  const length = der[1] ?? 0;
-  if (der[0] !== 0x02 || length === 0 || length > 0x7f || der.length !== length + 2) return undefined;
-  const content = Buffer.from(der.subarray(2));
-  if (((content[0] ?? 0) & 0x80) !== 0) return undefined;
-  return BigInt(`0x${content.toString('hex')}`);
 }

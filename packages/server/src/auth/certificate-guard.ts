@@ -1,30 +1,12 @@
-import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { PeerCertificate } from 'node:tls';
-import { agentIdFromSubjectAltName, type DmrErrorCode, type Logger, toDmrError } from '@dmr/shared';
-import { cryptoProvider, X509Crl } from '@peculiar/x509';
-import type { TlsConfig } from '../config/index.js';
-
-cryptoProvider.set(webcrypto as unknown as Parameters<typeof cryptoProvider.set>[0]);
+import { agentIdFromSubjectAltName, type DmrErrorCode } from '@dmr/shared';
+// the CRL's serials are canonicalised by the same function (Node prints serials in upper case, the CRL in lower case)
+import { normaliseSerial } from '@dmr/shared/pki';
 
 /** Why a certificate is not (or no longer) acceptable. */
 export type CertificateVerdict =
   | { readonly ok: true; readonly agentId: string }
   | { readonly ok: false; readonly code: DmrErrorCode; readonly reason: string };
-
-/** What the guard tells the rest of the server when the CRL in force changes. */
-export interface CertificateGuardHooks {
-  /** New connections: reload the TLS context with this CRL. */
-  readonly applyCrl: (crlPem: string) => void;
-  /** Live connections: re-check them now. */
-  readonly recheck: () => void;
-}
-
-/** Serial numbers as Node and x509 print them differ in case and leading zeros; compare them normalised. */
-export function normaliseSerial(serial: string): string {
-  return serial.replace(/^0+/, '').toLowerCase();
-}
 
 /** What TLS tells about a connection's client certificate. */
 export interface PeerIdentity {
@@ -56,74 +38,4 @@ export function judgeCertificate(peer: PeerIdentity | undefined, revoked: Readon
   const agentId = cert.subjectaltname ? agentIdFromSubjectAltName(cert.subjectaltname) : undefined;
   if (!agentId) return { ok: false, code: 'DMR_AUTH_CERTIFICATE_MISMATCH', reason: 'certificate has no single urn:dmr:agent SAN URI' };
   return { ok: true, agentId };
-}
-
-/**
- * Keeps the CRL in force: re-reads the CRL file on an interval (revocation bites within one interval plus
- * the live re-check), feeds new connections through the TLS context and live ones through `recheck`.
- * A CRL that fails to parse is refused and the previous one stays in force. Expiry of live certificates
- * is caught by the same periodic re-check.
- */
-export class CertificateGuard {
-  #revoked: ReadonlySet<string> = new Set();
-  #crlPem: string | undefined;
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    private readonly config: TlsConfig,
-    private readonly hooks: CertificateGuardHooks,
-    private readonly log: Logger,
-  ) {}
-
-  /** Serials on the CRL in force. */
-  get revoked(): ReadonlySet<string> {
-    return this.#revoked;
-  }
-
-  /** The CRL PEM in force, for the initial TLS context. */
-  get crlPem(): string | undefined {
-    return this.#crlPem;
-  }
-
-  /** Loads the CRL once (throws if the configured file is unreadable at start), then polls. */
-  async start(): Promise<void> {
-    if (this.config.crlFile) {
-      const pem = await readFile(this.config.crlFile, 'utf8');
-      this.#apply(pem);
-    }
-    this.#timer = setInterval(() => void this.#tick(), this.config.crlReloadIntervalMs);
-    this.#timer.unref();
-  }
-
-  /** Stops polling. Idempotent. */
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-
-  /** Judges a connection's peer now. */
-  judge(peer: PeerIdentity | undefined): CertificateVerdict {
-    return judgeCertificate(peer, this.#revoked, new Date());
-  }
-
-  async #tick(): Promise<void> {
-    if (this.config.crlFile) {
-      try {
-        const pem = await readFile(this.config.crlFile, 'utf8');
-        if (pem !== this.#crlPem) {
-          this.#apply(pem);
-          this.hooks.applyCrl(pem);
-          this.log.info({ revoked: this.#revoked.size }, 'CRL reloaded');
-        }
-      } catch (error) {
-        this.log.error({ err: toDmrError(error) }, 'CRL reload failed; the previous CRL stays in force');
-      }
-    }
-    this.hooks.recheck();
-  }
-
-  #apply(pem: string): void {
-    const crl = new X509Crl(pem);
-    this.#revoked = new Set(crl.entries.map((entry) => normaliseSerial(entry.serialNumber)));
-    this.#crlPem = pem;
-  }
 }

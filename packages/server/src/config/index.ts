@@ -9,3 +9,4 @@ export {
   type ServerConfig,
   type TlsConfig,
 } from './server-config.js';
+export { type ConfigFiles, type ConfiguredFile, checkConfiguredFiles, LOCAL_FILES } from './tls-files.js';

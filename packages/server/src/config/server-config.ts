@@ -1,5 +1,6 @@
 import { type Env, EnvReader, type LogLevel, type PolicySettings, parseLogLevels } from '@dmr/shared';
 import { type BrokerEndpoint, parseBrokerHosts, splitUrlList } from './broker-hosts.js';
+import { type ConfigFiles, type ConfiguredFile, checkConfiguredFiles, LOCAL_FILES } from './tls-files.js';
 
 /** TLS termination for agents (mutual TLS). */
 export interface TlsConfig {
@@ -10,6 +11,8 @@ export interface TlsConfig {
   /** CRL re-read every `crlReloadIntervalMs`; revoked agents are refused and their live connections dropped. */
   readonly crlFile: string | undefined;
   readonly crlReloadIntervalMs: number;
+  /** A warning is logged once the CRL in force expires within this many ms (`DMR_TLS_CRL_WARN_BEFORE_MS`, default 24 h). */
+  readonly crlWarnBeforeMs: number;
 }
 
 /** TLS to RabbitMQ (AMQPS); with `EXTERNAL` the certificate is the login. */
@@ -77,8 +80,12 @@ export interface ServerConfig {
   readonly registry: RegistryConfig;
 }
 
-/** Parses the server environment. Throws DMR_CONFIG_INVALID naming every bad variable. */
-export function loadServerConfig(env: Env): ServerConfig {
+/**
+ * Parses the server environment and checks that every configured TLS/CRL file is readable and holds what its
+ * variable promises (`files`: the file system, injectable for tests). Throws DMR_CONFIG_INVALID naming every bad
+ * variable (and file).
+ */
+export function loadServerConfig(env: Env, files: ConfigFiles = LOCAL_FILES): ServerConfig {
   const read = new EnvReader(env);
   const logLevels = read.string('LOGGER_LOG_LEVELS', 'error,warn,log');
   const logLevel = parseLogLevels(logLevels);
@@ -105,8 +112,23 @@ export function loadServerConfig(env: Env): ServerConfig {
       'TLS is not configured: set DMR_TLS_CERT_FILE, DMR_TLS_KEY_FILE and DMR_TLS_CA_FILE, or DMR_ALLOW_PLAINTEXT=true when TLS ends at an ingress',
     );
   }
+  checkConfiguredFiles(read, configuredFiles(config), files);
   read.finish();
   return deepFreeze(config);
+}
+
+function configuredFiles(config: ServerConfig): ConfiguredFile[] {
+  const { tls } = config;
+  const broker = config.broker.tls;
+  return [
+    { variable: 'DMR_TLS_CERT_FILE', path: tls?.certFile, kind: 'certificate' },
+    { variable: 'DMR_TLS_KEY_FILE', path: tls?.keyFile, kind: 'private-key' },
+    { variable: 'DMR_TLS_CA_FILE', path: tls?.caFile, kind: 'certificate' },
+    { variable: 'DMR_TLS_CRL_FILE', path: tls?.crlFile, kind: 'crl' },
+    { variable: 'RABBITMQ_TLS_CA_FILE', path: broker?.caFile, kind: 'certificate' },
+    { variable: 'RABBITMQ_TLS_CERT_FILE', path: broker?.certFile, kind: 'certificate' },
+    { variable: 'RABBITMQ_TLS_KEY_FILE', path: broker?.keyFile, kind: 'private-key' },
+  ];
 }
 
 function readTls(read: EnvReader): TlsConfig | undefined {
@@ -115,12 +137,13 @@ function readTls(read: EnvReader): TlsConfig | undefined {
   const caFile = read.optionalString('DMR_TLS_CA_FILE');
   const crlFile = read.optionalString('DMR_TLS_CRL_FILE');
   const crlReloadIntervalMs = read.int('DMR_TLS_CRL_RELOAD_INTERVAL_MS', { default: 2000, min: 100 });
+  const crlWarnBeforeMs = read.int('DMR_TLS_CRL_WARN_BEFORE_MS', { default: 86_400_000, min: 0 });
   if (!certFile && !keyFile && !caFile) return undefined;
   if (!certFile || !keyFile || !caFile) {
     read.problem('DMR_TLS_CERT_FILE, DMR_TLS_KEY_FILE and DMR_TLS_CA_FILE must be set together');
     return undefined;
   }
-  return { certFile, keyFile, caFile, crlFile, crlReloadIntervalMs };
+  return { certFile, keyFile, caFile, crlFile, crlReloadIntervalMs, crlWarnBeforeMs };
 }
 
 function readBrokerTls(read: EnvReader): BrokerTlsConfig | undefined {

@@ -1,5 +1,4 @@
 import type { Server as HttpServer } from 'node:http';
-import type { PeerCertificate, TLSSocket } from 'node:tls';
 import {
   AGENT_NAMESPACE,
   type ClientToServerEvents,
@@ -12,7 +11,7 @@ import {
 } from '@dmr/shared';
 import { type Namespace, Server, type Socket } from 'socket.io';
 import type { BrokerConnection } from '../amqp/index.js';
-import { authenticateHandshake, type CertificateVerdict, type PeerIdentity } from '../auth/index.js';
+import { authenticateHandshake, type CertificateVerdict, type EngineLike } from '../auth/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { ServerMetrics } from '../obs/index.js';
 import { type AgentRegistry, partialListOf, type RegistryDiff } from '../registry/index.js';
@@ -32,8 +31,8 @@ export interface GatewayDeps {
   readonly deliveryLimit: number;
   /** Message TTL, ms: how long a delivery may stay unanswered before it is dead-lettered. */
   readonly messageTtlMs: number;
-  /** Present when this instance terminates mutual TLS: judges each connection's client certificate. */
-  readonly certificates?: { judge(peer: PeerIdentity | undefined): CertificateVerdict };
+  /** Present when this instance terminates mutual TLS: checks every engine.io request's client certificate, judges sessions. */
+  readonly certificates?: { attach(engine: EngineLike): void; judgeSession(session: object): CertificateVerdict };
 }
 
 interface Session {
@@ -65,6 +64,7 @@ export class SocketGateway {
     httpServer.on('upgrade', (_request, socket) => coalesceWrites(socket));
     this.#io = new Server(httpServer, { maxHttpBufferSize: config.maxMessageBytes + FRAME_OVERHEAD_BYTES, serveClient: false });
     this.#namespace = this.#io.of(AGENT_NAMESPACE);
+    deps.certificates?.attach(this.#io.engine);
     this.#namespace.use((socket, next) => void this.#authenticate(socket as AgentSocket, next));
     this.#namespace.on('connection', (socket) => void this.#onConnection(socket as AgentSocket));
     deps.registry.on('changed', (diff) => this.#onRegistryChanged(diff));
@@ -109,7 +109,7 @@ export class SocketGateway {
   /** With mutual TLS, the certificate's agent identity must be the token's, and the certificate still good. */
   #judgeCertificate(socket: AgentSocket, tokenAgentId: string): CertificateVerdict {
     if (!this.deps.certificates) return { ok: true, agentId: tokenAgentId };
-    const verdict = this.deps.certificates.judge(peerCertificateOf(socket));
+    const verdict = this.deps.certificates.judgeSession(socket.conn);
     if (verdict.ok && verdict.agentId !== tokenAgentId) {
       return {
         ok: false,
@@ -124,7 +124,7 @@ export class SocketGateway {
   recheckCertificates(): void {
     if (!this.deps.certificates) return;
     for (const [agentId, session] of this.#sessions) {
-      const verdict = this.deps.certificates.judge(peerCertificateOf(session.socket));
+      const verdict = this.deps.certificates.judgeSession(session.socket.conn);
       if (verdict.ok) continue;
       this.deps.metrics.socketErrorsTotal.inc({ code: verdict.code });
       this.deps.log.warn({ agentId, code: verdict.code, reason: verdict.reason }, 'dropping live agent connection');
@@ -240,12 +240,4 @@ export class SocketGateway {
       }
     }
   }
-}
-
-function peerCertificateOf(socket: AgentSocket): PeerIdentity | undefined {
-  const transport = socket.request.socket as Partial<TLSSocket>;
-  if (typeof transport.getPeerCertificate !== 'function') return undefined;
-  const certificate: PeerCertificate = transport.getPeerCertificate();
-  const authorizationError = transport.authorizationError === undefined ? undefined : String(transport.authorizationError);
-  return { certificate, isAuthorized: transport.authorized === true, authorizationError };
 }

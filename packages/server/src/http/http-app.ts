@@ -7,6 +7,8 @@ import type { Registry } from 'prom-client';
 export interface ReadinessReport {
   readonly isReady: boolean;
   readonly checks: Readonly<Record<string, string>>;
+  /** Why a check is not plain good, for operators (e.g. `crl`: when the CRL in force expired). */
+  readonly detail?: Readonly<Record<string, string>>;
 }
 
 /** What the HTTP surface needs. */
@@ -31,7 +33,11 @@ export function buildHttpApp(deps: HttpDeps): FastifyInstance {
   app.get('/v1/health', async () => ({ status: 'ok' }));
   app.get('/v1/ready', async (_request, reply) => {
     const report = deps.readiness();
-    return reply.code(report.isReady ? 200 : 503).send({ status: report.isReady ? 'ready' : 'not-ready', checks: report.checks });
+    return reply.code(report.isReady ? 200 : 503).send({
+      status: report.isReady ? 'ready' : 'not-ready',
+      checks: report.checks,
+      ...(report.detail ? { detail: report.detail } : {}),
+    });
   });
   app.get('/metrics', async (_request, reply) => {
     const body = await deps.metricsRegistry.metrics();

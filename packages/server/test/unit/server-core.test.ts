@@ -10,7 +10,8 @@ import {
   validateInbound,
 } from '@dmr/server';
 import { buildPolicies } from '@dmr/shared';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fakeFiles, type PemPair, selfSigned } from '../helpers/pem-files.js';
 
 const jwe = 'eyJhbGciOiJSU0EifQ.a2V5.aXY.Y2lwaGVy.dGFn';
 const wire = {
@@ -160,6 +161,15 @@ describe('loadServerConfig', () => {
     RABBITMQ_DEFAULT_PASS: 'secret',
     DMR_ALLOW_PLAINTEXT: 'true',
   };
+  // the TLS files are read and parsed at start (issue 15, finding 18): real PEMs, made now, behind a fake file system
+  let server: PemPair;
+  let relay: PemPair;
+  let ca: PemPair;
+  beforeAll(async () => {
+    [server, relay, ca] = await Promise.all([selfSigned('server'), selfSigned('relay'), selfSigned('ca')]);
+  });
+  const pemFiles = () =>
+    fakeFiles({ '/s.pem': server.cert, '/s.key': server.key, '/ca.pem': ca.cert, '/relay.pem': relay.cert, '/relay.key': relay.key });
 
   it("applies seed 003's defaults and freezes the result", () => {
     const config = loadServerConfig(minimal);
@@ -177,22 +187,28 @@ describe('loadServerConfig', () => {
   it('is secure by default: refuses to start without TLS unless plaintext is allowed explicitly', () => {
     const { DMR_ALLOW_PLAINTEXT: _allow, ...secure } = minimal;
     expect(() => loadServerConfig(secure)).toThrow(/TLS is not configured/);
-    const tls = loadServerConfig({ ...secure, DMR_TLS_CERT_FILE: '/s.pem', DMR_TLS_KEY_FILE: '/s.key', DMR_TLS_CA_FILE: '/ca.pem' });
+    const tls = loadServerConfig(
+      { ...secure, DMR_TLS_CERT_FILE: '/s.pem', DMR_TLS_KEY_FILE: '/s.key', DMR_TLS_CA_FILE: '/ca.pem' },
+      pemFiles(),
+    );
     expect(tls.tls).toMatchObject({ certFile: '/s.pem', crlReloadIntervalMs: 2000 });
     expect(() => loadServerConfig({ ...secure, DMR_TLS_CERT_FILE: '/s.pem' })).toThrow(/must be set together/);
   });
 
   it('logs in to RabbitMQ with the certificate alone under EXTERNAL', () => {
-    const config = loadServerConfig({
-      ...minimal,
-      RABBITMQ_DEFAULT_USER: '',
-      RABBITMQ_DEFAULT_PASS: '',
-      RABBITMQ_AUTH_MECHANISM: 'EXTERNAL',
-      RABBITMQ_APPLY_POLICIES: 'false',
-      RABBITMQ_TLS_CA_FILE: '/ca.pem',
-      RABBITMQ_TLS_CERT_FILE: '/relay.pem',
-      RABBITMQ_TLS_KEY_FILE: '/relay.key',
-    });
+    const config = loadServerConfig(
+      {
+        ...minimal,
+        RABBITMQ_DEFAULT_USER: '',
+        RABBITMQ_DEFAULT_PASS: '',
+        RABBITMQ_AUTH_MECHANISM: 'EXTERNAL',
+        RABBITMQ_APPLY_POLICIES: 'false',
+        RABBITMQ_TLS_CA_FILE: '/ca.pem',
+        RABBITMQ_TLS_CERT_FILE: '/relay.pem',
+        RABBITMQ_TLS_KEY_FILE: '/relay.key',
+      },
+      pemFiles(),
+    );
     expect(brokerUrl(config.broker)).toBe('amqps://127.0.0.1:5672/%2F');
     expect(() => loadServerConfig({ ...minimal, RABBITMQ_AUTH_MECHANISM: 'EXTERNAL' })).toThrow(/EXTERNAL needs/);
   });

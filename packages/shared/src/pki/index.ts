@@ -1,0 +1,16 @@
+// `@dmr/shared/pki`: X.509 checks shared by the server (CRL in force) and the control plane (CRL it publishes).
+// A subpath of its own so processes that never read a CRL (agents) do not load @peculiar/x509.
+export {
+  CRL_NUMBER_OID,
+  type CrlHealth,
+  type CrlSnapshot,
+  type CrlSuccession,
+  crlHealth,
+  isCertificateRevoked,
+  isCrlCurrent,
+  isPeerRevoked,
+  judgeCrlSuccession,
+  readCrl,
+} from './crl.js';
+export { normaliseSerial, parseDerInteger } from './serial.js';
+export { x509 } from './x509.js';
