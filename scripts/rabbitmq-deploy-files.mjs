@@ -1,5 +1,5 @@
 // The text of deploy/rabbitmq/*: shared by the generator and the drift test.
-import { buildDefinitions } from '@dmr/shared';
+import { buildDefinitions, DEFAULT_RELAY_USER } from '@dmr/shared';
 
 /** Seed 003's defaults; operators change them in definitions.json (policies) without touching queues. */
 export const DEFAULT_POLICY_SETTINGS = {
@@ -38,6 +38,6 @@ const PLUGINS = '[rabbitmq_management,rabbitmq_prometheus,rabbitmq_auth_mechanis
 
 /** File name → content. */
 export function renderDeployFiles() {
-  const definitions = buildDefinitions({ vhost: '/', relayUser: 'dmr-relay', policies: DEFAULT_POLICY_SETTINGS });
+  const definitions = buildDefinitions({ vhost: '/', relayUser: DEFAULT_RELAY_USER, policies: DEFAULT_POLICY_SETTINGS });
   return { 'definitions.json': `${JSON.stringify(definitions, null, 2)}\n`, 'rabbitmq.conf': CONF, enabled_plugins: PLUGINS };
 }
