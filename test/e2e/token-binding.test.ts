@@ -3,7 +3,16 @@
 import { createAgentToken, importPrivateKey } from '@dmr/shared';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Identity, makeIdentity, RegistryFile, type RunningServer, serverEnv, startServer, waitUntil } from '../support/dmr-system.js';
+import {
+  type Identity,
+  makeIdentity,
+  RegistryFile,
+  type RunningServer,
+  serverEnv,
+  startAgent,
+  startServer,
+  waitUntil,
+} from '../support/dmr-system.js';
 import { type RabbitVhostInfo, useRabbitVhost } from '../support/rabbit.js';
 import { connectRawAgent, connectRawAgentWithToken } from '../support/raw-agent.js';
 
@@ -35,11 +44,12 @@ describe('handshake token binding on a real server', () => {
   let server: RunningServer;
   const a = makeIdentity('ec');
   const legacy = makeIdentity('ec');
+  const b = makeIdentity('rsa');
   const open: Array<{ close(): void }> = [];
 
   beforeAll(async () => {
     rabbit = await useRabbitVhost();
-    registry = new RegistryFile([a, legacy]);
+    registry = new RegistryFile([a, legacy, b]);
     server = await startServer(serverEnv(rabbit, registry.url, { DMR_CLUSTER_ID: 'cluster-test', DMR_LEGACY_AGENT_IDS: legacy.id }));
   });
 
@@ -82,5 +92,14 @@ describe('handshake token binding on a real server', () => {
     const session = await connectRawAgentWithToken(server.url, legacy, await seedToken(legacy));
     open.push(session);
     expect(session.socket.connected).toBe(true);
+  });
+  it('lets a real dmr-agent in: it binds its tokens to its DMR_CLUSTER_ID and sends a jti on every connect', async () => {
+    const running = await startAgent(b, server.url, 'http://127.0.0.1:9/unused', { DMR_CLUSTER_ID: 'cluster-test' });
+    try {
+      await waitUntil(() => server.server.gateway.connectedAgentIds().includes(b.id), 10_000, 'agent B connected');
+      expect(running.agent.linkState).toBe('connected');
+    } finally {
+      await running.agent.stop();
+    }
   });
 });
