@@ -72,3 +72,6 @@ export const TOKEN_EXPIRY_TOLERANCE_S = 5;
 
 /** Audience (`aud`) of handshake tokens when no cluster id is configured (`DMR_CLUSTER_ID` on server and agent). */
 export const DEFAULT_CLUSTER_ID = 'dmr';
+
+/** What a cluster id (`DMR_CLUSTER_ID`) may look like: 1-128 letters, digits, `.`, `_`, `:` or `-`. */
+export const CLUSTER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;

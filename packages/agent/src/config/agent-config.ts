@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import {
   AgentId,
+  CLUSTER_ID_PATTERN,
   compileValidator,
   DEFAULT_CLUSTER_ID,
   type Env,
@@ -237,7 +238,7 @@ function readLink(reader: EnvReader): LinkConfig {
   }
   const ackTimeoutMs = reader.int('MESSAGE_DELIVERY_TIMEOUT_MS', { default: 2000, min: 1, max: MAX_TIMEOUT_MS });
   const clusterId = reader.string('DMR_CLUSTER_ID', DEFAULT_CLUSTER_ID);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(clusterId)) {
+  if (!CLUSTER_ID_PATTERN.test(clusterId)) {
     reader.problem(`DMR_CLUSTER_ID must be 1-128 letters, digits, ".", "_", ":" or "-", got "${clusterId}"`);
   }
   return { serverUrls, reconnectDelayMs, reconnectDelayMaxMs, ackTimeoutMs, clusterId };

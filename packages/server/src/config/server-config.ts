@@ -1,4 +1,13 @@
-import { DEFAULT_CLUSTER_ID, type Env, EnvReader, isAgentId, type LogLevel, type PolicySettings, parseLogLevels } from '@dmr/shared';
+import {
+  CLUSTER_ID_PATTERN,
+  DEFAULT_CLUSTER_ID,
+  type Env,
+  EnvReader,
+  isAgentId,
+  type LogLevel,
+  type PolicySettings,
+  parseLogLevels,
+} from '@dmr/shared';
 import { type BrokerEndpoint, parseBrokerHosts, splitUrlList } from './broker-hosts.js';
 
 /** TLS termination for agents (mutual TLS). */
@@ -233,7 +242,7 @@ function readGateway(read: EnvReader): GatewayConfig {
 
 function readClusterId(read: EnvReader): string {
   const clusterId = read.string('DMR_CLUSTER_ID', DEFAULT_CLUSTER_ID);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(clusterId)) {
+  if (!CLUSTER_ID_PATTERN.test(clusterId)) {
     read.problem(`DMR_CLUSTER_ID must be 1-128 letters, digits, ".", "_", ":" or "-", got "${clusterId}"`);
   }
   return clusterId;
