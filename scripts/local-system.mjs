@@ -87,7 +87,9 @@ function isOk(url, ca) {
 async function makePki(agents) {
   const caDir = join(workDir, 'pki', 'ca');
   const outDir = join(workDir, 'pki', 'certs');
-  const ca = await initCa({ dir: caDir, commonName: 'DMR local dev CA' });
+  // the agent CA (DMR server and agent certificates); RabbitMQ runs without TLS here. With AMQPS, its certificates
+  // come from a separate broker CA (dmrctl ca init --purpose broker): see deploy/rabbitmq/README.md
+  const ca = await initCa({ dir: caDir, commonName: 'DMR local dev CA', purpose: 'agents' });
   const server = await issueServerCertificate(caDir, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }, { outDir, name: 'server' });
   const crl = await publishCrl(caDir);
   const leaves = {};

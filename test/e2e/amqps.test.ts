@@ -1,8 +1,12 @@
 // Issue #4 acceptance (server ↔ RabbitMQ): AMQPS only, certificate login (SASL EXTERNAL) as the only
 // mechanism, and a relay user limited to `dmr.` resources, configured from the generated deploy/rabbitmq files.
+// Issue 15 finding 9: RabbitMQ trusts only the broker CA, so an agent certificate whose CN names a broker user
+// (issued by the agent CA the DMR servers trust) cannot log in.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { issueRabbitmqServerCertificate, issueRelayUserCertificate } from '@dmr/control';
+import { issueCertificate, type LeafProfile } from '@dmr/control';
+import { DEFAULT_RELAY_USER } from '@dmr/shared';
 import { type RabbitNode, startRabbitNode } from '@dmr/testkit';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +19,7 @@ import {
   serverEnv,
   startAgent,
   startServer,
+  testPki,
   v1Body,
   waitUntil,
 } from '../support/dmr-system.js';
@@ -23,6 +28,7 @@ import { TestPki } from '../support/pki.js';
 const definitionsFile = resolve(import.meta.dirname, '../../deploy/rabbitmq/definitions.json');
 
 describe('server ↔ RabbitMQ over AMQPS with certificate login', () => {
+  /** The broker CA: the only CA RabbitMQ trusts; it issues the RabbitMQ listener and relay-user certificates. */
   let pki: TestPki;
   let node: RabbitNode;
   let relay: { cert: Buffer; key: Buffer };
@@ -46,14 +52,11 @@ describe('server ↔ RabbitMQ over AMQPS with certificate login', () => {
   }
 
   beforeAll(async () => {
-    pki = await new TestPki().init();
-    const names = { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] };
-    const brokerCert = await issueRabbitmqServerCertificate(pki.caDir, names, { outDir: pki.outDir, name: 'rabbitmq' });
-    const relayCert = await issueRelayUserCertificate(pki.caDir, 'dmr-relay', { outDir: pki.outDir, name: 'dmr-relay' });
-    relay = { cert: readFileSync(relayCert.certificatePath), key: readFileSync(relayCert.keyPath ?? '') };
-    node = await startRabbitNode({
-      tls: { caFile: pki.caCertPath, certFile: brokerCert.certificatePath, keyFile: brokerCert.keyPath ?? '' },
-    });
+    pki = await new TestPki().init('DMR Test Broker CA', 'broker');
+    const brokerCert = await pki.rabbitmqServer();
+    const relayCert = await pki.relayUser(DEFAULT_RELAY_USER);
+    relay = { cert: readFileSync(relayCert.certPath), key: readFileSync(relayCert.keyPath) };
+    node = await startRabbitNode({ tls: { caFile: pki.caCertPath, certFile: brokerCert.certPath, keyFile: brokerCert.keyPath } });
     const loaded = await management('/definitions', { method: 'POST', body: readFileSync(definitionsFile, 'utf8') });
     expect(loaded.status).toBeLessThan(300);
 
@@ -65,8 +68,8 @@ describe('server ↔ RabbitMQ over AMQPS with certificate login', () => {
         RABBITMQ_AUTH_MECHANISM: 'EXTERNAL',
         RABBITMQ_APPLY_POLICIES: 'false',
         RABBITMQ_TLS_CA_FILE: pki.caCertPath,
-        RABBITMQ_TLS_CERT_FILE: relayCert.certificatePath,
-        RABBITMQ_TLS_KEY_FILE: relayCert.keyPath ?? '',
+        RABBITMQ_TLS_CERT_FILE: relayCert.certPath,
+        RABBITMQ_TLS_KEY_FILE: relayCert.keyPath,
       }),
     );
   });
@@ -139,6 +142,32 @@ describe('server ↔ RabbitMQ over AMQPS with certificate login', () => {
       await expect(reading.consume('other.inbox', () => undefined)).rejects.toThrow(/ACCESS_REFUSED/);
       const allowed = await connection.createChannel();
       await expect(allowed.checkQueue(`dmr.agent.${b.id}`)).resolves.toMatchObject({ queue: `dmr.agent.${b.id}` });
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  });
+  it('refuses an agent-CA certificate whose CN is the relay user, and lets the broker CA relay certificate in', async () => {
+    // what an agent with id "dmr-relay" would hold had the registry and dmrctl let it through: CN = agent id,
+    // signed by the agent CA the DMR servers trust (hand-built profile: dmrctl itself now refuses this id)
+    const agentPki = await testPki();
+    const profile: LeafProfile = {
+      kind: 'agent',
+      commonName: DEFAULT_RELAY_USER,
+      dnsNames: [],
+      ipAddresses: [],
+      uris: [`urn:dmr:agent:${DEFAULT_RELAY_USER}`],
+      agentId: DEFAULT_RELAY_USER,
+      extendedKeyUsage: 'clientAuth',
+    };
+    const rogue = await issueCertificate(agentPki.caDir, profile, 'rogue', { outDir: agentPki.outDir, name: `rogue-${randomUUID()}` });
+    const rogueTls = { cert: readFileSync(rogue.certificatePath), key: readFileSync(rogue.keyPath ?? '') };
+    const external = { credentials: amqp.credentials.external() };
+    await expect(amqp.connect(`amqps://127.0.0.1:${node.amqpPort}`, { ...tlsOptions(false), ...rogueTls, ...external })).rejects.toThrow();
+    const connection = await amqp.connect(`amqps://127.0.0.1:${node.amqpPort}`, { ...tlsOptions(), ...external });
+    connection.on('error', () => undefined);
+    try {
+      const channel = await connection.createChannel();
+      await expect(channel.checkExchange('dmr.messages')).resolves.toBeDefined();
     } finally {
       await connection.close().catch(() => undefined);
     }

@@ -3,7 +3,17 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initCa, issueAgentCertificate, issueServerCertificate, publishCrl, revokeCertificates, type Validity } from '@dmr/control';
+import {
+  type CaPurpose,
+  initCa,
+  issueAgentCertificate,
+  issueRabbitmqServerCertificate,
+  issueRelayUserCertificate,
+  issueServerCertificate,
+  publishCrl,
+  revokeCertificates,
+  type Validity,
+} from '@dmr/control';
 
 /** Files of one issued leaf. */
 export interface LeafFiles {
@@ -23,9 +33,9 @@ export class TestPki {
   #issued = 0;
   caCert = '';
 
-  /** Creates the CA, an initial (empty) CRL and returns this. */
-  async init(name = 'DMR Test CA'): Promise<this> {
-    const ca = await initCa({ dir: this.caDir, commonName: name });
+  /** Creates the CA (an agent CA unless `purpose` says `broker`), an initial (empty) CRL and returns this. */
+  async init(name = 'DMR Test CA', purpose: CaPurpose = 'agents'): Promise<this> {
+    const ca = await initCa({ dir: this.caDir, commonName: name, purpose });
     this.caCertPath = ca.certificatePath;
     this.caCert = ca.certificatePem;
     await this.publishCrl();
@@ -48,6 +58,22 @@ export class TestPki {
         ...(validity ? { validity } : {}),
       }),
     );
+  }
+
+  /** From a broker CA: a RabbitMQ TLS listener certificate for 127.0.0.1 and localhost. */
+  async rabbitmqServer(name = 'rabbitmq'): Promise<LeafFiles> {
+    return leaf(
+      await issueRabbitmqServerCertificate(
+        this.caDir,
+        { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] },
+        { outDir: this.outDir, name },
+      ),
+    );
+  }
+
+  /** From a broker CA: the relay user's SASL EXTERNAL client certificate (CN = `user`). */
+  async relayUser(user: string): Promise<LeafFiles> {
+    return leaf(await issueRelayUserCertificate(this.caDir, user, { outDir: this.outDir, name: user }));
   }
 
   /** Revokes every certificate of `agentId` and republishes the CRL the server watches. */

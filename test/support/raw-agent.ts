@@ -24,13 +24,22 @@ export async function connectRawAgent(serverUrl: string, identity: Identity, tls
   return connectWith(serverUrl, identity, material);
 }
 
+/**
+ * Connects as `identity` with exactly `token` (a captured or hand-made one), to test how the server treats it.
+ * Rejects with the server's refusal: `error.data.code` carries the DMR code.
+ */
+export async function connectRawAgentWithToken(serverUrl: string, identity: Identity, token: string, tls?: RawTls): Promise<RawAgent> {
+  const material = tls ?? (serverUrl.startsWith('https:') ? await defaultTls(identity.id) : {});
+  return connectWith(serverUrl, identity, material, token);
+}
+
 async function defaultTls(agentId: string): Promise<RawTls> {
   const [pki, leaf] = await Promise.all([testPki(), agentLeaf(agentId)]);
   return { ca: pki.caCert, cert: leaf.cert, key: leaf.key };
 }
 
-async function connectWith(serverUrl: string, identity: Identity, tls: RawTls): Promise<RawAgent> {
-  const token = await createAgentToken(identity.id, importPrivateKey(identity.privatePem));
+async function connectWith(serverUrl: string, identity: Identity, tls: RawTls, presetToken?: string): Promise<RawAgent> {
+  const token = presetToken ?? (await createAgentToken(identity.id, importPrivateKey(identity.privatePem)));
   const socket = io(`${serverUrl}${AGENT_NAMESPACE}`, {
     auth: { token },
     transports: ['websocket'],

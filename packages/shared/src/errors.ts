@@ -38,6 +38,23 @@ export const ERROR_CATALOG = {
   },
   DMR_AUTH_CERTIFICATE_REVOKED: { httpStatus: 401, isTransient: false, summary: 'The client certificate is on the CRL in force.' },
   DMR_AUTH_CERTIFICATE_EXPIRED: { httpStatus: 401, isTransient: false, summary: 'The client certificate has expired.' },
+  // handshake token binding (issue 15 finding 8)
+  DMR_AUTH_TOKEN_WRONG_AUDIENCE: {
+    httpStatus: 401,
+    isTransient: false,
+    summary: 'The auth token is bound (aud) to another cluster than this server (DMR_CLUSTER_ID).',
+  },
+  DMR_AUTH_TOKEN_UNBOUND: {
+    httpStatus: 401,
+    isTransient: false,
+    summary: 'The auth token lacks aud or jti, and its agent is not marked legacy (DMR_LEGACY_AGENT_IDS).',
+  },
+  DMR_AUTH_TOKEN_REPLAYED: { httpStatus: 401, isTransient: false, summary: 'The auth token (its jti) was already used.' },
+  DMR_AUTH_REPLAY_GUARD_FULL: {
+    httpStatus: 503,
+    isTransient: true,
+    summary: 'Too many live handshake token ids to remember; the handshake is refused rather than left open to replay.',
+  },
   DMR_LINK_NOT_CONNECTED: { httpStatus: 502, isTransient: true, summary: 'The agent has no live connection to a DMR server.' },
   DMR_LINK_REJECTED: { httpStatus: 502, isTransient: false, summary: 'The DMR server refused the message; the reason is attached.' },
   DMR_LINK_TIMEOUT: { httpStatus: 504, isTransient: true, summary: 'The DMR server did not confirm the message in time.' },
@@ -95,6 +112,12 @@ export const ERROR_CATALOG = {
     httpStatus: 400,
     isTransient: false,
     summary: 'An argument to a CA operation is malformed (agent id, DNS name, IP, serial, reason, validity, key type, CSR).',
+  },
+  // broker CA separation (issue 15 finding 9)
+  DMR_CA_PURPOSE_MISMATCH: {
+    httpStatus: 400,
+    isTransient: false,
+    summary: 'The CA is for another purpose: agent CAs issue server and agent certificates, broker CAs RabbitMQ ones.',
   },
   DMR_CA_CERT_INVALID: { httpStatus: 400, isTransient: false, summary: 'A file is not a readable PEM X.509 certificate.' },
   DMR_CA_FILE_EXISTS: {

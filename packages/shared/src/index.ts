@@ -9,6 +9,7 @@ export { LISTEN_BACKLOG } from './net/listen-backlog.js';
 export { createLogger, fixedShapeLogger, type Logger, REDACT_PATHS } from './obs/logger.js';
 export { type FlushableDestination, turnBatchedDestination } from './obs/turn-batched-destination.js';
 export * from './protocol.js';
+export { DEFAULT_RELAY_USER, RESERVED_BROKER_USER_NAMES, reservedAgentIdProblem } from './reserved-names.js';
 export { accept, describeErrors, type FieldError, type Refusal, type Result, refuse } from './result.js';
 export * from './schemas/index.js';
 export * from './topology.js';

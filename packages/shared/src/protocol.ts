@@ -63,3 +63,15 @@ export const CHAT_MESSAGE_TYPE = 'ChatMessage';
 
 /** Longest lifetime accepted for a handshake token, in seconds. */
 export const MAX_TOKEN_LIFETIME_S = 60;
+
+/** Clock skew tolerated between agent and server for a handshake token's `iat` and `exp` bounds, in seconds. */
+export const TOKEN_CLOCK_SKEW_S = 30;
+
+/** Seconds an expired handshake token is still accepted (small: a longer one widens the replay window). */
+export const TOKEN_EXPIRY_TOLERANCE_S = 5;
+
+/** Audience (`aud`) of handshake tokens when no cluster id is configured (`DMR_CLUSTER_ID` on server and agent). */
+export const DEFAULT_CLUSTER_ID = 'dmr';
+
+/** What a cluster id (`DMR_CLUSTER_ID`) may look like: 1-128 letters, digits, `.`, `_`, `:` or `-`. */
+export const CLUSTER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;

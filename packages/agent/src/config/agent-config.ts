@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import {
   AgentId,
+  CLUSTER_ID_PATTERN,
   compileValidator,
+  DEFAULT_CLUSTER_ID,
   type Env,
   EnvReader,
   importPrivateKey,
@@ -37,6 +39,8 @@ export interface LinkConfig {
   readonly ackTimeoutMs: number;
   /** TLS material (`DMR_TLS_CA_FILE`, `DMR_TLS_CERT_FILE`, `DMR_TLS_KEY_FILE`); absent only with `DMR_ALLOW_PLAINTEXT=true`. */
   readonly tls?: LinkTlsOptions;
+  /** Cluster id of the DMR servers (`DMR_CLUSTER_ID`, default `dmr`): the `aud` of every handshake token. */
+  readonly clusterId: string;
 }
 
 /** The HTTP API's slice. */
@@ -232,7 +236,11 @@ function readLink(reader: EnvReader): LinkConfig {
     );
   }
   const ackTimeoutMs = reader.int('MESSAGE_DELIVERY_TIMEOUT_MS', { default: 2000, min: 1, max: MAX_TIMEOUT_MS });
-  return { serverUrls, reconnectDelayMs, reconnectDelayMaxMs, ackTimeoutMs };
+  const clusterId = reader.string('DMR_CLUSTER_ID', DEFAULT_CLUSTER_ID);
+  if (!CLUSTER_ID_PATTERN.test(clusterId)) {
+    reader.problem(`DMR_CLUSTER_ID must be 1-128 letters, digits, ".", "_", ":" or "-", got "${clusterId}"`);
+  }
+  return { serverUrls, reconnectDelayMs, reconnectDelayMaxMs, ackTimeoutMs, clusterId };
 }
 
 /** `DMR_SERVER_WEBSOCKET_URL`: one URL or a comma-separated list (failover order); each must be http(s) or ws(s). */

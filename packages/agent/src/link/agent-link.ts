@@ -170,7 +170,7 @@ export class AgentLink {
   }
 
   #authenticate(cb: (data: object) => void): void {
-    createAgentToken(this.#deps.agentId, this.#deps.privateKey).then(
+    createAgentToken(this.#deps.agentId, this.#deps.privateKey, { audience: this.#config.clusterId }).then(
       (token) => cb({ token }),
       (error: unknown) => {
         // Without a token the server refuses the handshake, which lands in the retry loop like any refusal.

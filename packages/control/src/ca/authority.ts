@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import {
   emptyCaState,
   type IssuedRecord,
+  purposeOf,
   type RevocationReason,
   type RevocationTarget,
   selectForRevocation,
@@ -16,7 +17,7 @@ import { assertAbsent, caPaths, ensureDir, leafPaths, PRIVATE_FILE_MODE, PUBLIC_
 import { createRoot, DEFAULT_CA_VALIDITY_DAYS, DEFAULT_LEAF_VALIDITY_DAYS, signLeaf, type Validity, validityFor } from './issue.js';
 import { generateKeyPair, type KeyType, privateKeyPem, subjectKeyFromPem } from './keys.js';
 import { checkCommonName } from './names.js';
-import type { LeafProfile } from './profiles.js';
+import { assertKindAllowed, type CaPurpose, type LeafProfile } from './profiles.js';
 import { normaliseSerial } from './serial.js';
 
 /** Options of {@link initCa}. */
@@ -27,6 +28,8 @@ export interface InitCaOptions {
   readonly commonName: string;
   /** Default `ec-p256`. */
   readonly keyType?: KeyType;
+  /** What the CA issues (see {@link CaPurpose}); default `agents`. A deployment needs one of each. */
+  readonly purpose?: CaPurpose;
   /** Default {@link DEFAULT_CA_VALIDITY_DAYS} (10 years). */
   readonly validityDays?: number;
   /** Clock; default now. */
@@ -77,7 +80,7 @@ export async function initCa(options: InitCaOptions): Promise<IssuedCertificate>
   const { keys, certificate } = await createRoot(commonName, options.keyType ?? 'ec-p256', validity);
   // key first: if anything fails later, the directory never holds a certificate without its key
   await writeNewFile(paths.key, privateKeyPem(keys.privateKey), PRIVATE_FILE_MODE);
-  await writeNewFile(paths.state, serialiseCaState(emptyCaState()), PRIVATE_FILE_MODE);
+  await writeNewFile(paths.state, serialiseCaState(emptyCaState(options.purpose)), PRIVATE_FILE_MODE);
   const certificatePem = certificate.toString('pem');
   await writeNewFile(paths.certificate, certificatePem, PUBLIC_FILE_MODE);
   return {
@@ -90,9 +93,9 @@ export async function initCa(options: InitCaOptions): Promise<IssuedCertificate>
 }
 
 /**
- * Issues a certificate for `profile` signed by the CA in `caDir`. The issued serial is recorded
- * in the state before any file is written, so every certificate that exists can be revoked.
- * Throws DMR_CA_NOT_FOUND, DMR_CA_KEY_EXPOSED, DMR_CA_STATE_INVALID, DMR_CA_LOCKED,
+ * Issues a certificate for `profile` signed by the CA in `caDir`, if the CA's purpose allows that kind
+ * (DMR_CA_PURPOSE_MISMATCH otherwise). The issued serial is recorded in the state before any file is written,
+ * so every certificate that exists can be revoked. Throws DMR_CA_NOT_FOUND, DMR_CA_KEY_EXPOSED, DMR_CA_STATE_INVALID, DMR_CA_LOCKED,
  * DMR_CA_FILE_EXISTS, DMR_CA_INVALID_REQUEST, DMR_CRYPTO_KEY_INVALID, DMR_CA_IO_FAILED.
  */
 export async function issueCertificate(
@@ -108,6 +111,7 @@ export async function issueCertificate(
   const generated = options.publicKeyPem === undefined ? generateKeyPair(options.keyType) : undefined;
   const subjectKey: KeyObject = generated?.publicKey ?? (await subjectKeyFromPem(options.publicKeyPem ?? ''));
   return withOpenCa(paths, async (ca) => {
+    assertKindAllowed(purposeOf(ca.state), profile.kind);
     await ensureDir(options.outDir);
     await assertAbsent(generated ? [files.certificate, files.key] : [files.certificate]);
     const certificate = await signLeaf(ca.signer, profile, subjectKey, validity);

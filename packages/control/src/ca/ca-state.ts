@@ -1,5 +1,5 @@
 import { DmrError } from '@dmr/shared';
-import { CERTIFICATE_KINDS, type CertificateKind } from './profiles.js';
+import { CA_PURPOSES, type CaPurpose, CERTIFICATE_KINDS, type CertificateKind } from './profiles.js';
 import { normaliseSerial } from './serial.js';
 
 /**
@@ -39,6 +39,11 @@ export interface RevokedRecord {
 /** Everything the CA remembers besides its key and certificate (`ca-state.json`). */
 export interface CaState {
   readonly version: 1;
+  /**
+   * What this CA may issue (`dmrctl ca init --purpose`): `agents` (DMR server and agent certificates) or `broker`
+   * (RabbitMQ listener and relay-user certificates). Absent in CAs made before the split: treated as `agents`.
+   */
+  readonly purpose?: CaPurpose;
   /** Number of the last CRL published; 0 before the first. */
   readonly crlNumber: number;
   readonly issued: readonly IssuedRecord[];
@@ -48,9 +53,14 @@ export interface CaState {
 /** Which certificates to revoke: one serial, or every unrevoked certificate of an agent. */
 export type RevocationTarget = { readonly serial: string } | { readonly agentId: string };
 
-/** The state of a new CA. */
-export function emptyCaState(): CaState {
-  return { version: 1, crlNumber: 0, issued: [], revoked: [] };
+/** The state of a new CA for `purpose`. */
+export function emptyCaState(purpose: CaPurpose = 'agents'): CaState {
+  return { version: 1, purpose, crlNumber: 0, issued: [], revoked: [] };
+}
+
+/** The purpose of the CA in `state` (`agents` for a CA made before purposes existed). */
+export function purposeOf(state: CaState): CaPurpose {
+  return state.purpose ?? 'agents';
 }
 
 /** Parses a revocation reason name. Throws DMR_CA_INVALID_REQUEST listing the allowed names. */
@@ -117,7 +127,15 @@ export function parseCaState(text: string): CaState {
   if (!Number.isSafeInteger(state.crlNumber) || (state.crlNumber ?? -1) < 0) throw stateError('crlNumber must be a non-negative integer');
   if (!Array.isArray(state.issued) || !state.issued.every(isIssuedRecord)) throw stateError('issued[] has a malformed entry');
   if (!Array.isArray(state.revoked) || !state.revoked.every(isRevokedRecord)) throw stateError('revoked[] has a malformed entry');
-  return { version: 1, crlNumber: state.crlNumber ?? 0, issued: state.issued, revoked: state.revoked };
+  if (state.purpose !== undefined && !CA_PURPOSES.includes(state.purpose))
+    throw stateError(`purpose must be one of ${CA_PURPOSES.join(', ')}`);
+  return {
+    version: 1,
+    ...(state.purpose === undefined ? {} : { purpose: state.purpose }),
+    crlNumber: state.crlNumber ?? 0,
+    issued: state.issued,
+    revoked: state.revoked,
+  };
 }
 
 function stateError(detail: string): DmrError {

@@ -14,6 +14,7 @@ export {
   type IssuedRecord,
   parseCaState,
   parseRevocationReason,
+  purposeOf,
   REVOCATION_REASONS,
   type RevocationReason,
   type RevocationTarget,
@@ -32,6 +33,7 @@ export { type CaPaths, caPaths, keyModeProblem, type LeafPaths, leafPaths, PRIVA
 export { CLOCK_SKEW_MS, DEFAULT_CA_VALIDITY_DAYS, DEFAULT_LEAF_VALIDITY_DAYS, type Validity } from './issue.js';
 export { KEY_TYPES, type KeyType } from './keys.js';
 export {
+  type AgentIssueOptions,
   issueAgentCertificate,
   issueRabbitmqServerCertificate,
   issueRelayUserCertificate,
@@ -39,7 +41,17 @@ export {
   type ServerNames,
 } from './leaves.js';
 export { AGENT_ID_PATTERN, AGENT_URI_PREFIX, agentUri, isAgentId } from './names.js';
-export { agentProfile, CERTIFICATE_KINDS, type CertificateKind, type LeafProfile, relayUserProfile, serverProfile } from './profiles.js';
+export {
+  agentProfile,
+  assertKindAllowed,
+  CA_PURPOSES,
+  type CaPurpose,
+  CERTIFICATE_KINDS,
+  type CertificateKind,
+  type LeafProfile,
+  relayUserProfile,
+  serverProfile,
+} from './profiles.js';
 export { type AltName, agentIdFromCertificate, agentIdFromSubjectAltName, parseSubjectAltName } from './san.js';
 export { normaliseSerial, randomSerial } from './serial.js';
 export { type CertificateSummary, describeCertificate } from './show.js';

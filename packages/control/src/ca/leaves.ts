@@ -23,13 +23,20 @@ export function issueRabbitmqServerCertificate(caDir: string, names: ServerNames
   return issueCertificate(caDir, serverProfile('rabbitmq-server', names), 'rabbitmq-server', options);
 }
 
+/** Options of {@link issueAgentCertificate}. */
+export interface AgentIssueOptions extends IssueOptions {
+  /** RabbitMQ user names of this deployment beyond the built-in reserved ones: the agent id must not equal one. */
+  readonly brokerUsers?: readonly string[];
+}
+
 /**
  * Issues an agent client certificate: CN = agent id, SAN URI `urn:dmr:agent:<agentId>`, EKU
  * clientAuth; files `agent-<agentId>.*.pem`. Pass `options.publicKeyPem` (public key or CSR) to
- * keep the private key on the agent's machine. Throws the codes of {@link issueCertificate}.
+ * keep the private key on the agent's machine. An id that names a RabbitMQ user (`dmr-relay`, `guest`,
+ * `admin`, … or `options.brokerUsers`) is DMR_CA_INVALID_REQUEST. Throws the codes of {@link issueCertificate}.
  */
-export function issueAgentCertificate(caDir: string, agentId: string, options: IssueOptions): Promise<IssuedCertificate> {
-  return issueCertificate(caDir, agentProfile(agentId), `agent-${agentId}`, options);
+export function issueAgentCertificate(caDir: string, agentId: string, options: AgentIssueOptions): Promise<IssuedCertificate> {
+  return issueCertificate(caDir, agentProfile(agentId, options.brokerUsers), `agent-${agentId}`, options);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { DmrError } from '@dmr/shared';
+import { DmrError, reservedAgentIdProblem } from '@dmr/shared';
 import { isRsaKey, toX509PublicKey } from './keys.js';
 import { agentUri, checkCommonName, checkDnsNames, checkIpAddresses, checkUserName } from './names.js';
 import { x509 } from './x509.js';
@@ -9,6 +9,32 @@ export type CertificateKind = 'server' | 'agent' | 'rabbitmq-server' | 'relay-us
 
 /** Every {@link CertificateKind}. */
 export const CERTIFICATE_KINDS: readonly CertificateKind[] = ['server', 'agent', 'rabbitmq-server', 'relay-user'];
+
+/**
+ * What a CA is for. RabbitMQ maps a client certificate's CN to a user name, and agent certificates carry
+ * CN = agent id; so the CA RabbitMQ trusts must never sign agent certificates. An `agents` CA signs DMR server
+ * and agent certificates; a `broker` CA, the only one in RabbitMQ's `ssl_options.cacertfile`, signs the RabbitMQ
+ * listener and relay-user certificates.
+ */
+export type CaPurpose = 'agents' | 'broker';
+
+/** Every {@link CaPurpose}. */
+export const CA_PURPOSES: readonly CaPurpose[] = ['agents', 'broker'];
+
+const KINDS_OF_PURPOSE: Readonly<Record<CaPurpose, readonly CertificateKind[]>> = {
+  agents: ['server', 'agent'],
+  broker: ['rabbitmq-server', 'relay-user'],
+};
+
+/** Throws DMR_CA_PURPOSE_MISMATCH when a CA for `purpose` must not issue a `kind` certificate. */
+export function assertKindAllowed(purpose: CaPurpose, kind: CertificateKind): void {
+  if (KINDS_OF_PURPOSE[purpose].includes(kind)) return;
+  const needed = purpose === 'agents' ? 'a broker CA ("dmrctl ca init --purpose broker")' : 'the agent CA';
+  throw new DmrError(
+    'DMR_CA_PURPOSE_MISMATCH',
+    `this is ${purpose === 'agents' ? 'an agent' : 'a broker'} CA: it does not issue ${kind} certificates; use ${needed}`,
+  );
+}
 
 /** What a leaf certificate says: its subject CN, SANs, EKU and key usage. Built by the `*Profile` functions. */
 export interface LeafProfile {
@@ -40,9 +66,15 @@ export function serverProfile(
   return { kind, commonName, dnsNames, ipAddresses, uris: [], extendedKeyUsage: 'serverAuth' };
 }
 
-/** An agent client profile: CN = agent id, SAN URI `urn:dmr:agent:<agentId>`, EKU clientAuth. Throws DMR_CA_INVALID_REQUEST. */
-export function agentProfile(agentId: string): LeafProfile {
+/**
+ * An agent client profile: CN = agent id, SAN URI `urn:dmr:agent:<agentId>`, EKU clientAuth. Throws
+ * DMR_CA_INVALID_REQUEST for an invalid id or one that names a RabbitMQ user (the built-in reserved names and
+ * `brokerUsers`).
+ */
+export function agentProfile(agentId: string, brokerUsers: readonly string[] = []): LeafProfile {
   const uri = agentUri(agentId);
+  const reserved = reservedAgentIdProblem(agentId, brokerUsers);
+  if (reserved !== undefined) throw new DmrError('DMR_CA_INVALID_REQUEST', reserved);
   return { kind: 'agent', commonName: agentId, dnsNames: [], ipAddresses: [], uris: [uri], agentId, extendedKeyUsage: 'clientAuth' };
 }
 

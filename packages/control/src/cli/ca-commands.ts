@@ -1,6 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { initCa, parseRevocationReason, publishCrl, revokeCertificates } from '../ca/index.js';
-import { parseDays, parseKeyType, parseReason } from './options.js';
+import { parseDays, parseKeyType, parsePurpose, parseReason } from './options.js';
 import { type CliIo, formatFields, formatIssued } from './output.js';
 
 /** `dmrctl ca init`: create a CA directory. */
@@ -10,15 +10,21 @@ export function caCommand(io: CliIo): Command {
     .requiredOption('--dir <dir>', 'CA directory (created 0700 when missing)')
     .requiredOption('--cn <name>', 'subject CN of the root certificate')
     .option('--key-type <type>', 'ec-p256 (default) or rsa-3072', parseKeyType)
+    .option(
+      '--purpose <purpose>',
+      'agents (default: DMR server and agent certificates) or broker (RabbitMQ listener and relay-user certificates; the only CA RabbitMQ trusts)',
+      parsePurpose,
+    )
     .option('--days <n>', 'validity in days (default: 3650)', parseDays)
     .action(async (flags) => {
       const issued = await initCa({
         dir: flags.dir,
         commonName: flags.cn,
+        ...(flags.purpose === undefined ? {} : { purpose: flags.purpose }),
         ...(flags.keyType === undefined ? {} : { keyType: flags.keyType }),
         ...(flags.days === undefined ? {} : { validityDays: flags.days }),
       });
-      io.out(formatIssued(`created CA in ${flags.dir}`, issued));
+      io.out(formatIssued(`created ${flags.purpose ?? 'agents'} CA in ${flags.dir}`, issued));
     });
   return new Command('ca').description('manage the certificate authority').addCommand(init);
 }

@@ -69,14 +69,24 @@ function serverCommand(io: CliIo, kind: 'server' | 'rabbitmq-server') {
 function agentCommand(io: CliIo) {
   return leafCommand('agent', 'issue an agent client certificate (SAN URI urn:dmr:agent:<id>, EKU clientAuth)', 'agent-<agent-id>')
     .requiredOption('--agent-id <id>', 'agent id, as in the registry (^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$)')
+    .option(
+      '--broker-users <names>',
+      "this deployment's RabbitMQ user names, comma-separated (repeatable): the agent id must not equal one (dmr-relay, guest, admin, … are always refused)",
+      parseList,
+    )
     .action(async (flags) => {
-      const issued = await issueAgentCertificate(flags.dir, flags.agentId, await issueOptions(flags));
+      const options = { ...(await issueOptions(flags)), ...(flags.brokerUsers === undefined ? {} : { brokerUsers: flags.brokerUsers }) };
+      const issued = await issueAgentCertificate(flags.dir, flags.agentId, options);
       io.out(formatIssued(`issued agent certificate for ${flags.agentId}`, issued));
     });
 }
 
 function relayUserCommand(io: CliIo) {
-  return leafCommand('relay-user', 'issue the RabbitMQ client certificate for SASL EXTERNAL (CN = user, EKU clientAuth)', '<user>')
+  return leafCommand(
+    'relay-user',
+    'issue the RabbitMQ client certificate for SASL EXTERNAL (CN = user, EKU clientAuth) from the broker CA',
+    '<user>',
+  )
     .option('--user <name>', 'RabbitMQ user name, mapped from the CN', 'dmr-relay')
     .action(async (flags) => {
       const issued = await issueRelayUserCertificate(flags.dir, flags.user, await issueOptions(flags));

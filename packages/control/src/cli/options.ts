@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@commander-js/extra-typings';
-import { KEY_TYPES, type KeyType, parseRevocationReason, type RevocationReason } from '../ca/index.js';
+import { CA_PURPOSES, type CaPurpose, KEY_TYPES, type KeyType, parseRevocationReason, type RevocationReason } from '../ca/index.js';
 
 /** Parses `a,b, c` into trimmed non-empty items (commander argParser; repeated options accumulate). */
 export function parseList(value: string, previous: string[] = []): string[] {
@@ -32,4 +32,11 @@ export function parseReason(value: string): RevocationReason {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
+}
+
+/** Parses a CA purpose (`agents` or `broker`). */
+export function parsePurpose(value: string): CaPurpose {
+  const purpose = CA_PURPOSES.find((name) => name === value);
+  if (purpose === undefined) throw new InvalidArgumentError(`expected one of ${CA_PURPOSES.join(', ')}`);
+  return purpose;
 }

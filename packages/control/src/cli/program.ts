@@ -9,7 +9,12 @@ export const EXIT_USAGE = 2;
 /** Exit code for an operation that failed (the message names the DMR_* code). */
 export const EXIT_FAILED = 1;
 
-const USAGE_CODES: ReadonlySet<string> = new Set(['DMR_CA_INVALID_REQUEST', 'DMR_CA_CERT_INVALID', 'DMR_CRYPTO_KEY_INVALID']);
+const USAGE_CODES: ReadonlySet<string> = new Set([
+  'DMR_CA_INVALID_REQUEST',
+  'DMR_CA_CERT_INVALID',
+  'DMR_CRYPTO_KEY_INVALID',
+  'DMR_CA_PURPOSE_MISMATCH',
+]);
 
 /** The `dmrctl` command tree, writing through `io` and throwing instead of exiting. */
 export function buildProgram(io: CliIo): Command {

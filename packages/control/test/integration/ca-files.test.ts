@@ -42,7 +42,7 @@ describe('initCa', () => {
     expect(await modeOf(join(caDir, 'ca.cert.pem'))).toBe(0o644);
     expect(await modeOf(join(caDir, 'ca-state.json'))).toBe(0o600);
     expect((await readdir(caDir)).sort()).toEqual(['ca-state.json', 'ca.cert.pem', 'ca.key.pem']);
-    expect(await stateOf()).toEqual({ version: 1, crlNumber: 0, issued: [], revoked: [] });
+    expect(await stateOf()).toEqual({ version: 1, purpose: 'agents', crlNumber: 0, issued: [], revoked: [] });
   });
 
   it('makes a 10-year self-signed P-256 root with critical CA:true and keyCertSign + cRLSign', async () => {

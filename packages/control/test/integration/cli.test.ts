@@ -40,12 +40,14 @@ const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
 
 let temp: Awaited<ReturnType<typeof makeTempDir>>;
 let ca: string;
+let brokerCa: string;
 let out: string;
 
 beforeAll(async () => {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npx tsc -b packages/control" first`);
   temp = await makeTempDir('cli');
   ca = join(temp.path, 'ca');
+  brokerCa = join(temp.path, 'broker-ca');
   out = join(temp.path, 'out');
 });
 
@@ -70,12 +72,16 @@ describe('dmrctl end to end', () => {
     const a2Key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     await writeFile(join(temp.path, 'a2.pub.pem'), a2Key.publicKey.export({ type: 'spki', format: 'pem' }));
     await ok(['cert', 'agent', '--dir', ca, '--out', out, '--agent-id', 'a2', '--public-key', join(temp.path, 'a2.pub.pem')]);
-    await ok(['cert', 'rabbitmq-server', '--dir', ca, '--out', out, '--dns', 'rabbitmq.dmr.example']);
-    const relay = serialIn(await ok(['cert', 'relay-user', '--dir', ca, '--out', out, '--user', 'dmr-relay']));
+    // RabbitMQ's certificates come from a CA of their own (the only one RabbitMQ trusts)
+    await ok(['ca', 'init', '--dir', brokerCa, '--cn', 'DMR CLI Broker CA', '--purpose', 'broker']);
+    await ok(['cert', 'rabbitmq-server', '--dir', brokerCa, '--out', out, '--dns', 'rabbitmq.dmr.example']);
+    const relay = serialIn(await ok(['cert', 'relay-user', '--dir', brokerCa, '--out', out, '--user', 'dmr-relay']));
 
     const revoked = await ok(['revoke', '--dir', ca, '--agent-id', 'a1', '--reason', 'keyCompromise']);
     expect(revoked).toContain(a1);
-    await ok(['revoke', '--dir', ca, '--serial', relay.toUpperCase(), '--reason', 'superseded']);
+    const a3 = serialIn(await ok(['cert', 'agent', '--dir', ca, '--out', out, '--agent-id', 'a3']));
+    await ok(['revoke', '--dir', ca, '--serial', a3.toUpperCase(), '--reason', 'superseded']);
+    await ok(['revoke', '--dir', brokerCa, '--serial', relay, '--reason', 'superseded']);
     expect(await ok(['crl', '--dir', ca])).toMatch(/CRL number\s+1/);
 
     expect((await readdir(ca)).sort()).toEqual(['ca-state.json', 'ca.cert.pem', 'ca.key.pem', 'crl.pem']);
@@ -83,6 +89,8 @@ describe('dmrctl end to end', () => {
       'agent-a1.cert.pem',
       'agent-a1.key.pem',
       'agent-a2.cert.pem',
+      'agent-a3.cert.pem',
+      'agent-a3.key.pem',
       'dmr-relay.cert.pem',
       'dmr-relay.key.pem',
       'rabbitmq-server.cert.pem',
@@ -98,7 +106,7 @@ describe('dmrctl end to end', () => {
     }
     const caPem = await readFile(join(ca, 'ca.cert.pem'), 'utf8');
     const crl = await readCrl(await readFile(join(ca, 'crl.pem'), 'utf8'), caPem);
-    expect([...crl.revokedSerials].sort()).toEqual([a1, relay].sort());
+    expect([...crl.revokedSerials].sort()).toEqual([a1, a3].sort());
 
     // what the CLI wrote works in real TLS: the CRL refuses a1, the agent with its own key is let in
     const server = { key: await readFile(join(out, 'server.key.pem'), 'utf8'), cert: await readFile(join(out, 'server.cert.pem'), 'utf8') };
@@ -150,8 +158,29 @@ describe('dmrctl end to end', () => {
     [['cert', 'show', 'CA/ca-state.json'], 2, /DMR_CA_CERT_INVALID/],
     [['cert', 'show', 'CA/nope.pem'], 1, /DMR_CA_IO_FAILED/],
     [['crl', '--dir', 'CA', '--days', 'seven'], 2, /whole number of days/],
+    // issue 15 finding 9: the agent CA never signs what RabbitMQ would trust as a login, nor an agent id naming a broker user
+    [['cert', 'relay-user', '--dir', 'CA', '--out', 'OUT', '--user', 'dmr-relay', '--name', 'r2'], 2, /DMR_CA_PURPOSE_MISMATCH/],
+    [['cert', 'rabbitmq-server', '--dir', 'CA', '--out', 'OUT', '--dns', 'mq', '--name', 'm2'], 2, /DMR_CA_PURPOSE_MISMATCH/],
+    [['cert', 'agent', '--dir', 'BROKER', '--out', 'OUT', '--agent-id', 'a9'], 2, /DMR_CA_PURPOSE_MISMATCH/],
+    [['cert', 'server', '--dir', 'BROKER', '--out', 'OUT', '--dns', 'x', '--name', 's2'], 2, /DMR_CA_PURPOSE_MISMATCH/],
+    [
+      ['cert', 'agent', '--dir', 'CA', '--out', 'OUT', '--agent-id', 'dmr-relay'],
+      2,
+      /DMR_CA_INVALID_REQUEST: agent id "dmr-relay" is reserved/,
+    ],
+    [['cert', 'agent', '--dir', 'CA', '--out', 'OUT', '--agent-id', 'guest'], 2, /reserved/],
+    [['cert', 'agent', '--dir', 'CA', '--out', 'OUT', '--agent-id', 'Admin'], 2, /reserved/],
+    [['cert', 'agent', '--dir', 'CA', '--out', 'OUT', '--agent-id', 'ops', '--broker-users', 'ops,mon'], 2, /reserved/],
+    [['ca', 'init', '--dir', 'OUT/ca3', '--cn', 'x', '--purpose', 'both'], 2, /expected one of agents, broker/],
   ])('%j exits %i with a clear message', async (args, code, message) => {
-    const run = await dmrctl(args.map((arg) => arg.replace(/^CA/, ca).replace(/^OUT$/, out)));
+    const run = await dmrctl(
+      args.map((arg) =>
+        arg
+          .replace(/^CA/, ca)
+          .replace(/^BROKER/, brokerCa)
+          .replace(/^OUT/, out),
+      ),
+    );
     expect(run.code).toBe(code);
     expect(run.stderr).toMatch(message);
   });

@@ -144,17 +144,19 @@ describe('mutual TLS with toolkit certificates', () => {
 });
 
 describe('RabbitMQ certificates', () => {
-  it('a relay-user client certificate (CN = user) passes a RabbitMQ-style listener using the rabbitmq-server certificate', async () => {
-    const caDir = join(temp.path, 'ca');
+  it('a relay-user client certificate (CN = user) from the broker CA passes a listener that trusts only the broker CA; an agent certificate does not', async () => {
+    const brokerCaDir = join(temp.path, 'broker-ca');
+    const brokerCaPem = (await initCa({ dir: brokerCaDir, commonName: 'DMR Broker CA', purpose: 'broker' })).certificatePem;
     const out = join(temp.path, 'rabbit');
     const rabbit = await pemOf(
-      await issueRabbitmqServerCertificate(caDir, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }, { outDir: out }),
+      await issueRabbitmqServerCertificate(brokerCaDir, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }, { outDir: out }),
     );
-    const relay = await pemOf(await issueRelayUserCertificate(caDir, 'dmr-relay', { outDir: out }));
-    const probe = await startProbeServer({ ...rabbit, ca: caPem, crl: crlPem });
+    const relay = await pemOf(await issueRelayUserCertificate(brokerCaDir, 'dmr-relay', { outDir: out }));
+    const probe = await startProbeServer({ ...rabbit, ca: brokerCaPem });
     try {
-      expect((await tryConnect(probe.port, { ca: caPem, ...relay })).accepted).toBe(true);
-      expect(probe.seen[0]?.peer?.subject).toBe('CN=dmr-relay');
+      expect((await tryConnect(probe.port, { ca: brokerCaPem, ...agents.valid })).accepted).toBe(false);
+      expect((await tryConnect(probe.port, { ca: brokerCaPem, ...relay })).accepted).toBe(true);
+      expect(probe.seen.at(-1)?.peer?.subject).toBe('CN=dmr-relay');
     } finally {
       await probe.close();
     }

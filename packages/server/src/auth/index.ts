@@ -2,7 +2,7 @@ export { normaliseSerial } from '@dmr/shared/pki';
 export { type CertificateVerdict, judgeCertificate, type PeerIdentity } from './certificate-guard.js';
 export { CertificateGuard, type CertificateGuardHooks, type CrlReadiness } from './crl-keeper.js';
 export { type CrlMetrics, createCrlMetrics } from './crl-metrics.js';
-export { authenticateHandshake, type HandshakeDeps, type HandshakeResult } from './handshake-auth.js';
+export { authenticateHandshake, type HandshakeDeps, type HandshakeResult, type TokenPolicy } from './handshake-auth.js';
 export {
   type EngineLike,
   judgeSessionRequest,
@@ -10,3 +10,4 @@ export {
   type SessionCertificateDeps,
   SessionCertificates,
 } from './session-certificates.js';
+export { type ClaimResult, DEFAULT_REPLAY_GUARD_CAPACITY, TokenReplayGuard } from './token-replay-guard.js';

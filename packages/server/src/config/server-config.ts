@@ -1,4 +1,13 @@
-import { type Env, EnvReader, type LogLevel, type PolicySettings, parseLogLevels } from '@dmr/shared';
+import {
+  CLUSTER_ID_PATTERN,
+  DEFAULT_CLUSTER_ID,
+  type Env,
+  EnvReader,
+  isAgentId,
+  type LogLevel,
+  type PolicySettings,
+  parseLogLevels,
+} from '@dmr/shared';
 import { type BrokerEndpoint, parseBrokerHosts, splitUrlList } from './broker-hosts.js';
 import { type ConfigFiles, type ConfiguredFile, checkConfiguredFiles, LOCAL_FILES } from './tls-files.js';
 
@@ -55,6 +64,10 @@ export interface GatewayConfig {
   readonly redeliveryDelayMs: number;
   /** Cap of that pause, ms (`DMR_REDELIVERY_DELAY_MAX_MS`). */
   readonly redeliveryDelayMaxMs: number;
+  /** This server's cluster id (`DMR_CLUSTER_ID`, default `dmr`): the `aud` every handshake token must carry. */
+  readonly clusterId: string;
+  /** Seed-003 agents whose handshake tokens may lack `aud` and `jti` (`DMR_LEGACY_AGENT_IDS`, comma list). */
+  readonly legacyAgentIds: readonly string[];
 }
 
 /** Agent registry (CentOps configuration) settings. */
@@ -62,6 +75,11 @@ export interface RegistryConfig {
   readonly url: string;
   readonly cronTime: string;
   readonly fetchTimeoutMs: number;
+  /**
+   * Broker user names no registered agent id may equal, beyond the built-in ones: `RABBITMQ_DEFAULT_USER` and
+   * `DMR_RESERVED_AGENT_IDS` (comma list). A registry naming one is refused.
+   */
+  readonly reservedAgentIds: readonly string[];
 }
 
 /** Everything dmr-server reads from its environment, parsed once and frozen. */
@@ -105,6 +123,10 @@ export function loadServerConfig(env: Env, files: ConfigFiles = LOCAL_FILES): Se
       url: read.url('CENTOPS_CONFIGURATION_URL', ['http:', 'https:', 'file:']),
       cronTime: read.string('CENTOPS_CONFIGURATION_CRON_TIME', '*/30 * * * *'),
       fetchTimeoutMs: read.int('CENTOPS_CONFIGURATION_TIMEOUT_MS', { default: 10_000, min: 100 }),
+      reservedAgentIds: [
+        ...readNameList(read, 'DMR_RESERVED_AGENT_IDS'),
+        ...[read.string('RABBITMQ_DEFAULT_USER', '').trim()].filter((user) => user !== ''),
+      ],
     },
   };
   if (!config.tls && !config.allowPlaintext) {
@@ -236,7 +258,24 @@ function readGateway(read: EnvReader): GatewayConfig {
     maxDisconnectionDurationMs: read.int('WEB_SOCKET_MAX_DISCONNECTION_DURATION', { default: 120_000, min: 0 }),
     redeliveryDelayMs: read.int('DMR_REDELIVERY_DELAY_MS', { default: 1000, min: 1 }),
     redeliveryDelayMaxMs: read.int('DMR_REDELIVERY_DELAY_MAX_MS', { default: 30_000, min: 1 }),
+    clusterId: readClusterId(read),
+    legacyAgentIds: readNameList(read, 'DMR_LEGACY_AGENT_IDS', isAgentId),
   };
+}
+
+function readClusterId(read: EnvReader): string {
+  const clusterId = read.string('DMR_CLUSTER_ID', DEFAULT_CLUSTER_ID);
+  if (!CLUSTER_ID_PATTERN.test(clusterId)) {
+    read.problem(`DMR_CLUSTER_ID must be 1-128 letters, digits, ".", "_", ":" or "-", got "${clusterId}"`);
+  }
+  return clusterId;
+}
+
+/** A comma-separated list of names; with `isValid`, a bad entry is a problem naming the variable. */
+function readNameList(read: EnvReader, name: string, isValid?: (value: string) => boolean): string[] {
+  const names = splitUrlList(read.string(name, ''));
+  for (const entry of names) if (isValid && !isValid(entry)) read.problem(`${name} entry "${entry}" is not a valid agent id`);
+  return names;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -11,7 +11,7 @@ import {
 } from '@dmr/shared';
 import { type Namespace, Server, type Socket } from 'socket.io';
 import type { BrokerConnection } from '../amqp/index.js';
-import { authenticateHandshake, type CertificateVerdict, type EngineLike } from '../auth/index.js';
+import { authenticateHandshake, type CertificateVerdict, type EngineLike, type TokenPolicy, TokenReplayGuard } from '../auth/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { ServerMetrics } from '../obs/index.js';
 import { type AgentRegistry, partialListOf, type RegistryDiff } from '../registry/index.js';
@@ -53,6 +53,7 @@ export class SocketGateway {
   readonly #namespace: Namespace<ClientToServerEvents, ServerToClientEvents>;
   readonly #sessions = new Map<string, Session>();
   readonly #fullList = new FullListPacket();
+  readonly #tokens: TokenPolicy;
   #isStopping = false;
 
   constructor(
@@ -62,6 +63,8 @@ export class SocketGateway {
   ) {
     // every Socket.IO packet is its own socket write; coalescing them per event-loop turn saves a syscall each
     httpServer.on('upgrade', (_request, socket) => coalesceWrites(socket));
+    // token ids are remembered per instance (docs/security.md, "Handshake token binding")
+    this.#tokens = { audience: config.clusterId, legacyAgentIds: new Set(config.legacyAgentIds), replayGuard: new TokenReplayGuard() };
     this.#io = new Server(httpServer, { maxHttpBufferSize: config.maxMessageBytes + FRAME_OVERHEAD_BYTES, serveClient: false });
     this.#namespace = this.#io.of(AGENT_NAMESPACE);
     deps.certificates?.attach(this.#io.engine);
@@ -94,6 +97,7 @@ export class SocketGateway {
     const result = await authenticateHandshake(socket.handshake.auth, {
       keyOf: (agentId) => this.deps.registry.keyOf(agentId),
       isAcceptingConnections: () => this.#availability(),
+      tokens: this.#tokens,
     });
     const verdict = result.ok ? this.#judgeCertificate(socket, result.agentId) : result;
     if (!verdict.ok) {

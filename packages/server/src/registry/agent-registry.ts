@@ -105,7 +105,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
       this.log.error({ code: dmrError.code, err: dmrError }, 'agent registry sync failed; previous registry stays in force');
       return dmrError.code === 'DMR_REGISTRY_INVALID' ? 'refused' : 'failed';
     }
-    const parsed = parseRegistry(document);
+    const parsed = parseRegistry(document, this.config.reservedAgentIds);
     if (!parsed.ok) {
       this.log.error(
         { code: parsed.code, reason: describeErrors(parsed.errors) },

@@ -6,6 +6,7 @@ import {
   importPublicKey,
   type PublicKeyRef,
   type Result,
+  reservedAgentIdProblem,
   toDmrError,
 } from '@dmr/shared';
 
@@ -28,8 +29,11 @@ export interface RegistryDiff {
 
 const validateConfiguration = compileValidator<CentOpsConfiguration>(CentOpsConfiguration, 'DMR_REGISTRY_INVALID');
 
-/** Validates a CentOps document completely (schema, unique ids, every key importable) or refuses it whole. */
-export function parseRegistry(document: unknown): Result<RegistrySnapshot> {
+/**
+ * Validates a CentOps document completely (schema, unique ids, no id that names a RabbitMQ user, every key
+ * importable) or refuses it whole. `reservedIds`: deployment broker user names beyond the built-in ones.
+ */
+export function parseRegistry(document: unknown, reservedIds: readonly string[] = []): Result<RegistrySnapshot> {
   const checked = validateConfiguration(document);
   if (!checked.ok) return checked;
   const agents = new Map<string, RegisteredAgent>();
@@ -37,6 +41,11 @@ export function parseRegistry(document: unknown): Result<RegistrySnapshot> {
   checked.value.response.forEach((entry, index) => {
     if (agents.has(entry.id)) {
       errors.push({ path: `response.${index}.id`, message: `duplicate agent id ${entry.id}` });
+      return;
+    }
+    const reserved = reservedAgentIdProblem(entry.id, reservedIds);
+    if (reserved !== undefined) {
+      errors.push({ path: `response.${index}.id`, message: reserved });
       return;
     }
     try {

@@ -1,30 +1,56 @@
+import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
-import { MAX_TOKEN_LIFETIME_S } from '../protocol.js';
+import { DEFAULT_CLUSTER_ID, MAX_TOKEN_LIFETIME_S, TOKEN_EXPIRY_TOLERANCE_S } from '../protocol.js';
 import { type Result, refuse } from '../result.js';
 import { ALGORITHMS, type PrivateKeyRef, type PublicKeyRef } from './keys.js';
+import { checkTokenClaims, type TokenBinding, type TokenFacts } from './token-claims.js';
 
-/** Clock skew tolerated between agent and server, in seconds. */
-const CLOCK_TOLERANCE_S = 5;
+export type { TokenBinding, TokenFacts } from './token-claims.js';
 
-/** Creates the handshake JWT: header `kid` = agent id, claims `sub`, `iat`, `exp` (lifetime ≤ 60 s). */
-export async function createAgentToken(agentId: string, key: PrivateKeyRef, lifetimeS = 30): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({})
-    .setProtectedHeader({ alg: ALGORITHMS[key.kind].sign, kid: agentId, typ: 'JWT' })
-    .setSubject(agentId)
-    .setIssuedAt(now)
-    .setExpirationTime(now + Math.min(lifetimeS, MAX_TOKEN_LIFETIME_S))
-    .sign(key.key);
+/** Options of {@link createAgentToken}. */
+export interface AgentTokenOptions {
+  /** `aud`: the cluster id of the servers the agent connects to; default {@link DEFAULT_CLUSTER_ID}. */
+  readonly audience?: string;
+  /** Lifetime in seconds, capped at {@link MAX_TOKEN_LIFETIME_S}; default 30. */
+  readonly lifetimeS?: number;
+  /** Clock, ms since the epoch; default `Date.now()`. */
+  readonly nowMs?: number;
 }
 
 /**
- * Verifies a handshake token against the key of the agent its `kid` names.
- * Refusals: DMR_AUTH_TOKEN_MISSING, DMR_AUTH_TOKEN_INVALID, DMR_AUTH_UNKNOWN_AGENT.
+ * Creates the handshake JWT: header `kid` = agent id; claims `sub`, `aud` (cluster id), a random `jti`,
+ * `iat` and `exp` (lifetime ≤ 60 s).
+ */
+export async function createAgentToken(agentId: string, key: PrivateKeyRef, options: AgentTokenOptions = {}): Promise<string> {
+  const now = Math.floor((options.nowMs ?? Date.now()) / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: ALGORITHMS[key.kind].sign, kid: agentId, typ: 'JWT' })
+    .setSubject(agentId)
+    .setAudience(options.audience ?? DEFAULT_CLUSTER_ID)
+    .setJti(randomUUID())
+    .setIssuedAt(now)
+    .setExpirationTime(now + Math.min(options.lifetimeS ?? 30, MAX_TOKEN_LIFETIME_S))
+    .sign(key.key);
+}
+
+/** Options of {@link verifyAgentToken}. */
+export interface VerifyTokenOptions extends Partial<TokenBinding> {
+  /** Clock, ms since the epoch; default `Date.now()`. */
+  readonly nowMs?: number;
+}
+
+/**
+ * Verifies a handshake token against the key of the agent its `kid` names, then its time window and binding
+ * claims ({@link checkTokenClaims}; audience default {@link DEFAULT_CLUSTER_ID}, no legacy agents by default).
+ * Replay of a `jti` is the caller's to check with the returned facts.
+ * Refusals: DMR_AUTH_TOKEN_MISSING, DMR_AUTH_TOKEN_INVALID, DMR_AUTH_UNKNOWN_AGENT, DMR_AUTH_TOKEN_WRONG_AUDIENCE,
+ * DMR_AUTH_TOKEN_UNBOUND.
  */
 export async function verifyAgentToken(
   token: unknown,
   keyOf: (agentId: string) => PublicKeyRef | undefined,
-): Promise<Result<{ agentId: string }>> {
+  options: VerifyTokenOptions = {},
+): Promise<Result<TokenFacts>> {
   if (typeof token !== 'string' || token.length === 0) return refuse('DMR_AUTH_TOKEN_MISSING', 'auth.token', 'is required');
   let kid: unknown;
   try {
@@ -35,19 +61,20 @@ export async function verifyAgentToken(
   if (typeof kid !== 'string') return refuse('DMR_AUTH_TOKEN_INVALID', 'auth.token', 'header has no kid');
   const key = keyOf(kid);
   if (!key) return refuse('DMR_AUTH_UNKNOWN_AGENT', 'auth.token', `agent ${kid} is not in the registry`);
+  const nowMs = options.nowMs ?? Date.now();
+  let payload: Record<string, unknown>;
   try {
-    const { payload } = await jwtVerify(token, key.key, {
+    ({ payload } = await jwtVerify(token, key.key, {
       algorithms: [...ALGORITHMS[key.kind].verify],
       subject: kid,
       requiredClaims: ['iat', 'exp', 'sub'],
-      clockTolerance: CLOCK_TOLERANCE_S,
-    });
-    if ((payload.exp ?? 0) - (payload.iat ?? 0) > MAX_TOKEN_LIFETIME_S) {
-      return refuse('DMR_AUTH_TOKEN_INVALID', 'auth.token', `lifetime exceeds ${MAX_TOKEN_LIFETIME_S} s`);
-    }
-    return { ok: true, value: { agentId: kid } };
+      clockTolerance: TOKEN_EXPIRY_TOLERANCE_S,
+      currentDate: new Date(nowMs),
+    }));
   } catch (error) {
     const reason = error instanceof Error && 'code' in error ? String(error.code) : 'verification failed';
     return refuse('DMR_AUTH_TOKEN_INVALID', 'auth.token', reason);
   }
+  const binding = { audience: options.audience ?? DEFAULT_CLUSTER_ID, isLegacy: options.isLegacy ?? (() => false) };
+  return checkTokenClaims(kid, payload, binding, Math.floor(nowMs / 1000));
 }

@@ -1,5 +1,12 @@
 export { type AesJwe, aesJwe, loadNativeAesJwe, nodeAesJwe } from './aes-jwe.js';
-export { createAgentToken, verifyAgentToken } from './agent-token.js';
+export {
+  type AgentTokenOptions,
+  createAgentToken,
+  type TokenBinding,
+  type TokenFacts,
+  type VerifyTokenOptions,
+  verifyAgentToken,
+} from './agent-token.js';
 export {
   AGENT_ID_PATTERN,
   AGENT_URI_PREFIX,

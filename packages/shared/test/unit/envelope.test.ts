@@ -97,7 +97,7 @@ describe('agent handshake token', () => {
   it('verifies a fresh token and binds the agent id', async () => {
     const token = await createAgentToken('agent-a', agent.privateKey);
     expect(decodeProtectedHeader(token).kid).toBe('agent-a');
-    expect(await verifyAgentToken(token, keyOf)).toEqual({ ok: true, value: { agentId: 'agent-a' } });
+    expect(await verifyAgentToken(token, keyOf)).toMatchObject({ ok: true, value: { agentId: 'agent-a' } });
   });
 
   it('refuses missing, unknown-agent and wrong-key tokens', async () => {

@@ -1,0 +1,98 @@
+// Handshake token binding (issue 15 finding 8): time window, audience, token id, and the seed-003 legacy exception.
+// The clock is passed in (`nowMs`), so no rule here depends on the machine's timing.
+import { generateKeyPairSync } from 'node:crypto';
+import {
+  createAgentToken,
+  importPrivateKey,
+  importPublicKey,
+  type PrivateKeyRef,
+  publicPemOf,
+  TOKEN_CLOCK_SKEW_S,
+  verifyAgentToken,
+} from '@dmr/shared';
+import { decodeJwt, SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+
+const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const privateKey = importPrivateKey(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+const publicKey = importPublicKey(publicPemOf(privateKey));
+const keyOf = (id: string) => (id === 'agent-a' || id === 'legacy-a' ? publicKey : undefined);
+const NOW_MS = Date.UTC(2026, 11, 7, 12, 0, 0);
+const NOW_S = NOW_MS / 1000;
+const binding = { audience: 'cluster-1', isLegacy: (id: string) => id === 'legacy-a', nowMs: NOW_MS };
+
+/** Signs a token with exactly these claims (what a hostile or seed-003 agent could send). */
+function rawToken(agentId: string, claims: Record<string, unknown>, key: PrivateKeyRef = privateKey): Promise<string> {
+  return new SignJWT({ sub: agentId, ...claims }).setProtectedHeader({ alg: 'ES256', kid: agentId, typ: 'JWT' }).sign(key.key);
+}
+
+async function codeOf(token: string): Promise<string> {
+  const result = await verifyAgentToken(token, keyOf, binding);
+  return result.ok ? 'ok' : result.code;
+}
+
+describe('handshake token binding', () => {
+  it('creates tokens with aud, a fresh jti, iat and exp ≤ 60 s, and accepts them', async () => {
+    const token = await createAgentToken('agent-a', privateKey, { audience: 'cluster-1', nowMs: NOW_MS });
+    const again = await createAgentToken('agent-a', privateKey, { audience: 'cluster-1', nowMs: NOW_MS });
+    const claims = decodeJwt(token);
+    expect(claims).toMatchObject({ sub: 'agent-a', aud: 'cluster-1', iat: NOW_S, exp: NOW_S + 30 });
+    expect(typeof claims.jti).toBe('string');
+    expect(decodeJwt(again).jti).not.toBe(claims.jti);
+    expect(await verifyAgentToken(token, keyOf, binding)).toEqual({
+      ok: true,
+      value: { agentId: 'agent-a', tokenId: claims.jti, expiresAtS: NOW_S + 30 },
+    });
+  });
+
+  it('refuses a future-dated iat beyond the clock skew, even with a short lifetime', async () => {
+    const iat = NOW_S + 3600;
+    expect(await codeOf(await rawToken('agent-a', { aud: 'cluster-1', jti: 'j1', iat, exp: iat + 30 }))).toBe('DMR_AUTH_TOKEN_INVALID');
+    const withinSkew = NOW_S + TOKEN_CLOCK_SKEW_S;
+    expect(await codeOf(await rawToken('agent-a', { aud: 'cluster-1', jti: 'j2', iat: withinSkew, exp: withinSkew + 30 }))).toBe('ok');
+  });
+
+  it('refuses a lifetime over 60 s, and an exp more than 60 s + skew from now', async () => {
+    expect(await codeOf(await rawToken('agent-a', { aud: 'cluster-1', jti: 'j1', iat: NOW_S, exp: NOW_S + 61 }))).toBe(
+      'DMR_AUTH_TOKEN_INVALID',
+    );
+    // a past iat with a short lifetime still cannot reach far into the future, and the iat cannot hide it
+    expect(await codeOf(await rawToken('agent-a', { aud: 'cluster-1', jti: 'j2', iat: NOW_S - 10, exp: NOW_S + 50 }))).toBe('ok');
+    expect(await codeOf(await rawToken('agent-a', { aud: 'cluster-1', jti: 'j3', iat: NOW_S + 29, exp: NOW_S + 89 }))).toBe('ok');
+    expect(await codeOf(await rawToken('agent-a', { aud: 'cluster-1', jti: 'j4', iat: NOW_S + 30, exp: NOW_S + 91 }))).toBe(
+      'DMR_AUTH_TOKEN_INVALID',
+    );
+  });
+
+  it('refuses an expired token', async () => {
+    expect(await codeOf(await rawToken('agent-a', { aud: 'cluster-1', jti: 'j1', iat: NOW_S - 60, exp: NOW_S - 30 }))).toBe(
+      'DMR_AUTH_TOKEN_INVALID',
+    );
+  });
+
+  it('refuses a token bound to another cluster, also for legacy agents', async () => {
+    const other = await createAgentToken('agent-a', privateKey, { audience: 'cluster-2', nowMs: NOW_MS });
+    expect(await codeOf(other)).toBe('DMR_AUTH_TOKEN_WRONG_AUDIENCE');
+    expect(await codeOf(await rawToken('legacy-a', { aud: 'cluster-2', iat: NOW_S, exp: NOW_S + 30 }))).toBe(
+      'DMR_AUTH_TOKEN_WRONG_AUDIENCE',
+    );
+    expect(await codeOf(await rawToken('agent-a', { aud: ['cluster-2', 'cluster-1'], jti: 'j', iat: NOW_S, exp: NOW_S + 30 }))).toBe('ok');
+  });
+
+  it('refuses a token without aud, and one without jti, from an agent not marked legacy', async () => {
+    expect(await codeOf(await rawToken('agent-a', { jti: 'j1', iat: NOW_S, exp: NOW_S + 30 }))).toBe('DMR_AUTH_TOKEN_UNBOUND');
+    expect(await codeOf(await rawToken('agent-a', { aud: 'cluster-1', iat: NOW_S, exp: NOW_S + 30 }))).toBe('DMR_AUTH_TOKEN_UNBOUND');
+    expect(await codeOf(await rawToken('agent-a', { aud: 'cluster-1', jti: 7, iat: NOW_S, exp: NOW_S + 30 }))).toBe(
+      'DMR_AUTH_TOKEN_INVALID',
+    );
+  });
+
+  it('accepts what a seed-003 agent sends (kid, sub, iat, exp; no aud, no jti) only for an agent marked legacy', async () => {
+    const seedToken = await rawToken('legacy-a', { iat: NOW_S, exp: NOW_S + 60 });
+    expect(await verifyAgentToken(seedToken, keyOf, binding)).toEqual({ ok: true, value: { agentId: 'legacy-a', expiresAtS: NOW_S + 60 } });
+    // the legacy mark relaxes aud/jti only: the time rules still hold
+    const iat = NOW_S + 3600;
+    expect(await codeOf(await rawToken('legacy-a', { iat, exp: iat + 30 }))).toBe('DMR_AUTH_TOKEN_INVALID');
+    expect(await codeOf(await rawToken('agent-a', { iat: NOW_S, exp: NOW_S + 60 }))).toBe('DMR_AUTH_TOKEN_UNBOUND');
+  });
+});
