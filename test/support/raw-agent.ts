@@ -30,7 +30,18 @@ async function defaultTls(agentId: string): Promise<RawTls> {
 }
 
 async function connectWith(serverUrl: string, identity: Identity, tls: RawTls): Promise<RawAgent> {
-  const token = await createAgentToken(identity.id, importPrivateKey(identity.privatePem));
+  return connectPresenting(serverUrl, await createAgentToken(identity.id, importPrivateKey(identity.privatePem)), tls);
+}
+
+/**
+ * Connects as `identity` (its certificate from the test PKI over https) presenting exactly `token` as the
+ * handshake's `auth.token`, to test a given token, good or bad.
+ */
+export async function connectRawAgentWithToken(serverUrl: string, identity: Identity, token: string): Promise<RawAgent> {
+  return connectPresenting(serverUrl, token, serverUrl.startsWith('https:') ? await defaultTls(identity.id) : {});
+}
+
+async function connectPresenting(serverUrl: string, token: string, tls: RawTls): Promise<RawAgent> {
   const socket = io(`${serverUrl}${AGENT_NAMESPACE}`, {
     auth: { token },
     transports: ['websocket'],
