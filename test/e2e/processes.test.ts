@@ -49,6 +49,23 @@ function launch(bin: string, env: Record<string, string>): Proc {
   return proc;
 }
 
+/** Every line `proc` wrote, each parsed as one JSON object; a line that is not JSON fails the test, naming it. */
+function jsonLines(proc: Proc): Array<Record<string, unknown>> {
+  return proc.output
+    .join('')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      try {
+        const parsed: unknown = JSON.parse(line);
+        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+      } catch {
+        // reported below
+      }
+      throw new Error(`a log line that is not one JSON object: ${line.slice(0, 200)}`);
+    });
+}
+
 describe('dmr-server and dmr-agent processes', () => {
   it('refuse to start on bad configuration, naming every bad variable, with exit code 2', async () => {
     const server = launch(SERVER_BIN, { PORT: 'eighty', RABBITMQ_DEFAULT_HOST: 'localhost' });
@@ -116,14 +133,25 @@ describe('dmr-server and dmr-agent processes', () => {
         expect(text).not.toContain(content);
         expect(text).not.toContain('alice@example.com');
       }
-      const serverLines = server.output
-        .join('')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
-      const outcomes = serverLines.filter((line) => line.msg === 'message outcome' && line.msgId === body.id);
-      expect(outcomes.map((line) => line.result).sort()).toEqual(['delivered', 'queued']);
-      expect(outcomes[0]).toMatchObject({ senderId: a.id, recipientId: b.id, type: 'ChatMessage' });
+      // every line of every process is one JSON object, and each process logged exactly one outcome per stage
+      const [linesA, linesB, serverLines] = [agentA, agentB, server].map(jsonLines);
+      const outcomesOf = (lines: ReadonlyArray<Record<string, unknown>>) => lines.filter((line) => line.msg === 'message outcome');
+      const serverOutcomes = outcomesOf(serverLines ?? []);
+      expect(serverOutcomes.map((line) => [line.msgId, line.stage, line.result])).toEqual(
+        expect.arrayContaining([
+          [body.id, 'inbound', 'queued'],
+          [body.id, 'delivery', 'delivered'],
+        ]),
+      );
+      expect(serverOutcomes, 'the server: one line for queueing, one for the delivery').toHaveLength(2);
+      for (const line of serverOutcomes) expect(line).toMatchObject({ senderId: a.id, recipientId: b.id, type: 'ChatMessage' });
+      const outcomeFields = { msgId: body.id, senderId: a.id, recipientId: b.id, type: 'ChatMessage' };
+      expect(outcomesOf(linesA ?? []), 'agent A: one outbound line').toEqual([
+        expect.objectContaining({ ...outcomeFields, direction: 'outbound', result: 'accepted' }),
+      ]);
+      expect(outcomesOf(linesB ?? []), 'agent B: one inbound line').toEqual([
+        expect.objectContaining({ ...outcomeFields, direction: 'inbound', result: 'delivered' }),
+      ]);
     } finally {
       await receiver.close();
       registry.remove();

@@ -23,8 +23,8 @@ import {
   v1Body,
   waitUntil,
 } from '../support/dmr-system.js';
-import { peekQueue, type RabbitVhostInfo, useRabbitVhost } from '../support/rabbit.js';
-import { connectRawAgent } from '../support/raw-agent.js';
+import { peekQueue, queueDepth, type RabbitVhostInfo, useRabbitVhost } from '../support/rabbit.js';
+import { connectRawAgent, connectRawAgentWithToken } from '../support/raw-agent.js';
 
 describe('relay core', () => {
   let rabbit: RabbitVhostInfo & { cleanup: () => Promise<void> };
@@ -98,6 +98,8 @@ describe('relay core', () => {
     await freshWorld();
     const s1 = await server();
     const agentA = await agent(a, s1.url, { DMR_MAX_MESSAGE_BYTES: '4096' });
+    // B stays offline, so whatever reached the server for it is still in its queue to be counted
+    const failuresBefore = await queueDepth(rabbit, VALIDATION_FAILURES_QUEUE);
 
     const malformed = await postMessage(agentA.url, { ...v1Body(b.id), timestamp: 'not-a-date', payload: { chat: {} } });
     expect(malformed.status).toBe(400);
@@ -113,7 +115,18 @@ describe('relay core', () => {
 
     const unknown = await postMessage(agentA.url, v1Body('agent-nobody'));
     expect(unknown).toMatchObject({ status: 400, body: { code: 'DMR_VALIDATION_UNKNOWN_RECIPIENT' } });
-    expect(receiver.received).toHaveLength(0);
+
+    // what actually happened: the refused messages stopped at agent A, and a good one after them still goes through.
+    // The marker travels the same socket after them, so once it is queued anything sent before it was handled.
+    const marker = v1Body(b.id);
+    expect((await postMessage(agentA.url, marker)).status).toBe(202);
+    const queued = await peekQueue(rabbit, agentQueueName(b.id), 1);
+    expect(queued.map((message) => (JSON.parse(message.body) as { id: string }).id)).toEqual([marker.id]);
+    expect(await queueDepth(rabbit, agentQueueName(b.id)), "B's queue holds the marker and nothing else").toBe(1);
+    expect(await queueDepth(rabbit, agentDeadLetterQueueName(b.id)), "nothing in B's DLQ").toBe(0);
+    expect(await queueDepth(rabbit, VALIDATION_FAILURES_QUEUE), 'nothing reached the server to be refused there').toBe(failuresBefore);
+    const outcomes = agentA.logs.lines.filter((line) => line.msg === 'message outcome' && line.direction === 'outbound');
+    expect(outcomes.map((line) => line.result)).toEqual(['refused', 'refused', 'refused', 'refused', 'accepted']);
   });
 
   it('refuses, records in dmr.validation-failures and explains: unknown recipient and forged sender', async () => {
@@ -258,7 +271,17 @@ describe('relay core', () => {
     await expect(connectRawAgent(s1.url, stranger)).rejects.toThrow(/not in the registry/);
     const forger = { ...a, privatePem: makeIdentity('ec').privatePem };
     await expect(connectRawAgent(s1.url, forger)).rejects.toThrow(/signature|verification/i);
+    // the control: a's own token, presented as it is, is let in (the refusals above are of the tokens, not of everyone)
     const token = await createAgentToken(a.id, importPrivateKey(a.privatePem));
     expect(token.split('.')).toHaveLength(3);
+    const genuine = await connectRawAgentWithToken(s1.url, a, token);
+    try {
+      await waitUntil(() => s1.server.gateway.connectedAgentIds().includes(a.id), 5000, 'a connected with its token');
+    } finally {
+      genuine.close();
+    }
+    // the same token with one signature character changed is refused
+    const tampered = `${token.slice(0, -2)}${token.at(-2) === 'A' ? 'B' : 'A'}${token.at(-1)}`;
+    await expect(connectRawAgentWithToken(s1.url, a, tampered)).rejects.toThrow(/signature|verification/i);
   });
 });

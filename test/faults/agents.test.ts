@@ -1,7 +1,7 @@
 // Issue #3: the recipient agent fails mid-stream. Agent B's process is killed (kill -9) and started again;
 // agent B's socket to its server is cut repeatedly (a TCP proxy between them resets the connection).
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitUntil } from '../support/dmr-system.js';
 import { type RabbitVhostHandle, useRabbitVhost } from '../support/rabbit.js';
 import { expectNoLoss, runScenario } from './support/scenario.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -39,9 +39,14 @@ describe('agent B fails mid-stream', () => {
       world: w,
       agentUrls: [agentA.url],
       fault: async () => {
+        const disconnects = () => s1.proc.find({ msg: 'agent disconnected', agentId: w.b.id }).length;
+        const before = disconnects();
         await agentB.proc.kill9();
-        // requests B wrote just before dying still reach the endpoint, and its last acks still reach the server
-        await sleep(1000);
+        // requests B wrote just before dying still reach the endpoint, and its last acks still reach the server:
+        // wait until the endpoint has no connection left from B (each request recorded or failed) and the server
+        // has seen B's socket close (the acks read before the close are logged as delivered before that line)
+        await waitUntil(() => w.endpoint.isQuiet, 30_000, 'every connection of the dead agent B to the endpoint closed');
+        await waitUntil(() => disconnects() > before, 30_000, "the server saw the dead agent B's socket close");
         inFlightAtKill = inFlightAt(w, s1.proc.lines);
         await agentB.restart();
       },
@@ -57,6 +62,8 @@ describe('agent B fails mid-stream', () => {
     const agentA = await w.startAgent('agent-a', w.a, [s1.url]);
     await w.startAgent('agent-b', w.b, [`http://127.0.0.1:${proxy.port}`]);
     const cutter = proxy;
+    // deliveries the endpoint had when each cut was made
+    const deliveredAtCut: number[] = [];
     const run = await runScenario({
       name: "agent B's socket dropped 8×",
       world: w,
@@ -65,16 +72,23 @@ describe('agent B fails mid-stream', () => {
       fault: async () => {
         const connections = () => s1.proc.find({ msg: 'agent connected', agentId: w.b.id }).length;
         for (let cut = 0; cut < 8; cut++) {
-          // every cut hits a connection the server has taken into use, while B is delivering
-          await waitForProgress(() => connections() > cut, 30_000);
+          // every cut hits a connection the server has taken into use, while B is delivering; a wait that runs
+          // out fails the test (a cut after the stream ended would prove nothing)
+          await waitUntil(() => connections() > cut, 30_000, `agent B connected again before cut ${cut + 1}`);
           const before = w.endpoint.accepted.length;
-          await waitForProgress(() => w.endpoint.accepted.length > before + 10, 5_000);
+          await waitUntil(() => w.endpoint.accepted.length > before + 10, 15_000, `agent B delivering before cut ${cut + 1}`);
+          deliveredAtCut.push(w.endpoint.accepted.length);
           cutter.cut();
         }
       },
     });
     expectNoLoss(run, w);
     expect(s1.proc.find({ msg: 'agent disconnected' }).length).toBeGreaterThanOrEqual(8);
+    // every cut landed mid-stream: accepted messages were still outstanding, and delivered after the last cut
+    expect(deliveredAtCut).toHaveLength(8);
+    const lastCutAt = deliveredAtCut.at(-1) ?? Number.POSITIVE_INFINITY;
+    expect(lastCutAt, 'messages still outstanding at the last cut').toBeLessThan(run.summary.accepted);
+    expect(w.endpoint.accepted.length - lastCutAt, 'deliveries after the last cut').toBeGreaterThan(0);
   });
 });
 
@@ -87,9 +101,4 @@ function inFlightAt(world: FaultWorld, serverLines: ReadonlyArray<Record<string,
     serverLines.filter((line) => line.msg === 'message outcome' && line.result === 'delivered').map((line) => String(line.msgId)),
   );
   return new Set([...world.endpoint.deliveredIds()].filter((id) => !acked.has(id)));
-}
-
-async function waitForProgress(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await sleep(25);
 }

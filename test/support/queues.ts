@@ -43,3 +43,14 @@ export async function peekQueue(target: { amqpUrl: string }, queue: string, coun
     await connection.close().catch(() => undefined);
   }
 }
+
+/** How many messages `queue` holds ready right now (AMQP queue.declare passive); the queue must exist. */
+export async function queueDepth(target: { amqpUrl: string }, queue: string): Promise<number> {
+  const connection = await amqp.connect(target.amqpUrl, { noDelay: true });
+  try {
+    const channel = await connection.createChannel();
+    return (await channel.checkQueue(queue)).messageCount;
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}

@@ -3,7 +3,7 @@ import { amqpUrlFor, createVhost, managementApiBaseFor, managementBaseFor, manag
 import { inject } from 'vitest';
 import type {} from '../global-setup.js';
 
-export { peekQueue, type StoredMessage } from './queues.js';
+export { peekQueue, queueDepth, type StoredMessage } from './queues.js';
 
 /** Everything a test needs to reach its own vhost on the shared node. */
 export interface RabbitVhostInfo {

@@ -7,7 +7,7 @@
 // It can be switched to fail: answer 500, or hang (take the request and never answer, recording nothing,
 // like a chatbot stuck before it processed anything).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 /** How the endpoint treats the next requests. */
 export type EndpointMode = 'ok' | 'fail-500' | 'hang';
@@ -33,14 +33,31 @@ export class FaultEndpoint {
   /** Extra time before answering 2xx (a slow chatbot). */
   latencyMs = 0;
   readonly #hanging = new Set<ServerResponse>();
+  readonly #sockets = new Set<Socket>();
+  #handling = 0;
   readonly #server: Server = createServer((request, response) => {
-    this.#handle(request, response).catch(() => response.destroy());
+    this.#handling++;
+    this.#handle(request, response)
+      .catch(() => response.destroy())
+      .finally(() => this.#handling--);
   });
 
   /** Listens on 127.0.0.1 and a free port. */
   async start(): Promise<this> {
+    this.#server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
     await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
     return this;
+  }
+
+  /**
+   * True when no client holds a connection and no request is being handled: every request a client wrote has been
+   * recorded or failed. After a client process is killed this becomes true once the kernel closed its sockets.
+   */
+  get isQuiet(): boolean {
+    return this.#sockets.size === 0 && this.#handling === 0;
   }
 
   /** The URL for OUTGOING_MESSAGE_ENDPOINT. */

@@ -5,7 +5,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import { waitUntil } from '../../support/dmr-system.js';
 import { type StreamPlan, type StreamResult, startStream } from './stream.js';
-import { type DeadLetter, deadLetterLogReasons, describeDisorder, drainDeadLetters, report, type Summary, summarize } from './verdict.js';
+import {
+  allowedDeadLetterIds,
+  type DeadLetter,
+  type DeadLetterAllowance,
+  deadLetterLogReasons,
+  describeDisorder,
+  drainDeadLetters,
+  report,
+  type Summary,
+  summarize,
+} from './verdict.js';
 import type { FaultWorld } from './world.js';
 
 /** Messages per scenario: 25 chats × 40 (the issue asks for N ≥ 1000). */
@@ -28,8 +38,16 @@ export interface ScenarioSpec {
   readonly fault: () => Promise<void>;
   /** Deliveries at the endpoint before the fault is injected (default: a third of the stream). */
   readonly faultAfter?: number;
-  /** True when accepted messages may end dead-lettered (the DLQ is then watched while settling). */
+  /**
+   * True: the DLQ is watched while settling (a dead-lettered message then ends the wait for it early). It does NOT
+   * excuse a dead letter: only `allowDeadLetter` does.
+   */
   readonly expectDeadLetters?: boolean;
+  /**
+   * The dead letters this scenario's fault is meant to produce (issue 21). Any other dead letter counts as a loss
+   * in the summary and fails `expectNoLoss`. Setting it also watches the DLQ while settling.
+   */
+  readonly allowDeadLetter?: DeadLetterAllowance;
   readonly plan?: Partial<StreamPlan>;
   /** Deadline for the system to settle after the stream (default 90 s). */
   readonly settleMs?: number;
@@ -53,9 +71,10 @@ export async function runScenario(spec: ScenarioSpec): Promise<ScenarioRun> {
   await spec.fault();
   const result = await stream.done;
   const deadLetters = await settle(spec, result);
-  const summary = summarize(spec.name, result, world.endpoint.accepted, world.endpoint.reposts, deadLetters);
+  const verdict = { allowDeadLetter: spec.allowDeadLetter };
+  const summary = summarize(spec.name, result, world.endpoint.accepted, world.endpoint.reposts, deadLetters, verdict);
   report(summary);
-  const disorder = describeDisorder(result.acceptOrder, world.endpoint.accepted);
+  const disorder = describeDisorder(result.acceptOrder, world.endpoint.accepted, allowedDeadLetterIds(deadLetters, verdict));
   if (disorder) process.stdout.write(`  ${disorder}\n`);
   for (const id of summary.duplicateIds.slice(0, 3)) process.stdout.write(`  ${describeCopies('duplicate', world, id)}\n`);
   for (const id of summary.repostIds.slice(0, 3)) process.stdout.write(`  ${describeCopies('re-post', world, id)}\n`);
@@ -67,7 +86,7 @@ async function settle(spec: ScenarioSpec, result: StreamResult): Promise<DeadLet
   const { world } = spec;
   const found: DeadLetter[] = [];
   const isSettled = async () => {
-    if (spec.expectDeadLetters) found.push(...(await drainDeadLetters(amqpUrlOf(world), world.b.id, 300)));
+    if (spec.expectDeadLetters || spec.allowDeadLetter) found.push(...(await drainDeadLetters(amqpUrlOf(world), world.b.id, 300)));
     const ended = new Set([...world.endpoint.deliveredIds(), ...found.map((letter) => letter.id)]);
     return [...result.accepted].every((id) => ended.has(id));
   };
@@ -101,19 +120,21 @@ function amqpUrlOf(world: FaultWorld): string {
 }
 
 /**
- * The acceptance checks of the issue: nothing accepted is missing, the endpoint acted on nothing twice, order per
- * chat, logged DLQ reasons. Beyond that, no message may even travel to the endpoint twice (a re-post the endpoint
+ * The acceptance checks of the issue: nothing accepted is missing, no dead letter the scenario did not allow
+ * (`ScenarioSpec.allowDeadLetter`), the endpoint acted on nothing twice, every accepted message of a chat arrived
+ * in acceptance order (a gap fails too), logged DLQ reasons. Beyond that, no message may even travel to the endpoint twice (a re-post the endpoint
  * recognised by its Idempotency-Key) unless the scenario names it in `allowRepostsOf`: only a kill -9 of agent B
  * can force one, for the POSTs in flight at the kill.
  */
 export function expectNoLoss(run: ScenarioRun, world: FaultWorld, options: { allowRepostsOf?: ReadonlySet<string> } = {}): void {
   const { summary } = run;
   expect(summary.accepted, 'some messages accepted').toBeGreaterThan(0);
-  expect(summary.missingIds, 'accepted (202) but neither delivered nor dead-lettered').toEqual([]);
+  expect(summary.missingIds, 'accepted (202) but neither delivered nor dead-lettered as the scenario allows').toEqual([]);
+  expect(summary.unexpectedDeadLetterIds, 'dead letters the scenario does not expect (a dead letter is a loss)').toEqual([]);
   expect(summary.duplicateIds, 'messages the endpoint acted on twice').toEqual([]);
   const unexplained = summary.repostIds.filter((id) => !options.allowRepostsOf?.has(id));
   expect(unexplained, 're-posts to the endpoint').toEqual([]);
-  expect(summary.chatsOutOfOrder, 'chats whose messages reached the endpoint out of acceptance order').toBe(0);
+  expect(summary.chatsOutOfOrder, 'chats whose accepted messages did not all reach the endpoint in acceptance order').toBe(0);
   expectLoggedReasons(run.deadLetters, world);
 }
 

@@ -13,6 +13,18 @@ export interface DeadLetter {
   readonly reason: string | undefined;
 }
 
+/**
+ * Which dead letters a scenario expects (issue 21): a dead letter is a loss unless its scenario says it may happen.
+ * A predicate, so a scenario can name the reason (e.g. the endpoint never recovered) or the ids it expects.
+ */
+export type DeadLetterAllowance = (letter: DeadLetter) => boolean;
+
+/** How `summarize` judges a run. Every field optional: the default expects no dead letter at all. */
+export interface VerdictOptions {
+  /** Dead letters the scenario expects; every other one counts as lost. Default: none expected. */
+  readonly allowDeadLetter?: DeadLetterAllowance;
+}
+
 /** The counts a scenario reports. */
 export interface Summary {
   readonly scenario: string;
@@ -23,16 +35,25 @@ export interface Summary {
   readonly duplicates: number;
   /** POSTs of a message the endpoint had acted on already, recognised by their Idempotency-Key and not acted on. */
   readonly reposts: number;
-  /** Accepted (202) ids neither delivered nor dead-lettered. */
+  /**
+   * Accepted (202) ids lost: never delivered and not dead-lettered in a way the scenario allows (an unexpected dead
+   * letter of an undelivered message counts here: it is as lost as one that vanished).
+   */
   readonly missing: number;
   readonly deadLettered: number;
-  /** Chats whose first deliveries did not follow the acceptance order. */
+  /** Dead letters the scenario did not allow (any id, delivered or not): each is a failure of the verdict. */
+  readonly unexpectedDeadLetters: number;
+  /**
+   * Chats whose first deliveries were not exactly the acceptance order: an inversion, or an accepted message of
+   * the chat that never arrived (unless it is an allowed dead letter).
+   */
   readonly chatsOutOfOrder: number;
   readonly callerErrors: number;
   readonly durationS: number;
   readonly duplicateIds: readonly string[];
   readonly repostIds: readonly string[];
   readonly missingIds: readonly string[];
+  readonly unexpectedDeadLetterIds: readonly string[];
 }
 
 /** Takes every message out of agent `agentId`'s DLQ (stops after `idleMs` without a new one). */
@@ -64,18 +85,24 @@ function toDeadLetter(message: ConsumeMessage): DeadLetter {
   return { id, reasonCode: text(headers['x-dmr-reason-code']), reason: text(headers['x-dmr-reason']) };
 }
 
-/** Builds the summary of one scenario from the three sides. */
+/**
+ * Builds the summary of one scenario from the three sides. A dead letter counts as lost unless
+ * `options.allowDeadLetter` accepts it: pass the allowance when the scenario's fault is meant to dead-letter.
+ */
 export function summarize(
   scenario: string,
   stream: StreamResult,
   accepted: readonly Accepted[],
   reposts: readonly Accepted[],
   deadLetters: readonly DeadLetter[],
+  options: VerdictOptions = {},
 ): Summary {
   const counts = new Map<string, number>();
   for (const entry of accepted) counts.set(entry.id, (counts.get(entry.id) ?? 0) + 1);
   const dead = new Set(deadLetters.map((letter) => letter.id));
-  const missingIds = [...stream.accepted].filter((id) => !counts.has(id) && !dead.has(id));
+  const allowed = allowedDeadLetterIds(deadLetters, options);
+  const unexpectedDeadLetterIds = [...dead].filter((id) => !allowed.has(id));
+  const missingIds = [...stream.accepted].filter((id) => !counts.has(id) && !allowed.has(id));
   const duplicateIds = [...counts].filter(([, count]) => count > 1).map(([id]) => id);
   return {
     scenario,
@@ -86,35 +113,65 @@ export function summarize(
     reposts: reposts.length,
     missing: missingIds.length,
     deadLettered: dead.size,
-    chatsOutOfOrder: countChatsOutOfOrder(stream.acceptOrder, accepted),
+    unexpectedDeadLetters: unexpectedDeadLetterIds.length,
+    chatsOutOfOrder: countChatsOutOfOrder(stream.acceptOrder, accepted, allowed),
     callerErrors: [...stream.callerErrors.values()].reduce((sum, count) => sum + count, 0),
     durationS: Math.round(stream.durationMs / 100) / 10,
     duplicateIds,
     repostIds: [...new Set(reposts.map((entry) => entry.id))],
     missingIds,
+    unexpectedDeadLetterIds,
   };
 }
 
-/** Per chat, the ids in the order of their FIRST arrival at the endpoint must follow the acceptance order. */
-export function countChatsOutOfOrder(acceptOrder: ReadonlyMap<string, readonly string[]>, accepted: readonly Accepted[]): number {
+/** The ids of the dead letters `options` allows (an id dead-lettered twice is allowed only if every copy is). */
+export function allowedDeadLetterIds(deadLetters: readonly DeadLetter[], options: VerdictOptions = {}): Set<string> {
+  const allow = options.allowDeadLetter;
+  if (!allow) return new Set();
+  const refused = new Set(deadLetters.filter((letter) => !allow(letter)).map((letter) => letter.id));
+  return new Set(deadLetters.map((letter) => letter.id).filter((id) => !refused.has(id)));
+}
+
+/**
+ * Per chat, the ids in the order of their FIRST arrival at the endpoint must be the acceptance order, every
+ * accepted id included: a chat with an accepted message that never arrived counts as out of order too (a gap is
+ * a break of order, not something to skip), unless that id is in `excused` (a dead letter the scenario allows).
+ */
+export function countChatsOutOfOrder(
+  acceptOrder: ReadonlyMap<string, readonly string[]>,
+  accepted: readonly Accepted[],
+  excused: ReadonlySet<string> = new Set(),
+): number {
   const firstArrival = new Map<string, number>();
   accepted.forEach((entry, index) => {
     if (!firstArrival.has(entry.id)) firstArrival.set(entry.id, index);
   });
   let outOfOrder = 0;
   for (const ids of acceptOrder.values()) {
-    const positions = ids.map((id) => firstArrival.get(id)).filter((position): position is number => position !== undefined);
-    if (positions.some((position, index) => index > 0 && position < (positions[index - 1] as number))) outOfOrder++;
+    const expected = ids.filter((id) => !excused.has(id));
+    const positions = expected.map((id) => firstArrival.get(id));
+    const gap = positions.some((position) => position === undefined);
+    const inversion = positions.some((position, index) => index > 0 && (position as number) < (positions[index - 1] as number));
+    if (gap || inversion) outOfOrder++;
   }
   return outOfOrder;
 }
 
-/** For the first chat out of order: the acceptance positions of its first arrivals around the first inversion. */
-export function describeDisorder(acceptOrder: ReadonlyMap<string, readonly string[]>, accepted: readonly Accepted[]): string | undefined {
+/**
+ * For the first chat out of order: the acceptance positions of its first arrivals around the first inversion, or
+ * the first accepted message of the chat that never arrived (`excused` ids are not expected to arrive).
+ */
+export function describeDisorder(
+  acceptOrder: ReadonlyMap<string, readonly string[]>,
+  accepted: readonly Accepted[],
+  excused: ReadonlySet<string> = new Set(),
+): string | undefined {
   const firsts = new Map<string, Accepted>();
   for (const entry of accepted) if (!firsts.has(entry.id)) firsts.set(entry.id, entry);
   for (const [chatId, ids] of acceptOrder) {
     const rank = new Map(ids.map((id, index) => [id, index]));
+    const gapAt = ids.findIndex((id) => !firsts.has(id) && !excused.has(id));
+    if (gapAt >= 0) return `chat ${chatId.slice(0, 8)}: accepted #${gapAt}(${ids[gapAt]?.slice(0, 8)}) never arrived`;
     const arrivals = [...firsts.values()].filter((entry) => entry.chatId === chatId);
     const at = arrivals.findIndex(
       (entry, index) => index > 0 && (rank.get(entry.id) ?? 0) < (rank.get(arrivals[index - 1]?.id ?? '') ?? 0),
@@ -131,6 +188,7 @@ export function summaryLine(summary: Summary): string {
   return (
     `${summary.scenario}: sent=${summary.sent} accepted=${summary.accepted} delivered=${summary.delivered} ` +
     `duplicates=${summary.duplicates} re-posts=${summary.reposts} missing=${summary.missing} dead-lettered=${summary.deadLettered} ` +
+    `unexpected-dead-letters=${summary.unexpectedDeadLetters} ` +
     `chats-out-of-order=${summary.chatsOutOfOrder} caller-errors=${summary.callerErrors} duration=${summary.durationS}s`
   );
 }

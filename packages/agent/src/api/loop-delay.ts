@@ -7,6 +7,8 @@ export interface LoopDelayGaugeSettings {
   readonly intervalMs?: number;
   /** Sampling pauses once nobody has read the gauge for this long and the loop ran on time, ms. */
   readonly idleAfterMs?: number;
+  /** The clock, ms (default `performance.now`); tests pass their own to make the loop late without waiting. */
+  readonly now?: () => number;
 }
 
 /**
@@ -23,6 +25,7 @@ export interface LoopDelayGaugeSettings {
 export class LoopDelayGauge {
   readonly #intervalMs: number;
   readonly #idleAfterMs: number;
+  readonly #now: () => number;
   #isStarted = false;
   #smoothedMs = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -32,6 +35,7 @@ export class LoopDelayGauge {
   constructor(settings: LoopDelayGaugeSettings = {}) {
     this.#intervalMs = settings.intervalMs ?? 20;
     this.#idleAfterMs = settings.idleAfterMs ?? 1000;
+    this.#now = settings.now ?? (() => performance.now());
   }
 
   /** Enables sampling; the timer starts with the first read (it does not keep the process alive). */
@@ -48,7 +52,7 @@ export class LoopDelayGauge {
 
   /** The smoothed delay, ms. Reading it keeps the sampling running for `idleAfterMs` more. */
   read(): number {
-    this.#lastReadAt = performance.now();
+    this.#lastReadAt = this.#now();
     if (this.#isStarted && this.#timer === undefined) this.#arm(this.#lastReadAt);
     return this.#smoothedMs;
   }
@@ -64,7 +68,7 @@ export class LoopDelayGauge {
   }
 
   readonly #sample = (): void => {
-    const now = performance.now();
+    const now = this.#now();
     const lateMs = Math.max(0, now - this.#expectedAt);
     // rises at once and falls over a few samples: refusing must start with the first late turn, because every
     // turn spent on admitted work lets more requests pile up unread (smoothing both ways was measured: at 2×

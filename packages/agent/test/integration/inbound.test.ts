@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { importPrivateKey, importPublicKey, sealPayload, type V1MessageBody, type WireMessage } from '@dmr/shared';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateKeys, type TestKeys } from '../helpers/keys.js';
 import { v1Message } from '../helpers/messages.js';
 import { type AgentFixture, makeAgent, outcomeLines, waitUntilReady } from './helpers/agent-fixture.js';
@@ -86,17 +86,32 @@ describe('inbound delivery', () => {
   it('posts once when the same id arrives again while the first delivery is in flight', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    receiver.respond = async () => {
-      await gate;
+    const wire = await sealed(v1Message(recipient.id));
+    // only this message is held at the endpoint; anything else is answered at once
+    receiver.respond = async (request) => {
+      if ((request.body as { id: string }).id === wire.id) await gate;
       return 200;
     };
-    const wire = await sealed(v1Message(recipient.id));
-    const acks = Promise.all([server.deliver(recipient.id, wire), server.deliver(recipient.id, wire)]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const postsOf = (id: string) => receiver.requests.filter((request) => (request.body as { id: string }).id === id).length;
+    const first = server.deliver(recipient.id, wire);
+    // event 1: the first delivery is at the endpoint, held there: it is in flight
+    await vi.waitFor(() => expect(postsOf(wire.id)).toBe(1), { timeout: 10_000, interval: 10 });
+    let secondSettled = false;
+    const second = server.deliver(recipient.id, wire).finally(() => (secondSettled = true));
+    // event 2: a later message on the same socket acked, so the agent has taken the second copy in (the socket
+    // hands messages over in order, and the copy joins the running attempt synchronously when it arrives)
+    const marker = await sealed(v1Message(recipient.id));
+    expect(await server.deliver(recipient.id, marker)).toEqual({ status: 'ok' });
+    expect(secondSettled, 'the second copy waits for the attempt in flight').toBe(false);
+    expect(postsOf(wire.id), 'the second copy did not post while the first was in flight').toBe(1);
     release();
 
-    expect(await acks).toEqual([{ status: 'ok' }, { status: 'ok' }]);
-    expect(receiver.requests).toHaveLength(1);
+    expect(await Promise.all([first, second])).toEqual([{ status: 'ok' }, { status: 'ok' }]);
+    expect(postsOf(wire.id)).toBe(1);
+    const results = outcomeLines(recipient)
+      .filter((line) => line.msgId === wire.id)
+      .map((line) => String(line.result));
+    expect(results.sort()).toEqual(['delivered', 'duplicate']);
   });
 
   it('refuses metadata changed after sealing with DMR_CRYPTO_METADATA_MISMATCH and posts nothing', async () => {

@@ -48,12 +48,28 @@ describe.each(['rsa', 'ec'] as const)('outbound with %s keys', (kind) => {
 
   it('answers 202 only after the server acked, with a wire message the recipient can open', async () => {
     const body = v1Message(recipientId);
-    const response = await sender.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: body });
+    // the peer holds its ack for this message until the test lets it go; any other message is acked at once
+    let releaseAck: () => void = () => undefined;
+    const ackHeld = new Promise<void>((resolve) => (releaseAck = resolve));
+    server.ackPolicy = async (message) => {
+      if (message.id === body.id) await ackHeld;
+      return { status: 'ok' };
+    };
+    let answered = false;
+    const pending = sender.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: body }).finally(() => (answered = true));
+    // event 1: the message is at the server, unacked
+    await waitFor('the message at the server', () => server.received.some((wire) => wire.id === body.id));
+    // event 2: a later message went through the same agent and link, and got its 202 on the server's ack
+    const later = await sender.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message(recipientId) });
+    expect(later.statusCode).toBe(202);
+    expect(answered, 'no answer to the caller while the server has not acked').toBe(false);
+    releaseAck();
+    const response = await pending;
 
     expect(response.statusCode).toBe(202);
     expect(response.json()).toEqual({ id: body.id, status: 'accepted' });
-    expect(server.received).toHaveLength(1);
-    const wire = server.received[0];
+    expect(server.received.filter((wire) => wire.id === body.id)).toHaveLength(1);
+    const wire = server.received.find((received) => received.id === body.id);
     if (!wire) throw new Error('no wire message');
     expect(wire).toMatchObject({ id: body.id, senderId: sender.id, recipientId, timestamp: body.timestamp, type: 'ChatMessage' });
     expect(Object.keys(wire).sort()).toEqual(['id', 'payload', 'recipientId', 'senderId', 'timestamp', 'type']);

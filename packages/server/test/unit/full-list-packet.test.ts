@@ -1,6 +1,6 @@
 import { AGENT_NAMESPACE, type AgentInfo, EVENTS } from '@dmr/shared';
 import { Encoder, PacketType } from 'socket.io-parser';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FullListPacket } from '../../src/gateway/full-list-packet.js';
 
 const agents: readonly AgentInfo[] = Object.freeze([
@@ -21,10 +21,23 @@ describe('FullListPacket', () => {
   });
 
   it('encodes once per list and again for a new list', () => {
-    const packet = new FullListPacket();
-    const first = packet.encode(agents);
-    expect(packet.encode(agents)).toBe(first);
-    const next = Object.freeze([...agents, { ...agents[1], id: 'agent-c' } as AgentInfo]);
-    expect(packet.encode(next)).toContain('agent-c');
+    // count the serialisations themselves: comparing the strings by value cannot tell a cached packet from a re-encoded one
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      const encodes = () => stringify.mock.calls.filter(([value]) => Array.isArray(value) && value[0] === EVENTS.fullList).length;
+      const packet = new FullListPacket();
+      const first = packet.encode(agents);
+      expect(encodes()).toBe(1);
+      expect(packet.encode(agents)).toBe(first);
+      expect(packet.encode(agents)).toBe(first);
+      expect(encodes(), 'the same list is not serialised again').toBe(1);
+      const next = Object.freeze([...agents, { ...agents[1], id: 'agent-c' } as AgentInfo]);
+      expect(packet.encode(next)).toContain('agent-c');
+      expect(encodes(), 'a new list is serialised once').toBe(2);
+      packet.encode(next);
+      expect(encodes()).toBe(2);
+    } finally {
+      stringify.mockRestore();
+    }
   });
 });
