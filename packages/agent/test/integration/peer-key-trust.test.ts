@@ -52,12 +52,16 @@ describe('peer key trust against a malicious relay', () => {
     return { ...metadata, payload };
   }
 
-  /** Waits until A has applied a list in which B's entry was refused (A logs every refused entry). */
-  const refusedB = (count: number) =>
-    waitFor(
-      'the swapped key refused',
-      () => a.logLines.filter((line) => line.msg === 'skipped an agent whose key cannot be used' && line.agentId === idB).length >= count,
-    );
+  /** Sends a list from the relay and waits until A has applied it (A logs every list it applies). */
+  async function relaySends(send: () => void): Promise<void> {
+    const applied = () => a.logLines.filter((line) => line.msg === 'agent list applied').length;
+    const before = applied();
+    send();
+    await waitFor('the list applied', () => applied() > before);
+  }
+
+  /** True when A logged that it refused B's entry. */
+  const refusedB = () => a.logLines.some((line) => line.msg === 'skipped an agent whose key cannot be used' && line.agentId === idB);
 
   beforeEach(async () => {
     idB = `agent-${randomUUID()}`;
@@ -112,21 +116,20 @@ describe('peer key trust against a malicious relay', () => {
   });
 
   it("refuses to encrypt to B when a full list swaps B's key for a bare key", async () => {
-    relay.sendFullList([entryA, entry(idB, mallory.publicPem)]);
-    await refusedB(1);
+    await relaySends(() => relay.sendFullList([entryA, entry(idB, mallory.publicPem)]));
     await expectSendRefused();
+    expect(refusedB()).toBe(true);
   });
 
   it("refuses to encrypt to B when a partial list swaps B's key for a self-signed certificate naming B", async () => {
     const forged = await selfSignedAgentCertificate(idB, createPublicKey(mallory.publicPem));
-    relay.sendPartialList([entry(idB, forged)]);
-    await refusedB(1);
+    await relaySends(() => relay.sendPartialList([entry(idB, forged)]));
     await expectSendRefused();
+    expect(refusedB()).toBe(true);
   });
 
   it("refuses a message forged as B's after the relay swapped B's key, and posts nothing", async () => {
-    relay.sendPartialList([entry(idB, mallory.publicPem)]);
-    await refusedB(1);
+    await relaySends(() => relay.sendPartialList([entry(idB, mallory.publicPem)]));
     const ack = await relay.deliver(a.id, await fromB(mallory.privatePem));
 
     expect(ack).toMatchObject({ status: 'error', errors: [{ type: 'DMR_CRYPTO_PEER_KEY_UNTRUSTED' }] });
@@ -140,8 +143,8 @@ describe('peer key trust against a malicious relay', () => {
   });
 
   it('trusts B again once the list carries a certificate from the CA for it', async () => {
-    relay.sendFullList([entryA, entry(idB, mallory.publicPem)]);
-    await refusedB(1);
+    await relaySends(() => relay.sendFullList([entryA, entry(idB, mallory.publicPem)]));
+    expect((await post(v1Message(idB))).status).toBe(502);
     relay.sendPartialList([entry(idB, await agentCertificate(idB, keysB.publicPem))]);
     await waitFor('B trusted again', async () => (await post(v1Message(idB))).status === 202);
   });
