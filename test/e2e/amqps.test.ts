@@ -7,6 +7,7 @@ import { type RabbitNode, startRabbitNode } from '@dmr/testkit';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type Identity,
   makeIdentity,
   postMessage,
   Receiver,
@@ -29,8 +30,8 @@ describe('server ↔ RabbitMQ over AMQPS with certificate login', () => {
   let server: RunningServer;
   let registry: RegistryFile;
   let receiver: Receiver;
-  const a = makeIdentity('ec');
-  const b = makeIdentity('ec');
+  let a: Identity;
+  let b: Identity;
   const stops: Array<() => Promise<void>> = [];
 
   function tlsOptions(withCert = true): Record<string, unknown> {
@@ -46,6 +47,8 @@ describe('server ↔ RabbitMQ over AMQPS with certificate login', () => {
   }
 
   beforeAll(async () => {
+    a = await makeIdentity('ec');
+    b = await makeIdentity('ec');
     pki = await new TestPki().init();
     const names = { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] };
     const brokerCert = await issueRabbitmqServerCertificate(pki.caDir, names, { outDir: pki.outDir, name: 'rabbitmq' });

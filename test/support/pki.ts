@@ -50,6 +50,19 @@ export class TestPki {
     );
   }
 
+  /**
+   * An agent certificate (SAN URI urn:dmr:agent:<agentId>) for an existing key: `publicKeyPem` is the agent's public
+   * key, so the agent signs with the key its certificate carries (the key stays with the caller).
+   */
+  async agentForKey(agentId: string, publicKeyPem: string): Promise<{ certPath: string; cert: string }> {
+    const issued = await issueAgentCertificate(this.caDir, agentId, {
+      outDir: this.outDir,
+      name: `agent-${agentId}-${++this.#issued}`,
+      publicKeyPem,
+    });
+    return { certPath: issued.certificatePath, cert: issued.certificatePem };
+  }
+
   /** Revokes every certificate of `agentId` and republishes the CRL the server watches. */
   async revokeAgent(agentId: string): Promise<void> {
     await revokeCertificates(this.caDir, { agentId }, 'keyCompromise');
