@@ -149,3 +149,43 @@ describe('peer key trust against a malicious relay', () => {
     await waitFor('B trusted again', async () => (await post(v1Message(idB))).status === 202);
   });
 });
+
+describe('DMR_ALLOW_UNVERIFIED_PEER_KEYS=true (local experiments only)', () => {
+  it('warns at start and then encrypts to any key the relay sends', async () => {
+    const keys = generateKeys('ec');
+    const id = `agent-${randomUUID()}`;
+    const receiver = await Receiver.start();
+    const relay = await TestDmrServer.start([{ id, publicPem: keys.publicPem }]);
+    const fixture = makeAgent({
+      id,
+      keys,
+      serverUrl: relay.url,
+      endpointUrl: receiver.url,
+      env: { DMR_ALLOW_UNVERIFIED_PEER_KEYS: 'true' },
+    });
+    try {
+      await fixture.agent.start();
+      await waitUntilReady(fixture.agent);
+      const warning = fixture.logLines.find((line) => line.peerKeyTrust === 'unverified');
+      expect(warning).toMatchObject({ level: 'warn' });
+      expect(String(warning?.msg)).toContain('ANY key');
+      const now = new Date().toISOString();
+      const bare = {
+        id: 'agent-bare',
+        name: 'bare',
+        authenticationCertificate: generateKeys('ec').publicPem,
+        createdAt: now,
+        updatedAt: now,
+      };
+      relay.sendPartialList([bare]);
+      await waitFor('bare key used', async () => {
+        const response = await fixture.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message('agent-bare') });
+        return response.statusCode === 202;
+      });
+    } finally {
+      await fixture.agent.stop();
+      await relay.close();
+      await receiver.close();
+    }
+  });
+});
