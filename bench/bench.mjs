@@ -11,7 +11,7 @@ import { measureBrokerLatency, measureCeiling } from './lib/ceiling.mjs';
 import { ROOT } from './lib/children.mjs';
 import { installSignalHandlers, onCleanup, stopAll } from './lib/cleanup.mjs';
 import { measureCryptoCost, measureEcdhBackends } from './lib/crypto-cost.mjs';
-import { makeIdentity, messageTemplate, writeRegistry } from './lib/identities.mjs';
+import { certifyIdentities, makeIdentity, messageTemplate, writeRegistry } from './lib/identities.mjs';
 import { closedLoop, createPoster, poolOpenLoops, summarise } from './lib/load.mjs';
 import { measureLatency, measureThroughput, pause } from './lib/phases.mjs';
 import { busiestProcesses, startCpuWindow } from './lib/proc-stats.mjs';
@@ -304,10 +304,11 @@ async function startSystem({ rabbit, runDir, logDir, identities, settings }) {
   const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(logDir, 'prof')}`] : [];
   // development aid: extra node flags for server and agents (e.g. --perf-basic-prof for `perf`)
   nodeArgs.push(...JSON.parse(process.env.BENCH_NODE_ARGS ?? '[]'));
+  const peerCaFile = await certifyIdentities(runDir, identities);
   const registryUrl = writeRegistry(runDir, 'registry.json', identities);
   const serverEnv = { RABBITMQ_PREFETCH: String(settings.prefetch) };
   const server = await startServer({ name: 'server', node: rabbit.node, vhost: '/', registryUrl, logDir, nodeArgs, env: serverEnv });
-  const env = settings.maxInFlight ? { DMR_MAX_IN_FLIGHT_SENDS: String(settings.maxInFlight) } : {};
+  const env = { DMR_PEER_CA_FILE: peerCaFile, ...(settings.maxInFlight ? { DMR_MAX_IN_FLIGHT_SENDS: String(settings.maxInFlight) } : {}) };
   const agents = await startAgents({ identities, serverUrl: server.url, endpointUrl: receiver.url, logDir, keyDir: runDir, env, nodeArgs });
   log(`server and ${agents.length} agents ready`);
   return { receiver, server, agents };

@@ -1,5 +1,6 @@
 // Runs DMR locally: private RabbitMQ node, dmr-server, agents A and B (P-256 keys and a dev CA generated now,
-// never committed; agents reach the server over mutual TLS), and a receiver that prints what each agent
+// never committed; agents reach the server over mutual TLS, and the registry lists each agent's certificate from
+// the dev CA, the only way an agent trusts a peer's key), and a receiver that prints what each agent
 // delivers. Ctrl-C stops everything, node included.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -36,7 +37,8 @@ function writeRegistry(agents) {
   const response = agents.map((a) => ({
     id: a.id,
     name: `Agent ${a.name}`,
-    authentication_certificate: a.publicPem,
+    // the agent's certificate from the dev CA: peers trust its key only through that CA (DMR_PEER_CA_FILE)
+    authentication_certificate: a.certificatePem,
     created_at: now,
     updated_at: now,
   }));
@@ -93,7 +95,12 @@ async function makePki(agents) {
   const server = await issueServerCertificate(caDir, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }, { outDir, name: 'server' });
   const crl = await publishCrl(caDir);
   const leaves = {};
-  for (const agent of agents) leaves[agent.id] = await issueAgentCertificate(caDir, agent.id, { outDir, name: `agent-${agent.name}` });
+  // one key per agent: the certificate is for the agent's own signing key, and serves both mTLS and the registry
+  for (const agent of agents) {
+    const leaf = await issueAgentCertificate(caDir, agent.id, { outDir, name: `agent-${agent.name}`, publicKeyPem: agent.publicPem });
+    leaves[agent.id] = { ...leaf, keyPath: agent.keyFile };
+    agent.certificatePem = leaf.certificatePem;
+  }
   return { caDir, caCertPath: ca.certificatePath, caPem: ca.certificatePem, server, crlPath: crl.path, leaves };
 }
 
@@ -127,8 +134,8 @@ async function main() {
   rabbit = await startRabbitNode({ name: `dmrlocal-${process.pid}@localhost`, baseDir: join(workDir, 'rabbitmq') });
   const a = makeAgent('a');
   const b = makeAgent('b');
-  const registryFile = writeRegistry([a, b]);
   const pki = await makePki([a, b]);
+  const registryFile = writeRegistry([a, b]);
   receiver = await startReceiver();
   const logEnv = { LOGGER_LOG_LEVELS: process.env.LOGGER_LOG_LEVELS ?? 'error,warn,log' };
   run('dmr-server', 'packages/server/dist/main.js', {

@@ -3,6 +3,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { initCa, issueAgentCertificate } from '@dmr/control';
 
 /** A fresh identity: `kind` is `ec` (P-256) or `rsa` (2048 bits). */
 export function makeIdentity(kind, prefix = 'bench') {
@@ -15,13 +16,32 @@ export function makeIdentity(kind, prefix = 'bench') {
   };
 }
 
-/** Writes the CentOps document listing `identities` to `<dir>/<name>` and returns its file:// URL. */
+/**
+ * Makes a CA for this run in `<dir>/pki` and issues each identity a certificate for its own key (SAN
+ * urn:dmr:agent:<id>), set as `identity.certificatePem`. Returns the CA certificate's path: the agents'
+ * DMR_PEER_CA_FILE, since an agent trusts a peer's key only through it.
+ */
+export async function certifyIdentities(dir, identities) {
+  const caDir = join(dir, 'pki', 'ca');
+  const outDir = join(dir, 'pki', 'certs');
+  const ca = await initCa({ dir: caDir, commonName: 'DMR bench CA' });
+  for (const identity of identities) {
+    const leaf = await issueAgentCertificate(caDir, identity.id, { outDir, name: identity.id, publicKeyPem: identity.publicPem });
+    identity.certificatePem = leaf.certificatePem;
+  }
+  return ca.certificatePath;
+}
+
+/**
+ * Writes the CentOps document listing `identities` to `<dir>/<name>` and returns its file:// URL. An identity without
+ * a certificate is listed with its bare public key: only the scale test's simulated agents, which verify no peer key.
+ */
 export function writeRegistry(dir, name, identities) {
   const now = new Date().toISOString();
   const response = identities.map((identity) => ({
     id: identity.id,
     name: identity.id,
-    authentication_certificate: identity.publicPem,
+    authentication_certificate: identity.certificatePem ?? identity.publicPem,
     created_at: now,
     updated_at: now,
   }));

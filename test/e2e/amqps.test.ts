@@ -11,6 +11,7 @@ import { type RabbitNode, startRabbitNode } from '@dmr/testkit';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type Identity,
   makeIdentity,
   postMessage,
   Receiver,
@@ -35,8 +36,8 @@ describe('server ↔ RabbitMQ over AMQPS with certificate login', () => {
   let server: RunningServer;
   let registry: RegistryFile;
   let receiver: Receiver;
-  const a = makeIdentity('ec');
-  const b = makeIdentity('ec');
+  let a: Identity;
+  let b: Identity;
   const stops: Array<() => Promise<void>> = [];
 
   function tlsOptions(withCert = true): Record<string, unknown> {
@@ -52,6 +53,8 @@ describe('server ↔ RabbitMQ over AMQPS with certificate login', () => {
   }
 
   beforeAll(async () => {
+    a = await makeIdentity('ec');
+    b = await makeIdentity('ec');
     pki = await new TestPki().init('DMR Test Broker CA', 'broker');
     const brokerCert = await pki.rabbitmqServer();
     const relayCert = await pki.relayUser(DEFAULT_RELAY_USER);

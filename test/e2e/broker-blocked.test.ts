@@ -34,8 +34,8 @@ describe('RabbitMQ resource alarm', () => {
   });
 
   it('refuses publishes at once with DMR_ROUTE_BROKER_BLOCKED, is not ready while blocked, and recovers on unblock', async () => {
-    const a = makeIdentity('ec');
-    const b = makeIdentity('ec');
+    const a = await makeIdentity('ec');
+    const b = await makeIdentity('ec');
     const registry = new RegistryFile([a, b]);
     const receiver = await new Receiver().start();
     cleanups.push(async () => {

@@ -27,7 +27,7 @@ describe('an agent queue RabbitMQ refuses to declare', () => {
   it('keeps relaying for the other agents, reports and refuses the bad one, and declares it once the operator removed the conflict', async () => {
     const rabbit = await useRabbitVhost();
     cleanups.push(() => rabbit.cleanup());
-    const [a, b, bad] = [makeIdentity('ec'), makeIdentity('ec'), makeIdentity('ec')];
+    const [a, b, bad] = await Promise.all([makeIdentity('ec'), makeIdentity('ec'), makeIdentity('ec')]);
     // what an operator's earlier experiment leaves behind: a classic queue under DMR's name, bound like DMR's
     const connection = await amqp.connect(rabbit.amqpUrl);
     const channel = await connection.createChannel();

@@ -4,6 +4,7 @@
 import { type RabbitNode, startRabbitNode } from '@dmr/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type Identity,
   makeIdentity,
   postMessage,
   Receiver,
@@ -23,11 +24,14 @@ describe('RabbitMQ channel limit reached', () => {
   let registry: RegistryFile;
   let receiver: Receiver;
   const agents: RunningAgent[] = [];
-  const a = makeIdentity('ec');
-  const b = makeIdentity('ec');
-  const c = makeIdentity('ec');
+  let a: Identity;
+  let b: Identity;
+  let c: Identity;
 
   beforeAll(async () => {
+    a = await makeIdentity('ec');
+    b = await makeIdentity('ec');
+    c = await makeIdentity('ec');
     // channel 1 publishes; channels 2 and 3 are the consumers of the first two agents; nothing is left for a third
     node = await startRabbitNode({ management: false, channelMax: 3 });
     registry = new RegistryFile([a, b, c]);

@@ -85,7 +85,7 @@ describe('TLS and CRL files at start of the built processes', () => {
   });
 
   it('dmr-agent: a missing client certificate exits 2 naming DMR_TLS_CERT_FILE and the file', async () => {
-    const agent = makeIdentity('ec');
+    const agent = await makeIdentity('ec');
     const result = await run(AGENT_BIN, {
       AGENT_ID: agent.id,
       AGENT_PRIVATE_KEY: agent.privatePem,

@@ -6,7 +6,7 @@ import { get as httpsGet } from 'node:https';
 import { publishCrl } from '@dmr/control';
 import { buildServer, type DmrServer, loadServerConfig } from '@dmr/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LogCapture, makeIdentity, RegistryFile, serverEnv, waitUntil } from '../support/dmr-system.js';
+import { type Identity, LogCapture, makeIdentity, RegistryFile, serverEnv, waitUntil } from '../support/dmr-system.js';
 import { type LeafFiles, TestPki } from '../support/pki.js';
 import { type RabbitVhostHandle, useRabbitVhost } from '../support/rabbit.js';
 import { connectRawAgent } from '../support/raw-agent.js';
@@ -24,12 +24,14 @@ describe('CRL lifecycle on a running server', () => {
   let pki: TestPki;
   let impostor: TestPki;
   let registry: RegistryFile;
-  const a = makeIdentity('ec');
-  const victim = makeIdentity('ec');
+  let a: Identity;
+  let victim: Identity;
   const started: Started[] = [];
   let serverLeaf: Promise<LeafFiles> | undefined;
 
   beforeAll(async () => {
+    a = await makeIdentity('ec');
+    victim = await makeIdentity('ec');
     rabbit = await useRabbitVhost();
     // same CA name as the real one: only the signature tells its CRLs apart
     [pki, impostor] = await Promise.all([new TestPki().init(), new TestPki().init('DMR Test CA')]);
@@ -92,7 +94,7 @@ describe('CRL lifecycle on a running server', () => {
   }
 
   const leaves = new Map<string, Promise<LeafFiles>>();
-  async function agentConnects(identity: ReturnType<typeof makeIdentity>): Promise<boolean> {
+  async function agentConnects(identity: Identity): Promise<boolean> {
     // one certificate per agent, issued on first use: a revocation must keep biting on that same certificate
     if (!leaves.has(identity.id)) leaves.set(identity.id, pki.agent(identity.id));
     const leaf = await (leaves.get(identity.id) as Promise<LeafFiles>);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
   agentLeaf,
+  type Identity,
   makeIdentity,
   RegistryFile,
   type RunningServer,
@@ -26,10 +27,12 @@ describe('mutual TLS on every engine.io request of a session', () => {
   let registry: RegistryFile;
   let server: RunningServer;
   let pki: TestPki;
-  const a = makeIdentity('ec');
-  const b = makeIdentity('ec');
+  let a: Identity;
+  let b: Identity;
 
   beforeAll(async () => {
+    a = await makeIdentity('ec');
+    b = await makeIdentity('ec');
     rabbit = await useRabbitVhost();
     pki = await testPki();
     registry = new RegistryFile([a, b]);

@@ -26,9 +26,9 @@ describe('mutual TLS between agents and server', () => {
   let receiver: Receiver;
   let server: RunningServer;
   let url: string;
-  const a = makeIdentity('ec');
-  const b = makeIdentity('rsa');
-  const c = makeIdentity('ec');
+  let a: Identity;
+  let b: Identity;
+  let c: Identity;
   const stops: Array<() => Promise<void>> = [];
 
   function agentTls(files: { certPath: string; keyPath: string }): Record<string, string> {
@@ -41,6 +41,9 @@ describe('mutual TLS between agents and server', () => {
   }
 
   beforeAll(async () => {
+    a = await makeIdentity('ec');
+    b = await makeIdentity('rsa');
+    c = await makeIdentity('ec');
     rabbit = await useRabbitVhost();
     pki = await new TestPki().init();
     otherPki = await new TestPki().init('Some Other CA');

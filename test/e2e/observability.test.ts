@@ -2,6 +2,7 @@
 import { agentQueueName } from '@dmr/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type Identity,
   makeIdentity,
   postMessage,
   probe,
@@ -24,11 +25,12 @@ describe('observability', () => {
   let server: RunningServer;
   let agentA: RunningAgent;
   let agentB: RunningAgent;
-  const b = makeIdentity('ec');
+  let b: Identity;
 
   beforeAll(async () => {
+    b = await makeIdentity('ec');
     rabbit = await useRabbitVhost();
-    const a = makeIdentity('ec');
+    const a = await makeIdentity('ec');
     registry = new RegistryFile([a, b]);
     receiver = await new Receiver().start();
     server = await startServer(serverEnv(rabbit, registry.url, { RABBITMQ_DEFAULT_TTL: '60000', RABBITMQ_DELIVERY_LIMIT: '7' }));

@@ -83,8 +83,8 @@ describe('dmr-server and dmr-agent processes', () => {
 
   it('relay a message as processes over mutual TLS, log one JSON outcome line per message without content, and exit 0 on SIGTERM', async () => {
     const rabbit = await useRabbitVhost();
-    const a = makeIdentity('ec');
-    const b = makeIdentity('rsa');
+    const a = await makeIdentity('ec');
+    const b = await makeIdentity('rsa');
     const registry = new RegistryFile([a, b]);
     const receiver = await new Receiver().start();
     const keyDir = mkdtempSync(join(tmpdir(), 'dmr-keys-'));

@@ -66,8 +66,8 @@ describe('relay core', () => {
   }
 
   async function freshWorld(): Promise<void> {
-    a = makeIdentity('ec');
-    b = makeIdentity('rsa');
+    a = await makeIdentity('ec');
+    b = await makeIdentity('rsa');
     registry = new RegistryFile([a, b]);
     receiver = await new Receiver().start();
   }
@@ -267,9 +267,9 @@ describe('relay core', () => {
   it('refuses handshakes with a forged or unknown-agent token', async () => {
     await freshWorld();
     const s1 = await server();
-    const stranger = makeIdentity('ec');
+    const stranger = await makeIdentity('ec');
     await expect(connectRawAgent(s1.url, stranger)).rejects.toThrow(/not in the registry/);
-    const forger = { ...a, privatePem: makeIdentity('ec').privatePem };
+    const forger = { ...a, privatePem: (await makeIdentity('ec')).privatePem };
     await expect(connectRawAgent(s1.url, forger)).rejects.toThrow(/signature|verification/i);
     // the control: a's own token, presented as it is, is let in (the refusals above are of the tokens, not of everyone)
     const token = await createAgentToken(a.id, importPrivateKey(a.privatePem));

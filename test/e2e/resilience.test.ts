@@ -25,8 +25,8 @@ afterEach(async () => {
 });
 
 async function world(): Promise<{ a: Identity; b: Identity; registry: RegistryFile; receiver: Receiver }> {
-  const a = makeIdentity('ec');
-  const b = makeIdentity('ec');
+  const a = await makeIdentity('ec');
+  const b = await makeIdentity('ec');
   const registry = new RegistryFile([a, b]);
   const receiver = await new Receiver().start();
   cleanups.push(async () => {

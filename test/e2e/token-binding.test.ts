@@ -42,12 +42,15 @@ describe('handshake token binding on a real server', () => {
   let rabbit: RabbitVhostInfo & { cleanup: () => Promise<void> };
   let registry: RegistryFile;
   let server: RunningServer;
-  const a = makeIdentity('ec');
-  const legacy = makeIdentity('ec');
-  const b = makeIdentity('rsa');
+  let a: Identity;
+  let legacy: Identity;
+  let b: Identity;
   const open: Array<{ close(): void }> = [];
 
   beforeAll(async () => {
+    a = await makeIdentity('ec');
+    legacy = await makeIdentity('ec');
+    b = await makeIdentity('rsa');
     rabbit = await useRabbitVhost();
     registry = new RegistryFile([a, legacy, b]);
     server = await startServer(serverEnv(rabbit, registry.url, { DMR_CLUSTER_ID: 'cluster-test', DMR_LEGACY_AGENT_IDS: legacy.id }));

@@ -65,21 +65,36 @@ export async function agentTlsEnv(agentId: string): Promise<Record<string, strin
   };
 }
 
-/** An agent identity with its keys (generated now; never written to the repo). */
+/** An agent identity with its keys (generated now; never written to the repo) and its certificate from the test PKI. */
 export interface Identity {
   readonly id: string;
   readonly privatePem: string;
   readonly publicPem: string;
+  /** PEM certificate for `publicPem` from the test PKI (SAN urn:dmr:agent:<id>): what the registry lists. */
+  readonly certificatePem: string;
 }
 
-/** Makes a fresh agent identity with an EC P-256 or RSA-2048 key pair. */
-export function makeIdentity(kind: 'ec' | 'rsa' = 'ec'): Identity {
+/**
+ * Makes a fresh agent identity with an EC P-256 or RSA-2048 key pair and a certificate from the test PKI for it.
+ * The same certificate and key are the agent's TLS client certificate (see {@link agentLeaf}): one key per agent,
+ * as `dmrctl cert agent` issues it.
+ */
+export async function makeIdentity(kind: 'ec' | 'rsa' = 'ec'): Promise<Identity> {
   const pair = kind === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return {
-    id: `agent-${randomUUID()}`,
-    privatePem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
+  const id = `agent-${randomUUID()}`;
+  const privatePem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const pki = await testPki();
+  const { certPath, cert } = await pki.agentForKey(id, publicPem);
+  const keyPath = join(pki.dir, `${id}.key.pem`);
+  writeFileSync(keyPath, privatePem, { mode: 0o600 });
+  agentLeaves.set(id, Promise.resolve({ certPath, keyPath, cert, key: privatePem }));
+  return { id, privatePem, publicPem, certificatePem: cert };
+}
+
+/** Path of the test PKI's CA certificate: the agents' DMR_PEER_CA_FILE (the CA the registry's certificates chain to). */
+export async function peerCaFile(): Promise<string> {
+  return (await testPki()).caCertPath;
 }
 
 /** A registry file on disk served through a `file://` URL, rewritable during a test. */
@@ -98,7 +113,7 @@ export class RegistryFile {
     const response = agents.map((a) => ({
       id: a.id,
       name: a.id,
-      authentication_certificate: a.publicPem,
+      authentication_certificate: a.certificatePem,
       created_at: now,
       updated_at: now,
     }));
@@ -256,6 +271,8 @@ export async function startAgent(
   const logs = new LogCapture('dmr-agent');
   // an https server URL means mutual TLS: the agent presents its own certificate from the test PKI
   const tls = serverUrl.startsWith('https:') && !extra.DMR_TLS_CERT_FILE ? await agentTlsEnv(identity.id) : {};
+  // peer keys are trusted through the test PKI that issued the registry's certificates, whatever CA the link uses
+  const peerCa = { DMR_PEER_CA_FILE: await peerCaFile() };
   const config = loadAgentConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -273,6 +290,7 @@ export async function startAgent(
     // in-process agents share the test runner's event loop: its stalls (key generation, other work) are not the
     // agent's overload; the admission on event-loop delay is tested in packages/agent/test/integration/backpressure.test.ts
     DMR_MAX_EVENT_LOOP_DELAY_MS: '0',
+    ...peerCa,
     ...tls,
     ...extra,
   });

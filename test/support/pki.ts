@@ -31,6 +31,8 @@ export class TestPki {
   readonly crlPath = join(this.dir, 'crl.pem');
   caCertPath = '';
   #issued = 0;
+  // the CA takes a lock file per operation: calls made at once (Promise.all) run one after another
+  #queue: Promise<unknown> = Promise.resolve();
   caCert = '';
 
   /** Creates the CA (an agent CA unless `purpose` says `broker`), an initial (empty) CRL and returns this. */
@@ -45,18 +47,22 @@ export class TestPki {
   /** A server certificate for 127.0.0.1 and localhost. */
   async server(name = 'server'): Promise<LeafFiles> {
     return leaf(
-      await issueServerCertificate(this.caDir, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }, { outDir: this.outDir, name }),
+      await this.#serial(() =>
+        issueServerCertificate(this.caDir, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }, { outDir: this.outDir, name }),
+      ),
     );
   }
 
   /** An agent client certificate (SAN URI urn:dmr:agent:<agentId>). */
   async agent(agentId: string, validity?: Validity): Promise<LeafFiles> {
     return leaf(
-      await issueAgentCertificate(this.caDir, agentId, {
-        outDir: this.outDir,
-        name: `agent-${agentId}-${++this.#issued}`,
-        ...(validity ? { validity } : {}),
-      }),
+      await this.#serial(() =>
+        issueAgentCertificate(this.caDir, agentId, {
+          outDir: this.outDir,
+          name: `agent-${agentId}-${++this.#issued}`,
+          ...(validity ? { validity } : {}),
+        }),
+      ),
     );
   }
 
@@ -76,14 +82,31 @@ export class TestPki {
     return leaf(await issueRelayUserCertificate(this.caDir, user, { outDir: this.outDir, name: user }));
   }
 
+  /**
+   * An agent certificate (SAN URI urn:dmr:agent:<agentId>) for an existing key: `publicKeyPem` is the agent's public
+   * key, so the agent signs with the key its certificate carries (the key stays with the caller).
+   */
+  async agentForKey(agentId: string, publicKeyPem: string): Promise<{ certPath: string; cert: string }> {
+    const issued = await this.#serial(() =>
+      issueAgentCertificate(this.caDir, agentId, { outDir: this.outDir, name: `agent-${agentId}-${++this.#issued}`, publicKeyPem }),
+    );
+    return { certPath: issued.certificatePath, cert: issued.certificatePem };
+  }
+
   /** Revokes every certificate of `agentId` and republishes the CRL the server watches. */
   async revokeAgent(agentId: string): Promise<void> {
-    await revokeCertificates(this.caDir, { agentId }, 'keyCompromise');
+    await this.#serial(() => revokeCertificates(this.caDir, { agentId }, 'keyCompromise'));
     await this.publishCrl();
   }
 
   async publishCrl(): Promise<void> {
-    await publishCrl(this.caDir, { outPath: this.crlPath });
+    await this.#serial(() => publishCrl(this.caDir, { outPath: this.crlPath }));
+  }
+
+  #serial<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(operation, operation);
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   remove(): void {

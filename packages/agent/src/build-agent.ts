@@ -59,8 +59,8 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
     environment: config.environment,
   });
   const metrics = new AgentMetrics();
-  const directory = new AgentDirectory();
-  const keyFor = (agentId: string) => directory.keyFor(agentId);
+  const directory = new AgentDirectory({ trust: config.peerTrust });
+  const lookupKey = (agentId: string) => directory.lookup(agentId);
   const { agentId, privateKey } = config;
   const endpointHttp = deps.fetch
     ? { post: httpPostFromFetch(deps.fetch), close: async () => undefined }
@@ -72,7 +72,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
   const inbound = new InboundDelivery(config.delivery, {
     agentId,
     privateKey,
-    keyFor,
+    lookupKey,
     endpoint,
     outcomes: createOutcomeSink(root.child({ component: 'delivery' }), metrics),
     onDuplicate: () => metrics.duplicateSuppressed(),
@@ -91,7 +91,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
   const outbound = new OutboundSender({
     agentId,
     privateKey,
-    keyFor,
+    lookupKey,
     link,
     outcomes: createOutcomeSink(root.child({ component: 'api' }), metrics),
     maxInFlight: config.http.maxInFlightSends,
@@ -177,6 +177,7 @@ class AgentRunner implements Agent {
     // HTTP first so health probes answer while the link is still connecting.
     await app.listen({ host: config.http.host, port: config.http.port, backlog: LISTEN_BACKLOG });
     if (config.http.maxEventLoopDelayMs > 0) this.#parts.loopDelay.start();
+    logPeerTrust(log, config);
     link.start();
     this.#state = 'running';
     // `node:crypto` here means @dmr/native-ecdh was not built: correct, but ~0.12 ms more CPU per P-256 message
@@ -230,6 +231,26 @@ class AgentRunner implements Agent {
     } catch (error) {
       this.#parts.log.error({ err: error, step: name }, 'shutdown step failed');
     }
+  }
+}
+
+/** States once at start what the agent trusts peer keys through; loudly when verification is off. */
+function logPeerTrust(log: Logger, config: AgentConfig): void {
+  const { allowUnverified, caFile, anchors, legacyAgentIds } = config.peerTrust;
+  const legacy = [...legacyAgentIds];
+  if (allowUnverified) {
+    log.warn(
+      { peerKeyTrust: 'unverified' },
+      'DMR_ALLOW_UNVERIFIED_PEER_KEYS=true: this agent encrypts to and accepts signatures from ANY key the DMR server sends; a compromised or misconfigured relay can read and forge its messages. Local experiments only.',
+    );
+    return;
+  }
+  log.info(
+    { peerKeyTrust: 'certificate', caFile, anchors: anchors.length, legacyAgentIds: legacy },
+    'peer keys are trusted through the DMR CA',
+  );
+  if (legacy.length > 0) {
+    log.warn({ legacyAgentIds: legacy }, 'bare public keys are trusted for these legacy agents: the DMR server can substitute their keys');
   }
 }
 

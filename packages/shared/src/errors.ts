@@ -100,6 +100,13 @@ export const ERROR_CATALOG = {
     isTransient: true,
     summary: "The sender's public key is not known (yet) to the recipient agent.",
   },
+  // issue 15 finding 4: peer keys are trusted only through the DMR CA
+  DMR_CRYPTO_PEER_KEY_UNTRUSTED: {
+    httpStatus: 502,
+    isTransient: false,
+    summary:
+      "The key the relay distributed for the peer agent is not a certificate from the DMR CA naming that agent (nor a legacy agent's key).",
+  },
   DMR_DELIVERY_INVALID_MESSAGE: { httpStatus: 400, isTransient: false, summary: 'A delivered wire message is malformed.' },
   DMR_DELIVERY_ENDPOINT_FAILED: { httpStatus: 502, isTransient: true, summary: 'The local endpoint did not answer 2xx after retries.' },
   DMR_REGISTRY_INVALID: {

@@ -1,7 +1,7 @@
 // One scenario's system: agents A and B, N dmr-server processes, a registry file, the fault endpoint, all as
 // real processes on fixed ports (so a killed process can be restarted where its peers expect it).
 import { findFreePorts } from '@dmr/testkit';
-import { type BrokerTarget, type Identity, makeIdentity, RegistryFile, serverEnv } from '../../support/dmr-system.js';
+import { type BrokerTarget, type Identity, makeIdentity, peerCaFile, RegistryFile, serverEnv } from '../../support/dmr-system.js';
 import { FaultEndpoint } from './endpoint.js';
 import { AGENT_BIN, Fleet, type Proc, SERVER_BIN, waitReady } from './fleet.js';
 
@@ -54,18 +54,25 @@ const AGENT_DEFAULTS: Record<string, string> = {
 /** A scenario's world; call `close()` in afterEach (it kills every process by PID). */
 export class FaultWorld {
   readonly fleet = new Fleet();
-  readonly a = makeIdentity('ec');
-  readonly b = makeIdentity('ec');
-  readonly registry = new RegistryFile([this.a, this.b]);
+  // set by open(): identities carry a certificate from the test PKI, which is issued asynchronously
+  a!: Identity;
+  b!: Identity;
+  registry!: RegistryFile;
   readonly endpoint = new FaultEndpoint();
 
   constructor(readonly broker: BrokerSpec) {}
 
-  /** Starts the endpoint. */
+  /** Makes agents A and B (keys and certificates) and the registry listing them, and starts the endpoint. */
   async open(): Promise<this> {
+    [this.a, this.b] = await Promise.all([makeIdentity('ec'), makeIdentity('ec')]);
+    this.registry = new RegistryFile([this.a, this.b]);
+    this.peerCaFile = await peerCaFile();
     await this.endpoint.start();
     return this;
   }
+
+  /** The agents' DMR_PEER_CA_FILE: the test PKI's CA, which issued the registry's certificates. */
+  peerCaFile = '';
 
   /** Starts a dmr-server process and waits until it is ready. */
   async startServer(name: string, extra: Record<string, string> = {}): Promise<ServerHandle> {
@@ -106,6 +113,7 @@ export class FaultWorld {
       AGENT_PRIVATE_KEY_FILE: this.fleet.keyFile(identity),
       DMR_SERVER_WEBSOCKET_URL: serverUrls.join(','),
       OUTGOING_MESSAGE_ENDPOINT: this.endpoint.url,
+      DMR_PEER_CA_FILE: this.peerCaFile,
       ...extra,
     };
     const url = `http://127.0.0.1:${port}`;
@@ -131,7 +139,7 @@ export class FaultWorld {
   async close(): Promise<void> {
     await this.fleet.stopAll();
     await this.endpoint.close();
-    this.registry.remove();
+    this.registry?.remove();
   }
 }
 

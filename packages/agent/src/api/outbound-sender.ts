@@ -12,7 +12,7 @@ import {
   V1MessageBody,
   type WireMessage,
 } from '@dmr/shared';
-import type { LinkState, SendOutcome } from '../link/index.js';
+import type { LinkState, PeerKeyLookup, SendOutcome } from '../link/index.js';
 import type { MessageResult, OutcomeSink } from '../obs/index.js';
 
 /** Port: the link to the DMR server. */
@@ -25,8 +25,8 @@ export interface SendPort {
 export interface OutboundDeps {
   readonly agentId: string;
   readonly privateKey: PrivateKeyRef;
-  /** Public key of a known agent; unknown agents are not valid recipients. */
-  readonly keyFor: (agentId: string) => PublicKeyRef | undefined;
+  /** The key of a listed agent if this agent trusts it (see `AgentDirectory`); unknown agents are not valid recipients. */
+  readonly lookupKey: (agentId: string) => PeerKeyLookup;
   readonly link: SendPort;
   readonly outcomes: OutcomeSink;
   /** Sends processed at once (validate, seal, wait for the server); beyond it {@link OutboundSender.send} refuses at once. */
@@ -62,7 +62,7 @@ const checkBody = compileValidator<V1MessageBody>(V1MessageBody);
  * The outbound path: validate the v1 body, sign+encrypt it to the recipient, emit it and wait for
  * the server's confirmation. At most `maxInFlight` sends are processed at once: above that the sender
  * refuses at once with DMR_LINK_BACKPRESSURE instead of queueing work that would only time out.
- * Codes: DMR_VALIDATION_FAILED, DMR_VALIDATION_UNKNOWN_RECIPIENT, DMR_LINK_NOT_CONNECTED, DMR_LINK_REJECTED,
+ * Codes: DMR_VALIDATION_FAILED, DMR_VALIDATION_UNKNOWN_RECIPIENT, DMR_CRYPTO_PEER_KEY_UNTRUSTED, DMR_LINK_NOT_CONNECTED, DMR_LINK_REJECTED,
  * DMR_LINK_TIMEOUT, DMR_LINK_BACKPRESSURE, DMR_LIFECYCLE_SHUTTING_DOWN, DMR_INTERNAL_ERROR.
  */
 export class OutboundSender {
@@ -151,13 +151,20 @@ export class OutboundSender {
     const message = valid.value;
     // Checked before the recipient: an agent that never connected has no agent list, and "unknown recipient" would mislead.
     if (this.#deps.link.state !== 'connected') return failure('DMR_LINK_NOT_CONNECTED', 'the agent has no live connection to a DMR server');
-    const recipientKey = this.#deps.keyFor(message.recipientId);
-    if (!recipientKey) {
+    const recipient = this.#deps.lookupKey(message.recipientId);
+    if (recipient.status === 'unknown') {
       const errors = [{ path: 'recipientId', message: `${message.recipientId} is not a known agent` }];
       return failure('DMR_VALIDATION_UNKNOWN_RECIPIENT', `unknown recipient ${message.recipientId}`, errors);
     }
+    if (recipient.status === 'untrusted') {
+      // nothing is encrypted to a key the relay handed out without the CA's word for it
+      return failure(
+        'DMR_CRYPTO_PEER_KEY_UNTRUSTED',
+        `the key the DMR server distributed for ${message.recipientId} is not trusted: ${recipient.reason}`,
+      );
+    }
     try {
-      const wire = await this.#seal(message, recipientKey);
+      const wire = await this.#seal(message, recipient.key);
       return fromSendOutcome(message.id, await this.#deps.link.send(wire));
     } catch (error) {
       return failure('DMR_INTERNAL_ERROR', `cannot seal the message: ${error instanceof Error ? error.message : String(error)}`);

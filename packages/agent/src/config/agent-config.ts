@@ -8,8 +8,10 @@ import {
   EnvReader,
   importPrivateKey,
   type LogLevel,
+  type PeerTrustPolicy,
   type PrivateKeyRef,
   parseLogLevels,
+  parseTrustAnchors,
 } from '@dmr/shared';
 import { readConfiguredFile } from './config-files.js';
 
@@ -79,6 +81,18 @@ export interface DeliveryConfig {
   readonly allowUnboundMetadata: boolean;
 }
 
+/**
+ * Which peer keys the agent trusts (issue 15 finding 4): certificates that chain to the DMR CA in `anchors` and name
+ * the agent; bare keys only of `legacyAgentIds`; everything only with `allowUnverified`.
+ */
+export interface PeerTrustConfig extends PeerTrustPolicy {
+  /**
+   * The PEM file the anchors were read from (`DMR_PEER_CA_FILE`, default `DMR_TLS_CA_FILE`); undefined only with
+   * `DMR_ALLOW_UNVERIFIED_PEER_KEYS=true` and no file.
+   */
+  readonly caFile?: string;
+}
+
 /** The whole agent configuration, parsed once and frozen. */
 export interface AgentConfig {
   /** This agent's id (`AGENT_ID`). */
@@ -99,6 +113,7 @@ export interface AgentConfig {
   readonly http: HttpConfig;
   readonly link: LinkConfig;
   readonly delivery: DeliveryConfig;
+  readonly peerTrust: PeerTrustConfig;
 }
 
 /** I/O the loader needs; injectable so parsing stays testable without files. */
@@ -125,6 +140,7 @@ export function loadAgentConfig(env: Env, sources: ConfigSources = DEFAULT_SOURC
   const tls = readLinkTls(reader, sources);
   const link = { ...readLink(reader), ...(tls ? { tls } : {}) };
   const delivery = readDelivery(reader);
+  const peerTrust = readPeerTrust(reader, sources);
   const shutdownTimeoutMs = reader.int('DMR_SHUTDOWN_TIMEOUT_MS', { default: 10_000, min: 0, max: MAX_TIMEOUT_MS });
   const ephemeralKeyReuseMs = reader.int('DMR_ECDH_EPHEMERAL_REUSE_MS', { default: 1000, min: 0, max: MAX_EPHEMERAL_REUSE_MS });
   // LOGGER_COLORS is accepted for seed 003 compatibility; logs are always JSON, so its value does not matter.
@@ -142,6 +158,7 @@ export function loadAgentConfig(env: Env, sources: ConfigSources = DEFAULT_SOURC
     http,
     link,
     delivery,
+    peerTrust,
   });
 }
 
@@ -274,6 +291,44 @@ function readDelivery(reader: EnvReader): DeliveryConfig {
     chatOrderHoldMs: reader.int('DMR_CHAT_ORDER_HOLD_MS', { default: 45_000, min: 0, max: MAX_TIMEOUT_MS }),
     allowUnboundMetadata: reader.bool('AGENT_ALLOW_UNBOUND_METADATA', false),
   };
+}
+
+/**
+ * Secure by default: a peer key is trusted only through the CA in `DMR_PEER_CA_FILE` (default: the link's
+ * `DMR_TLS_CA_FILE`), and without a CA the agent does not start unless `DMR_ALLOW_UNVERIFIED_PEER_KEYS=true`.
+ */
+function readPeerTrust(reader: EnvReader, sources: ConfigSources): PeerTrustConfig {
+  const allowUnverified = reader.bool('DMR_ALLOW_UNVERIFIED_PEER_KEYS', false);
+  const legacyAgentIds = readLegacyAgentIds(reader);
+  const ownFile = reader.optionalString('DMR_PEER_CA_FILE');
+  const caFile = ownFile ?? reader.optionalString('DMR_TLS_CA_FILE');
+  const name = ownFile === undefined ? 'DMR_TLS_CA_FILE' : 'DMR_PEER_CA_FILE';
+  if (caFile === undefined) {
+    if (!allowUnverified) {
+      reader.problem(
+        'DMR_PEER_CA_FILE (or DMR_TLS_CA_FILE) is required: peer keys are trusted only as certificates from the DMR CA; DMR_ALLOW_UNVERIFIED_PEER_KEYS=true turns that off for local experiments',
+      );
+    }
+    return { anchors: [], legacyAgentIds, allowUnverified };
+  }
+  try {
+    return { anchors: parseTrustAnchors(sources.readFile(caFile)), legacyAgentIds, allowUnverified, caFile };
+  } catch (error) {
+    reader.problem(`${name} (${caFile}), the CA for peer keys: ${error instanceof Error ? error.message : String(error)}`);
+    return { anchors: [], legacyAgentIds, allowUnverified };
+  }
+}
+
+/** `DMR_LEGACY_AGENT_IDS`: comma-separated ids of seed-003 agents whose bare public keys are trusted (default none). */
+function readLegacyAgentIds(reader: EnvReader): ReadonlySet<string> {
+  const ids = (reader.optionalString('DMR_LEGACY_AGENT_IDS') ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  for (const id of ids) {
+    if (!checkAgentId(id).ok) reader.problem(`DMR_LEGACY_AGENT_IDS entry "${id.slice(0, 140)}" is not a valid agent id`);
+  }
+  return new Set(ids);
 }
 
 /** Freezes plain objects only: the imported KeyObject is an opaque native handle and stays as it is. */

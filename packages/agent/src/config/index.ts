@@ -6,4 +6,5 @@ export {
   type LinkConfig,
   type LinkTlsOptions,
   loadAgentConfig,
+  type PeerTrustConfig,
 } from './agent-config.js';

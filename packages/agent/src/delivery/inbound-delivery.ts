@@ -9,11 +9,11 @@ import {
   type KeyAgreements,
   openPayload,
   type PrivateKeyRef,
-  type PublicKeyRef,
   V1Payload,
   type WireMessageBody,
   WireMessageSchema,
 } from '@dmr/shared';
+import type { PeerKeyLookup } from '../link/index.js';
 import type { MessageOutcome, OutcomeSink } from '../obs/index.js';
 import { CANCELLED, ChatSequencer } from './chat-sequencer.js';
 import { DedupWindow, DeliveryGate, type GateRun } from './dedup-window.js';
@@ -28,8 +28,8 @@ export interface EndpointPort {
 export interface InboundDeps {
   readonly agentId: string;
   readonly privateKey: PrivateKeyRef;
-  /** Public key of a known agent (the directory the server distributes). */
-  readonly keyFor: (agentId: string) => PublicKeyRef | undefined;
+  /** The key of a listed agent if this agent trusts it (see `AgentDirectory`). */
+  readonly lookupKey: (agentId: string) => PeerKeyLookup;
   readonly endpoint: EndpointPort;
   readonly outcomes: OutcomeSink;
   /** Called once per suppressed duplicate (metrics). */
@@ -69,7 +69,7 @@ interface OutcomeMetadata {
  * The inbound path: validate → deduplicate → verify+decrypt → wait for the chat's turn → POST to the endpoint → ack.
  * An ok ack is sent only after the endpoint answered 2xx, so the server acks RabbitMQ only then. Messages of one
  * chat (sender + `payload.chat.id`) reach the endpoint one at a time in arrival order ({@link ChatSequencer}).
- * Error acks carry one of DMR_DELIVERY_INVALID_MESSAGE, DMR_CRYPTO_UNKNOWN_SENDER, DMR_CRYPTO_DECRYPT_FAILED,
+ * Error acks carry one of DMR_DELIVERY_INVALID_MESSAGE, DMR_CRYPTO_UNKNOWN_SENDER, DMR_CRYPTO_PEER_KEY_UNTRUSTED, DMR_CRYPTO_DECRYPT_FAILED,
  * DMR_CRYPTO_SIGNATURE_INVALID, DMR_CRYPTO_METADATA_MISMATCH, DMR_CRYPTO_UNBOUND_METADATA,
  * DMR_DELIVERY_ENDPOINT_FAILED or DMR_LIFECYCLE_SHUTTING_DOWN.
  */
@@ -174,11 +174,17 @@ export class InboundDelivery {
 
   /** Verifies and decrypts the payload and checks it is a v1 payload. */
   async #open(wire: WireMessageBody): Promise<{ ok: true; delivered: DeliveredMessage } | { ok: false; failure: Processed }> {
-    const senderKey = this.#deps.keyFor(wire.senderId);
-    if (!senderKey) return { ok: false, failure: failure('DMR_CRYPTO_UNKNOWN_SENDER', `no public key known for sender ${wire.senderId}`) };
+    const sender = this.#deps.lookupKey(wire.senderId);
+    if (sender.status === 'unknown') {
+      return { ok: false, failure: failure('DMR_CRYPTO_UNKNOWN_SENDER', `no public key known for sender ${wire.senderId}`) };
+    }
+    if (sender.status === 'untrusted') {
+      const reason = `the key the DMR server distributed for sender ${wire.senderId} is not trusted: ${sender.reason}`;
+      return { ok: false, failure: failure('DMR_CRYPTO_PEER_KEY_UNTRUSTED', reason) };
+    }
     const opened = await openPayload(wire.payload, wire, {
       recipientKey: this.#deps.privateKey,
-      senderKey,
+      senderKey: sender.key,
       allowUnboundMetadata: this.#settings.allowUnboundMetadata,
       agreements: this.#deps.agreements,
     });

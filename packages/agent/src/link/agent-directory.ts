@@ -1,4 +1,4 @@
-import { type PublicKeyRef, PublicKeyRing } from '@dmr/shared';
+import { type PeerKeyBasis, type PeerTrustPolicy, type PublicKeyRef, verifyPeerKey } from '@dmr/shared';
 
 /** An entry that could not be applied, and why. */
 export interface SkippedAgent {
@@ -14,31 +14,66 @@ export interface DirectoryUpdate {
 }
 
 /**
- * The agents this agent may talk to and their public keys, as the DMR server distributes them
- * (`dmr:agents:full-list` / `dmr:agents:partial-list`). Keys are imported once per PEM change.
+ * What the directory knows about a peer: a key it trusts; `unknown` (not in the list the relay sent); or `untrusted`
+ * (listed, but its key is not backed by the DMR CA, or its certificate is outside its validity now).
+ */
+export type PeerKeyLookup =
+  | { readonly status: 'trusted'; readonly key: PublicKeyRef; readonly basis: PeerKeyBasis }
+  | { readonly status: 'unknown' }
+  | { readonly status: 'untrusted'; readonly reason: string };
+
+/** How the directory decides which keys to trust, and its clock. */
+export interface DirectoryOptions {
+  readonly trust: PeerTrustPolicy;
+  /** ms since the epoch (default `Date.now`). */
+  readonly now?: () => number;
+}
+
+interface TrustedEntry {
+  readonly pem: string;
+  readonly key: PublicKeyRef;
+  readonly basis: PeerKeyBasis;
+  readonly validFromMs: number;
+  readonly validToMs: number;
+}
+
+/**
+ * The agents this agent may talk to and their keys, as the DMR server distributes them
+ * (`dmr:agents:full-list` / `dmr:agents:partial-list`).
  *
- * An entry whose key fails to import is dropped rather than kept with its previous key:
- * the registry is the authority, and an old key that the registry replaced must not stay trusted.
+ * The relay is not trusted with keys: an entry's `authenticationCertificate` is used only when
+ * {@link verifyPeerKey} accepts it (a certificate from the DMR CA naming that agent, or a bare key of an
+ * agent marked legacy). A refused entry is remembered as `untrusted` with its reason, and any key the id had
+ * before is dropped: the registry is the authority for replacing keys, and a relay that sends a key it should
+ * not is answered with a refusal, never with a stale key nor with the relay's key. Verification runs once per
+ * PEM change; the certificate's validity window is checked again on every lookup.
  */
 export class AgentDirectory {
-  readonly #ring = new PublicKeyRing();
-  readonly #known = new Set<string>();
+  readonly #trust: PeerTrustPolicy;
+  readonly #now: () => number;
+  readonly #trusted = new Map<string, TrustedEntry>();
+  readonly #untrusted = new Map<string, string>();
+
+  constructor(options: DirectoryOptions) {
+    this.#trust = options.trust;
+    this.#now = options.now ?? Date.now;
+  }
 
   /** Replaces the whole directory with `agents` (a full list). */
   replaceAll(agents: unknown): DirectoryUpdate {
     const entries = Array.isArray(agents) ? agents : [];
     const skipped: SkippedAgent[] = [];
-    const previous = new Set(this.#known);
+    const previous = new Set(this.#ids());
     const present = new Set<string>();
     for (const entry of entries) {
       const outcome = this.#put(entry);
       if (outcome.ok) present.add(outcome.id);
-      else skipped.push(outcome);
+      else skipped.push({ id: outcome.id, reason: outcome.reason });
     }
-    const removed = [...previous].filter((id) => !present.has(id)).length;
-    this.#ring.retain(present);
-    this.#known.clear();
-    for (const id of present) this.#known.add(id);
+    const listed = new Set([...present, ...skipped.map((s) => s.id)]);
+    for (const id of this.#trusted.keys()) if (!present.has(id)) this.#trusted.delete(id);
+    for (const id of this.#untrusted.keys()) if (!listed.has(id)) this.#untrusted.delete(id);
+    const removed = [...previous].filter((id) => !listed.has(id)).length;
     return { applied: present.size, removed, skipped };
   }
 
@@ -55,19 +90,34 @@ export class AgentDirectory {
       }
       const outcome = this.#put(entry);
       if (outcome.ok) applied += 1;
-      else skipped.push(outcome);
+      else skipped.push({ id: outcome.id, reason: outcome.reason });
     }
     return { applied, removed, skipped };
   }
 
-  /** The public key of `agentId`, if the agent is known. */
-  keyFor(agentId: string): PublicKeyRef | undefined {
-    return this.#ring.get(agentId);
+  /** What the directory knows about `agentId` now (a certificate that expired since it was listed is `untrusted`). */
+  lookup(agentId: string): PeerKeyLookup {
+    const entry = this.#trusted.get(agentId);
+    if (entry === undefined) {
+      const reason = this.#untrusted.get(agentId);
+      return reason === undefined ? { status: 'unknown' } : { status: 'untrusted', reason };
+    }
+    const nowMs = this.#now();
+    if (nowMs > entry.validToMs)
+      return { status: 'untrusted', reason: `certificate expired at ${new Date(entry.validToMs).toISOString()}` };
+    if (nowMs < entry.validFromMs) {
+      return { status: 'untrusted', reason: `certificate is not valid before ${new Date(entry.validFromMs).toISOString()}` };
+    }
+    return { status: 'trusted', key: entry.key, basis: entry.basis };
   }
 
-  /** Number of known agents. */
+  /** Number of listed agents (trusted or not). */
   get size(): number {
-    return this.#known.size;
+    return this.#trusted.size + this.#untrusted.size;
+  }
+
+  #ids(): string[] {
+    return [...this.#trusted.keys(), ...this.#untrusted.keys()];
   }
 
   #put(entry: unknown): { ok: true; id: string } | { ok: false; id: string; reason: string } {
@@ -75,23 +125,26 @@ export class AgentDirectory {
       return { ok: false, id: '?', reason: 'entry has no id' };
     }
     const id = entry.id;
-    if (typeof entry.authenticationCertificate !== 'string' || entry.authenticationCertificate === '') {
-      this.#remove(id);
-      return { ok: false, id, reason: 'entry has no authenticationCertificate' };
-    }
-    try {
-      this.#ring.set(id, entry.authenticationCertificate);
-      this.#known.add(id);
-      return { ok: true, id };
-    } catch (error) {
-      this.#remove(id);
-      return { ok: false, id, reason: error instanceof Error ? error.message : String(error) };
-    }
+    const pem = entry.authenticationCertificate;
+    if (typeof pem !== 'string' || pem === '') return this.#refuse(id, 'entry has no authenticationCertificate');
+    if (this.#trusted.get(id)?.pem === pem) return { ok: true, id };
+    const verdict = verifyPeerKey(id, pem, this.#trust, this.#now());
+    if (!verdict.ok) return this.#refuse(id, verdict.reason);
+    const { key, basis, validFromMs, validToMs } = verdict;
+    this.#trusted.set(id, { pem, key, basis, validFromMs, validToMs });
+    this.#untrusted.delete(id);
+    return { ok: true, id };
+  }
+
+  #refuse(id: string, reason: string): { ok: false; id: string; reason: string } {
+    this.#trusted.delete(id);
+    this.#untrusted.set(id, reason);
+    return { ok: false, id, reason };
   }
 
   #remove(id: string): boolean {
-    this.#ring.delete(id);
-    return this.#known.delete(id);
+    const wasTrusted = this.#trusted.delete(id);
+    return this.#untrusted.delete(id) || wasTrusted;
   }
 }
 

@@ -1,3 +1,3 @@
-export { AgentDirectory, type DirectoryUpdate, type SkippedAgent } from './agent-directory.js';
+export { AgentDirectory, type DirectoryOptions, type DirectoryUpdate, type PeerKeyLookup, type SkippedAgent } from './agent-directory.js';
 export { AgentLink, type InboundHandler, type LinkDeps, type LinkObserver, type LinkState } from './agent-link.js';
 export { interpretSendAck, type SendOutcome } from './send-outcome.js';

@@ -119,7 +119,7 @@ describe('outbound backpressure', () => {
       endpointUrl: receiver.url,
       env: { DMR_MAX_EVENT_LOOP_DELAY_MS: '30' },
     });
-    server.putAgent(busy.id, busy.keys.publicPem);
+    await server.putAgent(busy.id, busy.keys.publicPem);
     await busy.agent.start();
     try {
       await waitUntilReady(busy.agent);

@@ -7,6 +7,7 @@ import type { AgentInfo } from '@dmr/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeys } from '../helpers/keys.js';
 import { v1Message } from '../helpers/messages.js';
+import { agentCertificate } from '../helpers/peer-ca.js';
 import { type AgentFixture, makeAgent, waitUntilReady } from './helpers/agent-fixture.js';
 import { Receiver } from './helpers/receiver.js';
 import { TestDmrServer } from './helpers/test-dmr-server.js';
@@ -76,7 +77,7 @@ describe('link', () => {
     expect(server.handshakes).toHaveLength(1);
   });
 
-  it('applies partial lists and skips an agent whose key cannot be imported', async () => {
+  it('applies partial lists and refuses to encrypt to an agent whose key cannot be imported', async () => {
     const { server, fixture } = await setup();
     await fixture.agent.start();
     await waitUntilReady(fixture.agent);
@@ -91,9 +92,11 @@ describe('link', () => {
     const post = async (recipientId: string) =>
       (await fixture.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message(recipientId) })).statusCode;
 
-    server.sendPartialList([entry('agent-b', generateKeys('ec').publicPem), entry('agent-broken', 'not a key')]);
+    const certificateB = await agentCertificate('agent-b', generateKeys('ec').publicPem);
+    server.sendPartialList([entry('agent-b', certificateB), entry('agent-broken', 'not a key')]);
     await waitFor('agent-b known', async () => (await post('agent-b')) === 202);
-    expect(await post('agent-broken')).toBe(400);
+    // listed, but with nothing this agent can trust: 502 DMR_CRYPTO_PEER_KEY_UNTRUSTED, not "unknown recipient"
+    expect(await post('agent-broken')).toBe(502);
 
     server.sendPartialList([{ ...entry('agent-b', ''), deleted: true }]);
     await waitFor('agent-b removed', async () => (await post('agent-b')) === 400);

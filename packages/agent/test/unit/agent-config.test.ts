@@ -1,14 +1,21 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { DmrError, type Env } from '@dmr/shared';
+import { TestCa } from '@dmr/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadAgentConfig } from '../../src/config/index.js';
 import { generateKeys, type TestKeys } from '../helpers/keys.js';
 
-const noFiles = {
-  readFile: (path: string): string => {
-    throw new Error(`unexpected read of ${path}`);
-  },
-};
+const PEER_CA_FILE = '/etc/dmr/peer-ca.pem';
+let peerCaPem = '';
+
+/** File reads that serve the peer CA and hand every other path to `readFile`. */
+function withPeerCa(readFile: (path: string) => string): { readFile: (path: string) => string } {
+  return { readFile: (path) => (path === PEER_CA_FILE ? peerCaPem : readFile(path)) };
+}
+
+const noFiles = withPeerCa((path) => {
+  throw new Error(`unexpected read of ${path}`);
+});
 
 function configError(env: Env, sources = noFiles): DmrError {
   try {
@@ -25,10 +32,12 @@ describe('loadAgentConfig', () => {
   let ec: TestKeys;
   let minimal: Env;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     rsa = generateKeys('rsa');
     ec = generateKeys('ec');
+    peerCaPem = (await TestCa.create()).pem;
     minimal = {
+      DMR_PEER_CA_FILE: PEER_CA_FILE,
       AGENT_ID: 'd3b07384-d9a0-4c3f-a4e2-123456789abc',
       AGENT_PRIVATE_KEY: rsa.privatePem,
       DMR_SERVER_WEBSOCKET_URL: 'wss://dmr.example.ee',
@@ -40,7 +49,7 @@ describe('loadAgentConfig', () => {
   it('is secure by default: without TLS material or with a plain URL it refuses to start', () => {
     const { DMR_ALLOW_PLAINTEXT: _allow, ...secure } = minimal;
     expect(() => loadAgentConfig(secure, noFiles)).toThrow(/TLS is not configured/);
-    const files = { readFile: (path: string) => `PEM of ${path}` };
+    const files = withPeerCa((path: string) => `PEM of ${path}`);
     const withTls = { ...secure, DMR_TLS_CA_FILE: '/ca.pem', DMR_TLS_CERT_FILE: '/agent.pem', DMR_TLS_KEY_FILE: '/agent.key' };
     expect(loadAgentConfig(withTls, files).link.tls).toEqual({ ca: 'PEM of /ca.pem', cert: 'PEM of /agent.pem', key: 'PEM of /agent.key' });
     expect(() => loadAgentConfig({ ...withTls, DMR_SERVER_WEBSOCKET_URL: 'http://dmr.example.ee' }, files)).toThrow(/https\/wss/);
@@ -118,12 +127,10 @@ describe('loadAgentConfig', () => {
 
   it('reads the key from AGENT_PRIVATE_KEY_FILE', () => {
     const reads: string[] = [];
-    const files = {
-      readFile: (path: string) => {
-        reads.push(path);
-        return ec.privatePem;
-      },
-    };
+    const files = withPeerCa((path: string) => {
+      reads.push(path);
+      return ec.privatePem;
+    });
     const config = loadAgentConfig({ ...minimal, AGENT_PRIVATE_KEY: undefined, AGENT_PRIVATE_KEY_FILE: '/run/secrets/agent.pem' }, files);
 
     expect(reads).toEqual(['/run/secrets/agent.pem']);
@@ -170,11 +177,9 @@ describe('loadAgentConfig', () => {
   });
 
   it('refuses an unreadable key file, naming the variable', () => {
-    const missing = {
-      readFile: () => {
-        throw new Error('ENOENT: no such file');
-      },
-    };
+    const missing = withPeerCa(() => {
+      throw new Error('ENOENT: no such file');
+    });
     const error = configError({ ...minimal, AGENT_PRIVATE_KEY: undefined, AGENT_PRIVATE_KEY_FILE: '/nope.pem' }, missing);
     expect(error.message).toContain('AGENT_PRIVATE_KEY_FILE');
   });
@@ -197,5 +202,45 @@ describe('loadAgentConfig', () => {
     });
     expect(error.message).toContain('WEBSOCKET_RECONNECTION_DELAY_MAX (1000) must be ≥ WEBSOCKET_RECONNECTION_DELAY (5000)');
     expect(error.message).toContain('OUTGOING_MESSAGE_ENDPOINT must use http: or https:');
+  });
+
+  describe('peer key trust (issue 15 finding 4)', () => {
+    it('reads the CA bundle of DMR_PEER_CA_FILE and trusts no bare key by default', () => {
+      const config = loadAgentConfig(minimal, noFiles);
+      expect(config.peerTrust).toMatchObject({ caFile: PEER_CA_FILE, allowUnverified: false });
+      expect(config.peerTrust.anchors).toHaveLength(1);
+      expect([...config.peerTrust.legacyAgentIds]).toEqual([]);
+    });
+
+    it('falls back to DMR_TLS_CA_FILE', () => {
+      const { DMR_PEER_CA_FILE: _peer, ...env } = minimal;
+      const files = { readFile: (path: string) => (path === '/tls-ca.pem' ? peerCaPem : `PEM of ${path}`) };
+      const config = loadAgentConfig({ ...env, DMR_TLS_CA_FILE: '/tls-ca.pem', DMR_ALLOW_PLAINTEXT: 'true' }, files);
+      expect(config.peerTrust.caFile).toBe('/tls-ca.pem');
+      expect(config.peerTrust.anchors).toHaveLength(1);
+    });
+
+    it('refuses to start without a CA for peer keys unless DMR_ALLOW_UNVERIFIED_PEER_KEYS=true', () => {
+      const { DMR_PEER_CA_FILE: _peer, ...env } = minimal;
+      expect(configError(env).message).toContain('DMR_PEER_CA_FILE (or DMR_TLS_CA_FILE) is required');
+      const open = loadAgentConfig({ ...env, DMR_ALLOW_UNVERIFIED_PEER_KEYS: 'true' }, noFiles);
+      expect(open.peerTrust).toMatchObject({ allowUnverified: true, anchors: [] });
+      expect(configError({ ...env, DMR_ALLOW_UNVERIFIED_PEER_KEYS: 'yes please' }).message).toContain('DMR_ALLOW_UNVERIFIED_PEER_KEYS');
+    });
+
+    it('refuses a CA file that holds no CA certificate, naming the variable', () => {
+      const files = { readFile: () => ec.privatePem };
+      expect(configError(minimal, files).message).toMatch(
+        /DMR_PEER_CA_FILE \(\/etc\/dmr\/peer-ca.pem\), the CA for peer keys: holds no PEM certificate/,
+      );
+    });
+
+    it('reads DMR_LEGACY_AGENT_IDS as a comma list of agent ids and names a bad one', () => {
+      const config = loadAgentConfig({ ...minimal, DMR_LEGACY_AGENT_IDS: ' seed-agent-1 ,seed-agent-2' }, noFiles);
+      expect([...config.peerTrust.legacyAgentIds]).toEqual(['seed-agent-1', 'seed-agent-2']);
+      expect(configError({ ...minimal, DMR_LEGACY_AGENT_IDS: 'ok-id,not ok!' }).message).toContain(
+        'DMR_LEGACY_AGENT_IDS entry "not ok!" is not a valid agent id',
+      );
+    });
   });
 });

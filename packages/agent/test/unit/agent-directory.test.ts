@@ -1,6 +1,7 @@
+import { type PeerTrustPolicy, parseTrustAnchors } from '@dmr/shared';
+import { selfSignedAgentCertificate, TestCa, testKeyPair, windowDays } from '@dmr/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AgentDirectory } from '../../src/link/index.js';
-import { generateKeys, type TestKeys } from '../helpers/keys.js';
 
 const entry = (id: string, authenticationCertificate: string, deleted?: boolean) => ({
   id,
@@ -11,56 +12,102 @@ const entry = (id: string, authenticationCertificate: string, deleted?: boolean)
   ...(deleted === undefined ? {} : { deleted }),
 });
 
-describe('AgentDirectory', () => {
-  let a: TestKeys;
-  let b: TestKeys;
+const ecKeys = testKeyPair('ec');
+const rsaKeys = testKeyPair('rsa');
+const DAY_MS = 86_400_000;
 
-  beforeAll(() => {
-    a = generateKeys('ec');
-    b = generateKeys('rsa');
+describe('AgentDirectory', () => {
+  let ca: TestCa;
+  let trust: PeerTrustPolicy;
+  const cert = (id: string, keys = ecKeys) => ca.agentCertificate(id, keys.publicKey);
+
+  beforeAll(async () => {
+    ca = await TestCa.create();
+    trust = { anchors: parseTrustAnchors(ca.pem), legacyAgentIds: new Set(), allowUnverified: false };
   });
 
-  it('replaces everything on a full list and skips entries whose key cannot be imported', () => {
-    const directory = new AgentDirectory();
-    directory.replaceAll([entry('old', a.publicPem)]);
+  it('replaces everything on a full list and keeps entries whose key cannot be used as untrusted', async () => {
+    const directory = new AgentDirectory({ trust });
+    directory.replaceAll([entry('old', await cert('old'))]);
     const update = directory.replaceAll([
-      entry('a', a.publicPem),
-      entry('b', b.publicPem),
+      entry('a', await cert('a')),
+      entry('b', await cert('b', rsaKeys)),
       entry('broken', 'not a key'),
       { name: 'no id' },
     ]);
 
     expect(update).toMatchObject({ applied: 2, removed: 1 });
     expect(update.skipped.map((skipped) => skipped.id)).toEqual(['broken', '?']);
-    expect(directory.keyFor('a')?.kind).toBe('ec-p256');
-    expect(directory.keyFor('b')?.kind).toBe('rsa');
-    expect(directory.keyFor('old')).toBeUndefined();
-    expect(directory.keyFor('broken')).toBeUndefined();
-    expect(directory.size).toBe(2);
+    expect(directory.lookup('a')).toMatchObject({ status: 'trusted', basis: 'certificate', key: { kind: 'ec-p256' } });
+    expect(directory.lookup('b')).toMatchObject({ status: 'trusted', key: { kind: 'rsa' } });
+    expect(directory.lookup('old')).toEqual({ status: 'unknown' });
+    expect(directory.lookup('broken')).toMatchObject({ status: 'untrusted' });
+    expect(directory.size).toBe(3);
   });
 
-  it('applies partial lists: adds, replaces and deletes', () => {
-    const directory = new AgentDirectory();
-    directory.replaceAll([entry('a', a.publicPem)]);
-    directory.applyPartial([entry('b', b.publicPem)]);
-    expect(directory.keyFor('b')?.kind).toBe('rsa');
+  it('applies partial lists: adds, replaces and deletes', async () => {
+    const directory = new AgentDirectory({ trust });
+    directory.replaceAll([entry('a', await cert('a'))]);
+    directory.applyPartial([entry('b', await cert('b', rsaKeys))]);
+    expect(directory.lookup('b')).toMatchObject({ status: 'trusted', key: { kind: 'rsa' } });
 
-    directory.applyPartial([entry('a', b.publicPem), entry('b', '', true)]);
-    expect(directory.keyFor('a')?.kind).toBe('rsa');
-    expect(directory.keyFor('b')).toBeUndefined();
+    directory.applyPartial([entry('a', await cert('a', rsaKeys)), entry('b', '', true)]);
+    expect(directory.lookup('a')).toMatchObject({ status: 'trusted', key: { kind: 'rsa' } });
+    expect(directory.lookup('b')).toEqual({ status: 'unknown' });
   });
 
-  it('drops an agent whose replacement key is bad rather than trusting the old key', () => {
-    const directory = new AgentDirectory();
-    directory.replaceAll([entry('a', a.publicPem)]);
-    const update = directory.applyPartial([entry('a', '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----')]);
+  describe('a relay that swaps a key', () => {
+    it('is refused in a full list: the swapped key is never handed out, nor the old one', async () => {
+      const directory = new AgentDirectory({ trust });
+      directory.replaceAll([entry('b', await cert('b'))]);
+      const swapped = testKeyPair('ec');
+      const update = directory.replaceAll([entry('b', swapped.publicPem)]);
 
-    expect(update.skipped).toHaveLength(1);
-    expect(directory.keyFor('a')).toBeUndefined();
+      expect(update.skipped).toEqual([{ id: 'b', reason: expect.stringMatching(/bare public key/) }]);
+      expect(directory.lookup('b')).toMatchObject({ status: 'untrusted', reason: expect.stringMatching(/bare public key/) });
+    });
+
+    it('is refused in a partial list, also as a self-signed certificate with the right SAN', async () => {
+      const directory = new AgentDirectory({ trust });
+      directory.replaceAll([entry('b', await cert('b'))]);
+      const swapped = testKeyPair('ec');
+      directory.applyPartial([entry('b', await selfSignedAgentCertificate('b', swapped.publicKey))]);
+
+      expect(directory.lookup('b')).toMatchObject({ status: 'untrusted', reason: expect.stringMatching(/does not chain to the DMR CA/) });
+    });
+
+    it("is refused when it moves a valid certificate of one agent to another agent's entry", async () => {
+      const directory = new AgentDirectory({ trust });
+      directory.replaceAll([entry('b', await cert('mallory'))]);
+      expect(directory.lookup('b')).toMatchObject({ status: 'untrusted', reason: expect.stringMatching(/names agent mallory/) });
+    });
+
+    it('is recovered from when the registry sends a certificate again', async () => {
+      const directory = new AgentDirectory({ trust });
+      directory.replaceAll([entry('b', ecKeys.publicPem)]);
+      directory.applyPartial([entry('b', await cert('b'))]);
+      expect(directory.lookup('b')).toMatchObject({ status: 'trusted' });
+    });
+  });
+
+  it('trusts a bare key only for an agent marked legacy', () => {
+    const directory = new AgentDirectory({ trust: { ...trust, legacyAgentIds: new Set(['seed']) } });
+    directory.replaceAll([entry('seed', ecKeys.publicPem), entry('modern', ecKeys.publicPem)]);
+    expect(directory.lookup('seed')).toMatchObject({ status: 'trusted', basis: 'legacy-key' });
+    expect(directory.lookup('modern')).toMatchObject({ status: 'untrusted' });
+  });
+
+  it('stops trusting a certificate once it expires, without a new list', async () => {
+    let nowMs = Date.now();
+    const directory = new AgentDirectory({ trust, now: () => nowMs });
+    directory.replaceAll([entry('a', await ca.agentCertificate('a', ecKeys.publicKey, { window: windowDays(-1, 2, nowMs) }))]);
+    expect(directory.lookup('a').status).toBe('trusted');
+    nowMs += 3 * DAY_MS;
+    expect(directory.lookup('a')).toMatchObject({ status: 'untrusted', reason: expect.stringMatching(/expired at/) });
   });
 
   it('ignores a list that is not an array', () => {
-    const directory = new AgentDirectory();
+    const directory = new AgentDirectory({ trust });
     expect(directory.replaceAll({ id: 'a' })).toEqual({ applied: 0, removed: 0, skipped: [] });
   });
 });

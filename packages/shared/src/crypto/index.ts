@@ -48,4 +48,14 @@ export {
   publicPemOf,
 } from './keys.js';
 export { scalarBytes } from './p256-key-material.js';
+export {
+  MAX_PEER_CHAIN_INTERMEDIATES,
+  type PeerKeyBasis,
+  type PeerKeyVerdict,
+  type PeerTrustPolicy,
+  parseTrustAnchors,
+  type TrustedPeerKey,
+  type UntrustedPeerKey,
+  verifyPeerKey,
+} from './peer-key-trust.js';
 export { RandomPool } from './random-pool.js';

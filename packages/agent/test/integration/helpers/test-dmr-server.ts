@@ -3,6 +3,10 @@
  * `/v1/dmr-agent-events`. It verifies each handshake token with the shared `verifyAgentToken`, sends
  * the full agent list on connect, records what agents emit and acks it as a test tells it to, and can
  * deliver messages to a connected agent. It has no RabbitMQ: it only plays the protocol.
+ *
+ * Agents are listed with certificates from the tests' DMR CA (helpers/peer-ca.ts). Because it sends whatever
+ * a test tells it to, it also plays the MALICIOUS RELAY of the key-trust tests (a real dmr-server cannot be made
+ * to lie): `sendFullList`/`sendPartialList` with swapped keys, and `deliver` of forged messages.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +21,7 @@ import {
   type WireMessage,
 } from '@dmr/shared';
 import { Server, type Socket } from 'socket.io';
+import { agentCertificate } from '../../helpers/peer-ca.js';
 
 /** One handshake the peer saw. */
 export interface Handshake {
@@ -56,7 +61,7 @@ export class TestDmrServer {
   /** Starts a peer on 127.0.0.1 and a free port. */
   static async start(agents: readonly { id: string; publicPem: string }[] = []): Promise<TestDmrServer> {
     const server = new TestDmrServer();
-    for (const agent of agents) server.putAgent(agent.id, agent.publicPem);
+    for (const agent of agents) await server.putAgent(agent.id, agent.publicPem);
     await new Promise<void>((resolve) => server.#httpServer.listen(0, '127.0.0.1', resolve));
     return server;
   }
@@ -67,8 +72,12 @@ export class TestDmrServer {
     return `http://127.0.0.1:${port}`;
   }
 
-  /** Adds or replaces an agent in the registry (the next full list carries it). */
-  putAgent(id: string, publicPem: string, certificate: string = publicPem): void {
+  /**
+   * Adds or replaces an agent in the registry (the next full list carries it); its `authenticationCertificate` is a
+   * certificate from the tests' DMR CA for `publicPem`, or `certificate` verbatim when given.
+   */
+  async putAgent(id: string, publicPem: string, certificate?: string): Promise<void> {
+    certificate ??= await agentCertificate(id, publicPem);
     const now = new Date().toISOString();
     this.#agents.set(id, { id, name: `agent ${id}`, authenticationCertificate: certificate, createdAt: now, updatedAt: now });
     this.#ring.set(id, publicPem);
