@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import { buildPolicies, createLogger, LISTEN_BACKLOG, type Logger } from '@dmr/shared';
 import type { FastifyInstance } from 'fastify';
-import { applyPoliciesAnywhere, assertAgentQueues, assertBaseTopology, BrokerConnection } from './amqp/index.js';
+import { applyPoliciesAnywhere, assertAgentQueues, assertBaseTopology, BrokerConnection, QueueFullTranslator } from './amqp/index.js';
 import { CertificateGuard } from './auth/index.js';
 import type { ServerConfig } from './config/index.js';
 import { SocketGateway } from './gateway/index.js';
 import { buildHttpApp, httpsServerOptions, type ReadinessReport, secureContextOptions } from './http/index.js';
 import { createServerMetrics, type ServerMetrics } from './obs/index.js';
 import { AgentRegistry } from './registry/index.js';
-import { MessageRouter } from './routing/index.js';
+import { MessageRouter, RouteAdmission } from './routing/index.js';
 
 /** Lifecycle state of a component. */
 export type LifecycleState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -54,7 +54,12 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
   );
   registry = createRegistry(config, broker, metrics, log);
   const router = new MessageRouter(
-    { broker, isKnownAgent: (id) => registry.has(id), metrics, log: log.child({ component: 'router' }) },
+    {
+      broker: new QueueFullTranslator(broker, config.policies.maxQueueLength ?? 0, log.child({ component: 'router' })),
+      isKnownAgent: (id) => registry.has(id),
+      metrics,
+      log: log.child({ component: 'router' }),
+    },
     config.gateway.maxMessageBytes,
   );
   const readiness = (): ReadinessReport => ({
@@ -84,7 +89,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     {
       broker,
       registry,
-      router,
+      router: new RouteAdmission(router, { metrics, log: log.child({ component: 'router' }) }, config.gateway.limits.maxInFlightPerAgent),
       metrics,
       log: log.child({ component: 'gateway' }),
       deliveryLimit: config.policies.deliveryLimit,

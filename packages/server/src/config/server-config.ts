@@ -1,5 +1,6 @@
 import { type Env, EnvReader, type LogLevel, type PolicySettings, parseLogLevels } from '@dmr/shared';
 import { type BrokerEndpoint, parseBrokerHosts, splitUrlList } from './broker-hosts.js';
+import { type GatewayLimits, type RegistryTrust, readGatewayLimits, readRegistryTrust } from './limits-config.js';
 
 /** TLS termination for agents (mutual TLS). */
 export interface TlsConfig {
@@ -52,6 +53,8 @@ export interface GatewayConfig {
   readonly redeliveryDelayMs: number;
   /** Cap of that pause, ms (`DMR_REDELIVERY_DELAY_MAX_MS`). */
   readonly redeliveryDelayMaxMs: number;
+  /** Per-agent and pre-authentication limits (see limits-config.ts). */
+  readonly limits: GatewayLimits;
 }
 
 /** Agent registry (CentOps configuration) settings. */
@@ -59,6 +62,8 @@ export interface RegistryConfig {
   readonly url: string;
   readonly cronTime: string;
   readonly fetchTimeoutMs: number;
+  /** Transport and change-size rules the registry must meet (see limits-config.ts). */
+  readonly trust: RegistryTrust;
 }
 
 /** Everything dmr-server reads from its environment, parsed once and frozen. */
@@ -94,11 +99,7 @@ export function loadServerConfig(env: Env): ServerConfig {
     broker: readBroker(read),
     policies: readPolicies(read),
     gateway: readGateway(read),
-    registry: {
-      url: read.url('CENTOPS_CONFIGURATION_URL', ['http:', 'https:', 'file:']),
-      cronTime: read.string('CENTOPS_CONFIGURATION_CRON_TIME', '*/30 * * * *'),
-      fetchTimeoutMs: read.int('CENTOPS_CONFIGURATION_TIMEOUT_MS', { default: 10_000, min: 100 }),
-    },
+    registry: readRegistry(read),
   };
   if (!config.tls && !config.allowPlaintext) {
     read.problem(
@@ -107,6 +108,16 @@ export function loadServerConfig(env: Env): ServerConfig {
   }
   read.finish();
   return deepFreeze(config);
+}
+
+function readRegistry(read: EnvReader): RegistryConfig {
+  const url = read.url('CENTOPS_CONFIGURATION_URL', ['http:', 'https:', 'file:']);
+  return {
+    url,
+    cronTime: read.string('CENTOPS_CONFIGURATION_CRON_TIME', '*/30 * * * *'),
+    fetchTimeoutMs: read.int('CENTOPS_CONFIGURATION_TIMEOUT_MS', { default: 10_000, min: 100 }),
+    trust: readRegistryTrust(read, url),
+  };
 }
 
 function readTls(read: EnvReader): TlsConfig | undefined {
@@ -202,6 +213,7 @@ function readPolicies(read: EnvReader): PolicySettings {
     deadLetterTtlMs: read.int('RABBITMQ_DEFAULT_DLQ_TTL', { default: 86_400_000, min: 1 }),
     validationFailuresTtlMs: read.int('RABBITMQ_VALIDATION_FAILURES_TTL', { default: 86_400_000, min: 1 }),
     deliveryLimit: read.int('RABBITMQ_DELIVERY_LIMIT', { default: 10, min: 0 }),
+    maxQueueLength: read.int('RABBITMQ_MAX_QUEUE_LENGTH', { default: 100_000, min: 0 }),
   };
 }
 
@@ -213,6 +225,7 @@ function readGateway(read: EnvReader): GatewayConfig {
     maxDisconnectionDurationMs: read.int('WEB_SOCKET_MAX_DISCONNECTION_DURATION', { default: 120_000, min: 0 }),
     redeliveryDelayMs: read.int('DMR_REDELIVERY_DELAY_MS', { default: 1000, min: 1 }),
     redeliveryDelayMaxMs: read.int('DMR_REDELIVERY_DELAY_MAX_MS', { default: 30_000, min: 1 }),
+    limits: readGatewayLimits(read),
   };
 }
 
