@@ -1,7 +1,9 @@
 // Issue 15, findings 15 and 16: the pure parts of the per-agent limits and of the registry trust rules.
 import { generateKeyPairSync } from 'node:crypto';
-import { buildPolicies } from '@dmr/shared';
+import { buildPolicies, createLogger, DmrError, MESSAGES_EXCHANGE } from '@dmr/shared';
+import type { Channel } from 'amqplib';
 import { describe, expect, it } from 'vitest';
+import { BrokerNack, QueueFullTranslator } from '../../src/amqp/index.js';
 import { RateWindow } from '../../src/auth/index.js';
 import { loadServerConfig } from '../../src/config/index.js';
 import { preAuthServerOptions } from '../../src/gateway/connection-limits.js';
@@ -138,5 +140,31 @@ describe('judgeRegistryChange', () => {
     expect(judge(four, snapshot(['a']), {}, true)).toEqual({ ok: true });
     expect(judge(four, snapshot(['a']), { maxRemovedShare: 1 })).toEqual({ ok: true });
     expect(judge(undefined, snapshot(['a']))).toEqual({ ok: true });
+  });
+});
+
+describe('QueueFullTranslator', () => {
+  const nack = () => new DmrError('DMR_ROUTE_PUBLISH_FAILED', 'nack', { cause: new BrokerNack() });
+  const translator = (failure: Error, depth: number) => {
+    const channel = { checkQueue: async () => ({ messageCount: depth }), once: () => undefined };
+    const port = { publish: async () => Promise.reject(failure), openChannel: async () => channel as unknown as Channel };
+    return new QueueFullTranslator(port, 5, createLogger({ name: 'test', level: 'silent' }));
+  };
+
+  it('turns a nack on a full agent queue into DMR_ROUTE_QUEUE_FULL', async () => {
+    await expect(translator(nack(), 6).publish(MESSAGES_EXCHANGE, 'agent-b', Buffer.from('x'))).rejects.toMatchObject({
+      code: 'DMR_ROUTE_QUEUE_FULL',
+    });
+  });
+
+  it('keeps every other failure as it was: a nack below the limit, a lost channel, another exchange', async () => {
+    await expect(translator(nack(), 2).publish(MESSAGES_EXCHANGE, 'b', Buffer.from('x'))).rejects.toMatchObject({
+      code: 'DMR_ROUTE_PUBLISH_FAILED',
+    });
+    const lost = new DmrError('DMR_ROUTE_PUBLISH_FAILED', 'channel closed');
+    await expect(translator(lost, 99).publish(MESSAGES_EXCHANGE, 'b', Buffer.from('x'))).rejects.toBe(lost);
+    await expect(translator(nack(), 99).publish('dmr.validation-failures', '', Buffer.from('x'))).rejects.toMatchObject({
+      code: 'DMR_ROUTE_PUBLISH_FAILED',
+    });
   });
 });
