@@ -1,7 +1,7 @@
 import type { Server as HttpsServer } from 'node:https';
 import { createLogger, LISTEN_BACKLOG, type Logger } from '@dmr/shared';
 import type { FastifyInstance } from 'fastify';
-import type { BrokerConnection } from './amqp/index.js';
+import { type BrokerConnection, QueueFullTranslator } from './amqp/index.js';
 import { CertificateGuard, createCrlMetrics, SessionCertificates } from './auth/index.js';
 import { type BrokerSide, createBrokerSide } from './broker-side.js';
 import type { ServerConfig } from './config/index.js';
@@ -9,7 +9,7 @@ import { SocketGateway } from './gateway/index.js';
 import { buildHttpApp, httpsServerOptions, type ReadinessReport, secureContextOptions } from './http/index.js';
 import { createServerMetrics, type ServerMetrics } from './obs/index.js';
 import { AgentRegistry } from './registry/index.js';
-import { MessageRouter } from './routing/index.js';
+import { MessageRouter, RouteAdmission } from './routing/index.js';
 
 /** Lifecycle state of a component. */
 export type LifecycleState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -44,7 +44,17 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
   const { broker } = brokerSide;
   registry = createRegistry(config, brokerSide, metrics, log);
   const router = new MessageRouter(
-    { broker: brokerSide.publisher, isKnownAgent: (id) => registry.has(id), metrics, log: log.child({ component: 'router' }) },
+    {
+      // recipient-queue guard first (queues not declared), then a nack on a full queue told apart (max-length)
+      broker: new QueueFullTranslator(
+        { publish: (...args) => brokerSide.publisher.publish(...args), openChannel: () => broker.openChannel() },
+        config.policies.maxQueueLength ?? 0,
+        log.child({ component: 'router' }),
+      ),
+      isKnownAgent: (id) => registry.has(id),
+      metrics,
+      log: log.child({ component: 'router' }),
+    },
     config.gateway.maxMessageBytes,
   );
   const readiness = (): ReadinessReport => {
@@ -93,7 +103,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     {
       broker,
       registry,
-      router,
+      router: new RouteAdmission(router, { metrics, log: log.child({ component: 'router' }) }, config.gateway.limits.maxInFlightPerAgent),
       metrics,
       log: log.child({ component: 'gateway' }),
       deliveryLimit: config.policies.deliveryLimit,

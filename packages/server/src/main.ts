@@ -22,6 +22,8 @@ const onSignal = (signal: NodeJS.Signals): void => {
 };
 process.on('SIGTERM', onSignal);
 process.on('SIGINT', onSignal);
+// SIGHUP: re-read the registry now and accept it once even if it removes more than CENTOPS_MAX_REMOVED_SHARE of the agents
+process.on('SIGHUP', () => void server.registry.sync({ force: true }));
 
 try {
   await server.start();

@@ -168,6 +168,33 @@ export const ERROR_CATALOG = {
     summary: 'A CRL is older (lower CRL number or earlier thisUpdate) than the one in force.',
   },
   DMR_CA_IO_FAILED: { httpStatus: 500, isTransient: true, summary: 'A CA file or directory could not be read or written.' },
+  // issue 15, findings 15-16 (limits, registry trust)
+  DMR_ROUTE_AGENT_BUSY: {
+    httpStatus: 503,
+    isTransient: true,
+    summary:
+      'The sending agent already has its maximum of messages in flight on this server (DMR_MAX_IN_FLIGHT_PER_AGENT); nothing was queued.',
+  },
+  DMR_ROUTE_QUEUE_FULL: {
+    httpStatus: 503,
+    isTransient: true,
+    summary: "RabbitMQ refused the message: the recipient's queue is at its max-length (RABBITMQ_MAX_QUEUE_LENGTH); nothing was queued.",
+  },
+  DMR_AUTH_RATE_LIMITED: {
+    httpStatus: 429,
+    isTransient: true,
+    summary: 'Too many Socket.IO handshakes from this agent, or too many failed ones from this address, in the last minute.',
+  },
+  DMR_REGISTRY_EMPTY: {
+    httpStatus: 500,
+    isTransient: false,
+    summary: 'The agent registry lists no agent and CENTOPS_ALLOW_EMPTY_REGISTRY is not set; the last good one stays in force.',
+  },
+  DMR_REGISTRY_MASS_REMOVAL: {
+    httpStatus: 500,
+    isTransient: false,
+    summary: 'The agent registry would remove more than CENTOPS_MAX_REMOVED_SHARE of the agents at once; the last good one stays in force.',
+  },
   DMR_LIFECYCLE_SHUTTING_DOWN: { httpStatus: 503, isTransient: true, summary: 'The process is shutting down and takes no new work.' },
   DMR_INTERNAL_ERROR: { httpStatus: 500, isTransient: true, summary: 'An unexpected internal error.' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -34,6 +34,11 @@ export interface PolicySettings {
   readonly deadLetterTtlMs: number;
   readonly validationFailuresTtlMs: number;
   readonly deliveryLimit: number;
+  /**
+   * Most messages one queue holds (`max-length`, with `overflow: reject-publish`: RabbitMQ nacks the next publish,
+   * which the server answers with DMR_ROUTE_QUEUE_FULL). Absent or 0: no limit.
+   */
+  readonly maxQueueLength?: number;
 }
 
 /** One RabbitMQ policy as the management API's PUT /api/policies body takes it. */
@@ -50,6 +55,8 @@ export interface PolicyDefinition {
  * so the DLQ and validation policies outrank the agent-queue policy whose pattern also matches them.
  */
 export function buildPolicies(settings: PolicySettings): PolicyDefinition[] {
+  // every dmr queue is bounded the same way, so one agent's flood fills its own queue, never the broker's disk or memory
+  const maxLength: Record<string, number> = settings.maxQueueLength ? { 'max-length': settings.maxQueueLength } : {};
   return [
     {
       name: 'dmr-agent-queues',
@@ -63,6 +70,7 @@ export function buildPolicies(settings: PolicySettings): PolicyDefinition[] {
         // at-least-once dead-lettering so an expiring or exhausted message is never lost between queues
         'dead-letter-strategy': 'at-least-once',
         overflow: 'reject-publish',
+        ...maxLength,
       },
     },
     {
@@ -70,14 +78,14 @@ export function buildPolicies(settings: PolicySettings): PolicyDefinition[] {
       pattern: '^dmr\\.agent\\..+\\.dlq$',
       applyTo: 'queues',
       priority: 20,
-      definition: { 'message-ttl': settings.deadLetterTtlMs, overflow: 'reject-publish' },
+      definition: { 'message-ttl': settings.deadLetterTtlMs, overflow: 'reject-publish', ...maxLength },
     },
     {
       name: 'dmr-validation-failures',
       pattern: '^dmr\\.validation-failures$',
       applyTo: 'queues',
       priority: 20,
-      definition: { 'message-ttl': settings.validationFailuresTtlMs, overflow: 'reject-publish' },
+      definition: { 'message-ttl': settings.validationFailuresTtlMs, overflow: 'reject-publish', ...maxLength },
     },
   ];
 }

@@ -2,6 +2,7 @@ import type { Logger } from '@dmr/shared';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { HttpConfig } from '../config/index.js';
+import { retryAfterSecondsOf } from '../link/index.js';
 import { errorBody, translateFastifyError } from './error-body.js';
 import { BACKPRESSURE_RETRY_AFTER_S, type OutboundSender } from './outbound-sender.js';
 
@@ -71,6 +72,8 @@ function registerRoutes(app: FastifyInstance, deps: HttpAppDeps): void {
     const { code, message, errors, reason, serverCode } = result;
     const body = errorBody(code, message, { errors, reason, serverCode });
     if (code === 'DMR_LINK_BACKPRESSURE') reply.header('retry-after', String(BACKPRESSURE_RETRY_AFTER_S));
+    const retryAfterS = retryAfterSecondsOf(code);
+    if (retryAfterS !== undefined) reply.header('retry-after', String(retryAfterS));
     return reply.code(body.statusCode).send(body);
   });
   app.get('/v1/health', async () => ({ status: 'ok' }));

@@ -49,7 +49,7 @@ export type OutboundResult =
       readonly code: DmrErrorCode;
       readonly message: string;
       readonly errors?: readonly FieldError[];
-      /** Set for DMR_LINK_REJECTED: the server's reason and code. */
+      /** Set for DMR_LINK_REJECTED and the retry-later server codes (DMR_ROUTE_AGENT_BUSY, DMR_ROUTE_QUEUE_FULL): the server's reason and code. */
       readonly reason?: string;
       readonly serverCode?: string;
     };
@@ -208,7 +208,7 @@ function resultOf(result: OutboundResult): MessageResult {
 
 function fromSendOutcome(id: string, outcome: SendOutcome): OutboundResult {
   if (outcome.ok) return { ok: true, id };
-  if (outcome.code === 'DMR_LINK_REJECTED') {
+  if ('serverCode' in outcome) {
     return { ok: false, code: outcome.code, message: outcome.message, reason: outcome.reason, serverCode: outcome.serverCode };
   }
   return failure(outcome.code, outcome.message);

@@ -1,3 +1,9 @@
 export { AgentDirectory, type DirectoryOptions, type DirectoryUpdate, type PeerKeyLookup, type SkippedAgent } from './agent-directory.js';
 export { AgentLink, type InboundHandler, type LinkDeps, type LinkObserver, type LinkState } from './agent-link.js';
-export { interpretSendAck, type SendOutcome } from './send-outcome.js';
+export {
+  interpretSendAck,
+  RETRY_LATER_SERVER_CODES,
+  type RetryLaterCode,
+  retryAfterSecondsOf,
+  type SendOutcome,
+} from './send-outcome.js';

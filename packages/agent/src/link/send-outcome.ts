@@ -1,6 +1,32 @@
+/**
+ * Server refusals that mean "nothing was queued, try again later" (issue 15, finding 15): the agent passes the
+ * server's code through to its caller as a 503 with `Retry-After` (seconds here), instead of a 502 DMR_LINK_REJECTED.
+ */
+export const RETRY_LATER_SERVER_CODES = {
+  /** The sending agent has DMR_MAX_IN_FLIGHT_PER_AGENT messages in flight on its server: one round of confirms frees slots. */
+  DMR_ROUTE_AGENT_BUSY: 1,
+  /** The recipient's queue is at its max-length: it drains only as fast as the recipient consumes. */
+  DMR_ROUTE_QUEUE_FULL: 5,
+} as const;
+
+/** A server code from {@link RETRY_LATER_SERVER_CODES}. */
+export type RetryLaterCode = keyof typeof RETRY_LATER_SERVER_CODES;
+
+/** The `Retry-After` seconds of `code`, or undefined when the code is not a retry-later refusal. */
+export function retryAfterSecondsOf(code: string): number | undefined {
+  return Object.hasOwn(RETRY_LATER_SERVER_CODES, code) ? RETRY_LATER_SERVER_CODES[code as RetryLaterCode] : undefined;
+}
+
 /** What became of one `dmr:agents:message-to-dmr-server` emit. */
 export type SendOutcome =
   | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly code: RetryLaterCode;
+      readonly message: string;
+      readonly serverCode: RetryLaterCode;
+      readonly reason: string;
+    }
   | { readonly ok: false; readonly code: 'DMR_LINK_NOT_CONNECTED' | 'DMR_LINK_TIMEOUT'; readonly message: string }
   | {
       readonly ok: false;
@@ -23,6 +49,10 @@ export function interpretSendAck(ack: unknown): SendOutcome {
   if (record.status !== 'error') return rejected('DMR_INTERNAL_ERROR', 'the DMR server sent a malformed acknowledgement');
   const serverCode = typeof record.error === 'string' && record.error !== '' ? record.error : 'DMR_INTERNAL_ERROR';
   const reason = typeof record.reason === 'string' && record.reason !== '' ? record.reason : serverCode;
+  if (retryAfterSecondsOf(serverCode) !== undefined) {
+    const code = serverCode as RetryLaterCode;
+    return { ok: false, code, message: `the DMR server could not take the message now: ${reason}`, serverCode: code, reason };
+  }
   return rejected(serverCode, reason);
 }
 

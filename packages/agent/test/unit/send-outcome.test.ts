@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorBody } from '../../src/api/index.js';
-import { interpretSendAck } from '../../src/link/index.js';
+import { interpretSendAck, retryAfterSecondsOf } from '../../src/link/index.js';
 
 describe('interpretSendAck', () => {
   it('takes only status ok as durable', () => {
@@ -33,5 +33,22 @@ describe('errorBody', () => {
       message: 'bad',
       errors: [{ path: 'id', message: 'is required' }],
     });
+  });
+});
+
+describe('retry-later server refusals (issue 15, finding 15)', () => {
+  it('passes DMR_ROUTE_AGENT_BUSY and DMR_ROUTE_QUEUE_FULL through as their own transient codes', () => {
+    for (const code of ['DMR_ROUTE_AGENT_BUSY', 'DMR_ROUTE_QUEUE_FULL'] as const) {
+      expect(interpretSendAck({ status: 'error', error: code, reason: 'later' })).toMatchObject({
+        ok: false,
+        code,
+        serverCode: code,
+        reason: 'later',
+      });
+      expect(errorBody(code, 'later').statusCode).toBe(503);
+      expect(retryAfterSecondsOf(code)).toBeGreaterThan(0);
+    }
+    expect(retryAfterSecondsOf('DMR_ROUTE_PUBLISH_FAILED')).toBeUndefined();
+    expect(retryAfterSecondsOf('__proto__')).toBeUndefined();
   });
 });

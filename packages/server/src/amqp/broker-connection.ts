@@ -5,6 +5,7 @@ import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Messag
 import type { BrokerConfig, BrokerEndpoint } from '../config/index.js';
 import { brokerUrl } from '../config/index.js';
 import { CancellableSleep } from './cancellable-sleep.js';
+import { BrokerNack, isNackFromAmqplib } from './publish-refusal.js';
 import { brokerSocketOptions } from './socket-options.js';
 
 /** Connection status, fed to /v1/ready and metrics. */
@@ -115,7 +116,7 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
       this.#pending.set(seq, { resolve, reject, timer, isReturned: false });
       try {
         channel.publish(exchange, routingKey, content, { ...options, persistent: true, mandatory: true, correlationId: seq }, (error) =>
-          this.#settle(seq, error ? 'RabbitMQ refused the message (nack)' : undefined),
+          this.#settle(seq, error ? confirmFailureOf(error) : undefined, isNackFromAmqplib(error)),
         );
       } catch (error) {
         this.#settle(seq, `publish failed: ${(error as Error).message}`);
@@ -266,12 +267,13 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
     return this.#status === 'closed';
   }
 
-  #settle(seq: string, failure: string | undefined): void {
+  #settle(seq: string, failure: string | undefined, isNack = false): void {
     const pending = this.#pending.get(seq);
     if (!pending) return;
     this.#pending.delete(seq);
     clearTimeout(pending.timer);
-    if (failure) pending.reject(new DmrError('DMR_ROUTE_PUBLISH_FAILED', failure));
+    // a nack is marked (BrokerNack) so QueueFullTranslator can tell a full queue from a lost channel
+    if (failure) pending.reject(new DmrError('DMR_ROUTE_PUBLISH_FAILED', failure, isNack ? { cause: new BrokerNack() } : undefined));
     else if (pending.isReturned) pending.reject(new DmrError('DMR_ROUTE_PUBLISH_FAILED', 'no queue is bound for the recipient'));
     else pending.resolve();
   }
@@ -296,6 +298,10 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
       this.emit('disconnected');
     }
   }
+}
+
+function confirmFailureOf(error: unknown): string {
+  return isNackFromAmqplib(error) ? 'RabbitMQ refused the message (nack)' : 'the publish channel closed before RabbitMQ confirmed';
 }
 
 /** The socket under an amqplib connection (not in its public types; absent in a future version means no coalescing). */

@@ -4,6 +4,7 @@ export { type BrokerSetupParts, createBrokerSetup } from './broker-setup.js';
 export { CancellableSleep } from './cancellable-sleep.js';
 export { applyPolicies, applyPoliciesAnywhere, type ManagementTarget } from './policies.js';
 export { PolicyApplier, type PolicyApplierDeps, type PolicyMetrics, type PolicyState } from './policy-applier.js';
+export { BrokerNack, isBrokerNack, type PublishPort, QueueFullTranslator } from './publish-refusal.js';
 export {
   AgentQueuePreparer,
   type AssertAgent,

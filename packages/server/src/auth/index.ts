@@ -3,6 +3,7 @@ export { type CertificateVerdict, judgeCertificate, type PeerIdentity } from './
 export { CertificateGuard, type CertificateGuardHooks, type CrlReadiness } from './crl-keeper.js';
 export { type CrlMetrics, createCrlMetrics } from './crl-metrics.js';
 export { authenticateHandshake, type HandshakeDeps, type HandshakeResult, type TokenPolicy } from './handshake-auth.js';
+export { RateWindow } from './rate-window.js';
 export {
   type EngineLike,
   judgeSessionRequest,

@@ -1,4 +1,5 @@
 export { type BrokerEndpoint, parseBrokerHosts } from './broker-hosts.js';
+export { type GatewayLimits, type RegistryTrust, readGatewayLimits, readRegistryTrust } from './limits-config.js';
 export {
   type BrokerConfig,
   type BrokerTlsConfig,

@@ -9,6 +9,7 @@ import {
   parseLogLevels,
 } from '@dmr/shared';
 import { type BrokerEndpoint, parseBrokerHosts, splitUrlList } from './broker-hosts.js';
+import { type GatewayLimits, type RegistryTrust, readGatewayLimits, readRegistryTrust } from './limits-config.js';
 import { type ConfigFiles, type ConfiguredFile, checkConfiguredFiles, LOCAL_FILES } from './tls-files.js';
 
 /** TLS termination for agents (mutual TLS). */
@@ -68,6 +69,8 @@ export interface GatewayConfig {
   readonly clusterId: string;
   /** Seed-003 agents whose handshake tokens may lack `aud` and `jti` (`DMR_LEGACY_AGENT_IDS`, comma list). */
   readonly legacyAgentIds: readonly string[];
+  /** Per-agent and pre-authentication limits (see limits-config.ts). */
+  readonly limits: GatewayLimits;
 }
 
 /** Agent registry (CentOps configuration) settings. */
@@ -80,6 +83,8 @@ export interface RegistryConfig {
    * `DMR_RESERVED_AGENT_IDS` (comma list). A registry naming one is refused.
    */
   readonly reservedAgentIds: readonly string[];
+  /** Transport and change-size rules the registry must meet (see limits-config.ts). */
+  readonly trust: RegistryTrust;
 }
 
 /** Everything dmr-server reads from its environment, parsed once and frozen. */
@@ -119,15 +124,7 @@ export function loadServerConfig(env: Env, files: ConfigFiles = LOCAL_FILES): Se
     broker: readBroker(read),
     policies: readPolicies(read),
     gateway: readGateway(read),
-    registry: {
-      url: read.url('CENTOPS_CONFIGURATION_URL', ['http:', 'https:', 'file:']),
-      cronTime: read.string('CENTOPS_CONFIGURATION_CRON_TIME', '*/30 * * * *'),
-      fetchTimeoutMs: read.int('CENTOPS_CONFIGURATION_TIMEOUT_MS', { default: 10_000, min: 100 }),
-      reservedAgentIds: [
-        ...readNameList(read, 'DMR_RESERVED_AGENT_IDS'),
-        ...[read.string('RABBITMQ_DEFAULT_USER', '').trim()].filter((user) => user !== ''),
-      ],
-    },
+    registry: readRegistry(read),
   };
   if (!config.tls && !config.allowPlaintext) {
     read.problem(
@@ -151,6 +148,20 @@ function configuredFiles(config: ServerConfig): ConfiguredFile[] {
     { variable: 'RABBITMQ_TLS_CERT_FILE', path: broker?.certFile, kind: 'certificate' },
     { variable: 'RABBITMQ_TLS_KEY_FILE', path: broker?.keyFile, kind: 'private-key' },
   ];
+}
+
+function readRegistry(read: EnvReader): RegistryConfig {
+  const url = read.url('CENTOPS_CONFIGURATION_URL', ['http:', 'https:', 'file:']);
+  return {
+    url,
+    cronTime: read.string('CENTOPS_CONFIGURATION_CRON_TIME', '*/30 * * * *'),
+    fetchTimeoutMs: read.int('CENTOPS_CONFIGURATION_TIMEOUT_MS', { default: 10_000, min: 100 }),
+    trust: readRegistryTrust(read, url),
+    reservedAgentIds: [
+      ...readNameList(read, 'DMR_RESERVED_AGENT_IDS'),
+      ...[read.string('RABBITMQ_DEFAULT_USER', '').trim()].filter((user) => user !== ''),
+    ],
+  };
 }
 
 function readTls(read: EnvReader): TlsConfig | undefined {
@@ -247,6 +258,7 @@ function readPolicies(read: EnvReader): PolicySettings {
     deadLetterTtlMs: read.int('RABBITMQ_DEFAULT_DLQ_TTL', { default: 86_400_000, min: 1 }),
     validationFailuresTtlMs: read.int('RABBITMQ_VALIDATION_FAILURES_TTL', { default: 86_400_000, min: 1 }),
     deliveryLimit: read.int('RABBITMQ_DELIVERY_LIMIT', { default: 10, min: 0 }),
+    maxQueueLength: read.int('RABBITMQ_MAX_QUEUE_LENGTH', { default: 100_000, min: 0 }),
   };
 }
 
@@ -260,6 +272,7 @@ function readGateway(read: EnvReader): GatewayConfig {
     redeliveryDelayMaxMs: read.int('DMR_REDELIVERY_DELAY_MAX_MS', { default: 30_000, min: 1 }),
     clusterId: readClusterId(read),
     legacyAgentIds: readNameList(read, 'DMR_LEGACY_AGENT_IDS', isAgentId),
+    limits: readGatewayLimits(read),
   };
 }
 

@@ -17,6 +17,7 @@ import type { ServerMetrics } from '../obs/index.js';
 import { type AgentRegistry, partialListOf, type RegistryDiff } from '../registry/index.js';
 import type { MessageRouter } from '../routing/index.js';
 import { AgentDelivery } from './agent-delivery.js';
+import { ConnectionLimits, preAuthServerOptions } from './connection-limits.js';
 import { FullListPacket } from './full-list-packet.js';
 
 type AgentSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { agentId: string }>;
@@ -25,7 +26,7 @@ type AgentSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<str
 export interface GatewayDeps {
   readonly broker: BrokerConnection;
   readonly registry: AgentRegistry;
-  readonly router: MessageRouter;
+  readonly router: Pick<MessageRouter, 'route'>;
   readonly metrics: ServerMetrics;
   readonly log: Logger;
   readonly deliveryLimit: number;
@@ -65,10 +66,12 @@ export class SocketGateway {
     httpServer.on('upgrade', (_request, socket) => coalesceWrites(socket));
     // token ids are remembered per instance (docs/security.md, "Handshake token binding")
     this.#tokens = { audience: config.clusterId, legacyAgentIds: new Set(config.legacyAgentIds), replayGuard: new TokenReplayGuard() };
-    this.#io = new Server(httpServer, { maxHttpBufferSize: config.maxMessageBytes + FRAME_OVERHEAD_BYTES, serveClient: false });
+    const frameBytes = config.maxMessageBytes + FRAME_OVERHEAD_BYTES;
+    this.#io = new Server(httpServer, { ...preAuthServerOptions(config.limits, frameBytes), serveClient: false });
     this.#namespace = this.#io.of(AGENT_NAMESPACE);
     deps.certificates?.attach(this.#io.engine);
-    this.#namespace.use((socket, next) => void this.#authenticate(socket as AgentSocket, next));
+    const limits = new ConnectionLimits(this.#io, frameBytes, config.limits, deps);
+    this.#namespace.use(limits.guard((socket, next) => void this.#authenticate(socket as AgentSocket, next)));
     this.#namespace.on('connection', (socket) => void this.#onConnection(socket as AgentSocket));
     deps.registry.on('changed', (diff) => this.#onRegistryChanged(diff));
     deps.broker.on('connected', () => void this.#restartDeliveries());

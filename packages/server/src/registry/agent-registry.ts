@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { type AgentInfo, backoffDelayMs, describeErrors, type Logger, type PublicKeyRef, toDmrError } from '@dmr/shared';
 import { Cron } from 'croner';
 import type { RegistryConfig } from '../config/index.js';
+import { judgeRegistryChange } from './change-guard.js';
 import { diffRegistry, isEmptyDiff, parseRegistry, type RegistryDiff, type RegistrySnapshot } from './registry-snapshot.js';
 import { fetchRegistryDocument } from './registry-source.js';
 
@@ -32,6 +33,8 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   #bootAttempt = 0;
   #syncing: Promise<SyncResult> | undefined;
   #isStopped = false;
+  // one-shot: set by sync({force}), spent by the next registry that is applied
+  #isForced = false;
 
   constructor(
     private readonly config: RegistryConfig,
@@ -73,8 +76,13 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     await this.sync();
   }
 
-  /** Fetches, validates and applies the registry once; concurrent callers share the run. */
-  sync(): Promise<SyncResult> {
+  /**
+   * Fetches, validates and applies the registry once; concurrent callers share the run. `force` accepts this one
+   * registry even when it removes more than CENTOPS_MAX_REMOVED_SHARE of the agents (an empty one still needs
+   * CENTOPS_ALLOW_EMPTY_REGISTRY).
+   */
+  sync(options: { force?: boolean } = {}): Promise<SyncResult> {
+    if (options.force) this.#isForced = true;
     this.#syncing ??= this.#sync().finally(() => {
       this.#syncing = undefined;
     });
@@ -90,7 +98,9 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   }
 
   async #sync(): Promise<SyncResult> {
+    this.#warnIfInsecure();
     const result = await this.#fetchAndApply();
+    this.#isForced = false;
     this.hooks.onSync(result, this.#snapshot?.size ?? 0);
     if (!this.isLoaded && !this.#isStopped) this.#scheduleBootRetry();
     return result;
@@ -99,7 +109,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   async #fetchAndApply(): Promise<SyncResult> {
     let document: unknown;
     try {
-      document = await fetchRegistryDocument(this.config.url, this.config.fetchTimeoutMs);
+      document = await fetchRegistryDocument(this.config.url, this.config.fetchTimeoutMs, this.config.trust);
     } catch (error) {
       const dmrError = toDmrError(error, 'DMR_REGISTRY_FETCH_FAILED');
       this.log.error({ code: dmrError.code, err: dmrError }, 'agent registry sync failed; previous registry stays in force');
@@ -119,6 +129,15 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   async #apply(next: RegistrySnapshot): Promise<SyncResult> {
     const diff = diffRegistry(this.#snapshot ?? new Map(), next);
     if (this.#snapshot && isEmptyDiff(diff)) return 'unchanged';
+    const verdict = judgeRegistryChange(this.#snapshot, next, diff, this.config.trust, this.#isForced);
+    if (!verdict.ok) {
+      this.log.error(
+        { code: verdict.code, reason: verdict.reason, agents: next.size, removed: diff.removed.length },
+        'agent registry refused; previous registry stays in force',
+      );
+      return 'refused';
+    }
+    if (this.#isForced && diff.removed.length > 0) this.log.warn({ removed: diff.removed.length }, 'forced registry change applied');
     try {
       await this.hooks.prepare(diff);
     } catch (error) {
@@ -142,6 +161,18 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     );
     this.emit('changed', diff);
     return 'changed';
+  }
+
+  /** Loud on every sync: an unverified registry lets whoever sits on the path hand out agent keys. */
+  #warnIfInsecure(): void {
+    const { url, trust } = this.config;
+    const isPlainHttp = url.startsWith('http:');
+    const isUnverified = url.startsWith('https:') && !trust.verifyTls;
+    if (!isPlainHttp && !isUnverified) return;
+    this.log.warn(
+      { url, insecure: isPlainHttp ? 'http' : 'tls-verification-off' },
+      'DMR_ALLOW_INSECURE_REGISTRY=true: the agent registry (every agent key) is fetched without TLS verification; never in production',
+    );
   }
 
   #scheduleBootRetry(): void {

@@ -1,2 +1,3 @@
 export { type AcceptedMessage, buildFailureRecord, type InboundContext, validateInbound } from './inbound-validation.js';
 export { MessageRouter, type RouterDeps } from './message-router.js';
+export { InFlightCounter, RouteAdmission, type RoutePort } from './route-admission.js';

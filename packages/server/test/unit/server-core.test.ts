@@ -179,6 +179,7 @@ describe('loadServerConfig', () => {
       deadLetterTtlMs: 86_400_000,
       validationFailuresTtlMs: 86_400_000,
       deliveryLimit: 10,
+      maxQueueLength: 100_000,
     });
     expect(config.registry.cronTime).toBe('*/30 * * * *');
     expect(Object.isFrozen(config.broker)).toBe(true);
