@@ -1,5 +1,5 @@
 export { buildServer, type DmrServer, type LifecycleState, type ServerDeps } from './build-server.js';
 export { type BrokerEndpoint, brokerUrl, loadServerConfig, parseBrokerHosts, type ServerConfig } from './config/index.js';
-export { decideDelivery } from './gateway/index.js';
+export { decideDelivery, parseDeliveryAck, splitEventArguments } from './gateway/index.js';
 export { diffRegistry, parseRegistry, partialListOf } from './registry/index.js';
-export { buildFailureRecord, validateInbound } from './routing/index.js';
+export { buildFailureRecord, checkShape, INBOUND_SHAPE_LIMITS, MessageRouter, validateInbound } from './routing/index.js';

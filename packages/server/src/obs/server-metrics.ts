@@ -16,6 +16,8 @@ export interface ServerMetrics {
   readonly brokerConnected: Gauge;
   readonly registryAgents: Gauge;
   readonly registrySyncsTotal: Counter<'result'>;
+  /** Issue 15: errors that escaped every handler and were survived (see `guardProcess`). */
+  readonly processUnhandledErrorsTotal: Counter<'kind' | 'code'>;
 }
 
 const EVENT_LOOP_SAMPLE_MS = 100;
@@ -87,6 +89,12 @@ export function createServerMetrics(): ServerMetrics {
       name: METRIC.registrySyncsTotal,
       help: 'Agent registry syncs by result',
       labelNames: ['result'],
+      registers,
+    }),
+    processUnhandledErrorsTotal: new Counter({
+      name: METRIC.processUnhandledErrorsTotal,
+      help: 'Unhandled rejections and uncaught exceptions logged and survived, by kind and DMR error code',
+      labelNames: ['kind', 'code'],
       registers,
     }),
   };
