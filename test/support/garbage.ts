@@ -74,7 +74,7 @@ const WIRE_FIELDS = ['id', 'timestamp', 'senderId', 'recipientId', 'type', 'payl
  * `count` generated JSON texts around `template` (a valid wire message): each one replaces, removes or adds one
  * field with a hostile value, or is a hostile value of its own. Deterministic per `seed`.
  */
-export function generatedTexts(seed: number, count: number, template: Record<string, string>): string[] {
+export function generatedTexts(seed: number, count: number, template: Readonly<Record<string, string>>): string[] {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const fixed = fixedTexts();
@@ -105,8 +105,10 @@ export function generatedTexts(seed: number, count: number, template: Record<str
     const mutation = Math.floor(random() * 4);
     if (mutation === 0) texts.push(`{${[...others, `${json(field)}:${hostile()}`].join(',')}}`);
     else if (mutation === 1) texts.push(`{${others.join(',')}}`);
-    else if (mutation === 2) texts.push(`{${[...others, `${json(field)}:${json(template[field])}`, `"${field}${index}":${hostile()}`].join(',')}}`);
-    else texts.push(hostile());
+    else if (mutation === 2) {
+      const original = template[field] === undefined ? [] : [`${json(field)}:${json(template[field])}`];
+      texts.push(`{${[...others, ...original, `"${field}${index}":${hostile()}`].join(',')}}`);
+    } else texts.push(hostile());
   }
   return texts;
 }

@@ -86,6 +86,8 @@ function boundRefusal(refusal: Refusal): Refusal {
     message: error.message.slice(0, MAX_ERROR_CHARS),
   }));
   if (refusal.errors.length > MAX_ERRORS) errors.push({ path: '', message: `and ${refusal.errors.length - MAX_ERRORS} more` });
+  // the schema's error collector stops early on many unknown keys and may then name none of them
+  if (errors.length === 0) errors.push({ path: '', message: 'does not match the wire message schema' });
   return { ...refusal, errors };
 }
 
