@@ -110,6 +110,9 @@ describe('untrusted input from an authenticated agent', () => {
       type: 'ChatMessage',
       payload: FAKE_JWE,
     };
+    // the finding's own input first: ~10 KB nested 5000 deep made JSON.stringify throw, unhandled, and Node exit
+    expect(await w.hostile.send(nestedText(5000, 'object'))).toMatchObject({ args: [{ status: 'error', error: 'DMR_VALIDATION_FAILED' }] });
+    expect(escaped).toEqual([]);
     const texts = [...fixedTexts(), ...generatedTexts(1515, 300, template)];
     const event = JSON.stringify(EVENTS.messageToServer);
     const unanswered: number[] = [];
@@ -179,7 +182,8 @@ describe('untrusted input from an authenticated agent', () => {
       };
       expect(await w.hostile.send(JSON.stringify(message))).toMatchObject({ args: [{ status: 'ok' }] });
     }
-    await waitUntil(() => answered >= 300, 60_000, '300 garbage acks answered');
+    await waitUntil(() => answered >= 300 || escaped.length > 0, 50_000, '300 garbage acks answered');
+    expect(escaped, 'rejections or exceptions that escaped a handler').toEqual([]);
 
     const metrics = (await probe(`${w.s.url}/metrics`)).text;
     expect(metrics, 'an agent-chosen code became a label value').not.toContain(foreignCode);
