@@ -114,7 +114,7 @@ describe('an agent acking garbage', () => {
     runs.push(new GarbageRun(await new HostileAgent(s1.url, c1).connect(), 1));
     runs.push(new GarbageRun(await new HostileAgent(s2.url, c2).connect(), 2));
 
-    const run = await runScenario({
+    const scenario = runScenario({
       name: 'an agent acking garbage on 2 servers',
       world: w,
       agentUrls: [agentA.url],
@@ -123,6 +123,14 @@ describe('an agent acking garbage', () => {
         expect([s1.proc.isRunning, s2.proc.isRunning]).toEqual([true, true]);
       },
     });
+    scenario.catch(() => undefined); // settled below; a server exit ends the wait at once
+    const firstExit = Promise.race([s1, s2].map((server) => server.proc.exited.then((code) => `${server.proc.name} exited with ${code}`)));
+    const run = await Promise.race([
+      scenario,
+      firstExit.then((what) => {
+        throw new Error(`a server instance exited mid-run: ${what}`);
+      }),
+    ]);
     const [first, second] = runs;
     await Promise.all(runs.map((garbage) => garbage.stop()));
     process.stdout.write(
