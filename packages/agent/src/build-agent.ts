@@ -40,6 +40,8 @@ export interface Agent {
   readonly state: AgentState;
   /** State of the connection to the DMR server. */
   readonly linkState: LinkState;
+  /** The agent's metrics (`main.ts` counts survived process-level errors here). */
+  readonly metrics: AgentMetrics;
   /** Listens on `HOST:PORT`, then opens the link. Idempotent; rejects after stop with DMR_LIFECYCLE_SHUTTING_DOWN. */
   start(): Promise<void>;
   /**
@@ -102,6 +104,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
   const app = buildHttpApp(config.http, { log: root.child({ component: 'http' }), metrics, outbound, readiness: () => runner.readiness() });
   const runner = new AgentRunner({
     config,
+    metrics,
     log: root.child({ component: 'agent' }),
     link,
     inbound,
@@ -115,6 +118,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
 
 interface AgentParts {
   readonly config: AgentConfig;
+  readonly metrics: AgentMetrics;
   readonly log: Logger;
   readonly link: AgentLink;
   readonly inbound: InboundDelivery;
@@ -148,6 +152,10 @@ class AgentRunner implements Agent {
 
   get linkState(): LinkState {
     return this.#parts.link.state;
+  }
+
+  get metrics(): AgentMetrics {
+    return this.#parts.metrics;
   }
 
   /** Ready = running, connected, and the current connection delivered a full agent list. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createLogger, DmrError } from '@dmr/shared';
+import { createLogger, DmrError, guardProcess } from '@dmr/shared';
 import { type AgentConfig, buildAgent, loadAgentConfig } from './index.js';
 
 // The only place that reads process.env: everything below gets the parsed, frozen config.
@@ -15,6 +15,8 @@ try {
 
 const log = createLogger({ name: 'dmr-agent', level: config.logLevel });
 const agent = buildAgent(config, { logger: log });
+// from here on no error escaping a handler ends the process (issue 15); a failed start still exits below
+guardProcess(process, { log, count: (kind, code) => agent.metrics.unhandledError(kind, code) });
 let signalCount = 0;
 
 function onSignal(signal: NodeJS.Signals): void {

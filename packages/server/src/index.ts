@@ -8,6 +8,6 @@ export {
   parseBrokerHosts,
   type ServerConfig,
 } from './config/index.js';
-export { decideDelivery } from './gateway/index.js';
+export { decideDelivery, parseDeliveryAck, splitEventArguments } from './gateway/index.js';
 export { diffRegistry, parseRegistry, partialListOf } from './registry/index.js';
-export { buildFailureRecord, validateInbound } from './routing/index.js';
+export { buildFailureRecord, checkShape, INBOUND_SHAPE_LIMITS, MessageRouter, validateInbound } from './routing/index.js';

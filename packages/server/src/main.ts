@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { toDmrError } from '@dmr/shared';
+import { createLogger, guardProcess, toDmrError } from '@dmr/shared';
 import { buildServer } from './build-server.js';
 import { loadServerConfig } from './config/index.js';
 
@@ -12,7 +12,14 @@ function loadConfigOrExit() {
   }
 }
 
-const server = buildServer(loadConfigOrExit());
+const config = loadConfigOrExit();
+const log = createLogger({ name: 'dmr-server', level: config.logLevel });
+const server = buildServer(config, { log });
+// from here on no error escaping a handler ends the process (issue 15); start-up failures still exit below
+guardProcess(process, {
+  log,
+  count: (kind, code) => server.metrics.processUnhandledErrorsTotal.inc({ kind, code }),
+});
 let signalCount = 0;
 const onSignal = (signal: NodeJS.Signals): void => {
   signalCount++;

@@ -197,6 +197,12 @@ export const ERROR_CATALOG = {
   },
   DMR_LIFECYCLE_SHUTTING_DOWN: { httpStatus: 503, isTransient: true, summary: 'The process is shutting down and takes no new work.' },
   DMR_INTERNAL_ERROR: { httpStatus: 500, isTransient: true, summary: 'An unexpected internal error.' },
+  // issue 15 (untrusted input from agents)
+  DMR_DELIVERY_INVALID_ACK: {
+    httpStatus: 502,
+    isTransient: true,
+    summary: 'The recipient agent acknowledged a delivery with a malformed ack; counted as a failed attempt.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Every DMR error code. */

@@ -1,3 +1,5 @@
+import { isDmrErrorCode } from './errors.js';
+
 /** Prometheus metric names shared with seed 003 (dashboards and alert rules depend on them). */
 export const METRIC = {
   socketConnectionsActive: 'dmr_socket_connections_active',
@@ -38,7 +40,20 @@ export const METRIC = {
   crlNumber: 'dmr_crl_number',
   /** Beyond seed 003 (issue 15, CRL lifecycle): CRL files refused (the CRL in force stayed), by DMR error code. */
   crlRefusalsTotal: 'dmr_crl_refusals_total',
+  /** Beyond seed 003 (issue 15): unhandled rejections and uncaught exceptions survived, by `kind` and `code`. */
+  processUnhandledErrorsTotal: 'dmr_process_unhandled_errors_total',
 } as const;
 
 /** Histogram buckets (seconds) for message paths that should take milliseconds. */
 export const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Label value for a code that did not come from the catalog. */
+export const UNKNOWN_CODE_LABEL = 'unknown';
+
+/**
+ * The `code` label value for a code that may come from outside (an agent's ack, a peer's reply): the code itself
+ * when it is in the catalog, else `unknown`, so no caller can grow a metric's label set without bound.
+ */
+export function codeLabel(code: unknown): string {
+  return isDmrErrorCode(code) ? code : UNKNOWN_CODE_LABEL;
+}

@@ -1,4 +1,4 @@
-import { AGENT_NAMESPACE, LATENCY_BUCKETS_S, METRIC } from '@dmr/shared';
+import { AGENT_NAMESPACE, codeLabel, LATENCY_BUCKETS_S, METRIC } from '@dmr/shared';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Which way a message travels through this agent. */
@@ -121,5 +121,17 @@ export class AgentMetrics {
   /** An inbound duplicate was acknowledged without posting again. */
   duplicateSuppressed(): void {
     this.#duplicates.inc();
+  }
+
+  readonly #unhandledErrors = new Counter({
+    name: METRIC.processUnhandledErrorsTotal,
+    help: 'Unhandled rejections and uncaught exceptions logged and survived, by kind and DMR error code',
+    labelNames: ['kind', 'code'],
+    registers: [this.registry],
+  });
+
+  /** Issue 15: an error escaped every handler and the process served on (`guardProcess`); `code` is a catalog code. */
+  unhandledError(kind: string, code: string): void {
+    this.#unhandledErrors.inc({ kind, code: codeLabel(code) });
   }
 }

@@ -2,8 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   agentQueueName,
   backoffDelayMs,
+  codeLabel,
   DEAD_LETTER_EXCHANGE,
-  type DeliveryAck,
   fixedShapeLogger,
   type Logger,
   REASON_CODE_HEADER,
@@ -14,10 +14,10 @@ import {
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { AckBatcher, type BrokerConnection } from '../amqp/index.js';
 import type { ServerMetrics } from '../obs/index.js';
-import { type DeliveryDecision, decideDelivery } from './delivery-decision.js';
+import { type DeliveryDecision, decideDelivery, parseDeliveryAck } from './delivery-decision.js';
 
-/** Sends one message to the connected agent; rejects on ack timeout or disconnect. */
-export type EmitDelivery = (message: WireMessageBody) => Promise<DeliveryAck>;
+/** Sends one message to the connected agent; resolves with whatever the agent acked (untrusted), rejects on ack timeout or disconnect. */
+export type EmitDelivery = (message: WireMessageBody) => Promise<unknown>;
 
 /** Settings of a delivery loop. */
 export interface DeliverySettings {
@@ -107,10 +107,15 @@ export class AgentDelivery {
     // stopping: left unacknowledged, so the channel's close returns it in order with the rest
     if (channel !== this.#channel) return;
     this.#inFlight++;
-    void this.#deliver(channel, acks, message, this.#abort.signal).finally(() => {
-      this.#inFlight--;
-      if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
-    });
+    void this.#deliver(channel, acks, message, this.#abort.signal)
+      .catch((error: unknown) => {
+        // left unacknowledged: the channel's close returns it to the queue; never an unhandled rejection (issue 15)
+        this.deps.log.error({ err: toDmrError(error), agentId: this.agentId }, 'delivery failed unexpectedly');
+      })
+      .finally(() => {
+        this.#inFlight--;
+        if (this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+      });
   }
 
   async #deliver(channel: Channel, acks: AckBatcher, delivery: ConsumeMessage, signal: AbortSignal): Promise<void> {
@@ -129,7 +134,7 @@ export class AgentDelivery {
     let attempt = deliveryCount;
     const publishedAt = publishTimeMs(delivery) ?? Date.now();
     for (;;) {
-      const reply = await this.emit(wire).catch(() => ({ timeout: true as const }));
+      const reply = await this.emit(wire).then(parseDeliveryAck, () => ({ timeout: true as const }));
       const age = { ageMs: Date.now() - publishedAt, ttlMs: this.settings.messageTtlMs };
       const decision = decideDelivery(reply, attempt, this.settings.deliveryLimit, age);
       if (decision.action !== 'retry') {
@@ -194,7 +199,8 @@ export class AgentDelivery {
     const durationMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
     const code = decision.action === 'ack' ? undefined : decision.code;
     const reason = decision.action === 'ack' ? undefined : decision.reason;
-    this.deps.metrics.messagesTotal.inc({ stage: 'delivery', result, code: code ?? 'none' });
+    // the code may be an agent's errors[].type: only catalog codes become label values (issue 15)
+    this.deps.metrics.messagesTotal.inc({ stage: 'delivery', result, code: code === undefined ? 'none' : codeLabel(code) });
     const fields = {
       msgId: wire?.id ?? delivery.properties.messageId,
       senderId: wire?.senderId,

@@ -28,18 +28,63 @@ export interface DeliveryAge {
  * message TTL, as RabbitMQ would have done had it stayed in the queue.
  */
 export function decideDelivery(
-  reply: DeliveryAck | { timeout: true },
+  reply: ParsedAck | { timeout: true },
   deliveryCount: number,
   deliveryLimit: number,
   age?: DeliveryAge,
 ): DeliveryDecision {
   if ('timeout' in reply) return decideTimeout(deliveryCount, deliveryLimit, age);
+  if ('invalid' in reply)
+    return withLimit('DMR_DELIVERY_INVALID_ACK', `recipient agent sent a malformed ack: ${reply.invalid}`, deliveryCount, deliveryLimit);
   if (reply.status === 'ok') return { action: 'ack' };
   const errors = reply.errors?.length ? reply.errors : [{ type: 'DMR_INTERNAL_ERROR', message: 'agent reported an error without details' }];
   const reason = errors.map((error) => `${error.type}: ${error.message}`).join('; ');
   const code = errors[0]?.type ?? 'DMR_INTERNAL_ERROR';
   if (errors.every((error) => !isTransientCode(error.type))) return { action: 'dead-letter', code, reason };
   return withLimit(code, reason, deliveryCount, deliveryLimit);
+}
+
+/** An agent's ack as {@link parseDeliveryAck} read it: a well-formed {@link DeliveryAck}, or why it is not one. */
+export type ParsedAck = DeliveryAck | { readonly invalid: string };
+
+/** How much of an agent's `errors[]` is kept: enough for the reason line, bounded whatever the agent sends. */
+const MAX_ACK_ERRORS = 8;
+const MAX_ERROR_TYPE_CHARS = 64;
+const MAX_ERROR_MESSAGE_CHARS = 256;
+
+/**
+ * Reads the untrusted ack of a `message-from-dmr-server` delivery (whatever the agent passed to its ack callback,
+ * `undefined` when it passed nothing). Pure, never throws. `{status:'ok'}` (other fields ignored) and
+ * `{status:'error', errors?:[{type:string, message?:string}]}` are well formed; error types and messages are cut
+ * to bounded lengths and at most {@link MAX_ACK_ERRORS} are kept. Anything else is `{invalid}`, which
+ * {@link decideDelivery} counts as a failed attempt with the transient code DMR_DELIVERY_INVALID_ACK: the message
+ * is delivered again (the agent may recover) until the delivery limit dead-letters it, so nothing is lost and a
+ * broken agent cannot hold a message forever.
+ */
+export function parseDeliveryAck(raw: unknown): ParsedAck {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { invalid: `ack is ${describeType(raw)}, not an object` };
+  const record = raw as Record<string, unknown>;
+  const status = Object.hasOwn(record, 'status') ? record.status : undefined;
+  if (status === 'ok') return { status: 'ok' };
+  if (status !== 'error') return { invalid: 'status is neither "ok" nor "error"' };
+  const errors = Object.hasOwn(record, 'errors') ? record.errors : undefined;
+  if (errors === undefined || errors === null) return { status: 'error' };
+  if (!Array.isArray(errors)) return { invalid: `errors is ${describeType(errors)}, not an array` };
+  const parsed: Array<{ type: string; message: string }> = [];
+  for (const entry of errors.slice(0, MAX_ACK_ERRORS)) {
+    if (typeof entry !== 'object' || entry === null || typeof entry.type !== 'string' || entry.type === '') {
+      return { invalid: 'an entry of errors has no string type' };
+    }
+    const message = typeof entry.message === 'string' ? entry.message : '';
+    parsed.push({ type: entry.type.slice(0, MAX_ERROR_TYPE_CHARS), message: message.slice(0, MAX_ERROR_MESSAGE_CHARS) });
+  }
+  return { status: 'error', errors: parsed };
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'undefined' ? 'missing' : `a ${typeof value}`;
 }
 
 function decideTimeout(deliveryCount: number, deliveryLimit: number, age: DeliveryAge | undefined): DeliveryDecision {

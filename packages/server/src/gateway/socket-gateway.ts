@@ -19,6 +19,7 @@ import type { MessageRouter } from '../routing/index.js';
 import { AgentDelivery } from './agent-delivery.js';
 import { ConnectionLimits, preAuthServerOptions } from './connection-limits.js';
 import { FullListPacket } from './full-list-packet.js';
+import { answer, logFailure, splitEventArguments } from './socket-input.js';
 
 type AgentSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { agentId: string }>;
 
@@ -70,9 +71,19 @@ export class SocketGateway {
     this.#io = new Server(httpServer, { ...preAuthServerOptions(config.limits, frameBytes), serveClient: false });
     this.#namespace = this.#io.of(AGENT_NAMESPACE);
     deps.certificates?.attach(this.#io.engine);
+    // ConnectionLimits also closes the main namespace `/`, which Socket.IO always has and never authenticates
     const limits = new ConnectionLimits(this.#io, frameBytes, config.limits, deps);
-    this.#namespace.use(limits.guard((socket, next) => void this.#authenticate(socket as AgentSocket, next)));
-    this.#namespace.on('connection', (socket) => void this.#onConnection(socket as AgentSocket));
+    this.#namespace.use(
+      limits.guard((socket, next) => {
+        this.#authenticate(socket as AgentSocket, next).catch((error: unknown) => {
+          logFailure(deps.log, 'handshake')(error);
+          next(Object.assign(new Error('handshake could not be checked'), { data: { code: 'DMR_INTERNAL_ERROR' } }));
+        });
+      }),
+    );
+    this.#namespace.on('connection', (socket) => {
+      this.#onConnection(socket as AgentSocket).catch(logFailure(deps.log, 'connection set-up', { agentId: socket.data.agentId }));
+    });
     deps.registry.on('changed', (diff) => this.#onRegistryChanged(diff));
     deps.broker.on('connected', () => void this.#restartDeliveries());
   }
@@ -162,8 +173,13 @@ export class SocketGateway {
     this.#sessions.set(agentId, session);
     this.deps.metrics.socketConnectionsTotal.inc();
     this.deps.metrics.socketConnectionsActive.inc();
-    socket.on(EVENTS.messageToServer, (message, ack) => this.#onMessage(socket, message, ack));
-    socket.on('disconnect', (reason) => void this.#onDisconnect(agentId, session, reason));
+    // every event and argument is agent input: only the one event the protocol has reaches a handler (issue 15)
+    socket.use((event, next) => this.#filterEvent(socket, event, next));
+    socket.on('error', (error) => log.warn({ err: error }, 'socket error'));
+    socket.on(EVENTS.messageToServer, (...args: unknown[]) => this.#onMessage(socket, args));
+    socket.on('disconnect', (reason) => {
+      this.#onDisconnect(agentId, session, reason).catch(logFailure(log, 'disconnect'));
+    });
     this.#emitFullList(socket);
     if (previous) {
       log.warn('agent reconnected while an older socket was open; closing the older one');
@@ -178,17 +194,38 @@ export class SocketGateway {
     }
   }
 
-  #onMessage(socket: AgentSocket, message: unknown, ack: unknown): void {
+  #onMessage(socket: AgentSocket, args: readonly unknown[]): void {
     this.deps.metrics.socketEventsReceivedTotal.inc({ event: EVENTS.messageToServer, namespace: AGENT_NAMESPACE });
-    if (typeof ack !== 'function') {
-      this.deps.log.warn({ agentId: socket.data.agentId }, 'message without ack callback ignored: the sender could not learn its fate');
+    const { message, ack } = splitEventArguments(args);
+    const log = this.deps.log;
+    if (!ack) {
+      log.warn({ agentId: socket.data.agentId }, 'message without ack callback ignored: the sender could not learn its fate');
       return;
     }
     if (this.#isStopping) {
-      ack({ status: 'error', error: 'DMR_LIFECYCLE_SHUTTING_DOWN', reason: 'server is shutting down' });
+      answer(ack, { status: 'error', error: 'DMR_LIFECYCLE_SHUTTING_DOWN', reason: 'server is shutting down' }, log);
       return;
     }
-    void this.deps.router.route(message, socket.data.agentId).then((reply) => ack(reply));
+    // route() never rejects; the catch is the handler's own guarantee that no input escapes it
+    this.deps.router.route(message, socket.data.agentId).then(
+      (reply) => answer(ack, reply, log),
+      (error: unknown) => {
+        logFailure(log, 'routing', { agentId: socket.data.agentId })(error);
+        answer(ack, { status: 'error', error: 'DMR_INTERNAL_ERROR', reason: 'the server failed to process the message' }, log);
+      },
+    );
+  }
+
+  /** Socket middleware: events other than the protocol's are counted as `unknown`, answered with an error ack if they asked for one, and dropped. */
+  #filterEvent(socket: AgentSocket, event: unknown[], next: (error?: Error) => void): void {
+    if (event[0] === EVENTS.messageToServer) {
+      next();
+      return;
+    }
+    this.deps.metrics.socketEventsReceivedTotal.inc({ event: 'unknown', namespace: AGENT_NAMESPACE });
+    this.deps.log.warn({ agentId: socket.data.agentId }, 'unknown event from agent ignored');
+    const { ack } = splitEventArguments(event.slice(1));
+    if (ack) answer(ack, { status: 'error', error: 'DMR_VALIDATION_FAILED', reason: 'unknown event' }, this.deps.log);
   }
 
   #emitDelivery(socket: AgentSocket, message: WireMessageBody) {

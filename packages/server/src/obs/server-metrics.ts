@@ -21,6 +21,8 @@ export interface ServerMetrics {
   readonly brokerPolicyFailuresTotal: Counter;
   readonly brokerUnpreparedAgents: Gauge;
   readonly brokerQueuePrepareFailuresTotal: Counter<'code'>;
+  /** Issue 15: errors that escaped every handler and were survived (see `guardProcess`). */
+  readonly processUnhandledErrorsTotal: Counter<'kind' | 'code'>;
 }
 
 const EVENT_LOOP_SAMPLE_MS = 100;
@@ -114,6 +116,12 @@ export function createServerMetrics(): ServerMetrics {
       name: METRIC.brokerQueuePrepareFailuresTotal,
       help: "Failed declarations of an agent's queues, by DMR error code",
       labelNames: ['code'],
+      registers,
+    }),
+    processUnhandledErrorsTotal: new Counter({
+      name: METRIC.processUnhandledErrorsTotal,
+      help: 'Unhandled rejections and uncaught exceptions logged and survived, by kind and DMR error code',
+      labelNames: ['kind', 'code'],
       registers,
     }),
   };

@@ -1,3 +1,10 @@
-export { type AcceptedMessage, buildFailureRecord, type InboundContext, validateInbound } from './inbound-validation.js';
+export {
+  type AcceptedMessage,
+  buildFailureRecord,
+  checkShape,
+  INBOUND_SHAPE_LIMITS,
+  type InboundContext,
+  validateInbound,
+} from './inbound-validation.js';
 export { MessageRouter, type RouterDeps } from './message-router.js';
 export { InFlightCounter, RouteAdmission, type RoutePort } from './route-admission.js';

@@ -48,34 +48,46 @@ export class MessageRouter {
     return this.#inFlight;
   }
 
-  /** Validates, publishes with confirm, and returns the ack for the agent. Never throws. */
+  /**
+   * Validates, publishes with confirm, and returns the ack for the agent. Never rejects, whatever `raw` is: a
+   * failure nobody foresaw answers DMR_INTERNAL_ERROR (logged with the sender), because a rejection here would
+   * escape the socket handler and could end the process for every agent (issue 15).
+   */
   async route(raw: unknown, authenticatedAgentId: string): Promise<SendAck> {
     const startedAt = performance.now();
     this.#inFlight++;
     try {
-      const context: InboundContext = { authenticatedAgentId, isKnownAgent: this.deps.isKnownAgent, maxMessageBytes: this.maxMessageBytes };
-      const checked = validateInbound(raw, context);
-      if (!checked.ok) return await this.#refuse(raw, authenticatedAgentId, checked, startedAt);
-      const { message, body } = checked.value;
-      const ids: OutcomeIds = { msgId: message.id, senderId: message.senderId, recipientId: message.recipientId, type: message.type };
-      try {
-        await this.deps.broker.publish(MESSAGES_EXCHANGE, message.recipientId, body, {
-          messageId: message.id,
-          type: message.type,
-          contentType: 'application/json',
-          timestamp: Math.floor(Date.now() / 1000),
-          headers: { 'x-dmr-sender': message.senderId },
-        });
-      } catch (error) {
-        const failure = toDmrError(error);
-        this.#outcome(ids, 'failed', failure.code, failure.message, startedAt);
-        return { status: 'error', error: failure.code, reason: failure.message };
-      }
-      this.#outcome(ids, 'queued', undefined, undefined, startedAt);
-      return { status: 'ok' };
+      return await this.#route(raw, authenticatedAgentId, startedAt);
+    } catch (error) {
+      const failure = toDmrError(error);
+      this.deps.log.error({ senderId: authenticatedAgentId, err: failure }, 'routing failed unexpectedly');
+      return { status: 'error', error: 'DMR_INTERNAL_ERROR', reason: 'the server failed to process the message' };
     } finally {
       this.#inFlight--;
     }
+  }
+
+  async #route(raw: unknown, authenticatedAgentId: string, startedAt: number): Promise<SendAck> {
+    const context: InboundContext = { authenticatedAgentId, isKnownAgent: this.deps.isKnownAgent, maxMessageBytes: this.maxMessageBytes };
+    const checked = validateInbound(raw, context);
+    if (!checked.ok) return await this.#refuse(raw, authenticatedAgentId, checked, startedAt);
+    const { message, body } = checked.value;
+    const ids: OutcomeIds = { msgId: message.id, senderId: message.senderId, recipientId: message.recipientId, type: message.type };
+    try {
+      await this.deps.broker.publish(MESSAGES_EXCHANGE, message.recipientId, body, {
+        messageId: message.id,
+        type: message.type,
+        contentType: 'application/json',
+        timestamp: Math.floor(Date.now() / 1000),
+        headers: { 'x-dmr-sender': message.senderId },
+      });
+    } catch (error) {
+      const failure = toDmrError(error);
+      this.#outcome(ids, 'failed', failure.code, failure.message, startedAt);
+      return { status: 'error', error: failure.code, reason: failure.message };
+    }
+    this.#outcome(ids, 'queued', undefined, undefined, startedAt);
+    return { status: 'ok' };
   }
 
   async #refuse(raw: unknown, agentId: string, refusal: Refusal, startedAt: number): Promise<SendAck> {
