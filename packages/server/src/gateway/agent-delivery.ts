@@ -55,52 +55,108 @@ export class AgentDelivery {
   #abort = new AbortController();
   #inFlight = 0;
   #idleWaiters: Array<() => void> = [];
+  // Bumped by every start() and by stop(). A start() that finds it changed after one of its awaits was superseded
+  // and closes the channel it opened itself: nobody else knows that channel, and with single active consumer an
+  // orphan would own the agent's queue until the AMQP connection dies (issue 15, finding 3).
+  #generation = 0;
+  #isStopped = false;
+  readonly #starting = new Set<Promise<void>>();
 
+  /** `onLost`: RabbitMQ cancelled the consumer or closed its channel with an error; the session must end (finding 10). */
   constructor(
     private readonly agentId: string,
     private readonly emit: EmitDelivery,
     private readonly deps: DeliveryDeps,
     private readonly settings: DeliverySettings,
+    private readonly onLost: (reason: string) => void = () => undefined,
   ) {}
 
-  /** Starts consuming (again, after a broker reconnect: the old channel died with the connection). */
+  /**
+   * Starts consuming (again, after a broker reconnect: the old channel died with the connection). A channel still
+   * open from an earlier start is closed first. Does nothing after {@link AgentDelivery.stop}, which is final.
+   */
   async start(): Promise<void> {
-    this.#channel = undefined;
-    this.#abort.abort();
-    this.#abort = new AbortController();
-    const channel = await this.deps.broker.openChannel();
-    await channel.prefetch(this.settings.prefetch);
-    const acks = new AckBatcher(channel);
-    this.#channel = channel;
-    this.#acks = acks;
-    await channel.consume(agentQueueName(this.agentId), (message) => this.#onMessage(channel, acks, message));
+    if (this.#isStopped) return;
+    const generation = ++this.#generation;
+    const previous = this.#detach();
+    const opening = this.#open(generation, previous?.channel);
+    this.#starting.add(opening);
+    try {
+      await opening;
+    } finally {
+      this.#starting.delete(opening);
+    }
   }
 
-  /**
-   * Stops emitting new deliveries, waits up to `drainMs` for in-flight ones, then closes the channel, which gives
-   * every unacknowledged message back to the head of the queue in delivery order. No `basic.cancel` first: a
-   * cancel returns the deliveries still in transit to the channel on their own, and they then overtake the rest
-   * (measured on RabbitMQ 3.10), which would reorder a chat across a reconnect.
-   */
-  async stop(drainMs: number): Promise<void> {
+  async #open(generation: number, previous: Channel | undefined): Promise<void> {
+    if (previous) await closeQuietly(previous);
+    if (generation !== this.#generation) return;
+    const channel = await this.deps.broker.openChannel();
+    try {
+      if (generation !== this.#generation) throw SUPERSEDED;
+      channel.on('error', (error: Error) => this.#lose(channel, `RabbitMQ closed the consumer channel: ${error.message}`));
+      await channel.prefetch(this.settings.prefetch);
+      if (generation !== this.#generation) throw SUPERSEDED;
+      const acks = new AckBatcher(channel);
+      // installed before consuming, so the first deliveries already find their channel current; from here on
+      // whoever supersedes this start detaches and closes the channel
+      this.#channel = channel;
+      this.#acks = acks;
+      await channel.consume(agentQueueName(this.agentId), (message) => this.#onMessage(channel, acks, message));
+    } catch (error) {
+      if (this.#channel === channel) this.#detach();
+      await closeQuietly(channel);
+      if (generation !== this.#generation) return;
+      throw error;
+    }
+  }
+
+  /** Takes the current channel out of service (pending retry pauses end); the caller closes it. */
+  #detach(): { channel: Channel; acks: AckBatcher | undefined } | undefined {
     const channel = this.#channel;
     const acks = this.#acks;
     this.#channel = undefined;
     this.#acks = undefined;
     this.#abort.abort();
-    if (!channel) return;
+    this.#abort = new AbortController();
+    return channel ? { channel, acks } : undefined;
+  }
+
+  /**
+   * Stops for good: cancels a start in progress (it closes its own channel; this waits for it), stops emitting new
+   * deliveries, waits up to `drainMs` for in-flight ones, then closes the channel, which gives every unacknowledged
+   * message back to the head of the queue in delivery order. No `basic.cancel` first: a cancel returns the
+   * deliveries still in transit to the channel on their own, and they then overtake the rest (measured on
+   * RabbitMQ 3.10), which would reorder a chat across a reconnect.
+   */
+  async stop(drainMs: number): Promise<void> {
+    this.#isStopped = true;
+    this.#generation++;
+    const current = this.#detach();
+    await Promise.allSettled([...this.#starting]);
+    if (!current) return;
     try {
       await this.#waitIdle(drainMs);
-      acks?.flush();
-      await channel.close();
+      current.acks?.flush();
     } catch (error) {
-      this.deps.log.debug({ err: error }, 'closing delivery channel');
+      this.deps.log.debug({ err: error }, 'flushing acks of the delivery channel');
     }
+    await closeQuietly(current.channel);
+  }
+
+  /** The consumer on `channel` is gone on RabbitMQ's side; only the current channel's loss ends the session. */
+  #lose(channel: Channel, reason: string): void {
+    if (channel !== this.#channel) return;
+    this.deps.log.warn({ agentId: this.agentId, reason }, 'consumer lost; ending the session so the agent reconnects');
+    this.#detach();
+    // after a cancel the channel is still open and would keep its unacknowledged deliveries: closing it returns them
+    void closeQuietly(channel);
+    this.onLost(reason);
   }
 
   #onMessage(channel: Channel, acks: AckBatcher, message: ConsumeMessage | null): void {
     if (message === null) {
-      this.deps.log.warn({ agentId: this.agentId }, 'RabbitMQ cancelled the consumer (queue deleted?)');
+      this.#lose(channel, 'RabbitMQ cancelled the consumer (queue deleted?)');
       return;
     }
     acks.track(message);
@@ -221,6 +277,18 @@ export class AgentDelivery {
         resolve();
       });
     });
+  }
+}
+
+/** Thrown inside start() when a later start() or stop() superseded it; never escapes. */
+const SUPERSEDED = new Error('superseded by a later start() or stop()');
+
+/** Closes a channel that may already be closed (its connection died, or RabbitMQ closed it). */
+async function closeQuietly(channel: Channel): Promise<void> {
+  try {
+    await channel.close();
+  } catch {
+    // already closed: its unacknowledged deliveries went back to the queue then
   }
 }
 

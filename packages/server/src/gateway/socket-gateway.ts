@@ -142,13 +142,20 @@ export class SocketGateway {
   async #onConnection(socket: AgentSocket): Promise<void> {
     const agentId = socket.data.agentId;
     const log = this.deps.log.child({ agentId, socketId: socket.id });
-    const delivery = new AgentDelivery(agentId, (message) => this.#emitDelivery(socket, message), this.deps, {
-      prefetch: this.config.prefetch,
-      deliveryLimit: this.deps.deliveryLimit,
-      redeliveryDelayMs: this.config.redeliveryDelayMs,
-      redeliveryDelayMaxMs: this.config.redeliveryDelayMaxMs,
-      messageTtlMs: this.deps.messageTtlMs,
-    });
+    const delivery = new AgentDelivery(
+      agentId,
+      (message) => this.#emitDelivery(socket, message),
+      this.deps,
+      {
+        prefetch: this.config.prefetch,
+        deliveryLimit: this.deps.deliveryLimit,
+        redeliveryDelayMs: this.config.redeliveryDelayMs,
+        redeliveryDelayMaxMs: this.config.redeliveryDelayMaxMs,
+        messageTtlMs: this.deps.messageTtlMs,
+      },
+      // a consumer RabbitMQ cancelled or closed leaves the socket deaf: end the session, the agent reconnects to a fresh one
+      () => void this.#endSession(agentId, session, 'consumer-lost'),
+    );
     const session: Session = { socket, delivery, connectedAt: Date.now() };
     // one live socket per agent per instance: the newest wins, so a reconnect never leaves a stale consumer behind
     const previous = this.#sessions.get(agentId);
