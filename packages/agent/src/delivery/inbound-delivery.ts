@@ -166,6 +166,8 @@ export class InboundDelivery {
       );
       if (result === CANCELLED) return failure('DMR_LIFECYCLE_SHUTTING_DOWN', 'the agent is shutting down; redeliver later');
       if (result.ok) return { ack: OK };
+      // cut short by this agent's own stop: a restart, which the server must not count as a failed attempt
+      if (this.#abort.signal.aborted) return failure('DMR_LIFECYCLE_SHUTTING_DOWN', 'the agent stopped during delivery; redeliver later');
       return failure('DMR_DELIVERY_ENDPOINT_FAILED', `${result.reason} (after ${result.attempts} attempt(s))`);
     } finally {
       ticket.cancel();

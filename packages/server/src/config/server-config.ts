@@ -202,6 +202,7 @@ function readPolicies(read: EnvReader): PolicySettings {
     deadLetterTtlMs: read.int('RABBITMQ_DEFAULT_DLQ_TTL', { default: 86_400_000, min: 1 }),
     validationFailuresTtlMs: read.int('RABBITMQ_VALIDATION_FAILURES_TTL', { default: 86_400_000, min: 1 }),
     deliveryLimit: read.int('RABBITMQ_DELIVERY_LIMIT', { default: 10, min: 0 }),
+    returnLimit: read.int('RABBITMQ_RETURN_LIMIT', { default: 50, min: 1 }),
   };
 }
 

@@ -182,7 +182,8 @@ export class AgentDelivery {
       this.#logOutcome(delivery, wire, invalid, await this.#settle(acks, delivery, invalid), deliveryCount, startedAt);
       return;
     }
-    let attempt = deliveryCount;
+    // failed attempts of this holding only: x-delivery-count counts returns by restarts, which are no attempts (finding 11)
+    let attempt = 0;
     const publishedAt = publishTimeMs(delivery) ?? Date.now();
     for (;;) {
       const reply = await this.emit(wire).catch(() => ({ timeout: true as const }));

@@ -169,6 +169,7 @@ describe('loadServerConfig', () => {
       deadLetterTtlMs: 86_400_000,
       validationFailuresTtlMs: 86_400_000,
       deliveryLimit: 10,
+      returnLimit: 50,
     });
     expect(config.registry.cronTime).toBe('*/30 * * * *');
     expect(Object.isFrozen(config.broker)).toBe(true);
