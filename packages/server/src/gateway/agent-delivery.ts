@@ -14,10 +14,11 @@ import {
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { AckBatcher, type BrokerConnection } from '../amqp/index.js';
 import type { ServerMetrics } from '../obs/index.js';
+import { type OutboundDelivery, withDeadline } from './delivery-deadline.js';
 import { type DeliveryDecision, decideDelivery } from './delivery-decision.js';
 
 /** Sends one message to the connected agent; rejects on ack timeout or disconnect. */
-export type EmitDelivery = (message: WireMessageBody) => Promise<DeliveryAck>;
+export type EmitDelivery = (message: OutboundDelivery) => Promise<DeliveryAck>;
 
 /** Settings of a delivery loop. */
 export interface DeliverySettings {
@@ -28,6 +29,13 @@ export interface DeliverySettings {
   readonly redeliveryDelayMaxMs: number;
   /** Message TTL, ms: a delivery the agent has not answered by then is dead-lettered (0 = never). */
   readonly messageTtlMs: number;
+  /**
+   * Set when the agent enforces delivery deadlines itself (it announced `delivery-deadline`, issue 15, finding 17):
+   * each delivery then carries its remaining TTL, and an unanswered one is dead-lettered only this long (ms) after
+   * the TTL, by when a post the agent started before its deadline has ended (`DMR_DELIVERY_ACK_TIMEOUT_MS`).
+   * Unset (seed 003 agents): dead-lettered at the TTL.
+   */
+  readonly deadlineGraceMs?: number;
 }
 
 /** Dependencies of a delivery loop. */
@@ -186,8 +194,8 @@ export class AgentDelivery {
     let attempt = 0;
     const publishedAt = publishTimeMs(delivery) ?? Date.now();
     for (;;) {
-      const reply = await this.emit(wire).catch(() => ({ timeout: true as const }));
-      const age = { ageMs: Date.now() - publishedAt, ttlMs: this.settings.messageTtlMs };
+      const reply = await this.emit(this.#outbound(wire, publishedAt)).catch(() => ({ timeout: true as const }));
+      const age = { ageMs: Date.now() - publishedAt, ttlMs: this.settings.messageTtlMs, graceMs: this.settings.deadlineGraceMs ?? 0 };
       const decision = decideDelivery(reply, attempt, this.settings.deliveryLimit, age);
       if (decision.action !== 'retry') {
         this.#logOutcome(delivery, wire, decision, await this.#settle(acks, delivery, decision), attempt, startedAt);
@@ -198,6 +206,13 @@ export class AgentDelivery {
       if (!(await this.#pauseBeforeRetry(channel, attempt, signal))) return;
       if (decision.isAttempt) attempt++;
     }
+  }
+
+  /** The delivery as emitted: with its remaining TTL when the agent enforces deadlines. */
+  #outbound(wire: WireMessageBody, publishedAt: number): OutboundDelivery {
+    const { messageTtlMs, deadlineGraceMs } = this.settings;
+    const isEnforced = deadlineGraceMs !== undefined && messageTtlMs > 0;
+    return withDeadline(wire, isEnforced ? messageTtlMs - (Date.now() - publishedAt) : undefined);
   }
 
   /** Waits the redelivery pause for `attempt`; false when this channel was stopped or replaced meanwhile. */

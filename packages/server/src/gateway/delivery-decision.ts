@@ -13,6 +13,8 @@ export interface DeliveryAge {
   readonly ageMs: number;
   /** The message TTL, ms (`RABBITMQ_DEFAULT_TTL`); 0 = none. */
   readonly ttlMs: number;
+  /** How long past the TTL an unanswered delivery still waits, ms (an agent enforcing deadlines may be ending a post). */
+  readonly graceMs?: number;
 }
 
 /**
@@ -52,7 +54,7 @@ const SHUTTING_DOWN: DmrErrorCode = 'DMR_LIFECYCLE_SHUTTING_DOWN';
 function decideTimeout(deliveryCount: number, deliveryLimit: number, age: DeliveryAge | undefined): DeliveryDecision {
   const code = 'DMR_ROUTE_ACK_TIMEOUT';
   if (!age) return withLimit(code, 'recipient agent did not acknowledge in time', deliveryCount, deliveryLimit);
-  if (age.ttlMs > 0 && age.ageMs >= age.ttlMs) {
+  if (age.ttlMs > 0 && age.ageMs >= age.ttlMs + (age.graceMs ?? 0)) {
     return { action: 'dead-letter', code, reason: `recipient agent did not acknowledge within the message TTL (${age.ttlMs} ms)` };
   }
   return { action: 'retry', code, reason: 'recipient agent did not acknowledge in time; delivering again', isAttempt: false };

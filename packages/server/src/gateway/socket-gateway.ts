@@ -18,6 +18,7 @@ import type { ServerMetrics } from '../obs/index.js';
 import { type AgentRegistry, partialListOf, type RegistryDiff } from '../registry/index.js';
 import type { MessageRouter } from '../routing/index.js';
 import { AgentDelivery } from './agent-delivery.js';
+import { announcesDeadlines } from './delivery-deadline.js';
 import { FullListPacket } from './full-list-packet.js';
 
 type AgentSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { agentId: string }>;
@@ -152,6 +153,7 @@ export class SocketGateway {
         redeliveryDelayMs: this.config.redeliveryDelayMs,
         redeliveryDelayMaxMs: this.config.redeliveryDelayMaxMs,
         messageTtlMs: this.deps.messageTtlMs,
+        ...(announcesDeadlines(socket.handshake.auth) ? { deadlineGraceMs: this.config.deliveryAckTimeoutMs } : {}),
       },
       // a consumer RabbitMQ cancelled or closed leaves the socket deaf: end the session, the agent reconnects to a fresh one
       () => void this.#endSession(agentId, session, 'consumer-lost'),
