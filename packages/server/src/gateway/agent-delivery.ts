@@ -82,9 +82,11 @@ export class AgentDelivery {
   /**
    * Starts consuming (again, after a broker reconnect: the old channel died with the connection). A channel still
    * open from an earlier start is closed first. Does nothing after {@link AgentDelivery.stop}, which is final.
+   * Resolves true when this start is consuming, false when a later start() or stop() superseded it or the consumer
+   * was lost meanwhile; rejects when the channel or consumer could not be set up.
    */
-  async start(): Promise<void> {
-    if (this.#isStopped) return;
+  async start(): Promise<boolean> {
+    if (this.#isStopped) return false;
     const generation = ++this.#generation;
     const previous = this.#detach();
     const opening = this.#open(generation, previous?.channel);
@@ -94,12 +96,19 @@ export class AgentDelivery {
     } finally {
       this.#starting.delete(opening);
     }
+    return generation === this.#generation && this.#channel !== undefined;
   }
 
   async #open(generation: number, previous: Channel | undefined): Promise<void> {
     if (previous) await closeQuietly(previous);
     if (generation !== this.#generation) return;
-    const channel = await this.deps.broker.openChannel();
+    let channel: Channel;
+    try {
+      channel = await this.deps.broker.openChannel();
+    } catch (error) {
+      if (generation !== this.#generation) return;
+      throw error;
+    }
     try {
       if (generation !== this.#generation) throw SUPERSEDED;
       channel.on('error', (error: Error) => this.#lose(channel, `RabbitMQ closed the consumer channel: ${error.message}`));

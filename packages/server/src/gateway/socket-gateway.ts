@@ -172,8 +172,7 @@ export class SocketGateway {
       await this.#closeSession(agentId, previous, 'replaced');
     }
     try {
-      await delivery.start();
-      log.info('agent connected');
+      if (await delivery.start()) log.info('agent connected');
     } catch (error) {
       log.error({ err: error }, 'could not start consuming for agent; disconnecting it so it retries');
       socket.disconnect(true);

@@ -111,7 +111,7 @@ describe('AgentDelivery lifecycle on RabbitMQ', () => {
     const delivery = makeDelivery([]);
     await delivery.start();
     await delivery.stop(0);
-    await delivery.start();
+    expect(await delivery.start()).toBe(false);
     await expectConsumers(0);
   });
 
