@@ -109,6 +109,12 @@ export const ERROR_CATALOG = {
   },
   DMR_DELIVERY_INVALID_MESSAGE: { httpStatus: 400, isTransient: false, summary: 'A delivered wire message is malformed.' },
   DMR_DELIVERY_ENDPOINT_FAILED: { httpStatus: 502, isTransient: true, summary: 'The local endpoint did not answer 2xx after retries.' },
+  // issue 15, finding 17 (lifecycle helper)
+  DMR_DELIVERY_EXPIRED: {
+    httpStatus: 504,
+    isTransient: false,
+    summary: 'The recipient agent held the delivery past the message TTL and did not deliver it.',
+  },
   DMR_REGISTRY_INVALID: {
     httpStatus: 500,
     isTransient: false,

@@ -75,3 +75,17 @@ export const DEFAULT_CLUSTER_ID = 'dmr';
 
 /** What a cluster id (`DMR_CLUSTER_ID`) may look like: 1-128 letters, digits, `.`, `_`, `:` or `-`. */
 export const CLUSTER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/**
+ * Handshake `auth.features` entry by which an agent announces that it enforces delivery deadlines itself (issue 15,
+ * finding 17). To such an agent the server adds {@link DELIVERY_EXPIRES_IN_FIELD} to every delivery; seed 003's agents
+ * announce nothing and get the wire message unchanged.
+ */
+export const DELIVERY_DEADLINE_FEATURE = 'delivery-deadline';
+
+/**
+ * Field the server adds to a delivery for an agent that announced {@link DELIVERY_DEADLINE_FEATURE}: the message's
+ * remaining TTL in ms when it was emitted. The agent never starts posting it later than that after it arrived and
+ * answers DMR_DELIVERY_EXPIRED instead.
+ */
+export const DELIVERY_EXPIRES_IN_FIELD = 'expiresInMs';

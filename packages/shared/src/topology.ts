@@ -39,6 +39,12 @@ export interface PolicySettings {
    * which the server answers with DMR_ROUTE_QUEUE_FULL). Absent or 0: no limit.
    */
   readonly maxQueueLength?: number;
+  /**
+   * RabbitMQ's `delivery-limit`: how often a message may go back to its queue unsettled (a server, agent or connection
+   * ended while holding it) before RabbitMQ dead-letters it. DMR never requeues, so only such returns count there;
+   * failed attempts count against `deliveryLimit` in the server. Default: `deliveryLimit` (older callers).
+   */
+  readonly returnLimit?: number;
 }
 
 /** One RabbitMQ policy as the management API's PUT /api/policies body takes it. */
@@ -66,7 +72,8 @@ export function buildPolicies(settings: PolicySettings): PolicyDefinition[] {
       definition: {
         'message-ttl': settings.messageTtlMs,
         'dead-letter-exchange': DEAD_LETTER_EXCHANGE,
-        'delivery-limit': settings.deliveryLimit,
+        // returns, not attempts: restarts must not push a message toward the DLQ (issue 15, finding 11)
+        'delivery-limit': settings.returnLimit ?? settings.deliveryLimit,
         // at-least-once dead-lettering so an expiring or exhausted message is never lost between queues
         'dead-letter-strategy': 'at-least-once',
         overflow: 'reject-publish',

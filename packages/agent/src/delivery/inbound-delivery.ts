@@ -17,6 +17,7 @@ import type { PeerKeyLookup } from '../link/index.js';
 import type { MessageOutcome, OutcomeSink } from '../obs/index.js';
 import { CANCELLED, ChatSequencer } from './chat-sequencer.js';
 import { DedupWindow, DeliveryGate, type GateRun } from './dedup-window.js';
+import { splitDeadline } from './delivery-deadline.js';
 import type { EndpointResult } from './endpoint-client.js';
 
 /** Port: posts a decrypted message to the local endpoint (implemented by `EndpointClient`). */
@@ -56,6 +57,8 @@ interface Processed {
 const checkWire = compileValidator<WireMessageBody>(WireMessageSchema, 'DMR_DELIVERY_INVALID_MESSAGE');
 const checkPayload = compileValidator<DeliveredMessage['payload']>(V1Payload, 'DMR_DELIVERY_INVALID_MESSAGE');
 const OK: DeliveryAck = { status: 'ok' };
+/** Returned by a lane task instead of posting: the delivery's deadline passed while it waited for its turn. */
+const EXPIRED: unique symbol = Symbol('expired');
 
 /** The metadata an outcome line carries; every field may be missing on an invalid message. */
 interface OutcomeMetadata {
@@ -71,7 +74,7 @@ interface OutcomeMetadata {
  * chat (sender + `payload.chat.id`) reach the endpoint one at a time in arrival order ({@link ChatSequencer}).
  * Error acks carry one of DMR_DELIVERY_INVALID_MESSAGE, DMR_CRYPTO_UNKNOWN_SENDER, DMR_CRYPTO_PEER_KEY_UNTRUSTED, DMR_CRYPTO_DECRYPT_FAILED,
  * DMR_CRYPTO_SIGNATURE_INVALID, DMR_CRYPTO_METADATA_MISMATCH, DMR_CRYPTO_UNBOUND_METADATA,
- * DMR_DELIVERY_ENDPOINT_FAILED or DMR_LIFECYCLE_SHUTTING_DOWN.
+ * DMR_DELIVERY_ENDPOINT_FAILED, DMR_DELIVERY_EXPIRED or DMR_LIFECYCLE_SHUTTING_DOWN.
  */
 export class InboundDelivery {
   readonly #settings: InboundSettings;
@@ -89,8 +92,11 @@ export class InboundDelivery {
   }
 
   /** Handles one `dmr:agents:message-from-dmr-server` message and returns its ack. Never throws. */
-  async handle(message: unknown): Promise<DeliveryAck> {
+  async handle(delivery: unknown): Promise<DeliveryAck> {
     const startedAt = performance.now();
+    const { message, expiresInMs } = splitDeadline(delivery);
+    // a monotonic deadline: the server's and this host's clocks need not agree
+    const deadline = expiresInMs === undefined ? undefined : startedAt + expiresInMs;
     const checked = this.#check(message);
     if (!checked.ok) {
       this.#record(metadataOf(message), startedAt, checked);
@@ -104,7 +110,7 @@ export class InboundDelivery {
     }
     let run: GateRun<Processed>;
     try {
-      run = await this.#gate.run(`${wire.senderId}:${wire.id}`, () => this.#process(wire));
+      run = await this.#gate.run(`${wire.senderId}:${wire.id}`, () => this.#process(wire, deadline));
     } catch (error) {
       run = { kind: 'ran', result: failure('DMR_INTERNAL_ERROR', error instanceof Error ? error.message : String(error)) };
     }
@@ -151,7 +157,7 @@ export class InboundDelivery {
     return run.result.ack;
   }
 
-  async #process(wire: WireMessageBody): Promise<Processed> {
+  async #process(wire: WireMessageBody, deadline: number | undefined): Promise<Processed> {
     // taken before the first await, so places follow arrival order although decryption runs concurrently
     const ticket = this.#sequencer.ticket();
     try {
@@ -160,16 +166,30 @@ export class InboundDelivery {
       const result = await ticket.admit(
         `${wire.senderId}\n${opened.delivered.payload.chat.id}`,
         `${wire.senderId}:${wire.id}`,
-        () => this.#deps.endpoint.deliver(opened.delivered, this.#abort.signal),
+        () => this.#post(opened.delivered, deadline),
         // a failed message comes back (the server retries it in place): its chat waits for it
-        (endpointResult) => (endpointResult.ok ? 'next' : 'park'),
+        (endpointResult) => (endpointResult === EXPIRED || endpointResult.ok ? 'next' : 'park'),
       );
       if (result === CANCELLED) return failure('DMR_LIFECYCLE_SHUTTING_DOWN', 'the agent is shutting down; redeliver later');
+      if (result === EXPIRED)
+        return failure('DMR_DELIVERY_EXPIRED', 'held past the message TTL behind an earlier message of its chat; not delivered');
       if (result.ok) return { ack: OK };
+      // cut short by this agent's own stop: a restart, which the server must not count as a failed attempt
+      if (this.#abort.signal.aborted) return failure('DMR_LIFECYCLE_SHUTTING_DOWN', 'the agent stopped during delivery; redeliver later');
       return failure('DMR_DELIVERY_ENDPOINT_FAILED', `${result.reason} (after ${result.attempts} attempt(s))`);
     } finally {
       ticket.cancel();
     }
+  }
+
+  /**
+   * Posts unless the deadline the server gave passed while the message waited for its chat's turn (issue 15, finding
+   * 17): the server dead-letters it then, so posting it too would put it in two places. A post started before the
+   * deadline runs to its end; the server waits for its answer (`DMR_DELIVERY_ACK_TIMEOUT_MS` past the TTL).
+   */
+  #post(delivered: DeliveredMessage, deadline: number | undefined): Promise<EndpointResult | typeof EXPIRED> {
+    if (deadline !== undefined && performance.now() >= deadline) return Promise.resolve(EXPIRED);
+    return this.#deps.endpoint.deliver(delivered, this.#abort.signal);
   }
 
   /** Verifies and decrypts the payload and checks it is a v1 payload. */

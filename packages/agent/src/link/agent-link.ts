@@ -5,6 +5,7 @@ import {
   type ClientToServerEvents,
   coalesceWrites,
   createAgentToken,
+  DELIVERY_DEADLINE_FEATURE,
   type DeliveryAck,
   EVENTS,
   type Logger,
@@ -171,7 +172,8 @@ export class AgentLink {
 
   #authenticate(cb: (data: object) => void): void {
     createAgentToken(this.#deps.agentId, this.#deps.privateKey, { audience: this.#config.clusterId }).then(
-      (token) => cb({ token }),
+      // features: this agent enforces the delivery deadlines the server sends (seed 003 servers ignore the key)
+      (token) => cb({ token, features: [DELIVERY_DEADLINE_FEATURE] }),
       (error: unknown) => {
         // Without a token the server refuses the handshake, which lands in the retry loop like any refusal.
         this.#log.error({ err: error }, 'cannot sign the handshake token');

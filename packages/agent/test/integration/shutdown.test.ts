@@ -82,6 +82,18 @@ describe('stop with an inbound delivery in flight', () => {
     expect(fixture.logLines.some((line) => line.msg === 'drain deadline passed; aborting in-flight deliveries')).toBe(true);
   });
 
+  it('reports the delivery its own stop cut short as a shutdown refusal, not an endpoint failure (issue 15, finding 11)', async () => {
+    const { server, fixture, receiver, wire } = await setup({ DMR_SHUTDOWN_TIMEOUT_MS: '200' });
+    const ack = server.deliver(fixture.id, wire, 1000).catch((error: unknown) => error);
+    await waitFor('request at the endpoint', () => receiver.requests.length === 1);
+    await fixture.agent.stop();
+    await ack;
+
+    const outcome = fixture.logLines.find((line) => line.msgId === wire.id && line.direction === 'inbound');
+    // the server retries a shutdown refusal without spending the delivery limit; an endpoint failure would spend it
+    expect(outcome).toMatchObject({ code: 'DMR_LIFECYCLE_SHUTTING_DOWN' });
+  });
+
   it('stops at once when forced, even during a graceful stop', async () => {
     const { server, fixture, receiver, wire } = await setup({ DMR_SHUTDOWN_TIMEOUT_MS: '30000' });
     const ack = server.deliver(fixture.id, wire, 1000).catch((error: unknown) => error);

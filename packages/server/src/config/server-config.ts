@@ -259,6 +259,7 @@ function readPolicies(read: EnvReader): PolicySettings {
     validationFailuresTtlMs: read.int('RABBITMQ_VALIDATION_FAILURES_TTL', { default: 86_400_000, min: 1 }),
     deliveryLimit: read.int('RABBITMQ_DELIVERY_LIMIT', { default: 10, min: 0 }),
     maxQueueLength: read.int('RABBITMQ_MAX_QUEUE_LENGTH', { default: 100_000, min: 0 }),
+    returnLimit: read.int('RABBITMQ_RETURN_LIMIT', { default: 50, min: 1 }),
   };
 }
 

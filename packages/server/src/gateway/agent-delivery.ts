@@ -14,10 +14,11 @@ import {
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { AckBatcher, type BrokerConnection } from '../amqp/index.js';
 import type { ServerMetrics } from '../obs/index.js';
+import { type OutboundDelivery, withDeadline } from './delivery-deadline.js';
 import { type DeliveryDecision, decideDelivery, parseDeliveryAck } from './delivery-decision.js';
 
 /** Sends one message to the connected agent; resolves with whatever the agent acked (untrusted), rejects on ack timeout or disconnect. */
-export type EmitDelivery = (message: WireMessageBody) => Promise<unknown>;
+export type EmitDelivery = (message: OutboundDelivery) => Promise<unknown>;
 
 /** Settings of a delivery loop. */
 export interface DeliverySettings {
@@ -28,6 +29,13 @@ export interface DeliverySettings {
   readonly redeliveryDelayMaxMs: number;
   /** Message TTL, ms: a delivery the agent has not answered by then is dead-lettered (0 = never). */
   readonly messageTtlMs: number;
+  /**
+   * Set when the agent enforces delivery deadlines itself (it announced `delivery-deadline`, issue 15, finding 17):
+   * each delivery then carries its remaining TTL, and an unanswered one is dead-lettered only this long (ms) after
+   * the TTL, by when a post the agent started before its deadline has ended (`DMR_DELIVERY_ACK_TIMEOUT_MS`).
+   * Unset (seed 003 agents): dead-lettered at the TTL.
+   */
+  readonly deadlineGraceMs?: number;
 }
 
 /** Dependencies of a delivery loop. */
@@ -55,52 +63,117 @@ export class AgentDelivery {
   #abort = new AbortController();
   #inFlight = 0;
   #idleWaiters: Array<() => void> = [];
+  // Bumped by every start() and by stop(). A start() that finds it changed after one of its awaits was superseded
+  // and closes the channel it opened itself: nobody else knows that channel, and with single active consumer an
+  // orphan would own the agent's queue until the AMQP connection dies (issue 15, finding 3).
+  #generation = 0;
+  #isStopped = false;
+  readonly #starting = new Set<Promise<void>>();
 
+  /** `onLost`: RabbitMQ cancelled the consumer or closed its channel with an error; the session must end (finding 10). */
   constructor(
     private readonly agentId: string,
     private readonly emit: EmitDelivery,
     private readonly deps: DeliveryDeps,
     private readonly settings: DeliverySettings,
+    private readonly onLost: (reason: string) => void = () => undefined,
   ) {}
 
-  /** Starts consuming (again, after a broker reconnect: the old channel died with the connection). */
-  async start(): Promise<void> {
-    this.#channel = undefined;
-    this.#abort.abort();
-    this.#abort = new AbortController();
-    const channel = await this.deps.broker.openChannel();
-    await channel.prefetch(this.settings.prefetch);
-    const acks = new AckBatcher(channel);
-    this.#channel = channel;
-    this.#acks = acks;
-    await channel.consume(agentQueueName(this.agentId), (message) => this.#onMessage(channel, acks, message));
+  /**
+   * Starts consuming (again, after a broker reconnect: the old channel died with the connection). A channel still
+   * open from an earlier start is closed first. Does nothing after {@link AgentDelivery.stop}, which is final.
+   * Resolves true when this start is consuming, false when a later start() or stop() superseded it or the consumer
+   * was lost meanwhile; rejects when the channel or consumer could not be set up.
+   */
+  async start(): Promise<boolean> {
+    if (this.#isStopped) return false;
+    const generation = ++this.#generation;
+    const previous = this.#detach();
+    const opening = this.#open(generation, previous?.channel);
+    this.#starting.add(opening);
+    try {
+      await opening;
+    } finally {
+      this.#starting.delete(opening);
+    }
+    return generation === this.#generation && this.#channel !== undefined;
   }
 
-  /**
-   * Stops emitting new deliveries, waits up to `drainMs` for in-flight ones, then closes the channel, which gives
-   * every unacknowledged message back to the head of the queue in delivery order. No `basic.cancel` first: a
-   * cancel returns the deliveries still in transit to the channel on their own, and they then overtake the rest
-   * (measured on RabbitMQ 3.10), which would reorder a chat across a reconnect.
-   */
-  async stop(drainMs: number): Promise<void> {
+  async #open(generation: number, previous: Channel | undefined): Promise<void> {
+    if (previous) await closeQuietly(previous);
+    if (generation !== this.#generation) return;
+    let channel: Channel;
+    try {
+      channel = await this.deps.broker.openChannel();
+    } catch (error) {
+      if (generation !== this.#generation) return;
+      throw error;
+    }
+    try {
+      if (generation !== this.#generation) throw SUPERSEDED;
+      channel.on('error', (error: Error) => this.#lose(channel, `RabbitMQ closed the consumer channel: ${error.message}`));
+      await channel.prefetch(this.settings.prefetch);
+      if (generation !== this.#generation) throw SUPERSEDED;
+      const acks = new AckBatcher(channel);
+      // installed before consuming, so the first deliveries already find their channel current; from here on
+      // whoever supersedes this start detaches and closes the channel
+      this.#channel = channel;
+      this.#acks = acks;
+      await channel.consume(agentQueueName(this.agentId), (message) => this.#onMessage(channel, acks, message));
+    } catch (error) {
+      if (this.#channel === channel) this.#detach();
+      await closeQuietly(channel);
+      if (generation !== this.#generation) return;
+      throw error;
+    }
+  }
+
+  /** Takes the current channel out of service (pending retry pauses end); the caller closes it. */
+  #detach(): { channel: Channel; acks: AckBatcher | undefined } | undefined {
     const channel = this.#channel;
     const acks = this.#acks;
     this.#channel = undefined;
     this.#acks = undefined;
     this.#abort.abort();
-    if (!channel) return;
+    this.#abort = new AbortController();
+    return channel ? { channel, acks } : undefined;
+  }
+
+  /**
+   * Stops for good: cancels a start in progress (it closes its own channel; this waits for it), stops emitting new
+   * deliveries, waits up to `drainMs` for in-flight ones, then closes the channel, which gives every unacknowledged
+   * message back to the head of the queue in delivery order. No `basic.cancel` first: a cancel returns the
+   * deliveries still in transit to the channel on their own, and they then overtake the rest (measured on
+   * RabbitMQ 3.10), which would reorder a chat across a reconnect.
+   */
+  async stop(drainMs: number): Promise<void> {
+    this.#isStopped = true;
+    this.#generation++;
+    const current = this.#detach();
+    await Promise.allSettled([...this.#starting]);
+    if (!current) return;
     try {
       await this.#waitIdle(drainMs);
-      acks?.flush();
-      await channel.close();
+      current.acks?.flush();
     } catch (error) {
-      this.deps.log.debug({ err: error }, 'closing delivery channel');
+      this.deps.log.debug({ err: error }, 'flushing acks of the delivery channel');
     }
+    await closeQuietly(current.channel);
+  }
+
+  /** The consumer on `channel` is gone on RabbitMQ's side; only the current channel's loss ends the session. */
+  #lose(channel: Channel, reason: string): void {
+    if (channel !== this.#channel) return;
+    this.deps.log.warn({ agentId: this.agentId, reason }, 'consumer lost; ending the session so the agent reconnects');
+    this.#detach();
+    // after a cancel the channel is still open and would keep its unacknowledged deliveries: closing it returns them
+    void closeQuietly(channel);
+    this.onLost(reason);
   }
 
   #onMessage(channel: Channel, acks: AckBatcher, message: ConsumeMessage | null): void {
     if (message === null) {
-      this.deps.log.warn({ agentId: this.agentId }, 'RabbitMQ cancelled the consumer (queue deleted?)');
+      this.#lose(channel, 'RabbitMQ cancelled the consumer (queue deleted?)');
       return;
     }
     acks.track(message);
@@ -131,11 +204,12 @@ export class AgentDelivery {
       this.#logOutcome(delivery, wire, invalid, await this.#settle(acks, delivery, invalid), deliveryCount, startedAt);
       return;
     }
-    let attempt = deliveryCount;
+    // failed attempts of this holding only: x-delivery-count counts returns by restarts, which are no attempts (finding 11)
+    let attempt = 0;
     const publishedAt = publishTimeMs(delivery) ?? Date.now();
     for (;;) {
-      const reply = await this.emit(wire).then(parseDeliveryAck, () => ({ timeout: true as const }));
-      const age = { ageMs: Date.now() - publishedAt, ttlMs: this.settings.messageTtlMs };
+      const reply = await this.emit(this.#outbound(wire, publishedAt)).then(parseDeliveryAck, () => ({ timeout: true as const }));
+      const age = { ageMs: Date.now() - publishedAt, ttlMs: this.settings.messageTtlMs, graceMs: this.settings.deadlineGraceMs ?? 0 };
       const decision = decideDelivery(reply, attempt, this.settings.deliveryLimit, age);
       if (decision.action !== 'retry') {
         this.#logOutcome(delivery, wire, decision, await this.#settle(acks, delivery, decision), attempt, startedAt);
@@ -146,6 +220,13 @@ export class AgentDelivery {
       if (!(await this.#pauseBeforeRetry(channel, attempt, signal))) return;
       if (decision.isAttempt) attempt++;
     }
+  }
+
+  /** The delivery as emitted: with its remaining TTL when the agent enforces deadlines. */
+  #outbound(wire: WireMessageBody, publishedAt: number): OutboundDelivery {
+    const { messageTtlMs, deadlineGraceMs } = this.settings;
+    const isEnforced = deadlineGraceMs !== undefined && messageTtlMs > 0;
+    return withDeadline(wire, isEnforced ? messageTtlMs - (Date.now() - publishedAt) : undefined);
   }
 
   /** Waits the redelivery pause for `attempt`; false when this channel was stopped or replaced meanwhile. */
@@ -227,6 +308,18 @@ export class AgentDelivery {
         resolve();
       });
     });
+  }
+}
+
+/** Thrown inside start() when a later start() or stop() superseded it; never escapes. */
+const SUPERSEDED = new Error('superseded by a later start() or stop()');
+
+/** Closes a channel that may already be closed (its connection died, or RabbitMQ closed it). */
+async function closeQuietly(channel: Channel): Promise<void> {
+  try {
+    await channel.close();
+  } catch {
+    // already closed: its unacknowledged deliveries went back to the queue then
   }
 }
 

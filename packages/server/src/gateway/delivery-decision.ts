@@ -1,4 +1,4 @@
-import { type DeliveryAck, isTransientCode } from '@dmr/shared';
+import { type DeliveryAck, type DmrErrorCode, isTransientCode } from '@dmr/shared';
 
 /** What to do with a RabbitMQ delivery after the agent answered (or did not). */
 export type DeliveryDecision =
@@ -13,6 +13,8 @@ export interface DeliveryAge {
   readonly ageMs: number;
   /** The message TTL, ms (`RABBITMQ_DEFAULT_TTL`); 0 = none. */
   readonly ttlMs: number;
+  /** How long past the TTL an unanswered delivery still waits, ms (an agent enforcing deadlines may be ending a post). */
+  readonly graceMs?: number;
 }
 
 /**
@@ -20,7 +22,10 @@ export interface DeliveryAge {
  * e.g. a bad signature); otherwise retry (the caller delivers the same message again after a pause, without
  * giving it back to RabbitMQ), unless this was the last attempt the delivery limit allows, in which case DMR
  * dead-letters itself so the DLQ copy carries the reason.
- * `deliveryCount` is the number of earlier attempts: RabbitMQ's `x-delivery-count` plus this server's retries.
+ * `deliveryCount` is the number of earlier failed attempts of this holding (this server's retries in place). RabbitMQ's
+ * `x-delivery-count` is not part of it: DMR never requeues, so that header counts only the times the message went
+ * back to the queue because a server, agent or connection ended while holding it (restarts), which RabbitMQ's own
+ * `delivery-limit` (`RABBITMQ_RETURN_LIMIT`) bounds. A refusal with DMR_LIFECYCLE_SHUTTING_DOWN is not an attempt.
  *
  * No answer within the ack timeout is not a failed attempt when `age` is given: the recipient agent may hold
  * the message on purpose (behind an earlier message of its chat), and a re-emitted delivery joins the one in
@@ -40,6 +45,8 @@ export function decideDelivery(
   const errors = reply.errors?.length ? reply.errors : [{ type: 'DMR_INTERNAL_ERROR', message: 'agent reported an error without details' }];
   const reason = errors.map((error) => `${error.type}: ${error.message}`).join('; ');
   const code = errors[0]?.type ?? 'DMR_INTERNAL_ERROR';
+  // a stopping agent refuses what it can no longer deliver: a routine restart, not a failed attempt (issue 15, finding 11)
+  if (errors.every((error) => error.type === SHUTTING_DOWN)) return { action: 'retry', code, reason, isAttempt: false };
   if (errors.every((error) => !isTransientCode(error.type))) return { action: 'dead-letter', code, reason };
   return withLimit(code, reason, deliveryCount, deliveryLimit);
 }
@@ -87,10 +94,12 @@ function describeType(value: unknown): string {
   return typeof value === 'undefined' ? 'missing' : `a ${typeof value}`;
 }
 
+const SHUTTING_DOWN: DmrErrorCode = 'DMR_LIFECYCLE_SHUTTING_DOWN';
+
 function decideTimeout(deliveryCount: number, deliveryLimit: number, age: DeliveryAge | undefined): DeliveryDecision {
   const code = 'DMR_ROUTE_ACK_TIMEOUT';
   if (!age) return withLimit(code, 'recipient agent did not acknowledge in time', deliveryCount, deliveryLimit);
-  if (age.ttlMs > 0 && age.ageMs >= age.ttlMs) {
+  if (age.ttlMs > 0 && age.ageMs >= age.ttlMs + (age.graceMs ?? 0)) {
     return { action: 'dead-letter', code, reason: `recipient agent did not acknowledge within the message TTL (${age.ttlMs} ms)` };
   }
   return { action: 'retry', code, reason: 'recipient agent did not acknowledge in time; delivering again', isAttempt: false };

@@ -18,6 +18,7 @@ import { type AgentRegistry, partialListOf, type RegistryDiff } from '../registr
 import type { MessageRouter } from '../routing/index.js';
 import { AgentDelivery } from './agent-delivery.js';
 import { ConnectionLimits, preAuthServerOptions } from './connection-limits.js';
+import { announcesDeadlines } from './delivery-deadline.js';
 import { FullListPacket } from './full-list-packet.js';
 import { answer, logFailure, splitEventArguments } from './socket-input.js';
 
@@ -160,13 +161,21 @@ export class SocketGateway {
   async #onConnection(socket: AgentSocket): Promise<void> {
     const agentId = socket.data.agentId;
     const log = this.deps.log.child({ agentId, socketId: socket.id });
-    const delivery = new AgentDelivery(agentId, (message) => this.#emitDelivery(socket, message), this.deps, {
-      prefetch: this.config.prefetch,
-      deliveryLimit: this.deps.deliveryLimit,
-      redeliveryDelayMs: this.config.redeliveryDelayMs,
-      redeliveryDelayMaxMs: this.config.redeliveryDelayMaxMs,
-      messageTtlMs: this.deps.messageTtlMs,
-    });
+    const delivery = new AgentDelivery(
+      agentId,
+      (message) => this.#emitDelivery(socket, message),
+      this.deps,
+      {
+        prefetch: this.config.prefetch,
+        deliveryLimit: this.deps.deliveryLimit,
+        redeliveryDelayMs: this.config.redeliveryDelayMs,
+        redeliveryDelayMaxMs: this.config.redeliveryDelayMaxMs,
+        messageTtlMs: this.deps.messageTtlMs,
+        ...(announcesDeadlines(socket.handshake.auth) ? { deadlineGraceMs: this.config.deliveryAckTimeoutMs } : {}),
+      },
+      // a consumer RabbitMQ cancelled or closed leaves the socket deaf: end the session, the agent reconnects to a fresh one
+      () => void this.#endSession(agentId, session, 'consumer-lost'),
+    );
     const session: Session = { socket, delivery, connectedAt: Date.now() };
     // one live socket per agent per instance: the newest wins, so a reconnect never leaves a stale consumer behind
     const previous = this.#sessions.get(agentId);
@@ -186,8 +195,7 @@ export class SocketGateway {
       await this.#closeSession(agentId, previous, 'replaced');
     }
     try {
-      await delivery.start();
-      log.info('agent connected');
+      if (await delivery.start()) log.info('agent connected');
     } catch (error) {
       log.error({ err: error }, 'could not start consuming for agent; disconnecting it so it retries');
       socket.disconnect(true);

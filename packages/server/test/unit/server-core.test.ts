@@ -180,6 +180,7 @@ describe('loadServerConfig', () => {
       validationFailuresTtlMs: 86_400_000,
       deliveryLimit: 10,
       maxQueueLength: 100_000,
+      returnLimit: 50,
     });
     expect(config.registry.cronTime).toBe('*/30 * * * *');
     expect(Object.isFrozen(config.broker)).toBe(true);
