@@ -17,13 +17,20 @@ describe('agent input from the server', () => {
   it('applies generated full and partial lists (and lists of them) without throwing, keeping no unusable entry', () => {
     // the most permissive policy: even it must keep no unusable entry
     const directory = new AgentDirectory({ trust: { anchors: [], legacyAgentIds: new Set(), allowUnverified: true } });
+    const listedIds = new Set<string>();
     for (const shape of shapes()) {
       for (const list of [shape, [shape]]) {
         expect(directory.replaceAll(list).applied).toBe(0);
         directory.applyPartial(list);
+        for (const entry of Array.isArray(list) ? list : []) {
+          const id = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>).id : undefined;
+          if (typeof id === 'string') listedIds.add(id);
+        }
       }
     }
-    expect(directory.size).toBe(0);
+    // refused entries stay listed as untrusted (a send to them fails with a reason); none may hold a usable key
+    expect(listedIds.size).toBeGreaterThan(0);
+    for (const id of listedIds) expect(directory.lookup(id).status).not.toBe('trusted');
     expect(directory.replaceAll(JSON.parse(nestedText(5000, 'array'))).applied).toBe(0);
   });
 
