@@ -33,7 +33,14 @@ describe('observability', () => {
     const a = await makeIdentity('ec');
     registry = new RegistryFile([a, b]);
     receiver = await new Receiver().start();
-    server = await startServer(serverEnv(rabbit, registry.url, { RABBITMQ_DEFAULT_TTL: '60000', RABBITMQ_DELIVERY_LIMIT: '7' }));
+    server = await startServer(
+      serverEnv(rabbit, registry.url, {
+        RABBITMQ_DEFAULT_TTL: '60000',
+        RABBITMQ_DELIVERY_LIMIT: '7',
+        RABBITMQ_RETURN_LIMIT: '9',
+        RABBITMQ_MAX_QUEUE_LENGTH: '1234',
+      }),
+    );
     agentA = await startAgent(a, server.url, receiver.url);
     agentB = await startAgent(b, server.url, receiver.url);
     const body = v1Body(b.id);
@@ -110,9 +117,13 @@ describe('observability', () => {
       effective_policy_definition: Record<string, unknown>;
     };
     expect(queue.arguments).toEqual({ 'x-queue-type': 'quorum', 'x-single-active-consumer': true });
+    // RabbitMQ's delivery-limit bounds returns to the queue (RABBITMQ_RETURN_LIMIT); failed attempts are counted by the
+    // server against RABBITMQ_DELIVERY_LIMIT (docs/reliability.md, "Restarts are not delivery attempts")
     expect(queue.effective_policy_definition).toMatchObject({
       'message-ttl': 60000,
-      'delivery-limit': 7,
+      'delivery-limit': 9,
+      'max-length': 1234,
+      overflow: 'reject-publish',
       'dead-letter-exchange': 'dmr.dlx',
     });
   });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findFreePorts } from '@dmr/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeIdentity, RegistryFile, serverEnv, waitUntil } from '../support/dmr-system.js';
+import { makeIdentity, peerCaFile, RegistryFile, serverEnv, waitUntil } from '../support/dmr-system.js';
 import { useRabbitVhost } from '../support/rabbit.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -107,6 +107,7 @@ describe('process-level crash protection', () => {
       // no server is needed to be alive: the link keeps retrying while the HTTP side serves
       DMR_SERVER_WEBSOCKET_URL: `http://127.0.0.1:${nobody}`,
       DMR_ALLOW_PLAINTEXT: 'true',
+      DMR_PEER_CA_FILE: await peerCaFile(),
       OUTGOING_MESSAGE_ENDPOINT: `http://127.0.0.1:${nobody}/inbox`,
       LOGGER_LOG_LEVELS: 'error,warn,log',
     });

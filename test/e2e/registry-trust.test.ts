@@ -30,7 +30,7 @@ import { connectRawAgent } from '../support/raw-agent.js';
 async function serveRegistry(agents: readonly Identity[], scheme: 'https' | 'http'): Promise<{ url: string; close: () => Promise<void> }> {
   const now = new Date().toISOString();
   const body = JSON.stringify({
-    response: agents.map((a) => ({ id: a.id, name: a.id, authentication_certificate: a.publicPem, created_at: now, updated_at: now })),
+    response: agents.map((a) => ({ id: a.id, name: a.id, authentication_certificate: a.certificatePem, created_at: now, updated_at: now })),
   });
   const handler = (_request: IncomingMessage, response: ServerResponse) => {
     response.writeHead(200, { 'content-type': 'application/json' }).end(body);

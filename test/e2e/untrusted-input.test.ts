@@ -200,7 +200,10 @@ describe('untrusted input from an authenticated agent', () => {
   });
 
   it('refuses generated handshake auth objects and the unauthenticated main namespace, and keeps serving', async () => {
-    const w = await world();
+    // every shape must reach DMR's own check, so the limits in front of it are lifted here (test/e2e/limits.test.ts
+    // proves them): the per-address failure limit would refuse the 61st before it is read (and then lock out the
+    // well-behaved agents on the same address), and the pre-authentication frame limit would cut the large shapes
+    const w = await world({ DMR_HANDSHAKE_FAILURES_PER_ADDRESS: '0', DMR_PREAUTH_MAX_BYTES: String(4 * 1024 * 1024) });
     const pki = await testPki();
     const leaf = await agentLeaf(w.m.id);
     const tls = { ca: pki.caCert, cert: leaf.cert, key: leaf.key };
