@@ -1,11 +1,18 @@
 /**
- * Backpressure of POST /v1/messages: a real agent with a small DMR_MAX_IN_FLIGHT_SENDS against a real socket.io
- * test peer that holds its acks. Above the window the agent answers a fast 503 DMR_LINK_BACKPRESSURE with
- * Retry-After and sends nothing; every message it accepted reaches the server exactly once.
+ * Backpressure of POST /v1/messages: a real agent with a small DMR_MAX_IN_FLIGHT_SENDS.
+ *
+ * Against a stand-in server (TestDmrServer, a Socket.IO protocol peer with no RabbitMQ) that HOLDS its acks until
+ * the test lets them go, which a real server cannot be made to do on cue: above the window the agent answers a
+ * fast 503 DMR_LINK_BACKPRESSURE with Retry-After and sends nothing for it.
+ *
+ * Against the REAL dmr-server and RabbitMQ: under sustained overload every message the agent accepted (202) is in
+ * the recipient's queue exactly once, and none it refused (503) is.
  */
 import { randomUUID } from 'node:crypto';
-import type { SendAck } from '@dmr/shared';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { agentDeadLetterQueueName, agentQueueName, type SendAck } from '@dmr/shared';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { makeIdentity, RegistryFile, serverEnv, startAgent, startServer } from '../../../../test/support/dmr-system.js';
+import { peekQueue, queueDepth, type RabbitVhostHandle, useRabbitVhost } from '../../../../test/support/rabbit.js';
 import { generateKeys } from '../helpers/keys.js';
 import { v1Message } from '../helpers/messages.js';
 import { type AgentFixture, makeAgent, outcomeLines, waitUntilReady } from './helpers/agent-fixture.js';
@@ -23,7 +30,7 @@ function spin(ms: number): void {
   }
 }
 
-describe('outbound backpressure', () => {
+describe('against a stand-in server (TestDmrServer) that holds its acks: outbound backpressure', () => {
   let server: TestDmrServer;
   let receiver: Receiver;
   let sender: AgentFixture;
@@ -143,19 +150,64 @@ describe('outbound backpressure', () => {
       await busy.agent.stop();
     }
   });
+});
 
-  it('loses nothing it accepted under sustained overload: every 202 reached the server exactly once, no 503 did', async () => {
-    server.ackPolicy = () => new Promise<SendAck>((resolve) => setTimeout(() => resolve({ status: 'ok' }), 5));
-    const ids = Array.from({ length: 60 }, () => randomUUID());
-    const responses = await Promise.all(ids.map(async (id) => ({ id, status: (await post(id)).statusCode })));
+describe('outbound backpressure through the real dmr-server and RabbitMQ', () => {
+  let rabbit: RabbitVhostHandle;
 
-    const accepted = responses.filter((response) => response.status === 202).map((response) => response.id);
-    const refused = responses.filter((response) => response.status === 503).map((response) => response.id);
-    expect(accepted.length + refused.length).toBe(ids.length);
-    expect(accepted.length).toBeGreaterThanOrEqual(WINDOW);
-    expect(refused.length).toBeGreaterThan(0);
-    const receivedIds = server.received.map((message) => message.id);
-    expect([...receivedIds].sort()).toEqual([...accepted].sort());
-    expect(new Set(receivedIds).size).toBe(receivedIds.length);
+  beforeAll(async () => {
+    rabbit = await useRabbitVhost();
+  });
+
+  afterAll(async () => {
+    await rabbit.cleanup();
+  });
+
+  it("loses nothing it accepted under sustained overload: every 202 is in the recipient's queue exactly once, no 503 is", async () => {
+    const sender = await makeIdentity('ec');
+    // the recipient stays offline, so everything the server accepted for it is still in its queue to be counted
+    const recipient = await makeIdentity('ec');
+    const registry = new RegistryFile([sender, recipient]);
+    const receiver = await Receiver.start();
+    const server = await startServer(serverEnv(rabbit, registry.url));
+    const agent = await startAgent(sender, server.url, receiver.url, { DMR_MAX_IN_FLIGHT_SENDS: String(WINDOW) }).catch(
+      async (error: unknown) => {
+        await server.server.stop();
+        throw error;
+      },
+    );
+    try {
+      // sustained: 10 callers post one after another, each as soon as its last answer came (a moment later after a
+      // 503), against a window of WINDOW sends waiting for the broker's confirm, until 5 windows' worth went through
+      const target = 5 * WINDOW;
+      const responses: Array<{ id: string; status: number }> = [];
+      const acceptedSoFar = () => responses.filter((response) => response.status === 202).length;
+      const caller = async (): Promise<void> => {
+        while (acceptedSoFar() < target && responses.length < 5000) {
+          const id = randomUUID();
+          const response = await agent.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message(recipient.id, id) });
+          responses.push({ id, status: response.statusCode });
+          if (response.statusCode === 503) await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+      };
+      await Promise.all(Array.from({ length: 10 }, caller));
+
+      const accepted = responses.filter((response) => response.status === 202).map((response) => response.id);
+      const refused = responses.filter((response) => response.status === 503).map((response) => response.id);
+      expect(accepted.length + refused.length).toBe(responses.length);
+      expect(accepted.length, 'several windows went through').toBeGreaterThanOrEqual(target);
+      expect(refused.length).toBeGreaterThan(0);
+      const queued = (await peekQueue(rabbit, agentQueueName(recipient.id), accepted.length)).map(
+        (message) => (JSON.parse(message.body) as { id: string }).id,
+      );
+      expect([...queued].sort()).toEqual([...accepted].sort());
+      expect(await queueDepth(rabbit, agentQueueName(recipient.id)), 'nothing more than the accepted messages').toBe(accepted.length);
+      expect(await queueDepth(rabbit, agentDeadLetterQueueName(recipient.id))).toBe(0);
+    } finally {
+      await agent.agent.stop();
+      await server.server.stop();
+      await receiver.close();
+      registry.remove();
+    }
   });
 });

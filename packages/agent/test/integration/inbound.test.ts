@@ -1,7 +1,10 @@
 /**
- * The inbound path against real sockets: the socket.io test peer (standing in for dmr-server) delivers
- * wire messages sealed by a sender that exists only as a key pair here, and a real node:http receiver
- * plays OUTGOING_MESSAGE_ENDPOINT.
+ * The agent's inbound path against a STAND-IN server (TestDmrServer: a real Socket.IO peer with no RabbitMQ, not
+ * dmr-server) that delivers whatever the test seals, by a sender that exists only as a key pair here, and reports
+ * the agent's ack to the test; a real node:http receiver plays OUTGOING_MESSAGE_ENDPOINT. The stand-in is needed
+ * because these tests deliver what a real server would not forward (tampered metadata, an unknown sender, a bad
+ * payload, another recipient's message), redeliver the same id on cue, overlap two copies in flight, and read the
+ * agent's ack verbatim. The same path end to end through the real server and RabbitMQ: relay.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { importPrivateKey, importPublicKey, sealPayload, type V1MessageBody, type WireMessage } from '@dmr/shared';
@@ -12,7 +15,7 @@ import { type AgentFixture, makeAgent, outcomeLines, waitUntilReady } from './he
 import { Receiver } from './helpers/receiver.js';
 import { TestDmrServer } from './helpers/test-dmr-server.js';
 
-describe('inbound delivery', () => {
+describe('against a stand-in server (TestDmrServer) delivering what the test seals: inbound delivery', () => {
   let server: TestDmrServer;
   let receiver: Receiver;
   let recipient: AgentFixture;

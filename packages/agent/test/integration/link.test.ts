@@ -1,6 +1,9 @@
 /**
- * The link against a real socket.io test peer (standing in for dmr-server): handshake tokens,
- * the agent's own reconnect loop, agent lists, readiness, metrics and stop.
+ * The agent's link against a STAND-IN server (TestDmrServer: a real Socket.IO peer with no RabbitMQ, not dmr-server):
+ * handshake tokens, the agent's own reconnect loop, agent lists, readiness, metrics and stop. The stand-in is needed
+ * because these tests make the server refuse handshakes on cue, record every token it was shown, kick the agent off
+ * on cue, and send partial lists with entries a real server's registry would never hold (a key that cannot be
+ * imported). Failover between real servers: link-failover.test.ts; the relay end to end: relay.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type { AgentInfo } from '@dmr/shared';
@@ -13,7 +16,7 @@ import { Receiver } from './helpers/receiver.js';
 import { TestDmrServer } from './helpers/test-dmr-server.js';
 import { waitFor } from './helpers/wait-for.js';
 
-describe('link', () => {
+describe('against a stand-in server (TestDmrServer): link', () => {
   const cleanup: (() => Promise<void>)[] = [];
 
   afterEach(async () => {

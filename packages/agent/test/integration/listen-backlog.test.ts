@@ -38,7 +38,8 @@ process.on('message', () => {
 function report() { process.send({ slowest, failed }); for (const s of sockets) s.destroy(); }
 `;
 
-describe('HTTP listen backlog', () => {
+// the link only needs somewhere to connect: what is tested is the agent's own HTTP listener
+describe('HTTP listen backlog (link to a stand-in server, TestDmrServer)', () => {
   let server: TestDmrServer | undefined;
   let receiver: Receiver | undefined;
   let fixture: AgentFixture | undefined;

@@ -1,6 +1,10 @@
 /**
- * POST /v1/messages driven through app.inject() against a real agent whose link is connected to a
- * real socket.io test peer (TestDmrServer, standing in for dmr-server) on 127.0.0.1.
+ * POST /v1/messages driven through app.inject() against a real agent whose link is connected to a STAND-IN server
+ * (TestDmrServer: a real Socket.IO peer on 127.0.0.1 with no RabbitMQ, not dmr-server) that records the wire
+ * messages it got and acks by test policy. The stand-in is needed because these tests hold the server's ack on cue
+ * (202 only after it), make it answer a chosen error, never answer, or hold it across a stop, and read the exact
+ * wire message the agent emitted. That a 202 means the message is in the recipient's queue, and that it arrives:
+ * backpressure.test.ts and relay.test.ts, against the real dmr-server and RabbitMQ.
  */
 import { randomUUID } from 'node:crypto';
 import { importPrivateKey, importPublicKey, openPayload } from '@dmr/shared';
@@ -12,7 +16,7 @@ import { Receiver } from './helpers/receiver.js';
 import { TestDmrServer } from './helpers/test-dmr-server.js';
 import { waitFor } from './helpers/wait-for.js';
 
-describe.each(['rsa', 'ec'] as const)('outbound with %s keys', (kind) => {
+describe.each(['rsa', 'ec'] as const)('against a stand-in server (TestDmrServer): outbound with %s keys', (kind) => {
   let server: TestDmrServer;
   let receiver: Receiver;
   let sender: AgentFixture;
@@ -162,7 +166,7 @@ describe.each(['rsa', 'ec'] as const)('outbound with %s keys', (kind) => {
   });
 });
 
-describe('outbound without a usable server', () => {
+describe('against a stand-in server (TestDmrServer) or none: outbound without a usable server', () => {
   it('answers 502 DMR_LINK_NOT_CONNECTED when no server is reachable', async () => {
     const receiver = await Receiver.start();
     // A peer that was started and closed again leaves a port nobody listens on.

@@ -25,7 +25,7 @@ import { Receiver } from './helpers/receiver.js';
 import { TestDmrServer } from './helpers/test-dmr-server.js';
 import { waitFor } from './helpers/wait-for.js';
 
-describe('peer key trust against a malicious relay', () => {
+describe('against a stand-in malicious relay (TestDmrServer): peer key trust', () => {
   let relay: TestDmrServer;
   let receiver: Receiver;
   let a: AgentFixture;
@@ -150,7 +150,7 @@ describe('peer key trust against a malicious relay', () => {
   });
 });
 
-describe('DMR_ALLOW_UNVERIFIED_PEER_KEYS=true (local experiments only)', () => {
+describe('against a stand-in malicious relay (TestDmrServer): DMR_ALLOW_UNVERIFIED_PEER_KEYS=true (local experiments only)', () => {
   it('warns at start and then encrypts to any key the relay sends', async () => {
     const keys = generateKeys('ec');
     const id = `agent-${randomUUID()}`;

@@ -1,6 +1,8 @@
 /**
- * Graceful and forced stop with a delivery in flight, against the socket.io test peer (standing in for
- * dmr-server) and a real node:http receiver that answers only when the test lets it.
+ * Graceful and forced stop with a delivery in flight, against a STAND-IN server (TestDmrServer: a real Socket.IO
+ * peer with no RabbitMQ, not dmr-server) and a real node:http receiver that answers only when the test lets it.
+ * The stand-in is needed because these tests emit a delivery by hand at a chosen moment (one during the drain) and
+ * read the agent's ack for it, or its absence, directly.
  */
 import { randomUUID } from 'node:crypto';
 import { importPrivateKey, importPublicKey, sealPayload, type WireMessage } from '@dmr/shared';
@@ -12,7 +14,7 @@ import { Receiver } from './helpers/receiver.js';
 import { TestDmrServer } from './helpers/test-dmr-server.js';
 import { waitFor } from './helpers/wait-for.js';
 
-describe('stop with an inbound delivery in flight', () => {
+describe('against a stand-in server (TestDmrServer): stop with an inbound delivery in flight', () => {
   const cleanup: (() => Promise<void>)[] = [];
   let release: () => void = () => undefined;
 

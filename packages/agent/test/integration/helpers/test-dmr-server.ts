@@ -1,5 +1,5 @@
 /**
- * A TEST PEER standing in for dmr-server: a real socket.io 4 server on 127.0.0.1, port 0, namespace
+ * A STAND-IN for dmr-server, NOT the real server: a real socket.io 4 server on 127.0.0.1, port 0, namespace
  * `/v1/dmr-agent-events`. It verifies each handshake token with the shared `verifyAgentToken`, sends
  * the full agent list on connect, records what agents emit and acks it as a test tells it to, and can
  * deliver messages to a connected agent. It has no RabbitMQ: it only plays the protocol.
@@ -7,6 +7,14 @@
  * Agents are listed with certificates from the tests' DMR CA (helpers/peer-ca.ts). Because it sends whatever
  * a test tells it to, it also plays the MALICIOUS RELAY of the key-trust tests (a real dmr-server cannot be made
  * to lie): `sendFullList`/`sendPartialList` with swapped keys, and `deliver` of forged messages.
+ *
+ * Use it only for server behaviours the real dmr-server cannot be made to produce on cue: a malicious relay, a
+ * server that holds or never sends its ack or answers a chosen error, refuses handshakes or kicks agents off at a
+ * chosen moment, forwards what a real server would refuse, or whose raw packets a test must read. A test or
+ * describe block using it says so in its name ("against a stand-in server (TestDmrServer): ..."). Any claim that
+ * reads end to end (a relay delivers once, failover between servers, nothing accepted is lost) runs against the
+ * real server (buildServer from @dmr/server) and a real RabbitMQ instead: see test/support/dmr-system.ts and
+ * relay.test.ts, link-failover.test.ts, backpressure.test.ts (issue 21).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
