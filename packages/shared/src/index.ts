@@ -12,3 +12,4 @@ export * from './protocol.js';
 export { accept, describeErrors, type FieldError, type Refusal, type Result, refuse } from './result.js';
 export * from './schemas/index.js';
 export * from './topology.js';
+export { type BinArgsOutcome, type BinInfo, binArgsOutcome, handleBinArgs, readPackageVersion, versionLine } from './cli/bin-info.js';

@@ -1,0 +1,11 @@
+# Sourced (not run) by every entry point after scripts/ensure-node.sh: puts the provisioned Node
+# (.tools/node/bin, see ensure-node.sh) first on PATH, so node, npx, vitest, tsc and node-gyp run on Node >= 24.
+# When .tools/node is absent the machine's own Node is new enough and PATH stays as it is.
+dmr_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [ -x "$dmr_root/.tools/node/bin/node" ]; then
+  case ":$PATH:" in
+    *":$dmr_root/.tools/node/bin:"*) ;;
+    *) export PATH="$dmr_root/.tools/node/bin:$PATH" ;;
+  esac
+fi
+unset dmr_root
