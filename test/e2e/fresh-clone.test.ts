@@ -1,7 +1,7 @@
 // Issue 17 acceptance: a fresh clone needs only the README's set-up; afterwards the checkout is clean (npm ci does not
 // rewrite the lock, nothing generated is left untracked) and every bin runs from node_modules/.bin on Node >= 24.
-// Slow (npm ci + native addon + tsc -b, about 1-2 min on an idle machine, 3 on a busy one): it reuses the npm cache and the per-user Node cache, so the only
-// download is none when this checkout was set up before.
+// Slow (npm ci + native addon + tsc -b: 1-2 min on an idle machine, 3 on a busy one). It reuses the npm cache and the
+// per-user Node cache, so nothing is downloaded when this checkout was set up before.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
