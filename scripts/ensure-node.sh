@@ -14,15 +14,27 @@ NODE_PIN=24.22.3
 NODE_PIN_INTEGRITY='sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA=='
 MIN_MAJOR=24
 
+# Judge the machine's Node, not the provisioned one: callers that already sourced node-env.sh (.ci/run, then npm test
+# running set-up again) have .tools/node/bin first on PATH.
+PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '/\.tools/node/bin$' | paste -sd: -)
 system_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$system_major" -ge "$MIN_MAJOR" ]; then
   # the machine's own Node is new enough: drop a stale link so node-env.sh does not put an older pin first
-  rm -f .tools/node
+  rm -f .tools/node .tools/npm-globalconfig
   exit 0
 fi
 
+# npm looks for its global npmrc under the prefix of the Node that runs it (<prefix>/etc/npmrc). Under the provisioned
+# Node that is the cache folder, which has none, so the machine's global settings (here: cafile, the CA of the
+# registry's TLS proxy) would be lost and `npm ci` fail with SELF_SIGNED_CERT_IN_CHAIN. Record the machine's path once;
+# node-env.sh exports it as npm_config_globalconfig.
+remember_npm_globalconfig() {
+  [ -f .tools/npm-globalconfig ] || npm config get globalconfig >.tools/npm-globalconfig
+}
+
 link=.tools/node-v$NODE_PIN
 if [ -x "$link/bin/node" ] && [ "$(readlink .tools/node 2>/dev/null)" = "node-v$NODE_PIN" ]; then
+  remember_npm_globalconfig
   exit 0
 fi
 
@@ -58,4 +70,5 @@ fi
 mkdir -p .tools
 ln -sfn "$cache" "$link"
 ln -sfn "node-v$NODE_PIN" .tools/node
+remember_npm_globalconfig
 echo "ensure-node: using Node $("$link/bin/node" --version) from $cache (linked as .tools/node)"

@@ -7,5 +7,10 @@ if [ -x "$dmr_root/.tools/node/bin/node" ]; then
     *":$dmr_root/.tools/node/bin:"*) ;;
     *) export PATH="$dmr_root/.tools/node/bin:$PATH" ;;
   esac
+  # the machine's global npmrc, which npm would otherwise look for under the provisioned Node (see ensure-node.sh)
+  if [ -z "${npm_config_globalconfig:-}" ] && [ -s "$dmr_root/.tools/npm-globalconfig" ]; then
+    npm_config_globalconfig=$(cat "$dmr_root/.tools/npm-globalconfig")
+    export npm_config_globalconfig
+  fi
 fi
 unset dmr_root
