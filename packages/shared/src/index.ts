@@ -1,4 +1,5 @@
 export { type BackoffSettings, backoffDelayMs } from './backoff.js';
+export { type BinArgsOutcome, type BinInfo, binArgsOutcome, handleBinArgs, readPackageVersion, versionLine } from './cli/bin-info.js';
 export { OldestFirst } from './collections/oldest-first.js';
 export * from './config/index.js';
 export * from './crypto/index.js';
@@ -12,4 +13,3 @@ export * from './protocol.js';
 export { accept, describeErrors, type FieldError, type Refusal, type Result, refuse } from './result.js';
 export * from './schemas/index.js';
 export * from './topology.js';
-export { type BinArgsOutcome, type BinInfo, binArgsOutcome, handleBinArgs, readPackageVersion, versionLine } from './cli/bin-info.js';
