@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# shellcheck source=../scripts/node-env.sh
+source scripts/node-env.sh # measured on Node >= 24, like the deployables
 exec node bench/bench.mjs "$@"

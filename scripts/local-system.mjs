@@ -200,8 +200,8 @@ function printInstructions(a, b, registryFile, pki) {
 [local] DMR is running.
   dmr-server  https://127.0.0.1:${ports.server}  (mutual TLS for agents; metrics: /metrics, readiness: /v1/ready)
   dev CA      ${pki.caDir}
-              revoke an agent: node packages/control/dist/cli/main.js revoke --dir ${pki.caDir} --agent-id <id> --reason keyCompromise
-              then publish:    node packages/control/dist/cli/main.js crl --dir ${pki.caDir}   (the server drops that agent within seconds)
+              revoke an agent: npx dmrctl revoke --dir ${pki.caDir} --agent-id <id> --reason keyCompromise
+              then publish:    npx dmrctl crl --dir ${pki.caDir}   (the server drops that agent within seconds)
   agent A     http://127.0.0.1:${ports.agentA}   id ${a.id}
   agent B     http://127.0.0.1:${ports.agentB}   id ${b.id}
   RabbitMQ    amqp 127.0.0.1:${rabbit.amqpPort}, management http://127.0.0.1:${rabbit.managementPort} (user ${rabbit.user}, password ${rabbit.password})

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# shellcheck source=node-env.sh
+source scripts/node-env.sh # the system runs on Node >= 24 (the provisioned one when the machine's is older)
 exec node scripts/local-system.mjs "$@"

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
+# shellcheck source=node-env.sh
+source scripts/node-env.sh # npx, biome, tsc and vitest (and the processes tests start) on Node >= 24
 echo "test: lint (biome) and type check of the tests"
 npx biome check .
 npx tsc -p tsconfig.tests.json

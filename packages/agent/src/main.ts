@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-import { createLogger, DmrError, guardProcess } from '@dmr/shared';
+import { createLogger, DmrError, guardProcess, handleBinArgs } from '@dmr/shared';
+import { agentBinInfo } from './bin-info.js';
 import { type AgentConfig, buildAgent, loadAgentConfig } from './index.js';
+
+// --help / --version (and a refusal of any other argument) before the configuration is read
+handleBinArgs(agentBinInfo());
 
 // The only place that reads process.env: everything below gets the parsed, frozen config.
 let config: AgentConfig;

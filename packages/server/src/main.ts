@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-import { createLogger, guardProcess, toDmrError } from '@dmr/shared';
+import { createLogger, guardProcess, handleBinArgs, toDmrError } from '@dmr/shared';
+import { serverBinInfo } from './bin-info.js';
 import { buildServer } from './build-server.js';
 import { loadServerConfig } from './config/index.js';
+
+// --help / --version (and a refusal of any other argument) before the configuration is read
+handleBinArgs(serverBinInfo());
 
 function loadConfigOrExit() {
   try {

@@ -1,4 +1,5 @@
 export { type BackoffSettings, backoffDelayMs } from './backoff.js';
+export { type BinArgsOutcome, type BinInfo, binArgsOutcome, handleBinArgs, readPackageVersion, versionLine } from './cli/bin-info.js';
 export { OldestFirst } from './collections/oldest-first.js';
 export * from './config/index.js';
 export * from './crypto/index.js';

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
-import { DmrError, toDmrError } from '@dmr/shared';
+import { DmrError, readPackageVersion, toDmrError, versionLine } from '@dmr/shared';
 import { caCommand, crlCommand, revokeCommand } from './ca-commands.js';
 import { certCommand } from './cert-commands.js';
 import type { CliIo } from './output.js';
@@ -20,6 +20,7 @@ const USAGE_CODES: ReadonlySet<string> = new Set([
 export function buildProgram(io: CliIo): Command {
   const program = new Command('dmrctl')
     .description('DMR control CLI: internal CA, certificates, revocation and CRL')
+    .version(versionLine('dmrctl', readPackageVersion(new URL('../../package.json', import.meta.url))), '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(add --help for usage)');

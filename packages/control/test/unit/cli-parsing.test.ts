@@ -54,6 +54,12 @@ describe('runCli', () => {
     }
   });
 
+  it.each([['--version'], ['-V']])('%s prints dmrctl, its version and the Node it runs on, exit 0', async (flag) => {
+    const io = capture();
+    expect(await runCli([flag], io)).toBe(0);
+    expect(io.stdout()).toBe(`dmrctl 0.1.0 (node ${process.version})\n`);
+  });
+
   it('exits 2 on usage errors without touching files', async () => {
     for (const argv of [
       ['bogus'],
