@@ -37,6 +37,14 @@ async function listeningAgent(url: string, identity: Identity, policy: () => 'ok
   return Object.assign(raw, { got });
 }
 
+/** `promise`, or a rejection naming `label` after `ms` (so a missing event fails the test with a reason, not a timeout). */
+function within<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms: ${label}`)), ms).unref()),
+  ]);
+}
+
 /** A wire-shaped body (the server checks only the shape before emitting; raw agents do not decrypt). */
 function wireBody(sender: Identity, recipient: Identity): Record<string, string> {
   return {
@@ -80,7 +88,7 @@ describe('server delivery behaviours on a real server and broker', () => {
 
   beforeAll(async () => {
     a = await makeIdentity('ec');
-    for (let i = 0; i < 4; i++) ids.push(await makeIdentity('ec'));
+    for (let i = 0; i < 5; i++) ids.push(await makeIdentity('ec'));
     rabbit = await useRabbitVhost();
     registry = new RegistryFile([a, ...ids]);
     server = await startServer(
@@ -155,7 +163,7 @@ describe('server delivery behaviours on a real server and broker', () => {
 
     const newer = await listeningAgent(server.url, b, () => 'ok');
     closers.push(() => newer.close());
-    expect(await olderGone).toBe('io server disconnect');
+    expect(await within(olderGone, 10_000, 'the server disconnects the older socket')).toBe('io server disconnect');
     const heldByOlder = older.got.length;
     for (const body of bodies.slice(3)) await publishInto(b, JSON.stringify(body));
 
@@ -234,5 +242,46 @@ describe('server delivery behaviours on a real server and broker', () => {
     await publishInto(b, JSON.stringify(later));
     await waitUntil(() => agentB.got.some((d) => d.message.id === later.id), 10_000, 'a later message is delivered');
     agentB.close();
+  });
+
+  it('gives the held garbage back to the queue when the session ends while its dead-letter publish fails; dead-letters it after the reconnect', async () => {
+    const b = ids[4] as Identity;
+    const setup = await connection.createChannel();
+    await setup.deleteQueue(agentDeadLetterQueueName(b.id));
+    await setup.close();
+    const first = await listeningAgent(server.url, b, () => 'ok');
+    closers.push(() => first.close());
+    await waitUntil(() => server.server.gateway.connectedAgentIds().includes(b.id), 5000, 'B connected');
+    const garbage = `garbage-${randomUUID()}`;
+    await publishInto(b, garbage);
+    const failures = () => server.logs.lines.filter((line) => line.agentId === b.id && String(line.msg).startsWith('could not')).length;
+    await waitUntil(() => failures() >= 2, 10_000, 'the dead-letter publish fails while the DLQ is gone');
+
+    first.close();
+    await waitUntil(
+      () => server.logs.lines.some((line) => line.stage === 'delivery' && line.recipientId === b.id && line.result === 'requeued'),
+      5000,
+      'the held message is given back when the session ends',
+    );
+    const stalled = failures();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // no publish attempts for a session that is gone
+    expect(failures()).toBe(stalled);
+    expect(await queueDepth(rabbit, agentQueueName(b.id))).toBe(1);
+
+    const restore = await connection.createChannel();
+    await restore.assertQueue(agentDeadLetterQueueName(b.id), { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await restore.bindQueue(agentDeadLetterQueueName(b.id), DEAD_LETTER_EXCHANGE, b.id);
+    await restore.close();
+    const second = await listeningAgent(server.url, b, () => 'ok');
+    closers.push(() => second.close());
+    const [dead] = await peekQueue(rabbit, agentDeadLetterQueueName(b.id), 1, 10_000);
+    expect(dead?.body).toBe(garbage);
+    expect(dead?.headers[REASON_CODE_HEADER]).toBe('DMR_DELIVERY_INVALID_MESSAGE');
+    expect(await dlqDepth(b)).toBe(1);
+    expect(await queueDepth(rabbit, agentQueueName(b.id))).toBe(0);
+    expect(first.got).toEqual([]);
+    expect(second.got).toEqual([]);
+    second.close();
   });
 });
