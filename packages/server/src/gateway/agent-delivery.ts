@@ -69,6 +69,8 @@ export class AgentDelivery {
   #generation = 0;
   #isStopped = false;
   readonly #starting = new Set<Promise<void>>();
+  // channels that closed (their connection died, or RabbitMQ closed them): nothing held on them can be settled any more
+  readonly #closed = new WeakSet<Channel>();
 
   /** `onLost`: RabbitMQ cancelled the consumer or closed its channel with an error; the session must end (finding 10). */
   constructor(
@@ -112,6 +114,7 @@ export class AgentDelivery {
     try {
       if (generation !== this.#generation) throw SUPERSEDED;
       channel.on('error', (error: Error) => this.#lose(channel, `RabbitMQ closed the consumer channel: ${error.message}`));
+      channel.once('close', () => this.#closed.add(channel));
       await channel.prefetch(this.settings.prefetch);
       if (generation !== this.#generation) throw SUPERSEDED;
       const acks = new AckBatcher(channel);
@@ -201,7 +204,7 @@ export class AgentDelivery {
         code: 'DMR_DELIVERY_INVALID_MESSAGE',
         reason: 'queued body is not a valid wire message',
       } as const;
-      this.#logOutcome(delivery, wire, invalid, await this.#settle(acks, delivery, invalid), deliveryCount, startedAt);
+      this.#logOutcome(delivery, wire, invalid, await this.#settle(channel, acks, delivery, invalid, signal), deliveryCount, startedAt);
       return;
     }
     // failed attempts of this holding only: x-delivery-count counts returns by restarts, which are no attempts (finding 11)
@@ -212,7 +215,7 @@ export class AgentDelivery {
       const age = { ageMs: Date.now() - publishedAt, ttlMs: this.settings.messageTtlMs, graceMs: this.settings.deadlineGraceMs ?? 0 };
       const decision = decideDelivery(reply, attempt, this.settings.deliveryLimit, age);
       if (decision.action !== 'retry') {
-        this.#logOutcome(delivery, wire, decision, await this.#settle(acks, delivery, decision), attempt, startedAt);
+        this.#logOutcome(delivery, wire, decision, await this.#settle(channel, acks, delivery, decision, signal), attempt, startedAt);
         return;
       }
       this.#logOutcome(delivery, wire, decision, 'retrying', attempt, startedAt);
@@ -236,36 +239,45 @@ export class AgentDelivery {
       maxDelayMs: this.settings.redeliveryDelayMaxMs,
     });
     await sleep(delayMs, undefined, { signal }).catch(() => undefined);
-    return !signal.aborted && this.#channel === channel;
+    return !signal.aborted && this.#channel === channel && !this.#closed.has(channel);
   }
 
-  async #settle(acks: AckBatcher, delivery: ConsumeMessage, decision: Exclude<DeliveryDecision, { action: 'retry' }>): Promise<string> {
-    try {
-      if (decision.action === 'ack') {
-        acks.ack(delivery);
-        return 'delivered';
-      }
-      await this.deps.broker.publish(DEAD_LETTER_EXCHANGE, this.agentId, delivery.content, {
-        messageId: delivery.properties.messageId,
-        type: delivery.properties.type,
-        contentType: 'application/json',
-        headers: { ...delivery.properties.headers, [REASON_CODE_HEADER]: decision.code, [REASON_HEADER]: decision.reason.slice(0, 1024) },
-      });
+  /**
+   * Acks, or dead-letters and then acks. A failed dead-letter publish (DLQ gone, refused, broker trouble) is retried
+   * IN PLACE after the redelivery pause, like a failed delivery: a nack with requeue would return the message at
+   * once, in a tight loop that spends RABBITMQ_RETURN_LIMIT within a second and then leaves the message to RabbitMQ's
+   * own dead-lettering, without DMR's reason (issue 21). Ends when the channel is stopped or replaced: its close
+   * gives the message back to the head of the queue.
+   */
+  async #settle(
+    channel: Channel,
+    acks: AckBatcher,
+    delivery: ConsumeMessage,
+    decision: Exclude<DeliveryDecision, { action: 'retry' }>,
+    signal: AbortSignal,
+  ): Promise<string> {
+    if (decision.action === 'ack') {
       acks.ack(delivery);
-      return 'dead-lettered';
-    } catch (error) {
-      // channel gone (disconnect, broker loss) or the DLQ publish failed: RabbitMQ redelivers, nothing is lost
-      this.#tryRequeue(acks, delivery);
-      this.deps.log.warn({ err: toDmrError(error), agentId: this.agentId }, 'could not settle delivery; left for redelivery');
-      return 'requeued';
+      return 'delivered';
     }
-  }
-
-  #tryRequeue(acks: AckBatcher, delivery: ConsumeMessage): void {
-    try {
-      acks.nack(delivery, true);
-    } catch {
-      // the channel is closed, which already returned the message to the queue
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.deps.broker.publish(DEAD_LETTER_EXCHANGE, this.agentId, delivery.content, {
+          messageId: delivery.properties.messageId,
+          type: delivery.properties.type,
+          contentType: 'application/json',
+          headers: { ...delivery.properties.headers, [REASON_CODE_HEADER]: decision.code, [REASON_HEADER]: decision.reason.slice(0, 1024) },
+        });
+        acks.ack(delivery);
+        return 'dead-lettered';
+      } catch (error) {
+        this.deps.log.warn({ err: toDmrError(error), agentId: this.agentId }, 'could not dead-letter delivery; trying again in place');
+        if (!(await this.#pauseBeforeRetry(channel, attempt, signal))) {
+          // stopped or replaced: whoever did closes the channel, which returns the message to the head of the queue
+          // (no nack: a requeued message goes behind every later one)
+          return 'requeued';
+        }
+      }
     }
   }
 
