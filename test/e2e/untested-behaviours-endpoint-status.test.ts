@@ -1,7 +1,7 @@
 // Issue 21, "behaviours with no test": how the recipient agent treats its endpoint's HTTP status, over a real relay
 // (agent A → dmr-server → RabbitMQ → dmr-server → agent B → a real HTTP endpoint scripted per message).
-// 408, 429 and 5xx are retried by the agent within one delivery; another 4xx ends the agent's attempts at once
-// (DMR_DELIVERY_ENDPOINT_FAILED), the server redelivers up to RABBITMQ_DELIVERY_LIMIT and then dead-letters it.
+// 408, 429 and 5xx are retried by the agent within one delivery (DMR_DELIVERY_ENDPOINT_FAILED, redelivered by the
+// server up to RABBITMQ_DELIVERY_LIMIT); another 4xx is final: one POST, DMR_DELIVERY_ENDPOINT_REFUSED, dead-lettered at once.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { agentDeadLetterQueueName, agentQueueName, REASON_CODE_HEADER, REASON_HEADER } from '@dmr/shared';
@@ -136,23 +136,19 @@ describe('endpoint status rules over a real relay', () => {
   });
 
   it.each([400, 404, 422])(
-    'treats HTTP %i as final for a delivery: no agent retry; dead-lettered with the reason at the delivery limit',
+    'treats HTTP %i as final: one POST, no retry by agent or server, dead-lettered at once with the reason',
     async (status) => {
       const id = await send(Array(10).fill(status));
       await waitUntil(() => serverOutcomes(id).some(([result]) => result === 'dead-lettered'), 10_000, 'dead-lettered');
-      // exactly one POST per server delivery, DELIVERY_LIMIT deliveries
-      expect(endpoint.statusesOf(id)).toEqual(Array(DELIVERY_LIMIT).fill(status));
-      expect(serverOutcomes(id)).toEqual([
-        ...Array(DELIVERY_LIMIT - 1).fill(['retrying', 'DMR_DELIVERY_ENDPOINT_FAILED']),
-        ['dead-lettered', 'DMR_DELIVERY_ENDPOINT_FAILED'],
-      ]);
+      expect(endpoint.statusesOf(id)).toEqual([status]);
+      expect(serverOutcomes(id)).toEqual([['dead-lettered', 'DMR_DELIVERY_ENDPOINT_REFUSED']]);
       const dlq = agentDeadLetterQueueName(b.id);
       const dead = (await peekQueue(rabbit, dlq, await queueDepth(rabbit, dlq))).filter(
         (stored) => (JSON.parse(stored.body) as { id: string }).id === id,
       );
       expect(dead).toHaveLength(1);
-      expect(dead[0]?.headers[REASON_CODE_HEADER]).toBe('DMR_DELIVERY_ENDPOINT_FAILED');
-      expect(String(dead[0]?.headers[REASON_HEADER])).toContain(`endpoint answered HTTP ${status} (after 1 attempt(s))`);
+      expect(dead[0]?.headers[REASON_CODE_HEADER]).toBe('DMR_DELIVERY_ENDPOINT_REFUSED');
+      expect(String(dead[0]?.headers[REASON_HEADER])).toContain(`endpoint answered HTTP ${status}; not retried`);
       expect(await queueDepth(rabbit, agentQueueName(b.id))).toBe(0);
     },
   );

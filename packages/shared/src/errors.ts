@@ -109,6 +109,11 @@ export const ERROR_CATALOG = {
   },
   DMR_DELIVERY_INVALID_MESSAGE: { httpStatus: 400, isTransient: false, summary: 'A delivered wire message is malformed.' },
   DMR_DELIVERY_ENDPOINT_FAILED: { httpStatus: 502, isTransient: true, summary: 'The local endpoint did not answer 2xx after retries.' },
+  DMR_DELIVERY_ENDPOINT_REFUSED: {
+    httpStatus: 502,
+    isTransient: false,
+    summary: 'The local endpoint refused the message with a 4xx other than 408 or 429; the same request cannot succeed later.',
+  },
   // issue 15, finding 17 (lifecycle helper)
   DMR_DELIVERY_EXPIRED: {
     httpStatus: 504,

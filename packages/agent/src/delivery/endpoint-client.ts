@@ -104,8 +104,21 @@ export class EndpointClient {
 
 function classifyStatus(status: number, attempt: number): AttemptResult {
   if (status >= 200 && status < 300) return { ok: true, status, attempts: attempt, isRetryable: false };
-  const isRetryable = status >= 500 || status === 408 || status === 429;
-  return { ok: false, status, reason: `endpoint answered HTTP ${status}`, attempts: attempt, isRetryable };
+  return { ok: false, status, reason: `endpoint answered HTTP ${status}`, attempts: attempt, isRetryable: isRetryableStatus(status) };
+}
+
+/** 5xx, 408 (request timeout) and 429 (too many requests) may succeed later; any other status may not. */
+function isRetryableStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
+}
+
+/**
+ * True when the endpoint refused the message itself: a 4xx other than 408 and 429 (or any other non-2xx that is not
+ * retryable). The same request cannot succeed later, so the delivery is final: the recipient agent reports
+ * DMR_DELIVERY_ENDPOINT_REFUSED, which the server dead-letters at once with the status in the reason.
+ */
+export function isEndpointRefusal(result: EndpointResult): boolean {
+  return !result.ok && result.status !== undefined && !isRetryableStatus(result.status);
 }
 
 function networkReason(error: unknown): string {

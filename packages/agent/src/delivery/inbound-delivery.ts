@@ -18,7 +18,7 @@ import type { MessageOutcome, OutcomeSink } from '../obs/index.js';
 import { CANCELLED, ChatSequencer } from './chat-sequencer.js';
 import { DedupWindow, DeliveryGate, type GateRun } from './dedup-window.js';
 import { splitDeadline } from './delivery-deadline.js';
-import type { EndpointResult } from './endpoint-client.js';
+import { type EndpointResult, isEndpointRefusal } from './endpoint-client.js';
 
 /** Port: posts a decrypted message to the local endpoint (implemented by `EndpointClient`). */
 export interface EndpointPort {
@@ -74,7 +74,7 @@ interface OutcomeMetadata {
  * chat (sender + `payload.chat.id`) reach the endpoint one at a time in arrival order ({@link ChatSequencer}).
  * Error acks carry one of DMR_DELIVERY_INVALID_MESSAGE, DMR_CRYPTO_UNKNOWN_SENDER, DMR_CRYPTO_PEER_KEY_UNTRUSTED, DMR_CRYPTO_DECRYPT_FAILED,
  * DMR_CRYPTO_SIGNATURE_INVALID, DMR_CRYPTO_METADATA_MISMATCH, DMR_CRYPTO_UNBOUND_METADATA,
- * DMR_DELIVERY_ENDPOINT_FAILED, DMR_DELIVERY_EXPIRED or DMR_LIFECYCLE_SHUTTING_DOWN.
+ * DMR_DELIVERY_ENDPOINT_FAILED, DMR_DELIVERY_ENDPOINT_REFUSED, DMR_DELIVERY_EXPIRED or DMR_LIFECYCLE_SHUTTING_DOWN.
  */
 export class InboundDelivery {
   readonly #settings: InboundSettings;
@@ -167,8 +167,9 @@ export class InboundDelivery {
         `${wire.senderId}\n${opened.delivered.payload.chat.id}`,
         `${wire.senderId}:${wire.id}`,
         () => this.#post(opened.delivered, deadline),
-        // a failed message comes back (the server retries it in place): its chat waits for it
-        (endpointResult) => (endpointResult === EXPIRED || endpointResult.ok ? 'next' : 'park'),
+        // a failed message comes back (the server retries it in place): its chat waits for it; a refused one is
+        // dead-lettered at once and never comes back, so its chat goes on
+        (endpointResult) => (endpointResult === EXPIRED || endpointResult.ok || isEndpointRefusal(endpointResult) ? 'next' : 'park'),
       );
       if (result === CANCELLED) return failure('DMR_LIFECYCLE_SHUTTING_DOWN', 'the agent is shutting down; redeliver later');
       if (result === EXPIRED)
@@ -176,6 +177,8 @@ export class InboundDelivery {
       if (result.ok) return { ack: OK };
       // cut short by this agent's own stop: a restart, which the server must not count as a failed attempt
       if (this.#abort.signal.aborted) return failure('DMR_LIFECYCLE_SHUTTING_DOWN', 'the agent stopped during delivery; redeliver later');
+      // a 4xx (not 408/429) is the endpoint's verdict on this message: final, dead-lettered at once (issue 21)
+      if (isEndpointRefusal(result)) return failure('DMR_DELIVERY_ENDPOINT_REFUSED', `${result.reason}; not retried`);
       return failure('DMR_DELIVERY_ENDPOINT_FAILED', `${result.reason} (after ${result.attempts} attempt(s))`);
     } finally {
       ticket.cancel();
