@@ -50,6 +50,13 @@ describe('isEmptyDiff', () => {
     expect(isEmptyDiff(diffRegistry(snapshot(entry('a'), entry('b')), one))).toBe(false);
     const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
     expect(isEmptyDiff(diffRegistry(one, snapshot(entry('a', { authentication_certificate: otherKey }))))).toBe(false);
+    // changes of different kinds never cancel out: one agent replaced by another, one updated while another is re-keyed
+    expect(isEmptyDiff(diffRegistry(one, snapshot(entry('b'))))).toBe(false);
+    const two = snapshot(entry('a'), entry('b'));
+    expect(isEmptyDiff(diffRegistry(two, snapshot(entry('a', { name: 'A' }), entry('b', { authentication_certificate: otherKey }))))).toBe(
+      false,
+    );
+    expect(isEmptyDiff(diffRegistry(one, snapshot(entry('a', { name: 'A' }), entry('c'))))).toBe(false);
   });
 });
 

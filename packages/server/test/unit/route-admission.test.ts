@@ -50,8 +50,9 @@ describe('RouteAdmission', () => {
     await gate.route({ id: 'm9', payload: 'secret' }, 'agent-a');
     await gate.route('not an object', 'agent-a');
     await gate.route({ id: 'x'.repeat(500) }, 'agent-a');
-    expect(counted).toEqual(Array(3).fill({ stage: 'inbound', result: 'failed', code: 'DMR_ROUTE_AGENT_BUSY' }));
-    expect(lines).toHaveLength(3);
+    expect(await gate.route(null, 'agent-a')).toMatchObject({ error: 'DMR_ROUTE_AGENT_BUSY' });
+    expect(counted).toEqual(Array(4).fill({ stage: 'inbound', result: 'failed', code: 'DMR_ROUTE_AGENT_BUSY' }));
+    expect(lines).toHaveLength(4);
     expect(lines[0]).toMatchObject({
       level: 'warn',
       msg: 'message outcome',
@@ -64,6 +65,7 @@ describe('RouteAdmission', () => {
     });
     expect(lines[1]).not.toHaveProperty('msgId');
     expect(lines[2]?.msgId).toBe('x'.repeat(128));
+    expect(lines[3]).not.toHaveProperty('msgId');
     expect(JSON.stringify(lines)).not.toContain('secret');
   });
 
