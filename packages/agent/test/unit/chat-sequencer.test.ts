@@ -110,6 +110,17 @@ describe('ChatSequencer', () => {
     expect(await sequencer.ticket().admit('other', 'm3', async () => true, verdict)).toBe(CANCELLED);
   });
 
+  it('after close, each refused admission still gives up its place, so later tickets are not stuck behind it', async () => {
+    const sequencer = new ChatSequencer({ holdMs: 1000 });
+    sequencer.close();
+    const first = sequencer.ticket();
+    const second = sequencer.ticket();
+    const third = sequencer.ticket();
+    expect(await first.admit('chat', 'm1', async () => true, verdict)).toBe(CANCELLED);
+    expect(await second.admit('chat', 'm2', async () => true, verdict)).toBe(CANCELLED);
+    expect(await third.admit('other', 'm3', async () => true, verdict)).toBe(CANCELLED);
+  });
+
   it('passes a task failure (rejection) to its caller and moves on', async () => {
     const sequencer = new ChatSequencer({ holdMs: 1000 });
     const m1 = sequencer.ticket().admit('chat', 'm1', () => Promise.reject(new Error('boom')), verdict);

@@ -71,9 +71,17 @@ describe('DedupWindow', () => {
     expect(window.size).toBe(1);
   });
 
-  it('refuses a capacity below one', () => {
-    expect(() => new DedupWindow(0)).toThrow(RangeError);
+  it('refuses a capacity below one, naming the bad value', () => {
+    expect(() => new DedupWindow(0)).toThrow(new RangeError('capacity must be a positive integer, got 0'));
     expect(() => new DedupWindow(1.5)).toThrow(RangeError);
+  });
+
+  it('accepts a capacity of one: it remembers the last key only', () => {
+    const window = new DedupWindow(1);
+    window.remember('a');
+    expect(window.has('a')).toBe(true);
+    window.remember('b');
+    expect([window.has('a'), window.has('b'), window.size]).toEqual([false, true, 1]);
   });
 });
 
@@ -143,5 +151,14 @@ describe('DeliveryGate', () => {
     pending.resolve('ok');
     await Promise.all([run, draining]);
     expect(isDrained).toBe(true);
+  });
+
+  it('drain lets the event loop run while it waits, so an attempt settled by I/O can finish', async () => {
+    // A real attempt ends on a socket event (a macrotask); a drain that only spun on microtasks would starve it.
+    const gate = new DeliveryGate(new DedupWindow(10), isOk);
+    const run = gate.run('s:1', () => new Promise<string>((resolve) => setImmediate(() => resolve('ok'))));
+    await gate.drain();
+    expect(gate.inflightCount).toBe(0);
+    expect(await run).toEqual({ kind: 'ran', result: 'ok' });
   });
 });

@@ -24,6 +24,46 @@ describe('interpretSendAck', () => {
   });
 });
 
+describe('interpretSendAck messages (what the sending caller is told)', () => {
+  it('says a malformed acknowledgement was refused', () => {
+    expect(interpretSendAck(null)).toEqual({
+      ok: false,
+      code: 'DMR_LINK_REJECTED',
+      message: 'the DMR server rejected the message: the DMR server sent a malformed acknowledgement',
+      serverCode: 'DMR_INTERNAL_ERROR',
+      reason: 'the DMR server sent a malformed acknowledgement',
+    });
+    expect(interpretSendAck({ status: 'maybe' })).toMatchObject({ reason: 'the DMR server sent a malformed acknowledgement' });
+  });
+
+  it('reads an error ack with an empty or non-string code as DMR_INTERNAL_ERROR, and an empty reason as the code', () => {
+    for (const error of ['', 42, undefined]) {
+      expect(interpretSendAck({ status: 'error', error, reason: 'why' })).toEqual({
+        ok: false,
+        code: 'DMR_LINK_REJECTED',
+        message: 'the DMR server rejected the message: why',
+        serverCode: 'DMR_INTERNAL_ERROR',
+        reason: 'why',
+      });
+    }
+    for (const reason of ['', 7]) {
+      expect(interpretSendAck({ status: 'error', error: 'DMR_ROUTE_PUBLISH_FAILED', reason })).toMatchObject({
+        reason: 'DMR_ROUTE_PUBLISH_FAILED',
+      });
+    }
+  });
+
+  it('tells the caller a retry-later refusal is temporary', () => {
+    expect(interpretSendAck({ status: 'error', error: 'DMR_ROUTE_QUEUE_FULL', reason: 'queue at its limit' })).toEqual({
+      ok: false,
+      code: 'DMR_ROUTE_QUEUE_FULL',
+      message: 'the DMR server could not take the message now: queue at its limit',
+      serverCode: 'DMR_ROUTE_QUEUE_FULL',
+      reason: 'queue at its limit',
+    });
+  });
+});
+
 describe('errorBody', () => {
   it('takes the HTTP status from the error catalog and omits absent members', () => {
     expect(errorBody('DMR_LINK_TIMEOUT', 'late')).toEqual({ statusCode: 504, code: 'DMR_LINK_TIMEOUT', message: 'late' });
