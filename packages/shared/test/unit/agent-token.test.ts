@@ -96,3 +96,50 @@ describe('handshake token binding', () => {
     expect(await codeOf(await rawToken('agent-a', { iat: NOW_S, exp: NOW_S + 60 }))).toBe('DMR_AUTH_TOKEN_UNBOUND');
   });
 });
+
+describe('handshake token framing and defaults', () => {
+  async function refusal(token: unknown): Promise<{ code: string; message: string | undefined }> {
+    const result = await verifyAgentToken(token, keyOf, binding);
+    if (result.ok) throw new Error('accepted');
+    return { code: result.code, message: result.errors[0]?.message };
+  }
+
+  it('names what is wrong before any key is used: missing, not a JWT, no kid, unknown agent', async () => {
+    for (const token of [undefined, '', 7])
+      expect(await refusal(token)).toEqual({ code: 'DMR_AUTH_TOKEN_MISSING', message: 'is required' });
+    expect(await refusal('not.a.jwt')).toEqual({ code: 'DMR_AUTH_TOKEN_INVALID', message: 'is not a JWT' });
+    const withoutKid = await new SignJWT({ sub: 'agent-a' }).setProtectedHeader({ alg: 'ES256' }).sign(privateKey.key);
+    expect(await refusal(withoutKid)).toEqual({ code: 'DMR_AUTH_TOKEN_INVALID', message: 'header has no kid' });
+    const stranger = await rawToken('agent-x', { iat: NOW_S, exp: NOW_S + 30 });
+    expect(await refusal(stranger)).toEqual({ code: 'DMR_AUTH_UNKNOWN_AGENT', message: 'agent agent-x is not in the registry' });
+  });
+
+  it("refuses a token whose sub is not its kid, or that lacks iat, with jose's reason", async () => {
+    const otherSubject = await new SignJWT({ sub: 'agent-b', iat: NOW_S, exp: NOW_S + 30, aud: 'cluster-1', jti: 'j' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'agent-a' })
+      .sign(privateKey.key);
+    expect(await refusal(otherSubject)).toEqual({ code: 'DMR_AUTH_TOKEN_INVALID', message: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
+    const withoutIat = await rawToken('agent-a', { exp: NOW_S + 30, aud: 'cluster-1', jti: 'j' });
+    expect(await refusal(withoutIat)).toEqual({ code: 'DMR_AUTH_TOKEN_INVALID', message: 'ERR_JWT_CLAIM_VALIDATION_FAILED' });
+  });
+
+  it('tolerates an expiry up to 5 s past, not more', async () => {
+    const expiredBy = async (seconds: number) =>
+      codeOf(await rawToken('agent-a', { iat: NOW_S - 30, exp: NOW_S - seconds, aud: 'cluster-1', jti: `j${seconds}` }));
+    expect(await expiredBy(4)).toBe('ok');
+    expect(await expiredBy(6)).toBe('DMR_AUTH_TOKEN_INVALID');
+  });
+
+  it('creates 30 s tokens for the default cluster by default, typed JWT, and never longer than 60 s', async () => {
+    const token = await createAgentToken('agent-a', privateKey, { nowMs: NOW_MS });
+    expect(decodeJwt(token)).toMatchObject({ aud: 'dmr', iat: NOW_S, exp: NOW_S + 30 });
+    expect(JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString())).toEqual({
+      alg: 'ES256',
+      kid: 'agent-a',
+      typ: 'JWT',
+    });
+    const long = await createAgentToken('agent-a', privateKey, { nowMs: NOW_MS, lifetimeS: 3600 });
+    expect(decodeJwt(long)).toMatchObject({ iat: NOW_S, exp: NOW_S + 60 });
+    expect((await verifyAgentToken(token, keyOf, { nowMs: NOW_MS })).ok).toBe(true);
+  });
+});

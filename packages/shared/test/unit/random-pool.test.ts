@@ -32,4 +32,32 @@ describe('RandomPool', () => {
     expect(large).toHaveLength(1000);
     expect(large.equals(Buffer.alloc(1000))).toBe(false);
   });
+
+  it('hands out an empty buffer for 0 bytes, and names the size it refuses', () => {
+    const pool = new RandomPool();
+    expect(pool.take(0)).toHaveLength(0);
+    expect(() => pool.take(-1)).toThrow('cannot take -1 random bytes');
+  });
+
+  it('serves up to 256 bytes from its block and fills the block to its last byte before drawing a new one', () => {
+    const pool = new RandomPool();
+    // 16 × 256 bytes are exactly one block of 4096: all from the same block, back to back
+    const full = Array.from({ length: 16 }, () => pool.take(256));
+    expect(new Set(full.map((bytes) => bytes.buffer)).size).toBe(1);
+    expect(full.map((bytes) => bytes.byteOffset - (full[0]?.byteOffset ?? 0))).toEqual(Array.from({ length: 16 }, (_, i) => i * 256));
+    // the next byte needs a new block
+    const next = pool.take(1);
+    expect(next.buffer).not.toBe(full[0]?.buffer);
+  });
+
+  it('draws more than 256 bytes outside its block, leaving the block to smaller requests', () => {
+    const pool = new RandomPool();
+    const small = pool.take(16);
+    const large = pool.take(257);
+    expect(large).toHaveLength(257);
+    expect(large.buffer).not.toBe(small.buffer);
+    const after = pool.take(16);
+    expect(after.buffer).toBe(small.buffer);
+    expect(after.byteOffset).toBe(small.byteOffset + 16);
+  });
 });
