@@ -1,2 +1,14 @@
+export {
+  type BrokerConfig,
+  type BrokerEndpoint,
+  type BrokerReadOptions,
+  type BrokerTlsConfig,
+  type BrokerTlsMaterial,
+  brokerTlsOptions,
+  brokerUrl,
+  parseBrokerHosts,
+  readBrokerConfig,
+  splitUrlList,
+} from './broker-config.js';
 export { type Env, EnvReader } from './env-reader.js';
 export { type LogLevel, parseLogLevels } from './log-level.js';
