@@ -148,6 +148,62 @@ describe('dmrctl queues migrate: seed-003 queues into DMR', () => {
     expect(await depths(ids.map(agentDeadLetterQueueName)), 'dead letters stay in the DLQs').toEqual([22, 15, 10]);
   }, 600_000);
 
+  it("moves from the seed-003 vhost into DMR's vhost of the same broker (--source-vhost), finding the agents there", async () => {
+    const legacy = await useRabbitVhost();
+    try {
+      const sender = await makeIdentity('ec');
+      const recipient = await makeIdentity('ec');
+      const seeded = await seedSeed003Queues(legacy, sender, [{ recipient, waiting: 50, deadLetters: 3 }]);
+      const moved = await runDmrctl(['queues', 'migrate', '--discover', '--source-vhost', legacy.vhost], dmrctlEnv(rabbit));
+      expect(moved.code, moved.stderr + moved.stdout).toBe(0);
+      expect(moved.stdout).toContain('total 53 message(s): 50 to inboxes, 3 dead letters');
+      expect(await Promise.all([recipient.id, `${recipient.id}.dlq`].map((name) => queueDepth(legacy, name)))).toEqual([0, 0]);
+      const inbox = await peekQueue(rabbit, agentQueueName(recipient.id), 50);
+      expect(inbox.map((message) => (JSON.parse(message.body) as { id: string }).id)).toEqual(seeded.waitingIds.get(recipient.id));
+      expect(inbox[0]?.headers['x-dmr-migrated-from']).toBe(recipient.id);
+      expect(await queueDepth(rabbit, agentDeadLetterQueueName(recipient.id))).toBe(3);
+    } finally {
+      await legacy.cleanup();
+    }
+  });
+
+  it('stops on a full DMR queue (nack) with exit 1, and what RabbitMQ refused stays in the source; a second run goes on', async () => {
+    const own = await useRabbitVhost();
+    try {
+      const sender = await makeIdentity('ec');
+      const recipient = await makeIdentity('ec');
+      await seedSeed003Queues(own, sender, [{ recipient, waiting: 300, deadLetters: 0 }]);
+      // DMR's own bound on an agent queue (RABBITMQ_MAX_QUEUE_LENGTH), set small here
+      await putPolicy(own, {
+        pattern: '^dmr\\.agent\\.',
+        definition: { 'max-length': 100, overflow: 'reject-publish' },
+        'apply-to': 'queues',
+      });
+      const first = await runDmrctl(['queues', 'migrate', '--agent-ids', recipient.id, '--window', '50'], dmrctlEnv(own));
+      expect(first.code).toBe(1);
+      expect(first.stdout).toContain('move failed');
+      expect(first.stdout).toContain('FAILED DMR_ROUTE_PUBLISH_FAILED');
+      expect(first.stderr).toContain('dmrctl: DMR_ROUTE_PUBLISH_FAILED');
+      const inDmr = await queueDepth(own, agentQueueName(recipient.id));
+      expect(inDmr).toBe(100);
+      // the unconfirmed ones went back to the source: nothing lost, and at most the window moved twice
+      const left = await queueDepth(own, recipient.id);
+      expect(left).toBeGreaterThanOrEqual(200);
+      expect(left).toBeLessThanOrEqual(250);
+      await putPolicy(own, {
+        pattern: '^dmr\\.agent\\.',
+        definition: { 'max-length': 100_000, overflow: 'reject-publish' },
+        'apply-to': 'queues',
+      });
+      const second = await runDmrctl(['queues', 'migrate', '--agent-ids', recipient.id], dmrctlEnv(own));
+      expect(second.code, second.stderr).toBe(0);
+      expect(await queueDepth(own, recipient.id)).toBe(0);
+      expect(await queueDepth(own, agentQueueName(recipient.id))).toBe(100 + left);
+    } finally {
+      await own.cleanup();
+    }
+  });
+
   it('refuses bad input with exit 2 and a message naming it, before touching the broker', async () => {
     const env = dmrctlEnv(rabbit);
     const noPort = await runDmrctl(['queues', 'migrate', '--agent-ids', 'a1'], { ...env, RABBITMQ_DEFAULT_PORT: '' });
@@ -165,6 +221,18 @@ describe('dmrctl queues migrate: seed-003 queues into DMR', () => {
     expect(noAgents.stderr).toContain('exactly one of --agent-ids, --registry-url or --discover');
   });
 });
+
+/** Sets a policy through the management API (a stand-in for the one dmr-server applies). */
+async function putPolicy(rabbit: RabbitVhostHandle, body: Record<string, unknown>): Promise<void> {
+  const url = `${rabbit.managementApiBase}/policies/${encodeURIComponent(rabbit.vhost)}/test-max-length`;
+  const authorization = `Basic ${Buffer.from(`${rabbit.user}:${rabbit.password}`).toString('base64')}`;
+  const response = await fetch(url, {
+    method: 'PUT',
+    headers: { authorization, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`policy refused: HTTP ${response.status}`);
+}
 
 /** A consumer holding a queue as a still-running seed-003 server would (stand-in: its code is not on this machine). */
 async function consumeWithoutAck(amqpUrl: string, queue: string): Promise<{ close: () => Promise<void> }> {

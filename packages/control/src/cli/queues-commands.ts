@@ -3,6 +3,7 @@ import { type BrokerConfig, DmrError, type Env, EnvReader, isAgentId, readBroker
 import {
   agentIdsFromBroker,
   agentIdsFromRegistry,
+  type BrokerPair,
   connectBroker,
   DEFAULT_SOURCE_DLQ_TEMPLATE,
   DEFAULT_SOURCE_QUEUE_TEMPLATE,
@@ -10,6 +11,7 @@ import {
   formatSummary,
   formatSurvey,
   type MigrationReport,
+  type QueuePair,
   type QueueSurvey,
   queuePair,
   runMigration,
@@ -65,6 +67,7 @@ interface MigrateFlags {
   readonly idleMs: number;
   readonly progressMs: number;
   readonly json?: true;
+  readonly sourceVhost?: string;
 }
 
 /** The broker settings: the server's variables, each overridden by its flag. Throws DMR_CONFIG_INVALID naming the variable. */
@@ -89,7 +92,8 @@ async function agentIdsOf(flags: MigrateFlags, config: BrokerConfig): Promise<st
     throw new DmrError('DMR_CONFIG_INVALID', 'name the agents with exactly one of --agent-ids, --registry-url or --discover');
   if (flags.agentIds) return [...new Set(flags.agentIds)];
   if (flags.registryUrl) return agentIdsFromRegistry(flags.registryUrl, flags.registryCaFile);
-  return agentIdsFromBroker(config, { queue: flags.sourceQueue, deadLetters: flags.sourceDlq });
+  const sourceConfig = { ...config, vhost: flags.sourceVhost ?? config.vhost };
+  return agentIdsFromBroker(sourceConfig, { queue: flags.sourceQueue, deadLetters: flags.sourceDlq });
 }
 
 /** Prints a line per queue when it starts and then at most every `intervalMs`. */
@@ -114,6 +118,30 @@ function printReport(io: CliIo, report: MigrationReport, isJson: boolean): void 
   else io.out(report.isDryRun ? formatSurvey(report.surveys) : formatSummary(report));
 }
 
+async function migrate(
+  io: CliIo,
+  brokers: BrokerPair,
+  pairs: QueuePair[],
+  flags: MigrateFlags,
+  config: BrokerConfig,
+  context: CliContext,
+): Promise<void> {
+  const report = await runMigration(brokers, pairs, {
+    isDryRun: flags.dryRun === true,
+    isForced: flags.force === true,
+    windowSize: flags.window,
+    idleMs: flags.idleMs,
+    confirmTimeoutMs: config.confirmTimeoutMs,
+    signal: context.signal,
+    onProgress: progressPrinter(io, flags.progressMs),
+  });
+  printReport(io, report, flags.json === true);
+  const failed = report.results.find((result) => result.error);
+  if (failed?.error) throw new DmrError(failed.error.code, `${failed.source}: ${failed.error.message}`);
+  if (report.isAborted)
+    throw new DmrError('DMR_LIFECYCLE_SHUTTING_DOWN', 'interrupted: what was not moved is still in the source; run again');
+}
+
 function migrateCommand(io: CliIo, context: CliContext) {
   const command = new Command('migrate')
     .description(
@@ -125,6 +153,7 @@ function migrateCommand(io: CliIo, context: CliContext) {
     .option('--discover', 'or: every agent whose seed-003 queue exists in the vhost (management API)')
     .option('--source-queue <template>', "name of seed 003's queue, {id} = agent id", parseTemplate, DEFAULT_SOURCE_QUEUE_TEMPLATE)
     .option('--source-dlq <template>', "name of seed 003's dead-letter queue", parseTemplate, DEFAULT_SOURCE_DLQ_TEMPLATE)
+    .option('--source-vhost <vhost>', "vhost of the seed-003 queues when DMR runs in another vhost of the same broker (default: DMR's)")
     .option('--dry-run', 'count what waits and check the sources; move nothing, declare nothing')
     .option('--force', 'move even from queues that have consumers (not exclusive): only when no seed-003 server consumes them')
     .option('--window <n>', 'messages in flight (published, not yet confirmed and acked)', parseWhole(1), 1000)
@@ -137,23 +166,19 @@ function migrateCommand(io: CliIo, context: CliContext) {
     const config = brokerConfigOf(flags, context.env, flags.discover === true);
     const agentIds = await agentIdsOf(flags, config);
     const pairs = agentIds.map((id) => queuePair(id, { queue: flags.sourceQueue, deadLetters: flags.sourceDlq }));
-    const model = await connectBroker(config);
-    model.on('error', () => undefined);
+    const destination = await connectBroker(config);
+    destination.on('error', () => undefined);
     try {
-      const report = await runMigration(model, pairs, {
-        isDryRun: flags.dryRun === true,
-        isForced: flags.force === true,
-        windowSize: flags.window,
-        idleMs: flags.idleMs,
-        confirmTimeoutMs: config.confirmTimeoutMs,
-        signal: context.signal,
-        onProgress: progressPrinter(io, flags.progressMs),
-      });
-      printReport(io, report, flags.json === true);
-      const failed = report.results.find((result) => result.error);
-      if (failed?.error) throw new DmrError(failed.error.code, `${failed.source}: ${failed.error.message}`);
+      const isOtherVhost = flags.sourceVhost !== undefined && flags.sourceVhost !== config.vhost;
+      const source = isOtherVhost ? await connectBroker({ ...config, vhost: flags.sourceVhost ?? config.vhost }) : destination;
+      source.on('error', () => undefined);
+      try {
+        await migrate(io, { source, destination }, pairs, flags, config, context);
+      } finally {
+        if (source !== destination) await source.close().catch(() => undefined);
+      }
     } finally {
-      await model.close().catch(() => undefined);
+      await destination.close().catch(() => undefined);
     }
   });
 }

@@ -1,7 +1,7 @@
 export { agentIdsFromBroker, agentIdsFromRegistry, checkAgentIds } from './agent-sources.js';
 export { connectBroker } from './broker-client.js';
 export { type MigrationOptions, type MigrationReport, type QueueResult, type QueueSurvey, runMigration, surveyPairs } from './migration.js';
-export { type MoveCounts, type MoveSettings, QueueMover } from './queue-mover.js';
+export { type BrokerPair, type MoveCounts, type MoveSettings, QueueMover } from './queue-mover.js';
 export { formatProgress, formatSummary, formatSurvey, ratePerSecond, totalsOf } from './report.js';
 export {
   type ConvertedMessage,

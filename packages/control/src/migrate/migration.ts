@@ -1,6 +1,6 @@
 import { agentTopology, BASE_TOPOLOGY, DmrError, type DmrErrorCode, declareTopology, toDmrError } from '@dmr/shared';
 import type { ChannelModel } from 'amqplib';
-import { type MoveCounts, QueueMover, translate } from './queue-mover.js';
+import { type BrokerPair, type MoveCounts, QueueMover, translate } from './queue-mover.js';
 import { convertDeadLetter, convertQueued } from './seed003-format.js';
 import type { QueuePair } from './source-names.js';
 
@@ -84,8 +84,8 @@ async function inspectQueue(model: ChannelModel, name: string): Promise<{ exists
  * nothing moved) while any source has a consumer, unless forced. Declares DMR's topology as dmr-server does first.
  * Stops at the first failed queue: its result carries the error, and what was not acked stays in the source.
  */
-export async function runMigration(model: ChannelModel, pairs: readonly QueuePair[], options: MigrationOptions): Promise<MigrationReport> {
-  const surveys = await surveyPairs(model, pairs);
+export async function runMigration(brokers: BrokerPair, pairs: readonly QueuePair[], options: MigrationOptions): Promise<MigrationReport> {
+  const surveys = await surveyPairs(brokers.source, pairs);
   if (options.isDryRun) return { surveys, results: [], isDryRun: true, isAborted: false };
   const inUse = surveys.filter((survey) => survey.exists && survey.consumers > 0);
   if (inUse.length > 0 && !options.isForced) {
@@ -93,11 +93,11 @@ export async function runMigration(model: ChannelModel, pairs: readonly QueuePai
     throw new DmrError('DMR_MIGRATE_SOURCE_IN_USE', `seed-003 queues still consumed: ${names}; stop their servers first, or pass --force`);
   }
   const present = surveys.filter((survey) => survey.exists);
-  await declareDestinations(model, [...new Set(present.map((survey) => survey.agentId))]);
+  await declareDestinations(brokers.destination, [...new Set(present.map((survey) => survey.agentId))]);
   const results: QueueResult[] = [];
   for (const survey of present) {
     if (options.signal?.aborted) break;
-    const result = await moveOne(model, survey, options);
+    const result = await moveOne(brokers, survey, options);
     results.push(result);
     if (result.error) break;
   }
@@ -124,9 +124,9 @@ async function declareDestinations(model: ChannelModel, agentIds: readonly strin
   }
 }
 
-async function moveOne(model: ChannelModel, survey: QueueSurvey, options: MigrationOptions): Promise<QueueResult> {
+async function moveOne(brokers: BrokerPair, survey: QueueSurvey, options: MigrationOptions): Promise<QueueResult> {
   const startedAt = performance.now();
-  const mover = new QueueMover(model, {
+  const mover = new QueueMover(brokers, {
     windowSize: options.windowSize,
     isExclusive: !options.isForced,
     idleMs: options.idleMs,
@@ -142,7 +142,7 @@ async function moveOne(model: ChannelModel, survey: QueueSurvey, options: Migrat
     error = toDmrError(failure);
   }
   const durationMs = performance.now() - startedAt;
-  const after = await inspectQueue(model, survey.source).catch(() => undefined);
+  const after = await inspectQueue(brokers.source, survey.source).catch(() => undefined);
   return {
     ...survey,
     counts: { ...mover.counts },

@@ -28,6 +28,12 @@ export interface MoveSettings {
   readonly onProgress?: ((counts: Readonly<MoveCounts>) => void) | undefined;
 }
 
+/** The connections of a move: to the vhost of the seed-003 queues and to DMR's. */
+export interface BrokerPair {
+  readonly source: ChannelModel;
+  readonly destination: ChannelModel;
+}
+
 /** One consumed message on its way: published, waiting for its confirm, then acked at the source. */
 interface InFlight {
   readonly delivery: Message;
@@ -53,15 +59,16 @@ export class QueueMover {
   #sequence = 0;
   readonly #returned = new Set<string>();
 
+  /** `brokers.source` holds the seed-003 queue, `brokers.destination` DMR's (the same connection unless another vhost). */
   constructor(
-    private readonly model: ChannelModel,
+    private readonly brokers: BrokerPair,
     private readonly settings: MoveSettings,
   ) {}
 
   /** Runs the move of `source`; `convert` turns each source message into DMR's format. Resolves with the counts. */
   async move(source: string, agentId: string, convert: (message: SourceMessage) => ConvertedMessage): Promise<MoveCounts> {
-    const consumer = await this.model.createChannel();
-    const publisher = await this.model.createConfirmChannel();
+    const consumer = await this.brokers.source.createChannel();
+    const publisher = await this.brokers.destination.createConfirmChannel();
     consumer.on('error', (error: Error) => this.#fail(translate(error, source)));
     publisher.on('error', (error: Error) => this.#fail(translate(error, source)));
     publisher.on('return', (message: Message) => this.#returned.add(String(message.properties.correlationId)));
@@ -153,7 +160,7 @@ export class QueueMover {
 
   /** Acks the longest confirmed run at the head with one `multiple` ack: tags rise on a channel, so it covers exactly that run. */
   #ackConfirmedHead(consumer: Channel): void {
-    if (this.#failure) return;
+    // also after a failure: a confirmed message acked now is one copy fewer for the next run to move again
     let last: InFlight | undefined;
     while (this.#inFlight[0]?.isConfirmed) {
       last = this.#inFlight.shift();
