@@ -184,12 +184,13 @@ describe('dmrctl queues migrate: seed-003 queues into DMR', () => {
       expect(first.stdout).toContain('move failed');
       expect(first.stdout).toContain('FAILED DMR_ROUTE_PUBLISH_FAILED');
       expect(first.stderr).toContain('dmrctl: DMR_ROUTE_PUBLISH_FAILED');
+      // a quorum queue enforces max-length on what it has committed, so a few publishes in flight may still get in
       const inDmr = await queueDepth(own, agentQueueName(recipient.id));
-      expect(inDmr).toBe(100);
-      // the unconfirmed ones went back to the source: nothing lost, and at most the window moved twice
       const left = await queueDepth(own, recipient.id);
-      expect(left).toBeGreaterThanOrEqual(200);
-      expect(left).toBeLessThanOrEqual(250);
+      expect(inDmr).toBeGreaterThanOrEqual(100);
+      expect(left, 'what RabbitMQ refused went back to the source').toBeGreaterThan(0);
+      expect(left + inDmr, 'nothing lost').toBeGreaterThanOrEqual(300);
+      expect(left + inDmr - 300, 'at most the window moved twice').toBeLessThanOrEqual(50);
       await putPolicy(own, {
         pattern: '^dmr\\.agent\\.',
         definition: { 'max-length': 100_000, overflow: 'reject-publish' },
@@ -198,7 +199,7 @@ describe('dmrctl queues migrate: seed-003 queues into DMR', () => {
       const second = await runDmrctl(['queues', 'migrate', '--agent-ids', recipient.id], dmrctlEnv(own));
       expect(second.code, second.stderr).toBe(0);
       expect(await queueDepth(own, recipient.id)).toBe(0);
-      expect(await queueDepth(own, agentQueueName(recipient.id))).toBe(100 + left);
+      expect(await queueDepth(own, agentQueueName(recipient.id))).toBe(inDmr + left);
     } finally {
       await own.cleanup();
     }
