@@ -1,18 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { fileURLToPath } from 'node:url';
-import { type BrokerConfig, CentOpsConfiguration, compileValidator, DmrError, describeErrors, isAgentId } from '@dmr/shared';
+import { type BrokerConfig, CentOpsConfiguration, compileValidator, DmrError, describeErrors } from '@dmr/shared';
 import { discoverAgentIds } from './source-names.js';
 
 const validateRegistry = compileValidator<CentOpsConfiguration>(CentOpsConfiguration, 'DMR_REGISTRY_INVALID');
 const FETCH_TIMEOUT_MS = 10_000;
-
-/** Checks ids given on the command line. Throws DMR_CA_INVALID_REQUEST (a usage error) naming a bad one. */
-export function checkAgentIds(ids: readonly string[]): string[] {
-  const bad = ids.filter((id) => !isAgentId(id));
-  if (bad.length > 0) throw new DmrError('DMR_CA_INVALID_REQUEST', `not an agent id: ${bad.slice(0, 5).join(', ')}`);
-  return [...new Set(ids)];
-}
 
 /**
  * The agent ids of a CentOps registry document (`file://` or `https://`, the format of `CENTOPS_CONFIGURATION_URL`).

@@ -1,4 +1,4 @@
-export { agentIdsFromBroker, agentIdsFromRegistry, checkAgentIds } from './agent-sources.js';
+export { agentIdsFromBroker, agentIdsFromRegistry } from './agent-sources.js';
 export { connectBroker } from './broker-client.js';
 export { type MigrationOptions, type MigrationReport, type QueueResult, type QueueSurvey, runMigration, surveyPairs } from './migration.js';
 export { type BrokerPair, type MoveCounts, type MoveSettings, QueueMover } from './queue-mover.js';

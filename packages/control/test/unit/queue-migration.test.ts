@@ -1,8 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/output.js';
 import { EXIT_USAGE, runCli } from '../../src/cli/program.js';
 import {
   agentIdOf,
+  agentIdsFromRegistry,
   convertDeadLetter,
   convertQueued,
   describeDeath,
@@ -222,6 +227,32 @@ describe('dmrctl queues migrate: usage', () => {
       const io = capture();
       expect(await runCli(['queues', 'migrate', ...args], io, { env: environment }), args.join(' ')).toBe(EXIT_USAGE);
       expect(io.text()).toMatch(expected);
+    }
+  });
+});
+
+describe('agents from a CentOps registry document', () => {
+  it('reads the ids of a valid document and refuses anything else with a registry code', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmrctl-registry-'));
+    try {
+      const agent = (id: string) => ({ id, name: id, authentication_certificate: 'PEM', created_at: 'x', updated_at: 'x' });
+      const good = join(dir, 'good.json');
+      writeFileSync(good, JSON.stringify({ response: [agent('a1'), agent('a2'), agent('a1')] }));
+      expect(await agentIdsFromRegistry(pathToFileURL(good).href)).toEqual(['a1', 'a2']);
+      const bad = join(dir, 'bad.json');
+      writeFileSync(bad, JSON.stringify({ response: [agent('not ok')] }));
+      await expect(agentIdsFromRegistry(pathToFileURL(bad).href)).rejects.toMatchObject({ code: 'DMR_REGISTRY_INVALID' });
+      writeFileSync(bad, '{"response": ');
+      await expect(agentIdsFromRegistry(pathToFileURL(bad).href)).rejects.toMatchObject({ code: 'DMR_REGISTRY_INVALID' });
+      await expect(agentIdsFromRegistry(pathToFileURL(join(dir, 'none.json')).href)).rejects.toMatchObject({
+        code: 'DMR_REGISTRY_FETCH_FAILED',
+      });
+      await expect(agentIdsFromRegistry('http://127.0.0.1:1/agents')).rejects.toMatchObject({
+        code: 'DMR_REGISTRY_FETCH_FAILED',
+        message: expect.stringContaining('file:// or https://'),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
