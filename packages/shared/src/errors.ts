@@ -184,6 +184,17 @@ export const ERROR_CATALOG = {
     summary: 'A CRL is older (lower CRL number or earlier thisUpdate) than the one in force.',
   },
   DMR_CA_IO_FAILED: { httpStatus: 500, isTransient: true, summary: 'A CA file or directory could not be read or written.' },
+  // issue 16 (moving seed-003 queues with dmrctl queues migrate)
+  DMR_MIGRATE_DEAD_LETTER: {
+    httpStatus: 500,
+    isTransient: false,
+    summary: "A dead letter moved from a seed-003 dead-letter queue by dmrctl; the reason names seed 003's own (x-death) reason.",
+  },
+  DMR_MIGRATE_SOURCE_IN_USE: {
+    httpStatus: 409,
+    isTransient: true,
+    summary: 'A seed-003 queue to be moved still has a consumer (a seed-003 server); nothing was moved.',
+  },
   // issue 15, findings 15-16 (limits, registry trust)
   DMR_ROUTE_AGENT_BUSY: {
     httpStatus: 503,

@@ -102,6 +102,52 @@ export const AGENT_QUEUE_ARGUMENTS = { 'x-queue-type': 'quorum', 'x-single-activ
 /** Arguments for DLQs and the validation-failures queue. */
 export const PLAIN_QUORUM_ARGUMENTS = { 'x-queue-type': 'quorum' } as const;
 
+/** One declaration of DMR's topology, as data: the server and `dmrctl` declare the same things through {@link declareTopology}. */
+export type TopologyStep =
+  | { readonly kind: 'exchange'; readonly name: string; readonly type: 'direct' | 'fanout' }
+  | { readonly kind: 'queue'; readonly name: string; readonly arguments: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'bind'; readonly queue: string; readonly exchange: string; readonly routingKey: string };
+
+/** The exchanges and the validation-failures queue with its exchange. */
+export const BASE_TOPOLOGY: readonly TopologyStep[] = [
+  { kind: 'exchange', name: MESSAGES_EXCHANGE, type: 'direct' },
+  { kind: 'exchange', name: DEAD_LETTER_EXCHANGE, type: 'direct' },
+  { kind: 'exchange', name: VALIDATION_FAILURES_EXCHANGE, type: 'fanout' },
+  { kind: 'queue', name: VALIDATION_FAILURES_QUEUE, arguments: PLAIN_QUORUM_ARGUMENTS },
+  { kind: 'bind', queue: VALIDATION_FAILURES_QUEUE, exchange: VALIDATION_FAILURES_EXCHANGE, routingKey: '' },
+];
+
+/**
+ * An agent's inbox and DLQ with their bindings. TTL, dead-lettering and the delivery limit come from policies,
+ * so they are not queue arguments here.
+ */
+export function agentTopology(agentId: string): TopologyStep[] {
+  const inbox = agentQueueName(agentId);
+  const deadLetters = agentDeadLetterQueueName(agentId);
+  return [
+    { kind: 'queue', name: inbox, arguments: AGENT_QUEUE_ARGUMENTS },
+    { kind: 'bind', queue: inbox, exchange: MESSAGES_EXCHANGE, routingKey: agentId },
+    { kind: 'queue', name: deadLetters, arguments: PLAIN_QUORUM_ARGUMENTS },
+    { kind: 'bind', queue: deadLetters, exchange: DEAD_LETTER_EXCHANGE, routingKey: agentId },
+  ];
+}
+
+/** The AMQP calls {@link declareTopology} makes (an amqplib `Channel` fits). */
+export interface TopologyChannel {
+  assertExchange(name: string, type: string, options: { durable: boolean }): Promise<unknown>;
+  assertQueue(name: string, options: { durable: boolean; arguments: Record<string, unknown> }): Promise<unknown>;
+  bindQueue(queue: string, exchange: string, routingKey: string): Promise<unknown>;
+}
+
+/** Declares `steps` in order, all durable. Idempotent; a declaration RabbitMQ refuses rejects (and closes the channel). */
+export async function declareTopology(channel: TopologyChannel, steps: readonly TopologyStep[]): Promise<void> {
+  for (const step of steps) {
+    if (step.kind === 'exchange') await channel.assertExchange(step.name, step.type, { durable: true });
+    else if (step.kind === 'queue') await channel.assertQueue(step.name, { durable: true, arguments: { ...step.arguments } });
+    else await channel.bindQueue(step.queue, step.exchange, step.routingKey);
+  }
+}
+
 /** Permissions of the relay user: `dmr.` resources only (configure, write, read). */
 export const RELAY_USER_PERMISSIONS = { configure: '^dmr\\.', write: '^dmr\\.', read: '^dmr\\.' } as const;
 

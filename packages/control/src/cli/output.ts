@@ -1,11 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import { DmrError } from '@dmr/shared';
+import { DmrError, type Env } from '@dmr/shared';
 import type { CertificateSummary, IssuedCertificate } from '../ca/index.js';
 
 /** Where the CLI writes: a port, so commands never touch process streams directly. */
 export interface CliIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+}
+
+/** What a command may read besides its arguments: the environment (RABBITMQ_* for `queues`) and a stop request (SIGINT). */
+export interface CliContext {
+  readonly env: Env;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Reads an input file named on the command line. Throws DMR_CA_IO_FAILED naming it. */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
+import { brokerTlsOptions } from '@dmr/shared';
 import amqp from 'amqplib';
 import type { BrokerConfig } from '../config/index.js';
 
@@ -11,15 +11,13 @@ import type { BrokerConfig } from '../config/index.js';
 export async function brokerSocketOptions(config: BrokerConfig, host: string = config.host): Promise<Record<string, unknown>> {
   const options: Record<string, unknown> = { noDelay: true };
   if (config.tls) {
-    options.ca = [await readFile(config.tls.caFile)];
-    if (config.tls.certFile && config.tls.keyFile) {
-      options.cert = await readFile(config.tls.certFile);
-      options.key = await readFile(config.tls.keyFile);
-    }
-    // SNI takes host names only; for an IP address the certificate's IP SAN is checked against the host itself
-    if (!isIP(host)) options.servername = host;
-    options.rejectUnauthorized = true;
-    options.minVersion = 'TLSv1.2';
+    const { caFile, certFile, keyFile } = config.tls;
+    const material = {
+      ca: await readFile(caFile),
+      cert: certFile && keyFile ? await readFile(certFile) : undefined,
+      key: certFile && keyFile ? await readFile(keyFile) : undefined,
+    };
+    Object.assign(options, brokerTlsOptions(material, host));
   }
   if (config.authMechanism === 'EXTERNAL') options.credentials = amqp.credentials.external();
   return options;

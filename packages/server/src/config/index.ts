@@ -1,9 +1,7 @@
-export { type BrokerEndpoint, parseBrokerHosts } from './broker-hosts.js';
+// broker settings are read in @dmr/shared (dmrctl connects the same way); re-exported for the server's modules
+export { type BrokerConfig, type BrokerEndpoint, type BrokerTlsConfig, brokerUrl, parseBrokerHosts } from '@dmr/shared';
 export { type GatewayLimits, type RegistryTrust, readGatewayLimits, readRegistryTrust } from './limits-config.js';
 export {
-  type BrokerConfig,
-  type BrokerTlsConfig,
-  brokerUrl,
   type GatewayConfig,
   loadServerConfig,
   type RegistryConfig,

@@ -1,4 +1,5 @@
 import {
+  type BrokerConfig,
   CLUSTER_ID_PATTERN,
   DEFAULT_CLUSTER_ID,
   type Env,
@@ -8,9 +9,10 @@ import {
   type OpsListenerConfig,
   type PolicySettings,
   parseLogLevels,
+  readBrokerConfig,
   readOpsListener,
+  splitUrlList,
 } from '@dmr/shared';
-import { type BrokerEndpoint, parseBrokerHosts, splitUrlList } from './broker-hosts.js';
 import { type GatewayLimits, type RegistryTrust, readGatewayLimits, readRegistryTrust } from './limits-config.js';
 import { type ConfigFiles, type ConfiguredFile, checkConfiguredFiles, LOCAL_FILES } from './tls-files.js';
 
@@ -25,36 +27,6 @@ export interface TlsConfig {
   readonly crlReloadIntervalMs: number;
   /** A warning is logged once the CRL in force expires within this many ms (`DMR_TLS_CRL_WARN_BEFORE_MS`, default 24 h). */
   readonly crlWarnBeforeMs: number;
-}
-
-/** TLS to RabbitMQ (AMQPS); with `EXTERNAL` the certificate is the login. */
-export interface BrokerTlsConfig {
-  readonly caFile: string;
-  readonly certFile: string | undefined;
-  readonly keyFile: string | undefined;
-}
-
-/** Broker connection settings. */
-export interface BrokerConfig {
-  /** First entry of {@link BrokerConfig.endpoints} (kept for single-node callers). */
-  readonly host: string;
-  readonly port: number;
-  /** Every node the server may connect to, tried round-robin on connect failure and connection loss. */
-  readonly endpoints: readonly BrokerEndpoint[];
-  readonly user: string;
-  readonly password: string;
-  readonly vhost: string;
-  /** First entry of {@link BrokerConfig.managementUris}. */
-  readonly managementUri: string;
-  /** Management API base URLs, tried in order until one applies the policies (one per cluster node, or a load balancer). */
-  readonly managementUris: readonly string[];
-  readonly reconnectIntervalMs: number;
-  readonly reconnectIntervalMaxMs: number;
-  readonly confirmTimeoutMs: number;
-  readonly applyPolicies: boolean;
-  readonly heartbeatS: number;
-  readonly tls: BrokerTlsConfig | undefined;
-  readonly authMechanism: 'PLAIN' | 'EXTERNAL';
 }
 
 /** Socket gateway and delivery settings. */
@@ -127,7 +99,7 @@ export function loadServerConfig(env: Env, files: ConfigFiles = LOCAL_FILES): Se
     shutdownTimeoutMs: read.int('DMR_SHUTDOWN_TIMEOUT_MS', { default: 10_000, min: 0 }),
     tls: readTls(read),
     allowPlaintext: read.bool('DMR_ALLOW_PLAINTEXT', false),
-    broker: readBroker(read),
+    broker: readBrokerConfig(read),
     policies: readPolicies(read),
     gateway: readGateway(read),
     registry: readRegistry(read),
@@ -196,79 +168,6 @@ function readTls(read: EnvReader): TlsConfig | undefined {
   return { certFile, keyFile, caFile, crlFile, crlReloadIntervalMs, crlWarnBeforeMs };
 }
 
-function readBrokerTls(read: EnvReader): BrokerTlsConfig | undefined {
-  const caFile = read.optionalString('RABBITMQ_TLS_CA_FILE');
-  const certFile = read.optionalString('RABBITMQ_TLS_CERT_FILE');
-  const keyFile = read.optionalString('RABBITMQ_TLS_KEY_FILE');
-  if (!caFile) {
-    if (certFile || keyFile) read.problem('RABBITMQ_TLS_CERT_FILE/RABBITMQ_TLS_KEY_FILE need RABBITMQ_TLS_CA_FILE');
-    return undefined;
-  }
-  if (Boolean(certFile) !== Boolean(keyFile)) read.problem('RABBITMQ_TLS_CERT_FILE and RABBITMQ_TLS_KEY_FILE must be set together');
-  return { caFile, certFile, keyFile };
-}
-
-function readAuthMechanism(read: EnvReader): 'PLAIN' | 'EXTERNAL' {
-  const value = read.string('RABBITMQ_AUTH_MECHANISM', 'PLAIN').toUpperCase();
-  if (value !== 'PLAIN' && value !== 'EXTERNAL') read.problem(`RABBITMQ_AUTH_MECHANISM must be PLAIN or EXTERNAL, got "${value}"`);
-  return value === 'EXTERNAL' ? 'EXTERNAL' : 'PLAIN';
-}
-
-function readBroker(read: EnvReader): BrokerConfig {
-  const authMechanism = readAuthMechanism(read);
-  const tls = readBrokerTls(read);
-  if (authMechanism === 'EXTERNAL' && !tls?.certFile)
-    read.problem('RABBITMQ_AUTH_MECHANISM=EXTERNAL needs RABBITMQ_TLS_CA_FILE, RABBITMQ_TLS_CERT_FILE and RABBITMQ_TLS_KEY_FILE');
-  const applyPolicies = read.bool('RABBITMQ_APPLY_POLICIES', true);
-  // with certificate login there is no password; the management API (policies) then needs one only if enabled
-  const isPasswordNeeded = authMechanism === 'PLAIN' || applyPolicies;
-  const endpoints = readEndpoints(read);
-  const managementUris = applyPolicies ? readManagementUris(read) : splitUrlList(read.string('RABBITMQ_DEFAULT_MANAGEMENT_UI_URI', ''));
-  return {
-    host: endpoints[0]?.host ?? '',
-    port: endpoints[0]?.port ?? 0,
-    endpoints,
-    user: isPasswordNeeded ? read.requiredString('RABBITMQ_DEFAULT_USER') : read.string('RABBITMQ_DEFAULT_USER', ''),
-    password: isPasswordNeeded ? read.requiredString('RABBITMQ_DEFAULT_PASS') : read.string('RABBITMQ_DEFAULT_PASS', ''),
-    vhost: read.string('RABBITMQ_DEFAULT_VHOST', '/'),
-    managementUri: managementUris[0] ?? '',
-    managementUris,
-    reconnectIntervalMs: read.int('RABBITMQ_DEFAULT_DEFAULT_RECONNECT_INTERVAL', { default: 5000, min: 10 }),
-    reconnectIntervalMaxMs: read.int('RABBITMQ_RECONNECT_INTERVAL_MAX', { default: 30_000, min: 10 }),
-    confirmTimeoutMs: read.int('RABBITMQ_CONFIRM_TIMEOUT_MS', { default: 10_000, min: 100 }),
-    applyPolicies,
-    heartbeatS: read.int('RABBITMQ_HEARTBEAT_S', { default: 10, min: 0 }),
-    tls,
-    authMechanism,
-  };
-}
-
-function readEndpoints(read: EnvReader): BrokerEndpoint[] {
-  const hosts = read.requiredString('RABBITMQ_DEFAULT_HOST');
-  const defaultPort = read.int('RABBITMQ_DEFAULT_PORT', { min: 1, max: 65535 });
-  if (hosts === '') return [];
-  const parsed = parseBrokerHosts(hosts, defaultPort);
-  if (parsed.ok) return parsed.endpoints;
-  read.problem(parsed.problem);
-  return [];
-}
-
-function readManagementUris(read: EnvReader): string[] {
-  const uris = splitUrlList(read.string('RABBITMQ_DEFAULT_MANAGEMENT_UI_URI', ''));
-  if (uris.length === 0) read.problem('RABBITMQ_DEFAULT_MANAGEMENT_UI_URI is required');
-  for (const uri of uris) {
-    // one reader per entry so the message names the variable and the bad entry
-    const single = new EnvReader({ RABBITMQ_DEFAULT_MANAGEMENT_UI_URI: uri });
-    single.url('RABBITMQ_DEFAULT_MANAGEMENT_UI_URI', ['http:', 'https:']);
-    try {
-      single.finish();
-    } catch {
-      read.problem(`RABBITMQ_DEFAULT_MANAGEMENT_UI_URI entry "${uri}" is not an http(s) URL`);
-    }
-  }
-  return uris;
-}
-
 function readPolicies(read: EnvReader): PolicySettings {
   return {
     messageTtlMs: read.int('RABBITMQ_DEFAULT_TTL', { default: 300_000, min: 1 }),
@@ -314,12 +213,4 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
-}
-
-/** AMQP URL of `endpoint` (default: the first configured node) built from the seed 003 variables (password URL-encoded). */
-export function brokerUrl(broker: BrokerConfig, endpoint: BrokerEndpoint = broker): string {
-  const scheme = broker.tls ? 'amqps' : 'amqp';
-  const auth = broker.authMechanism === 'PLAIN' ? `${encodeURIComponent(broker.user)}:${encodeURIComponent(broker.password)}@` : '';
-  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
-  return `${scheme}://${auth}${host}:${endpoint.port}/${encodeURIComponent(broker.vhost)}`;
 }

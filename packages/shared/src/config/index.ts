@@ -1,3 +1,15 @@
+export {
+  type BrokerConfig,
+  type BrokerEndpoint,
+  type BrokerReadOptions,
+  type BrokerTlsConfig,
+  type BrokerTlsMaterial,
+  brokerTlsOptions,
+  brokerUrl,
+  parseBrokerHosts,
+  readBrokerConfig,
+  splitUrlList,
+} from './broker-config.js';
 export { type Env, EnvReader } from './env-reader.js';
 export { type LogLevel, parseLogLevels } from './log-level.js';
 export { DEFAULT_OPS_HOST, type OpsListenerConfig, readOpsListener } from './ops-config.js';
