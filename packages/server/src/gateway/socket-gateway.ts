@@ -295,7 +295,8 @@ export class SocketGateway {
     const entries = partialListOf(diff);
     if (entries.length > 0) {
       // seed 003's agents get `[entries]`; versioned ones also learn the versions it leads from and to, and check them
-      const meta = versions.baseVersion === undefined ? { version: versions.version } : { ...versions, baseVersion: versions.baseVersion };
+      const { version, baseVersion } = versions;
+      const meta = baseVersion === undefined ? { version } : { version, baseVersion };
       this.#namespace.except(VERSIONED_LIST_ROOM).emit(EVENTS.partialList, [entries]);
       this.#namespace.to(VERSIONED_LIST_ROOM).emit(EVENTS.partialList, [entries, meta]);
       this.deps.metrics.socketEventsSentTotal.inc({ event: EVENTS.partialList, namespace: AGENT_NAMESPACE }, this.#sessions.size);
