@@ -138,7 +138,7 @@ export async function measureScale({ node, runDir, logDir, steps, roundTrips, no
       roundTripMs: trips.times ? summarise(trips.times) : { error: trips.error },
     });
   }
-  const storms = await measureReconnectStorms(sim, server, connectedSoFar);
+  const storms = await measureReconnectStorms(sim, server, connectedSoFar, heldVersion);
   await sim.call('close').catch(() => undefined);
   await sim.stop();
   await server.stop();
@@ -189,15 +189,15 @@ function registryBytes(registryUrl) {
 
 /**
  * Drops all `count` agents, waits until the server has let every session go, and connects them all again, twice:
- * first as dmr-agents holding the list version they got (the delta protocol: nothing to send), then as seed 003
- * agents (the whole list each). Each storm: time to connect all, list events and bytes received, server CPU.
+ * first as dmr-agents holding the current list version `heldVersion` (the delta protocol: nothing to send), then as
+ * seed 003 agents (the whole list each). Each storm: time to connect all, list events and bytes received, server CPU.
  */
-async function measureReconnectStorms(sim, server, count) {
+async function measureReconnectStorms(sim, server, count, heldVersion) {
   const storm = async (mode) => {
     await sim.call('close');
     await waitForNoConnections(server.url);
     const cpuBefore = cpuMsOf(server.pid) ?? 0;
-    const result = await sim.call('connect', { from: 0, to: count, concurrency: CONNECT_CONCURRENCY, mode });
+    const result = await sim.call('connect', { from: 0, to: count, concurrency: CONNECT_CONCURRENCY, mode, heldVersion });
     return {
       connected: result.connected,
       failed: result.failed,
