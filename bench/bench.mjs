@@ -341,9 +341,10 @@ async function main() {
   log(`RabbitMQ ${rabbit.version} node ${rabbit.node.nodeName} up (pid ${rabbit.pid})`);
   if (args['scale-only']) {
     const steps = args['scale-only'].split(',').map(Number);
-    console.log(JSON.stringify(await measureScale({ node: rabbit.node, runDir, logDir, steps, roundTrips: 5 }), null, 2));
+    const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(logDir, 'prof')}`] : [];
+    console.log(JSON.stringify(await measureScale({ node: rabbit.node, runDir, logDir, steps, roundTrips: 5, nodeArgs }), null, 2));
     await dropScaleNode(rabbit);
-    keep.runDir = false;
+    keep.runDir = Boolean(args['cpu-prof'] || args['keep-logs']);
     return;
   }
   const settings = settingsFromArgs();

@@ -1,22 +1,44 @@
 // A light agent simulator (child process, driven over IPC): K socket.io-client connections to one dmr-server,
 // each authenticated with a real ES256 handshake token signed by its own key. It acks every delivery and answers
 // pings with pongs (payloads really sealed and opened), so a message round trip can be timed while all K are connected.
-// To stay light it does not parse the ~K×350-byte full agent list each connection receives (it only counts its bytes).
+// To stay light it does not parse the agent lists it receives (~K×1 KB with certificates): it counts their bytes and,
+// for a versioned list, reads the version from the packet's tail, so a reconnect can announce it like a dmr-agent does.
 import { readFileSync } from 'node:fs';
-import { AGENT_NAMESPACE, createAgentToken, EVENTS, importPrivateKey, importPublicKey, openPayload, sealPayload } from '@dmr/shared';
+import {
+  AGENT_LIST_DELTA_FEATURE,
+  AGENT_LIST_VERSION_FIELD,
+  AGENT_NAMESPACE,
+  createAgentToken,
+  EVENTS,
+  importPrivateKey,
+  importPublicKey,
+  openPayload,
+  sealPayload,
+} from '@dmr/shared';
 import { io } from 'socket.io-client';
 import * as parser from 'socket.io-parser';
 
-const FULL_LIST_PREFIX = `${parser.PacketType.EVENT}${AGENT_NAMESPACE},["${EVENTS.fullList}"`;
-let fullListBytes = 0;
-let fullLists = 0;
+const LIST_PREFIXES = [EVENTS.fullList, EVENTS.partialList].map((event) => `${parser.PacketType.EVENT}${AGENT_NAMESPACE},["${event}"`);
+// the versioned list's meta is the argument's last element: `…,{"version":"<hex>"…}]]`
+const VERSION_IN_TAIL = /"version":"([0-9a-f]{64})"[^\]]*\]\]$/;
+/** List packets and their bytes received during the current `connect` command. */
+let listStats = { events: 0, bytes: 0 };
+/** The list version each simulated agent holds (from the last versioned list it received). */
+const versions = new Map();
 
 class LightDecoder extends parser.Decoder {
   add(chunk) {
-    if (typeof chunk === 'string' && chunk.startsWith(FULL_LIST_PREFIX)) {
-      fullListBytes += chunk.length;
-      fullLists += 1;
-      this.emitReserved('decoded', { type: parser.PacketType.EVENT, nsp: AGENT_NAMESPACE, data: [EVENTS.fullList, [[]]] });
+    const prefix = typeof chunk === 'string' ? LIST_PREFIXES.find((candidate) => chunk.startsWith(candidate)) : undefined;
+    if (prefix) {
+      listStats.events += 1;
+      listStats.bytes += chunk.length;
+      const version = VERSION_IN_TAIL.exec(chunk.slice(-200))?.[1];
+      if (version && this.owner) versions.set(this.owner, version);
+      this.emitReserved('decoded', {
+        type: parser.PacketType.EVENT,
+        nsp: AGENT_NAMESPACE,
+        data: [prefix.slice(prefix.indexOf('"') + 1, -1), [[]]],
+      });
       return;
     }
     super.add(chunk);
@@ -39,15 +61,28 @@ function keysOf(identity) {
   return entry;
 }
 
-async function connectOne(identity) {
+/**
+ * The handshake `auth`: `versioned` announces versioned lists and the version held (the last one received, else
+ * `heldVersion`), as a dmr-agent does; `legacy` announces nothing, as seed 003's agents do (the whole list each connect).
+ */
+function authFor(identity, token, mode, heldVersion) {
+  if (mode === 'legacy') return { token };
+  const version = versions.get(identity.id) ?? heldVersion;
+  return { token, features: [AGENT_LIST_DELTA_FEATURE], ...(version ? { [AGENT_LIST_VERSION_FIELD]: version } : {}) };
+}
+
+async function connectOne(identity, mode, heldVersion) {
   const token = await createAgentToken(identity.id, keysOf(identity).privateKey);
   const socket = io(`${serverUrl}${AGENT_NAMESPACE}`, {
-    auth: { token },
+    auth: authFor(identity, token, mode, heldVersion),
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
+    autoConnect: false,
     parser: LIGHT_PARSER,
   });
+  // one Manager (and decoder) per socket (forceNew): the decoder knows whose list it reads
+  socket.io.decoder.owner = identity.id;
   socket.on(EVENTS.messageFromServer, (message, ack) => void onDelivery(identity, message, ack));
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('connect timeout')), 60_000);
@@ -60,6 +95,7 @@ async function connectOne(identity) {
       socket.close();
       reject(error);
     });
+    socket.connect();
   });
   sockets.set(identity.id, socket);
 }
@@ -79,7 +115,12 @@ async function onDelivery(identity, message, ack) {
   ack({ status: 'ok' });
 }
 
-async function connectAll({ from, to, concurrency }) {
+/**
+ * Connects agents `from`…`to`-1, `concurrency` handshakes at a time; `mode` as in {@link authFor}. `heldVersion`: the
+ * list version an agent that received none yet announces (as a dmr-agent that held the list before a failover).
+ */
+async function connectAll({ from, to, concurrency, mode = 'versioned', heldVersion }) {
+  listStats = { events: 0, bytes: 0 };
   const startedAt = performance.now();
   let next = from;
   let failed = 0;
@@ -87,14 +128,25 @@ async function connectAll({ from, to, concurrency }) {
   const worker = async () => {
     while (next < to) {
       const identity = identities[next++];
-      await connectOne(identity).catch((error) => {
+      await connectOne(identity, mode, heldVersion).catch((error) => {
         failed += 1;
         firstError ??= error instanceof Error ? error.message : String(error);
       });
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { connected: sockets.size, failed, firstError, ms: performance.now() - startedAt, fullLists, fullListBytes };
+  const ms = performance.now() - startedAt;
+  // list packets are written right after the connect: give the last ones a moment to arrive before counting
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return {
+    connected: sockets.size,
+    failed,
+    firstError,
+    ms,
+    listEvents: listStats.events,
+    listBytes: listStats.bytes,
+    versionsHeld: versions.size,
+  };
 }
 
 async function send(from, to, id) {

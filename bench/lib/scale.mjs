@@ -1,10 +1,13 @@
-// Scale: K light agents connected to ONE dmr-server process whose registry lists them all. Reports the server's
-// RSS per connected agent (RSS with K connected − RSS with the registry loaded and nobody connected, / K), the time
-// to connect them all, and ping/pong round trips between two of them while all are connected.
-import { writeFileSync } from 'node:fs';
+// Scale: K light agents connected to ONE dmr-server process whose registry lists them all, each with a certificate
+// from the run's CA (as dmrctl issues them). Reports the server's RSS per connected agent (RSS with K connected − RSS
+// with the registry loaded and nobody connected, / K), the time to connect them all, ping/pong round trips between two
+// of them while all are connected, and two reconnect storms of all K (a failover): agents that hold the current
+// versioned list (they get nothing), and seed 003-style agents (the whole list each).
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { agentListVersion } from '@dmr/shared';
 import { launch } from './children.mjs';
-import { makeIdentity, writeRegistry } from './identities.mjs';
+import { certifyManyIdentities, makeIdentity, writeRegistry } from './identities.mjs';
 import { summarise } from './load.mjs';
 import { pause } from './phases.mjs';
 import { cpuMsOf, rssKibOf } from './proc-stats.mjs';
@@ -68,17 +71,29 @@ async function settledRss(pid, settleMs) {
 }
 
 /** Runs the scale steps (`steps` = ascending agent counts) on a fresh server; returns one row per step. */
-export async function measureScale({ node, runDir, logDir, steps, roundTrips }) {
+export async function measureScale({ node, runDir, logDir, steps, roundTrips, nodeArgs = [] }) {
   const total = Math.max(...steps);
   const keyStart = performance.now();
   const identities = Array.from({ length: total }, () => makeIdentity('ec', 'sim'));
   const keygenMs = performance.now() - keyStart;
+  const certStart = performance.now();
+  await certifyManyIdentities(runDir, identities);
+  const certifyMs = performance.now() - certStart;
   const identitiesFile = join(runDir, 'sim-identities.json');
   writeFileSync(identitiesFile, JSON.stringify(identities));
   await createBenchVhost(node, 'bench-scale');
   const registryUrl = writeRegistry(runDir, 'scale-registry.json', identities);
+  const heldVersion = listVersionOf(registryUrl);
   const startedAt = performance.now();
-  const server = await startServer({ name: 'server-scale', node, vhost: 'bench-scale', registryUrl, logDir, readyTimeoutMs: 600_000 });
+  const server = await startServer({
+    name: 'server-scale',
+    node,
+    vhost: 'bench-scale',
+    registryUrl,
+    logDir,
+    readyTimeoutMs: 600_000,
+    nodeArgs,
+  });
   const serverReadyMs = performance.now() - startedAt;
   const baseRss = await settledRss(server.pid, 3000);
   const baseMemory = await serverMemory(server.url);
@@ -87,7 +102,14 @@ export async function measureScale({ node, runDir, logDir, steps, roundTrips }) 
   let connectedSoFar = 0;
   for (const count of steps) {
     const cpuBefore = cpuMsOf(server.pid) ?? 0;
-    const connect = await sim.call('connect', { from: connectedSoFar, to: count, concurrency: CONNECT_CONCURRENCY });
+    // the agents announce the registry's list version, as after a failover: every full list is measured by the storm below
+    const connect = await sim.call('connect', {
+      from: connectedSoFar,
+      to: count,
+      concurrency: CONNECT_CONCURRENCY,
+      mode: 'versioned',
+      heldVersion,
+    });
     const serverCpuMs = (cpuMsOf(server.pid) ?? 0) - cpuBefore;
     connectedSoFar = count;
     const rss = await settledRss(server.pid, 3000);
@@ -112,12 +134,97 @@ export async function measureScale({ node, runDir, logDir, steps, roundTrips }) 
       serverHeapUsedKibPerAgent: perAgent('heapUsedKib'),
       serverExternalKibPerAgent: perAgent('externalKib'),
       serverMemory: { base: baseMemory, connected: memory },
-      fullListBytesEach: connect.fullLists ? Math.round(connect.fullListBytes / connect.fullLists) : null,
+      listBytesPerConnect: connect.connected ? Math.round(connect.listBytes / connect.connected) : null,
       roundTripMs: trips.times ? summarise(trips.times) : { error: trips.error },
     });
   }
+  const storms = await measureReconnectStorms(sim, server, connectedSoFar, heldVersion);
   await sim.call('close').catch(() => undefined);
   await sim.stop();
   await server.stop();
-  return { rows, keygenMs: Math.round(keygenMs), serverReadyMs: Math.round(serverReadyMs), registryAgents: total };
+  return {
+    rows,
+    keygenMs: Math.round(keygenMs),
+    certifyMs: Math.round(certifyMs),
+    serverReadyMs: Math.round(serverReadyMs),
+    registryAgents: total,
+    registryBytes: registryBytes(registryUrl),
+    reconnect: storms,
+    ...stableKeys(storms),
+  };
+}
+
+/**
+ * The keys later tools read (bench/README.md): the 5000-agent reconnect storms with versioned lists and with the
+ * full list, and the list bytes an up-to-date agent and a seed 003 agent get per connect. Null when K ≠ 5000.
+ */
+function stableKeys(storms) {
+  const at5000 = storms.agents === 5000;
+  const seconds = (ms) => (at5000 && ms !== null ? Math.round(ms / 100) / 10 : null);
+  return {
+    connect_5000_s: seconds(storms.versioned?.connectMs ?? null),
+    connect_5000_full_list_s: seconds(storms.fullList?.connectMs ?? null),
+    list_bytes_per_reconnect: storms.versioned?.listBytesPerAgent ?? null,
+    list_bytes_full: storms.fullList?.listBytesPerAgent ?? null,
+  };
+}
+
+/** The agent list version a server derives from the registry document at `registryUrl` (see `agentListVersion`). */
+function listVersionOf(registryUrl) {
+  const { response } = JSON.parse(readFileSync(new URL(registryUrl), 'utf8'));
+  return agentListVersion(
+    response.map((entry) => ({
+      id: entry.id,
+      name: entry.name,
+      authenticationCertificate: entry.authentication_certificate,
+      createdAt: entry.created_at,
+      updatedAt: entry.updated_at,
+    })),
+  );
+}
+
+function registryBytes(registryUrl) {
+  return statSync(new URL(registryUrl)).size;
+}
+
+/**
+ * Drops all `count` agents, waits until the server has let every session go, and connects them all again, twice:
+ * first as dmr-agents holding the current list version `heldVersion` (the delta protocol: nothing to send), then as
+ * seed 003 agents (the whole list each). Each storm: time to connect all, list events and bytes received, server CPU.
+ */
+async function measureReconnectStorms(sim, server, count, heldVersion) {
+  const storm = async (mode) => {
+    await sim.call('close');
+    await waitForNoConnections(server.url);
+    const cpuBefore = cpuMsOf(server.pid) ?? 0;
+    const result = await sim.call('connect', { from: 0, to: count, concurrency: CONNECT_CONCURRENCY, mode, heldVersion });
+    return {
+      connected: result.connected,
+      failed: result.failed,
+      firstError: result.firstError,
+      connectMs: Math.round(result.ms),
+      serverCpuMsPerConnect: Math.round((((cpuMsOf(server.pid) ?? 0) - cpuBefore) / Math.max(1, result.connected)) * 100) / 100,
+      listEvents: result.listEvents,
+      listBytes: result.listBytes,
+      listBytesPerAgent: Math.round(result.listBytes / Math.max(1, result.connected)),
+      versionsHeld: result.versionsHeld,
+    };
+  };
+  const versioned = await storm('versioned').catch((error) => ({ error: error.message }));
+  const fullList = await storm('legacy').catch((error) => ({ error: error.message }));
+  return { agents: count, concurrency: CONNECT_CONCURRENCY, versioned, fullList };
+}
+
+/** Polls the server's `dmr_socket_connections_active` until it reads 0 (bounded). */
+async function waitForNoConnections(url, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const text = await fetch(`${url}/metrics`)
+      .then((response) => response.text())
+      .catch(() => '');
+    const match = /^dmr_socket_connections_active(?:\{[^}]*\})? (\S+)$/m.exec(text);
+    if (match && Number(match[1]) === 0) return;
+    await pause(250);
+  }
+  throw new Error(`the server still had agents connected ${timeoutMs} ms after they all disconnected`);
 }

@@ -1,3 +1,4 @@
+export { AGENT_LIST_VERSION_PATTERN, agentListVersion, isAgentListVersion } from './agent-list/list-version.js';
 export { type BackoffSettings, backoffDelayMs } from './backoff.js';
 export { type BinArgsOutcome, type BinInfo, binArgsOutcome, handleBinArgs, readPackageVersion, versionLine } from './cli/bin-info.js';
 export { OldestFirst } from './collections/oldest-first.js';

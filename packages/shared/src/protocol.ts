@@ -46,10 +46,26 @@ export interface DeliveryAck {
   readonly errors?: ReadonlyArray<{ readonly type: string; readonly message: string }>;
 }
 
-/** Events the server emits to agents. The list events carry `[agents]` as their single argument (seed 003 reads `data[0]`). */
+/**
+ * Second element of a list event's argument, sent only to agents that announced {@link AGENT_LIST_DELTA_FEATURE}:
+ * `version` is the list the agent holds once it applied the event (see `agentListVersion`); a `partial-list` also
+ * names the `baseVersion` it applies to, and an agent holding another version must not apply it.
+ */
+export interface AgentListMeta {
+  readonly version: string;
+  readonly baseVersion?: string;
+}
+
+/**
+ * The single argument of a list event: `[agents]` (seed 003 reads `data[0]`), or `[agents, meta]` for an agent that
+ * announced {@link AGENT_LIST_DELTA_FEATURE}.
+ */
+export type AgentListArgument = [readonly AgentInfo[]] | [readonly AgentInfo[], AgentListMeta];
+
+/** Events the server emits to agents. The list events carry {@link AgentListArgument} as their single argument. */
 export interface ServerToClientEvents {
-  'dmr:agents:full-list': (data: [readonly AgentInfo[]]) => void;
-  'dmr:agents:partial-list': (data: [readonly AgentInfo[]]) => void;
+  'dmr:agents:full-list': (data: AgentListArgument) => void;
+  'dmr:agents:partial-list': (data: AgentListArgument) => void;
   'dmr:agents:message-from-dmr-server': (message: WireMessage, ack: (reply: DeliveryAck) => void) => void;
 }
 
@@ -89,3 +105,15 @@ export const DELIVERY_DEADLINE_FEATURE = 'delivery-deadline';
  * answers DMR_DELIVERY_EXPIRED instead.
  */
 export const DELIVERY_EXPIRES_IN_FIELD = 'expiresInMs';
+
+/**
+ * Handshake `auth.features` entry by which an agent announces versioned agent lists: with it, the handshake may carry
+ * {@link AGENT_LIST_VERSION_FIELD}, and the server answers the connect with nothing (the agent holds the current
+ * list), a `dmr:agents:partial-list` delta from that version, or a `dmr:agents:full-list`; every list event it gets
+ * carries an {@link AgentListMeta} as the argument's second element. Seed 003's agents announce nothing and get
+ * `[agents]` on every connect, as before.
+ */
+export const AGENT_LIST_DELTA_FEATURE = 'agent-list-delta';
+
+/** Handshake `auth` field with the version (`agentListVersion`) of the list the agent holds; absent when it holds none. */
+export const AGENT_LIST_VERSION_FIELD = 'agentListVersion';

@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
 import {
+  AGENT_LIST_DELTA_FEATURE,
+  AGENT_LIST_VERSION_FIELD,
   AGENT_NAMESPACE,
   backoffDelayMs,
   type ClientToServerEvents,
@@ -16,6 +18,7 @@ import {
 import { io, type Socket } from 'socket.io-client';
 import type { LinkConfig } from '../config/index.js';
 import type { AgentDirectory, DirectoryUpdate } from './agent-directory.js';
+import { AgentListState } from './agent-list-state.js';
 import { interpretSendAck, type SendOutcome } from './send-outcome.js';
 
 /** Connection state, fed to `/v1/ready` and the metrics. `closed` is final (after stop). */
@@ -71,6 +74,10 @@ export class AgentLink {
   #socket: AgentSocket | undefined;
   #state: LinkState = 'disconnected';
   #hasAgentList = false;
+  // the list held and its version, kept across connections: a reconnect announces it and gets nothing or a delta
+  readonly #lists = new AgentListState();
+  // the version announced in the current connection's handshake
+  #announcedVersion: string | undefined;
   #attempt = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #connectedAt = 0;
@@ -89,7 +96,10 @@ export class AgentLink {
     return this.#state;
   }
 
-  /** True once the current connection has delivered a full agent list. */
+  /**
+   * True once the current connection has delivered a full agent list, or from the connect on when the handshake
+   * announced the version held (the server sends a delta only when that version is behind, nothing otherwise).
+   */
   get hasAgentList(): boolean {
     return this.#hasAgentList;
   }
@@ -154,8 +164,8 @@ export class AgentLink {
     socket.on('connect_error', (error) => this.#onConnectError(socket, error));
     socket.on('disconnect', (reason) => this.#onDisconnect(socket, reason));
     socket.onAny((event: string) => this.#deps.observer.eventReceived(KNOWN_EVENTS.has(event) ? event : 'unknown'));
-    socket.on(EVENTS.fullList, (data) => this.#onAgentList('full', data));
-    socket.on(EVENTS.partialList, (data) => this.#onAgentList('partial', data));
+    socket.on(EVENTS.fullList, (data) => this.#onAgentList(socket, 'full', data));
+    socket.on(EVENTS.partialList, (data) => this.#onAgentList(socket, 'partial', data));
     socket.on(EVENTS.messageFromServer, (message, ack) => {
       void this.#onMessage(socket, message, ack);
     });
@@ -172,8 +182,14 @@ export class AgentLink {
 
   #authenticate(cb: (data: object) => void): void {
     createAgentToken(this.#deps.agentId, this.#deps.privateKey, { audience: this.#config.clusterId }).then(
-      // features: this agent enforces the delivery deadlines the server sends (seed 003 servers ignore the key)
-      (token) => cb({ token, features: [DELIVERY_DEADLINE_FEATURE] }),
+      (token) => {
+        // features: this agent enforces the delivery deadlines the server sends, and takes versioned lists (announcing
+        // the version it holds); seed 003 servers ignore both keys
+        const version = this.#lists.version;
+        this.#announcedVersion = version;
+        const features = [DELIVERY_DEADLINE_FEATURE, AGENT_LIST_DELTA_FEATURE];
+        cb({ token, features, ...(version === undefined ? {} : { [AGENT_LIST_VERSION_FIELD]: version }) });
+      },
       (error: unknown) => {
         // Without a token the server refuses the handshake, which lands in the retry loop like any refusal.
         this.#log.error({ err: error }, 'cannot sign the handshake token');
@@ -193,7 +209,7 @@ export class AgentLink {
     if (socket !== this.#socket) return;
     this.#state = 'connected';
     this.#attempt = 0;
-    this.#hasAgentList = false;
+    this.#hasAgentList = this.#announcedVersion !== undefined;
     this.#connectedAt = performance.now();
     const stream = streamUnder(socket);
     if (stream) coalesceWrites(stream);
@@ -244,14 +260,23 @@ export class AgentLink {
     }, delayMs);
   }
 
-  #onAgentList(kind: 'full' | 'partial', data: unknown): void {
-    const agents = Array.isArray(data) ? data[0] : undefined;
-    if (!Array.isArray(agents)) {
-      this.#log.warn({ kind }, 'ignored an agent list that is not [agents]');
+  #onAgentList(socket: AgentSocket, kind: 'full' | 'partial', data: unknown): void {
+    if (socket !== this.#socket) return;
+    const outcome = kind === 'full' ? this.#lists.applyFull(data) : this.#lists.applyPartial(data);
+    if (outcome.action === 'ignore') {
+      this.#log.warn({ kind, reason: outcome.reason }, 'ignored an agent list');
       return;
     }
-    const update = kind === 'full' ? this.#deps.directory.replaceAll(agents) : this.#deps.directory.applyPartial(agents);
-    if (kind === 'full') this.#hasAgentList = true;
+    if (outcome.action === 'resync') {
+      // reconnecting without a version brings the full list: the one answer that is right whatever went wrong
+      this.#log.warn({ kind, reason: outcome.reason }, 'agent list out of step with the server; reconnecting for the full list');
+      this.#lists.forget();
+      socket.disconnect();
+      return;
+    }
+    const { directory } = this.#deps;
+    const update = outcome.kind === 'full' ? directory.replaceAll(outcome.agents) : directory.applyPartial(outcome.agents);
+    if (outcome.kind === 'full') this.#hasAgentList = true;
     this.#logUpdate(kind, update);
   }
 
@@ -259,7 +284,8 @@ export class AgentLink {
     for (const skipped of update.skipped) {
       this.#log.warn({ agentId: skipped.id, reason: skipped.reason }, 'skipped an agent whose key cannot be used');
     }
-    this.#log.info({ kind, applied: update.applied, removed: update.removed, skipped: update.skipped.length }, 'agent list applied');
+    const fields = { kind, applied: update.applied, removed: update.removed, skipped: update.skipped.length, version: this.#lists.version };
+    this.#log.info(fields, 'agent list applied');
   }
 
   async #onMessage(socket: AgentSocket, message: unknown, ack: unknown): Promise<void> {

@@ -14,12 +14,13 @@ import type { BrokerConnection } from '../amqp/index.js';
 import { authenticateHandshake, type CertificateVerdict, type EngineLike, type TokenPolicy, TokenReplayGuard } from '../auth/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { ServerMetrics } from '../obs/index.js';
-import { type AgentRegistry, partialListOf, type RegistryDiff } from '../registry/index.js';
+import { type AgentRegistry, type ListChange, partialListOf, type RegistryDiff } from '../registry/index.js';
 import type { MessageRouter } from '../routing/index.js';
 import { AgentDelivery } from './agent-delivery.js';
 import { ConnectionLimits, preAuthServerOptions } from './connection-limits.js';
 import { announcesDeadlines } from './delivery-deadline.js';
-import { FullListPacket } from './full-list-packet.js';
+import { ListPackets } from './list-packets.js';
+import { listRequestOf } from './list-request.js';
 import { answer, logFailure, splitEventArguments } from './socket-input.js';
 
 type AgentSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { agentId: string }>;
@@ -44,6 +45,9 @@ interface Session {
   readonly connectedAt: number;
 }
 
+/** Room of the sockets whose agents announced versioned lists (AGENT_LIST_DELTA_FEATURE). */
+const VERSIONED_LIST_ROOM = 'dmr:versioned-list';
+
 /** Extra room above the message limit for Socket.IO framing and the event name. */
 const FRAME_OVERHEAD_BYTES = 16 * 1024;
 
@@ -55,7 +59,7 @@ export class SocketGateway {
   readonly #io: Server<ClientToServerEvents, ServerToClientEvents>;
   readonly #namespace: Namespace<ClientToServerEvents, ServerToClientEvents>;
   readonly #sessions = new Map<string, Session>();
-  readonly #fullList = new FullListPacket();
+  readonly #lists = new ListPackets();
   readonly #tokens: TokenPolicy;
   #isStopping = false;
 
@@ -85,7 +89,7 @@ export class SocketGateway {
     this.#namespace.on('connection', (socket) => {
       this.#onConnection(socket as AgentSocket).catch(logFailure(deps.log, 'connection set-up', { agentId: socket.data.agentId }));
     });
-    deps.registry.on('changed', (diff) => this.#onRegistryChanged(diff));
+    deps.registry.on('changed', (diff, versions) => this.#onRegistryChanged(diff, versions));
     deps.broker.on('connected', () => void this.#restartDeliveries());
   }
 
@@ -189,7 +193,7 @@ export class SocketGateway {
     socket.on('disconnect', (reason) => {
       this.#onDisconnect(agentId, session, reason).catch(logFailure(log, 'disconnect'));
     });
-    this.#emitFullList(socket);
+    this.#emitAgentList(socket);
     if (previous) {
       log.warn('agent reconnected while an older socket was open; closing the older one');
       await this.#closeSession(agentId, previous, 'replaced');
@@ -241,10 +245,27 @@ export class SocketGateway {
     return socket.timeout(this.config.deliveryAckTimeoutMs).emitWithAck(EVENTS.messageFromServer, message);
   }
 
-  #emitFullList(socket: AgentSocket): void {
-    // the same text packet socket.emit would write, encoded once per registry version (see FullListPacket)
-    if (socket.conn.readyState === 'open') socket.conn.write(this.#fullList.encode(this.deps.registry.agentInfos()));
-    this.deps.metrics.socketEventsSentTotal.inc({ event: EVENTS.fullList, namespace: AGENT_NAMESPACE });
+  /**
+   * The list on connect: seed 003's `[agents]` full list to an agent that did not announce versioned lists; to one
+   * that did, nothing when it holds the current version, else a delta from its version or the versioned full list.
+   */
+  #emitAgentList(socket: AgentSocket): void {
+    const request = listRequestOf(socket.handshake.auth);
+    if (!request.isVersioned) {
+      this.#writeList(socket, EVENTS.fullList, this.#lists.legacyFull(this.deps.registry.agentInfos()));
+      return;
+    }
+    // the in-memory adapter joins synchronously, so no registry change can slip between the plan and the room
+    void socket.join(VERSIONED_LIST_ROOM);
+    const plan = this.deps.registry.listPlan(request.version);
+    const packet = plan ? this.#lists.forPlan(plan) : undefined;
+    if (plan && packet !== undefined) this.#writeList(socket, plan.kind === 'full' ? EVENTS.fullList : EVENTS.partialList, packet);
+  }
+
+  #writeList(socket: AgentSocket, event: string, packet: string): void {
+    // the same text packet socket.emit would write, encoded once per list version (see ListPackets)
+    if (socket.conn.readyState === 'open') socket.conn.write(packet);
+    this.deps.metrics.socketEventsSentTotal.inc({ event, namespace: AGENT_NAMESPACE });
   }
 
   async #onDisconnect(agentId: string, session: Session, reason: string): Promise<void> {
@@ -270,10 +291,14 @@ export class SocketGateway {
     }
   }
 
-  #onRegistryChanged(diff: RegistryDiff): void {
+  #onRegistryChanged(diff: RegistryDiff, versions: ListChange): void {
     const entries = partialListOf(diff);
     if (entries.length > 0) {
-      this.#namespace.emit(EVENTS.partialList, [entries]);
+      // seed 003's agents get `[entries]`; versioned ones also learn the versions it leads from and to, and check them
+      const { version, baseVersion } = versions;
+      const meta = baseVersion === undefined ? { version } : { version, baseVersion };
+      this.#namespace.except(VERSIONED_LIST_ROOM).emit(EVENTS.partialList, [entries]);
+      this.#namespace.to(VERSIONED_LIST_ROOM).emit(EVENTS.partialList, [entries, meta]);
       this.deps.metrics.socketEventsSentTotal.inc({ event: EVENTS.partialList, namespace: AGENT_NAMESPACE }, this.#sessions.size);
     }
     for (const agent of [...diff.removed, ...diff.rekeyed.map((entry) => entry.info)]) {

@@ -3,12 +3,26 @@ import { type AgentInfo, backoffDelayMs, describeErrors, type Logger, type Publi
 import { Cron } from 'croner';
 import type { RegistryConfig } from '../config/index.js';
 import { judgeRegistryChange } from './change-guard.js';
-import { diffRegistry, isEmptyDiff, parseRegistry, type RegistryDiff, type RegistrySnapshot } from './registry-snapshot.js';
+import { AgentListHistory, type ListPlan } from './list-history.js';
+import {
+  diffRegistry,
+  internUnchanged,
+  isEmptyDiff,
+  parseRegistry,
+  type RegistryDiff,
+  type RegistrySnapshot,
+} from './registry-snapshot.js';
 import { fetchRegistryDocument } from './registry-source.js';
+
+/** The agent list versions a registry change went between (`baseVersion` undefined on the first load). */
+export interface ListChange {
+  readonly version: string;
+  readonly baseVersion: string | undefined;
+}
 
 /** Typed listener map of {@link AgentRegistry}. */
 export interface RegistryEvents {
-  changed: [diff: RegistryDiff];
+  changed: [diff: RegistryDiff, versions: ListChange];
 }
 
 /** Outcome of one sync, for metrics. */
@@ -20,6 +34,8 @@ export interface RegistryHooks {
   readonly onSync: (result: SyncResult, agentCount: number) => void;
 }
 
+const EMPTY_LIST: readonly AgentInfo[] = Object.freeze([]);
+
 /**
  * The agent registry in force. Syncs at start, on the cron schedule and on demand; a document that
  * fails validation is refused whole and the last good snapshot stays in force. Until the first good
@@ -27,7 +43,8 @@ export interface RegistryHooks {
  */
 export class AgentRegistry extends EventEmitter<RegistryEvents> {
   #snapshot: RegistrySnapshot | undefined;
-  #infos: readonly AgentInfo[] | undefined;
+  // the list versions agents may hold, for deltas on connect (bounded: DEFAULT_LIST_HISTORY)
+  readonly #lists = new AgentListHistory();
   #cron: Cron | undefined;
   #bootRetry: NodeJS.Timeout | undefined;
   #bootAttempt = 0;
@@ -56,8 +73,20 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
 
   /** The agent list as sent in `full-list`: one frozen array per registry snapshot, so callers can cache by identity. */
   agentInfos(): readonly AgentInfo[] {
-    this.#infos ??= Object.freeze([...(this.#snapshot?.values() ?? [])].map((agent) => agent.info));
-    return this.#infos;
+    return this.#lists.current?.agents ?? EMPTY_LIST;
+  }
+
+  /** Version of the agent list in force (see `agentListVersion`); undefined until the first good sync. */
+  get listVersion(): string | undefined {
+    return this.#lists.current?.version;
+  }
+
+  /**
+   * What to send on connect to an agent holding list `baseVersion` (undefined: none): nothing, a delta or the full
+   * list. Undefined until the first good sync. Plans are cached per version, so callers may cache by identity.
+   */
+  listPlan(baseVersion: string | undefined): ListPlan | undefined {
+    return this.#lists.plan(baseVersion);
   }
 
   /** True when `agentId` is registered. */
@@ -147,8 +176,9 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
         'could not prepare queues for registry change; they are asserted on the next broker connect',
       );
     }
-    this.#snapshot = next;
-    this.#infos = undefined;
+    const baseVersion = this.#lists.current?.version;
+    this.#snapshot = internUnchanged(this.#snapshot ?? new Map(), next);
+    const { version } = this.#lists.record(this.#snapshot);
     this.log.info(
       {
         agents: next.size,
@@ -159,7 +189,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
       },
       'agent registry applied',
     );
-    this.emit('changed', diff);
+    this.emit('changed', diff, { version, baseVersion });
     return 'changed';
   }
 

@@ -1,7 +1,9 @@
-export { AgentRegistry, type RegistryEvents, type RegistryHooks, type SyncResult } from './agent-registry.js';
+export { AgentRegistry, type ListChange, type RegistryEvents, type RegistryHooks, type SyncResult } from './agent-registry.js';
 export { type ChangeRules, type ChangeVerdict, judgeRegistryChange } from './change-guard.js';
+export { AgentListHistory, DEFAULT_LIST_HISTORY, type ListPlan, type ListVersion } from './list-history.js';
 export {
   diffRegistry,
+  internUnchanged,
   isEmptyDiff,
   parseRegistry,
   partialListOf,

@@ -75,10 +75,33 @@ export function diffRegistry(previous: RegistrySnapshot, next: RegistrySnapshot)
     const before = previous.get(id);
     if (!before) added.push(agent);
     else if (before.info.authenticationCertificate !== agent.info.authenticationCertificate) rekeyed.push(agent);
-    else if (before.info.name !== agent.info.name || before.info.updatedAt !== agent.info.updatedAt) updated.push(agent);
+    else if (!isSameListing(before.info, agent.info)) updated.push(agent);
   }
   const removed = [...previous.values()].filter((agent) => !next.has(agent.info.id)).map((agent) => agent.info);
   return { added, updated, rekeyed, removed };
+}
+
+/** True when two entries list the same key under the same name and dates (every field of the agent list version). */
+function isSameListing(a: AgentInfo, b: AgentInfo): boolean {
+  return (
+    a.authenticationCertificate === b.authenticationCertificate &&
+    a.name === b.name &&
+    a.createdAt === b.createdAt &&
+    a.updatedAt === b.updatedAt
+  );
+}
+
+/**
+ * `next` with every agent listed exactly as in `previous` replaced by `previous`'s object, so snapshots kept for
+ * deltas share their unchanged entries (certificates included) instead of holding a copy each. Pure.
+ */
+export function internUnchanged(previous: RegistrySnapshot, next: RegistrySnapshot): RegistrySnapshot {
+  const interned = new Map<string, RegisteredAgent>();
+  for (const [id, agent] of next) {
+    const before = previous.get(id);
+    interned.set(id, before && isSameListing(before.info, agent.info) ? before : agent);
+  }
+  return interned;
 }
 
 /** True when nothing changed. */

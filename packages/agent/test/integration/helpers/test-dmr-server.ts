@@ -34,6 +34,8 @@ import { agentCertificate } from '../../helpers/peer-ca.js';
 /** One handshake the peer saw. */
 export interface Handshake {
   readonly token: unknown;
+  /** The handshake's whole `auth` object (features, list version …). */
+  readonly auth: Record<string, unknown>;
   readonly agentId: string | undefined;
   readonly outcome: 'accepted' | 'refused-by-test' | 'invalid-token';
 }
@@ -52,6 +54,8 @@ export class TestDmrServer {
   #refusals = 0;
   /** Answer to each message from an agent; default: ok. */
   ackPolicy: AckPolicy = () => ({ status: 'ok' });
+  /** The argument of the full list sent on connect, given the registry's agents and the handshake `auth`; default `[agents]`. */
+  connectList: (agents: AgentInfo[], auth: Record<string, unknown>) => unknown[] = (agents) => [agents];
 
   private constructor() {
     this.#httpServer = createServer();
@@ -118,6 +122,16 @@ export class TestDmrServer {
     this.#io.of(AGENT_NAMESPACE).emit(EVENTS.fullList, [entries]);
   }
 
+  /** Emits `event` with exactly `argument` to every connected agent (lists of any shape, versioned or not). */
+  sendListEvent(event: typeof EVENTS.fullList | typeof EVENTS.partialList, argument: unknown[]): void {
+    this.#io.of(AGENT_NAMESPACE).emit(event, argument as never);
+  }
+
+  /** The registry's agents as listed now. */
+  agents(): AgentInfo[] {
+    return [...this.#agents.values()];
+  }
+
   /** Kicks every agent off (`io server disconnect`, which socket.io-client never retries by itself). */
   disconnectAll(): void {
     this.#io.of(AGENT_NAMESPACE).disconnectSockets(true);
@@ -131,18 +145,19 @@ export class TestDmrServer {
   }
 
   async #authenticate(socket: Socket): Promise<void> {
-    const token: unknown = socket.handshake.auth.token;
+    const auth = socket.handshake.auth as Record<string, unknown>;
+    const token: unknown = auth.token;
     if (this.#refusals > 0) {
       this.#refusals -= 1;
-      this.handshakes.push({ token, agentId: undefined, outcome: 'refused-by-test' });
+      this.handshakes.push({ token, auth, agentId: undefined, outcome: 'refused-by-test' });
       throw Object.assign(new Error('refused by the test peer'), { data: { code: 'DMR_AUTH_TOKEN_INVALID' } });
     }
     const verified = await verifyAgentToken(token, (id) => this.#ring.get(id));
     if (!verified.ok) {
-      this.handshakes.push({ token, agentId: undefined, outcome: 'invalid-token' });
+      this.handshakes.push({ token, auth, agentId: undefined, outcome: 'invalid-token' });
       throw Object.assign(new Error(verified.code), { data: { code: verified.code, errors: verified.errors } });
     }
-    this.handshakes.push({ token, agentId: verified.value.agentId, outcome: 'accepted' });
+    this.handshakes.push({ token, auth, agentId: verified.value.agentId, outcome: 'accepted' });
     socket.data.agentId = verified.value.agentId;
   }
 
@@ -156,6 +171,6 @@ export class TestDmrServer {
         () => undefined,
       );
     });
-    socket.emit(EVENTS.fullList, [[...this.#agents.values()]]);
+    socket.emit(EVENTS.fullList, this.connectList([...this.#agents.values()], socket.handshake.auth) as never);
   }
 }
