@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Registry } from 'prom-client';
 import type { HttpConfig } from '../config/index.js';
 import { retryAfterSecondsOf } from '../link/index.js';
+import { answerThenDiscard } from './early-answer.js';
 import { errorBody, translateFastifyError } from './error-body.js';
 import { BACKPRESSURE_RETRY_AFTER_S, type OutboundSender } from './outbound-sender.js';
 
@@ -44,7 +45,13 @@ export function buildHttpApp(config: HttpConfig, deps: HttpAppDeps): FastifyInst
     const body = translateFastifyError(error, config.maxMessageBytes);
     if (body.code === 'DMR_INTERNAL_ERROR') request.log.error({ err: error }, 'request failed');
     else if (request.routeOptions.url === MESSAGES_ROUTE) deps.outbound.recordUnreadable(body.code, body.message, reply.elapsedTime);
-    return reply.code(body.statusCode).send(body);
+    if (request.raw.complete) return reply.code(body.statusCode).send(body);
+    // the body is still arriving (too large, or refused unread): a normal reply would reset the connection under it
+    reply.hijack();
+    answerThenDiscard(request.raw, body.statusCode, body);
+    // hijacked replies skip the onResponse hook
+    deps.metrics.httpResponse(request.method, request.routeOptions.url ?? 'unmatched', body.statusCode, reply.elapsedTime / 1000);
+    return undefined;
   });
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the raw URL: raw URLs would give every 404 probe its own time series.
