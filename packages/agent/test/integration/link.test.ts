@@ -109,9 +109,9 @@ describe('against a stand-in server (TestDmrServer): link', () => {
 
     server.sendPartialList([{ ...entry(AGENT_B, ''), deleted: true }]);
     await waitFor('agent-b removed', async () => (await post(AGENT_B)) === 400);
-    expect(
-      fixture.logLines.some((line) => line.agentId === AGENT_BROKEN && line.msg === 'skipped an agent whose key cannot be used'),
-    ).toBe(true);
+    expect(fixture.logLines.some((line) => line.agentId === AGENT_BROKEN && line.msg === 'skipped an agent whose key cannot be used')).toBe(
+      true,
+    );
   });
 
   it('exposes seed 003 metric names with route patterns and socket labels', async () => {
