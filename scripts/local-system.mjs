@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { get as httpsGet } from 'node:https';
 import { join, resolve } from 'node:path';
 import { initCa, issueAgentCertificate, issueServerCertificate, publishCrl } from '@dmr/control';
 import { startRabbitNode } from '@dmr/testkit';
@@ -20,6 +19,8 @@ const ports = {
   agentB: Number(process.env.DMR_LOCAL_AGENT_B_PORT ?? 8092),
   receiver: Number(process.env.DMR_LOCAL_RECEIVER_PORT ?? 8093),
 };
+// each deployable's ops listener (health, readiness, metrics over plain HTTP, no client certificate): main port + 100
+const opsPorts = { server: ports.server + 100, agentA: ports.agentA + 100, agentB: ports.agentB + 100 };
 const children = [];
 let rabbit;
 let receiver;
@@ -73,18 +74,11 @@ function run(name, bin, env) {
   children.push({ name, child });
 }
 
-function isOk(url, ca) {
-  if (!url.startsWith('https:'))
-    return fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-  return new Promise((done) => {
-    httpsGet(url, { ca }, (res) => {
-      res.resume();
-      done(res.statusCode === 200);
-    }).on('error', () => done(false));
-  });
+function isOk(url) {
+  return fetch(url).then(
+    (r) => r.ok,
+    () => false,
+  );
 }
 
 async function makePki(agents) {
@@ -105,9 +99,9 @@ async function makePki(agents) {
   return { caDir, caCertPath: ca.certificatePath, caPem: ca.certificatePem, server, crlPath: crl.path, leaves };
 }
 
-async function waitReady(url, label, ca) {
+async function waitReady(url, label) {
   for (let i = 0; i < 150; i++) {
-    const ok = await isOk(url, ca);
+    const ok = await isOk(url);
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -143,6 +137,7 @@ async function main() {
     ...logEnv,
     PORT: String(ports.server),
     HOST: '127.0.0.1',
+    DMR_OPS_PORT: String(opsPorts.server),
     CENTOPS_CONFIGURATION_URL: `file://${registryFile}`,
     CENTOPS_CONFIGURATION_CRON_TIME: '*/10 * * * * *',
     RABBITMQ_DEFAULT_HOST: '127.0.0.1',
@@ -155,15 +150,16 @@ async function main() {
     DMR_TLS_CA_FILE: pki.caCertPath,
     DMR_TLS_CRL_FILE: pki.crlPath,
   });
-  await waitReady(`https://127.0.0.1:${ports.server}/v1/ready`, 'dmr-server', pki.caPem);
-  for (const [agent, port] of [
-    [a, ports.agentA],
-    [b, ports.agentB],
+  await waitReady(`http://127.0.0.1:${opsPorts.server}/v1/ready`, 'dmr-server');
+  for (const [agent, port, opsPort] of [
+    [a, ports.agentA, opsPorts.agentA],
+    [b, ports.agentB, opsPorts.agentB],
   ]) {
     run(`dmr-agent ${agent.name}`, 'packages/agent/dist/main.js', {
       ...logEnv,
       PORT: String(port),
       HOST: '127.0.0.1',
+      DMR_OPS_PORT: String(opsPort),
       AGENT_ID: agent.id,
       AGENT_PRIVATE_KEY_FILE: agent.keyFile,
       DMR_SERVER_WEBSOCKET_URL: `https://127.0.0.1:${ports.server}`,
@@ -173,8 +169,8 @@ async function main() {
       OUTGOING_MESSAGE_ENDPOINT: `http://127.0.0.1:${ports.receiver}/${agent.name}`,
     });
   }
-  await waitReady(`http://127.0.0.1:${ports.agentA}/v1/ready`, 'agent A');
-  await waitReady(`http://127.0.0.1:${ports.agentB}/v1/ready`, 'agent B');
+  await waitReady(`http://127.0.0.1:${opsPorts.agentA}/v1/ready`, 'agent A');
+  await waitReady(`http://127.0.0.1:${opsPorts.agentB}/v1/ready`, 'agent B');
   printInstructions(a, b, registryFile, pki);
 }
 
@@ -201,12 +197,13 @@ function printInstructions(a, b, registryFile, pki) {
   };
   console.log(`
 [local] DMR is running.
-  dmr-server  https://127.0.0.1:${ports.server}  (mutual TLS for agents; metrics: /metrics, readiness: /v1/ready)
+  dmr-server  https://127.0.0.1:${ports.server}  (mutual TLS for agents)
+              ops http://127.0.0.1:${opsPorts.server}/v1/health, /v1/ready, /metrics (no client certificate)
   dev CA      ${pki.caDir}
               revoke an agent: npx dmrctl revoke --dir ${pki.caDir} --agent-id <id> --reason keyCompromise
               then publish:    npx dmrctl crl --dir ${pki.caDir}   (the server drops that agent within seconds)
-  agent A     http://127.0.0.1:${ports.agentA}   id ${a.id}
-  agent B     http://127.0.0.1:${ports.agentB}   id ${b.id}
+  agent A     http://127.0.0.1:${ports.agentA}   id ${a.id}   ops http://127.0.0.1:${opsPorts.agentA}/metrics
+  agent B     http://127.0.0.1:${ports.agentB}   id ${b.id}   ops http://127.0.0.1:${opsPorts.agentB}/metrics
   RabbitMQ    amqp 127.0.0.1:${rabbit.amqpPort}, management http://127.0.0.1:${rabbit.managementPort} (user ${rabbit.user}, password ${rabbit.password})
   registry    ${registryFile} (re-read every 10 s)
 

@@ -15,6 +15,7 @@ Configured by environment variables only, validated at start (a bad value exits 
   DMR_ALLOW_PLAINTEXT=true              allow running without TLS (development only)
   OUTGOING_MESSAGE_ENDPOINT             where received messages are delivered
   PORT, HOST                            listen address of the agent's HTTP API
+  DMR_OPS_PORT, DMR_OPS_HOST            health, readiness, metrics over plain HTTP (none unless set)
   LOGGER_LOG_LEVELS                     e.g. error,warn,info
 
 Every variable with its default and meaning: packages/agent/README.md

@@ -9,6 +9,7 @@ import {
   KeyAgreementCache,
   LISTEN_BACKLOG,
   type Logger,
+  OpsListener,
 } from '@dmr/shared';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApp, LoopDelayGauge, OutboundSender, type Readiness } from './api/index.js';
@@ -40,13 +41,15 @@ export interface Agent {
   readonly state: AgentState;
   /** State of the connection to the DMR server. */
   readonly linkState: LinkState;
+  /** Bound port of the ops listener (`DMR_OPS_PORT`) once started; undefined without one. */
+  readonly opsPort: number | undefined;
   /** The agent's metrics (`main.ts` counts survived process-level errors here). */
   readonly metrics: AgentMetrics;
-  /** Listens on `HOST:PORT`, then opens the link. Idempotent; rejects after stop with DMR_LIFECYCLE_SHUTTING_DOWN. */
+  /** Listens on `HOST:PORT` (and `DMR_OPS_HOST:DMR_OPS_PORT`), then opens the link. Idempotent; rejects after stop with DMR_LIFECYCLE_SHUTTING_DOWN. */
   start(): Promise<void>;
   /**
    * Graceful stop, memoised: refuses new messages (503 / DMR_LIFECYCLE_SHUTTING_DOWN acks), waits up to
-   * `shutdownTimeoutMs` for in-flight sends and deliveries, closes the link, then the HTTP server.
+   * `shutdownTimeoutMs` for in-flight sends and deliveries, closes the link, then the ops listener and the HTTP server.
    * `force` skips the wait and aborts in-flight deliveries.
    */
   stop(options?: { force?: boolean }): Promise<void>;
@@ -102,6 +105,10 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
     agreements: { ephemeralKeys: new EphemeralKeyReuse({ maxAgeMs: config.ephemeralKeyReuseMs }) },
   });
   const app = buildHttpApp(config.http, { log: root.child({ component: 'http' }), metrics, outbound, readiness: () => runner.readiness() });
+  // probes and Prometheus: the API's own health, readiness and metrics answers, and never POST /v1/messages
+  const ops = config.ops
+    ? new OpsListener(config.ops, { forward: (request) => app.inject(request), log: root.child({ component: 'ops' }) })
+    : undefined;
   const runner = new AgentRunner({
     config,
     metrics,
@@ -110,6 +117,7 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
     inbound,
     outbound,
     app,
+    ops,
     loopDelay,
     closeEndpoint: () => endpointHttp.close(),
   });
@@ -124,6 +132,7 @@ interface AgentParts {
   readonly inbound: InboundDelivery;
   readonly outbound: OutboundSender;
   readonly app: FastifyInstance;
+  readonly ops: OpsListener | undefined;
   readonly loopDelay: LoopDelayGauge;
   /** Closes the kept-alive connections to the endpoint. */
   readonly closeEndpoint: () => Promise<void>;
@@ -152,6 +161,10 @@ class AgentRunner implements Agent {
 
   get linkState(): LinkState {
     return this.#parts.link.state;
+  }
+
+  get opsPort(): number | undefined {
+    return this.#parts.ops?.port;
   }
 
   get metrics(): AgentMetrics {
@@ -184,6 +197,7 @@ class AgentRunner implements Agent {
     const { app, config, link, log } = this.#parts;
     // HTTP first so health probes answer while the link is still connecting.
     await app.listen({ host: config.http.host, port: config.http.port, backlog: LISTEN_BACKLOG });
+    await this.#parts.ops?.start();
     if (config.http.maxEventLoopDelayMs > 0) this.#parts.loopDelay.start();
     logPeerTrust(log, config);
     link.start();
@@ -215,6 +229,7 @@ class AgentRunner implements Agent {
     await this.#step('settle', async () => {
       await Promise.all([outbound.drain(), inbound.drain()]);
     });
+    await this.#step('ops', async () => this.#parts.ops?.stop());
     await this.#step('http', () => app.close());
     await this.#step('endpoint', () => this.#parts.closeEndpoint());
     this.#parts.loopDelay.stop();

@@ -7,6 +7,7 @@ Relays end-to-end encrypted messages between dmr-agents (Socket.IO over mutual T
 Configured by environment variables only, validated at start (a bad value exits 2 naming the variable):
 
   PORT, HOST                            listen address of the agent-facing (mTLS) port
+  DMR_OPS_PORT, DMR_OPS_HOST            health, readiness, metrics over plain HTTP (none unless set)
   DMR_TLS_CERT_FILE, DMR_TLS_KEY_FILE   server certificate and key
   DMR_TLS_CA_FILE, DMR_TLS_CRL_FILE     CA of agent client certificates, its CRL
   DMR_ALLOW_PLAINTEXT=true              allow running without TLS (development only)

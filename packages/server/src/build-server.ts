@@ -1,5 +1,5 @@
 import type { Server as HttpsServer } from 'node:https';
-import { createLogger, LISTEN_BACKLOG, type Logger } from '@dmr/shared';
+import { createLogger, LISTEN_BACKLOG, type Logger, OpsListener } from '@dmr/shared';
 import type { FastifyInstance } from 'fastify';
 import { type BrokerConnection, QueueFullTranslator } from './amqp/index.js';
 import { CertificateGuard, createCrlMetrics, SessionCertificates } from './auth/index.js';
@@ -22,7 +22,9 @@ export interface DmrServer {
   readonly broker: BrokerConnection;
   readonly gateway: SocketGateway;
   readonly state: LifecycleState;
-  /** Starts broker loop, registry and HTTP listener; resolves with the bound port. */
+  /** Bound port of the ops listener (`DMR_OPS_PORT`) once started; undefined without one. */
+  readonly opsPort: number | undefined;
+  /** Starts the ops listener, broker loop, registry and HTTP listener; resolves with the bound port. */
   start(): Promise<{ port: number }>;
   /** Graceful stop (intake off, drain, close). Memoised. */
   stop(): Promise<void>;
@@ -91,6 +93,10 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
         createCrlMetrics(metrics.registry),
       )
     : undefined;
+  // probes and Prometheus without a client certificate: the same answers as the main port, nothing else
+  const ops = config.ops
+    ? new OpsListener(config.ops, { forward: (request) => app.inject(request), log: log.child({ component: 'ops' }) })
+    : undefined;
   const sessionCertificates = guard
     ? new SessionCertificates({
         judge: (peer) => guard.judge(peer),
@@ -117,6 +123,8 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
   let stopping: Promise<void> | undefined;
   const start = async (): Promise<{ port: number }> => {
     state = 'starting';
+    // first, so liveness answers (and readiness says 503) while the CRL, broker and registry come up
+    await ops?.start();
     if (!tls)
       log.warn(
         'DMR_ALLOW_PLAINTEXT=true: agents connect without TLS; only acceptable behind a TLS-terminating ingress or for local experiments',
@@ -141,6 +149,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
       router,
       log,
       guard,
+      ops,
       drainMs: config.shutdownTimeoutMs,
       setState: (next) => (state = next),
     });
@@ -154,6 +163,9 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     gateway,
     get state() {
       return state;
+    },
+    get opsPort() {
+      return ops?.port;
     },
     start,
     stop,
@@ -184,11 +196,15 @@ interface ShutdownParts {
   readonly router: MessageRouter;
   readonly log: Logger;
   readonly guard: CertificateGuard | undefined;
+  readonly ops: OpsListener | undefined;
   readonly drainMs: number;
   readonly setState: (state: LifecycleState) => void;
 }
 
-/** Reverse start order, draining first: intake off → in-flight publishes → deliveries → sockets → broker → HTTP. */
+/**
+ * Reverse start order, draining first: intake off → in-flight publishes → deliveries → sockets → broker → ops → HTTP.
+ * The ops listener stays up through the drain (readiness says 503 `stopping`) and closes before the app it asks.
+ */
 async function shutdown(parts: ShutdownParts): Promise<void> {
   parts.setState('stopping');
   parts.log.info('dmr-server stopping');
@@ -200,6 +216,7 @@ async function shutdown(parts: ShutdownParts): Promise<void> {
     ['publishes', () => waitFor(() => parts.router.inFlight === 0, parts.drainMs)],
     ['gateway', () => parts.gateway.stop(parts.drainMs)],
     ['broker', () => parts.broker.stop()],
+    ['ops', async () => parts.ops?.stop()],
     ['http', () => parts.app.close()],
   ];
   for (const [name, step] of steps) {

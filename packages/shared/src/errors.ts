@@ -19,6 +19,11 @@ export interface ErrorSpec {
 /** The catalog of every DMR error code. */
 export const ERROR_CATALOG = {
   DMR_CONFIG_INVALID: { httpStatus: 500, isTransient: false, summary: 'An environment variable is missing or malformed.' },
+  DMR_OPS_ROUTE_NOT_FOUND: {
+    httpStatus: 404,
+    isTransient: false,
+    summary: 'The ops listener (DMR_OPS_PORT) serves only GET and HEAD of /v1/health, /v1/ready and /metrics.',
+  },
   DMR_VALIDATION_FAILED: { httpStatus: 400, isTransient: false, summary: 'The message does not match the v1 schema.' },
   DMR_VALIDATION_TOO_LARGE: { httpStatus: 413, isTransient: false, summary: 'The message exceeds the size limit.' },
   DMR_VALIDATION_UNKNOWN_RECIPIENT: { httpStatus: 400, isTransient: false, summary: 'The recipient is not in the agent registry.' },

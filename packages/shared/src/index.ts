@@ -7,6 +7,8 @@ export { DmrError, type DmrErrorCode, ERROR_CATALOG, type ErrorSpec, isDmrErrorC
 export { codeLabel, LATENCY_BUCKETS_S, METRIC, UNKNOWN_CODE_LABEL } from './metrics.js';
 export { coalesceWrites } from './net/coalesce-writes.js';
 export { LISTEN_BACKLOG } from './net/listen-backlog.js';
+export { type OpsAnswer, OpsListener, type OpsListenerDeps, type OpsListenerState } from './net/ops-listener.js';
+export { matchOpsRequest, OPS_ROUTES, type OpsRequestMatch, type OpsRoute } from './net/ops-routes.js';
 export { createLogger, fixedShapeLogger, type Logger, REDACT_PATHS } from './obs/logger.js';
 export { guardProcess, type ProcessErrorKind, type ProcessEvents, type ProcessGuardDeps } from './obs/process-guard.js';
 export { type FlushableDestination, turnBatchedDestination } from './obs/turn-batched-destination.js';

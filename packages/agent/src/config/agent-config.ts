@@ -8,10 +8,12 @@ import {
   EnvReader,
   importPrivateKey,
   type LogLevel,
+  type OpsListenerConfig,
   type PeerTrustPolicy,
   type PrivateKeyRef,
   parseLogLevels,
   parseTrustAnchors,
+  readOpsListener,
 } from '@dmr/shared';
 import { readConfiguredFile } from './config-files.js';
 
@@ -111,6 +113,8 @@ export interface AgentConfig {
    */
   readonly ephemeralKeyReuseMs: number;
   readonly http: HttpConfig;
+  /** Plain-HTTP listener for health, readiness and metrics only (`DMR_OPS_HOST`, `DMR_OPS_PORT`); none when the port is unset. */
+  readonly ops: OpsListenerConfig | undefined;
   readonly link: LinkConfig;
   readonly delivery: DeliveryConfig;
   readonly peerTrust: PeerTrustConfig;
@@ -137,6 +141,7 @@ export function loadAgentConfig(env: Env, sources: ConfigSources = DEFAULT_SOURC
   const logLevel = readLogLevel(reader);
   const privateKey = readPrivateKey(reader, sources);
   const http = readHttp(reader);
+  const ops = readOpsListener(reader, http.port);
   const tls = readLinkTls(reader, sources);
   const link = { ...readLink(reader), ...(tls ? { tls } : {}) };
   const delivery = readDelivery(reader);
@@ -156,6 +161,7 @@ export function loadAgentConfig(env: Env, sources: ConfigSources = DEFAULT_SOURC
     shutdownTimeoutMs,
     ephemeralKeyReuseMs,
     http,
+    ops,
     link,
     delivery,
     peerTrust,

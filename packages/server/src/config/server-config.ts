@@ -5,8 +5,10 @@ import {
   EnvReader,
   isAgentId,
   type LogLevel,
+  type OpsListenerConfig,
   type PolicySettings,
   parseLogLevels,
+  readOpsListener,
 } from '@dmr/shared';
 import { type BrokerEndpoint, parseBrokerHosts, splitUrlList } from './broker-hosts.js';
 import { type GatewayLimits, type RegistryTrust, readGatewayLimits, readRegistryTrust } from './limits-config.js';
@@ -60,7 +62,6 @@ export interface GatewayConfig {
   readonly maxMessageBytes: number;
   readonly deliveryAckTimeoutMs: number;
   readonly prefetch: number;
-  readonly maxDisconnectionDurationMs: number;
   /** First pause before a failed delivery is tried again, ms (`DMR_REDELIVERY_DELAY_MS`). */
   readonly redeliveryDelayMs: number;
   /** Cap of that pause, ms (`DMR_REDELIVERY_DELAY_MAX_MS`). */
@@ -91,6 +92,8 @@ export interface RegistryConfig {
 export interface ServerConfig {
   readonly port: number;
   readonly host: string;
+  /** Plain-HTTP listener for health, readiness and metrics (`DMR_OPS_HOST`, `DMR_OPS_PORT`); none when the port is unset. */
+  readonly ops: OpsListenerConfig | undefined;
   readonly environment: string;
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
@@ -113,9 +116,12 @@ export function loadServerConfig(env: Env, files: ConfigFiles = LOCAL_FILES): Se
   const logLevels = read.string('LOGGER_LOG_LEVELS', 'error,warn,log');
   const logLevel = parseLogLevels(logLevels);
   if (!logLevel) read.problem(`LOGGER_LOG_LEVELS has an unknown level in "${logLevels}"`);
+  const port = read.int('PORT', { default: 5000, min: 0, max: 65535 });
+  refuseIgnoredSeedVariables(read);
   const config: ServerConfig = {
-    port: read.int('PORT', { default: 5000, min: 0, max: 65535 }),
+    port,
     host: read.string('HOST', '0.0.0.0'),
+    ops: readOpsListener(read, port),
     environment: read.string('ENVIRONMENT', 'development'),
     logLevel: logLevel ?? 'info',
     shutdownTimeoutMs: read.int('DMR_SHUTDOWN_TIMEOUT_MS', { default: 10_000, min: 0 }),
@@ -134,6 +140,17 @@ export function loadServerConfig(env: Env, files: ConfigFiles = LOCAL_FILES): Se
   checkConfiguredFiles(read, configuredFiles(config), files);
   read.finish();
   return deepFreeze(config);
+}
+
+/**
+ * Seed 003 variables DMR deliberately does not implement. Accepting them would be configuration that does nothing,
+ * so each one set stops the start with the reason (packages/server/README.md, "Seed 003 variables").
+ */
+function refuseIgnoredSeedVariables(read: EnvReader): void {
+  if (read.optionalString('WEB_SOCKET_MAX_DISCONNECTION_DURATION') === undefined) return;
+  read.problem(
+    'WEB_SOCKET_MAX_DISCONNECTION_DURATION is not supported: DMR does not use Socket.IO connection-state recovery, because every delivery is acked end to end and redelivered from RabbitMQ after a reconnect, so recovery would only replay packets; remove the variable (packages/server/README.md, "Seed 003 variables")',
+  );
 }
 
 function configuredFiles(config: ServerConfig): ConfiguredFile[] {
@@ -268,7 +285,6 @@ function readGateway(read: EnvReader): GatewayConfig {
     maxMessageBytes: read.int('DMR_MAX_MESSAGE_BYTES', { default: 1_048_576, min: 1024 }),
     deliveryAckTimeoutMs: read.int('DMR_DELIVERY_ACK_TIMEOUT_MS', { default: 30_000, min: 100 }),
     prefetch: read.int('RABBITMQ_PREFETCH', { default: 100, min: 1, max: 65535 }),
-    maxDisconnectionDurationMs: read.int('WEB_SOCKET_MAX_DISCONNECTION_DURATION', { default: 120_000, min: 0 }),
     redeliveryDelayMs: read.int('DMR_REDELIVERY_DELAY_MS', { default: 1000, min: 1 }),
     redeliveryDelayMaxMs: read.int('DMR_REDELIVERY_DELAY_MAX_MS', { default: 30_000, min: 1 }),
     clusterId: readClusterId(read),
