@@ -11,7 +11,8 @@ import { initCa, issueAgentCertificate, issueServerCertificate, publishCrl } fro
 import { startRabbitNode } from '@dmr/testkit';
 
 const root = resolve(import.meta.dirname, '..');
-const workDir = join(root, '.dev');
+// DMR_LOCAL_DIR: where keys, certificates and the RabbitMQ node live (wiped at start); tests point it elsewhere
+const workDir = resolve(process.env.DMR_LOCAL_DIR ?? join(root, '.dev'));
 const ports = {
   server: Number(process.env.DMR_LOCAL_SERVER_PORT ?? 8090),
   agentA: Number(process.env.DMR_LOCAL_AGENT_A_PORT ?? 8091),
@@ -174,17 +175,19 @@ async function main() {
 }
 
 function printInstructions(a, b, registryFile, pki) {
+  // every id is a UUID, as POST /v1/messages requires (seed 003); the chat's messages carry its id as chatId
+  const chatId = randomUUID();
   const body = {
     id: randomUUID(),
     recipientId: b.id,
     timestamp: new Date().toISOString(),
     type: 'ChatMessage',
     payload: {
-      chat: { id: randomUUID(), created: new Date().toISOString() },
+      chat: { id: chatId, created: new Date().toISOString() },
       messages: [
         {
           id: randomUUID(),
-          chatId: 'demo-chat',
+          chatId,
           content: 'Hello from A',
           authorTimestamp: new Date().toISOString(),
           authorRole: 'end-user',
@@ -204,7 +207,7 @@ function printInstructions(a, b, registryFile, pki) {
   RabbitMQ    amqp 127.0.0.1:${rabbit.amqpPort}, management http://127.0.0.1:${rabbit.managementPort} (user ${rabbit.user}, password ${rabbit.password})
   registry    ${registryFile} (re-read every 10 s)
 
-Send a message A -> B (paste into another terminal; change "id" for each new message):
+Send a message A -> B (paste into another terminal; give each new message a new UUID as "id", e.g. from uuidgen):
 
 curl -i -X POST http://127.0.0.1:${ports.agentA}/v1/messages -H 'Content-Type: application/json' -d '${JSON.stringify(body)}'
 

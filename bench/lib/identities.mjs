@@ -13,11 +13,16 @@ const controlCa = (file) => import(pathToFileURL(join(DMR_ROOT, 'packages', 'con
 const { signLeaf, validityFor } = await controlCa('issue.js');
 const { openCa } = await controlCa('ca-store.js');
 
-/** A fresh identity: `kind` is `ec` (P-256) or `rsa` (2048 bits). */
-export function makeIdentity(kind, prefix = 'bench') {
+/**
+ * A fresh identity: `kind` is `ec` (P-256) or `rsa` (2048 bits). The id is a plain UUID (POST /v1/messages takes UUID
+ * recipients only, seed 003); `label` names it in the registry (`<label>-<first id digits>`).
+ */
+export function makeIdentity(kind, label = 'bench') {
   const pair = kind === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const id = randomUUID();
   return {
-    id: `${prefix}-${randomUUID()}`,
+    id,
+    name: `${label}-${id.slice(0, 8)}`,
     kind,
     privatePem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     publicPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
@@ -71,7 +76,7 @@ export function writeRegistry(dir, name, identities) {
   const now = new Date().toISOString();
   const response = identities.map((identity) => ({
     id: identity.id,
-    name: identity.id,
+    name: identity.name ?? identity.id,
     authentication_certificate: identity.certificatePem ?? identity.publicPem,
     created_at: now,
     updated_at: now,

@@ -1,7 +1,24 @@
 // HTTP load against an agent's POST /v1/messages over keep-alive connections (a light HTTP/1.1 client, see
 // light-http-client.mjs), closed-loop for throughput and open-loop (fixed rate on a clock, latency from the
 // scheduled time: no coordinated omission).
+import { createHash } from 'node:crypto';
 import { createLightHttpPool } from './light-http-client.mjs';
+
+const idPrefixes = new Map();
+
+/**
+ * The id of message `index` of run `tag`: POST /v1/messages takes UUIDs only (seed 003), so a UUIDv8 (RFC 9562,
+ * custom) made of the tag's hash and the index, unique per run and computable again when the receiver is checked.
+ */
+export function messageId(tag, index) {
+  let prefix = idPrefixes.get(tag);
+  if (prefix === undefined) {
+    const hex = createHash('sha256').update(tag).digest('hex');
+    prefix = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-8${hex.slice(17, 20)}-`;
+    idPrefixes.set(tag, prefix);
+  }
+  return `${prefix}${index.toString(16).padStart(12, '0')}`;
+}
 
 /** A keep-alive client for one agent. `post(body)` resolves `{status, retryAfter, at, socketAt}` and never rejects. */
 export function createPoster(agentUrl, maxSockets) {
@@ -36,7 +53,7 @@ export async function closedLoop({ poster, bodyFor, tag, concurrency, warmupMs, 
   let sent = 0;
   const worker = async () => {
     while (performance.now() < stopAt && sent < maxCount) {
-      const id = `${tag}-${sent++}`;
+      const id = messageId(tag, sent++);
       const result = await poster.post(bodyFor(id));
       countStatus(statuses, result.status);
       if (result.status === 202) accepted.push(id);
@@ -70,7 +87,7 @@ export async function openLoop({ poster, bodyFor, tag, rate, durationMs, maxCoun
         const index = next++;
         due[index] = t0 + index * intervalMs;
         sentAt[index] = performance.now();
-        answers.push(poster.post(bodyFor(`${tag}-${index}`)).then((result) => ({ index, ...result })));
+        answers.push(poster.post(bodyFor(messageId(tag, index))).then((result) => ({ index, ...result })));
       }
       if (next >= count) resolve();
       else setTimeout(tick, Math.max(0, t0 + next * intervalMs - performance.now()));
@@ -93,11 +110,11 @@ async function collectOpenLoop({ results, due, sentAt, tag, receiver, drainMs, r
       acceptLatency.push(result.at - due[result.index]);
     }
   }
-  const ids = accepted.map((index) => `${tag}-${index}`);
+  const ids = accepted.map((index) => messageId(tag, index));
   const missing = await receiver.waitFor(ids, drainMs);
   const e2e = [];
   for (const index of accepted) {
-    const at = receiver.arrivals.get(`${tag}-${index}`);
+    const at = receiver.arrivals.get(messageId(tag, index));
     if (at !== undefined) e2e.push(at - due[index]);
   }
   const refused503 = statuses[503] ?? 0;

@@ -1,4 +1,5 @@
 // Issue #2 acceptance: the relay core end to end, with real servers, agents, sockets, crypto and RabbitMQ.
+import { randomUUID } from 'node:crypto';
 import {
   agentDeadLetterQueueName,
   agentQueueName,
@@ -113,7 +114,7 @@ describe('relay core', () => {
     const oversized = await postMessage(agentA.url, v1Body(b.id, 'x'.repeat(5000)));
     expect(oversized).toMatchObject({ status: 413, body: { code: 'DMR_VALIDATION_TOO_LARGE' } });
 
-    const unknown = await postMessage(agentA.url, v1Body('agent-nobody'));
+    const unknown = await postMessage(agentA.url, v1Body(randomUUID()));
     expect(unknown).toMatchObject({ status: 400, body: { code: 'DMR_VALIDATION_UNKNOWN_RECIPIENT' } });
 
     // what actually happened: the refused messages stopped at agent A, and a good one after them still goes through.

@@ -81,7 +81,7 @@ export interface Identity {
  */
 export async function makeIdentity(kind: 'ec' | 'rsa' = 'ec'): Promise<Identity> {
   const pair = kind === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const id = `agent-${randomUUID()}`;
+  const id = randomUUID();
   const privatePem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const pki = await testPki();

@@ -1,7 +1,7 @@
 /**
  * Public surface of `@dmr/agent`: build an agent from a parsed configuration and run it.
  */
-export type { ErrorBody, Readiness } from './api/index.js';
+export { buildOpenApiDocument, type ErrorBody, type JsonObject, type Readiness } from './api/index.js';
 export { type Agent, type AgentDeps, type AgentState, buildAgent } from './build-agent.js';
 export {
   type AgentConfig,

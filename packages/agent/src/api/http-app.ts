@@ -1,9 +1,12 @@
+import { Socket } from 'node:net';
 import type { Logger } from '@dmr/shared';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { HttpConfig } from '../config/index.js';
 import { retryAfterSecondsOf } from '../link/index.js';
+import { answerThenDiscard } from './early-answer.js';
 import { errorBody, translateFastifyError } from './error-body.js';
+import { buildOpenApiDocument } from './openapi.js';
 import { BACKPRESSURE_RETRY_AFTER_S, type OutboundSender } from './outbound-sender.js';
 
 /** Port: HTTP metrics and the registry `/metrics` exposes (implemented by `AgentMetrics`). */
@@ -29,7 +32,8 @@ export interface HttpAppDeps {
 const MESSAGES_ROUTE = '/v1/messages';
 
 /**
- * Builds the agent's HTTP API (not listening): `POST /v1/messages`, `GET /v1/health`, `GET /v1/ready`, `GET /metrics`.
+ * Builds the agent's HTTP API (not listening): `POST /v1/messages`, `GET /v1/health`, `GET /v1/ready`, `GET /metrics`,
+ * `GET /v1/openapi.json` (its OpenAPI 3.1 description).
  * Bodies are validated by the shared validator, not fastify's ajv, so field paths match the rest of DMR.
  */
 export function buildHttpApp(config: HttpConfig, deps: HttpAppDeps): FastifyInstance {
@@ -44,7 +48,14 @@ export function buildHttpApp(config: HttpConfig, deps: HttpAppDeps): FastifyInst
     const body = translateFastifyError(error, config.maxMessageBytes);
     if (body.code === 'DMR_INTERNAL_ERROR') request.log.error({ err: error }, 'request failed');
     else if (request.routeOptions.url === MESSAGES_ROUTE) deps.outbound.recordUnreadable(body.code, body.message, reply.elapsedTime);
-    return reply.code(body.statusCode).send(body);
+    // inject() requests have no connection to reset; a real one whose body is complete takes a normal reply
+    if (!(request.raw.socket instanceof Socket) || request.raw.complete) return reply.code(body.statusCode).send(body);
+    // the body is still arriving (too large, or refused unread): a normal reply would reset the connection under it
+    reply.hijack();
+    answerThenDiscard(request.raw, body.statusCode, body);
+    // hijacked replies skip the onResponse hook
+    deps.metrics.httpResponse(request.method, request.routeOptions.url ?? 'unmatched', body.statusCode, reply.elapsedTime / 1000);
+    return undefined;
   });
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the raw URL: raw URLs would give every 404 probe its own time series.
@@ -76,6 +87,8 @@ function registerRoutes(app: FastifyInstance, deps: HttpAppDeps): void {
     if (retryAfterS !== undefined) reply.header('retry-after', String(retryAfterS));
     return reply.code(body.statusCode).send(body);
   });
+  const openApi = buildOpenApiDocument();
+  app.get('/v1/openapi.json', async () => openApi);
   app.get('/v1/health', async () => ({ status: 'ok' }));
   app.get('/v1/ready', async (_request, reply) => {
     const readiness = deps.readiness();

@@ -9,7 +9,7 @@ import {
   type KeyAgreements,
   openPayload,
   type PrivateKeyRef,
-  V1Payload,
+  V1RelayedPayload,
   type WireMessageBody,
   WireMessageSchema,
 } from '@dmr/shared';
@@ -55,7 +55,7 @@ interface Processed {
 }
 
 const checkWire = compileValidator<WireMessageBody>(WireMessageSchema, 'DMR_DELIVERY_INVALID_MESSAGE');
-const checkPayload = compileValidator<DeliveredMessage['payload']>(V1Payload, 'DMR_DELIVERY_INVALID_MESSAGE');
+const checkPayload = compileValidator<DeliveredMessage['payload']>(V1RelayedPayload, 'DMR_DELIVERY_INVALID_MESSAGE');
 const OK: DeliveryAck = { status: 'ok' };
 /** Returned by a lane task instead of posting: the delivery's deadline passed while it waited for its turn. */
 const EXPIRED: unique symbol = Symbol('expired');

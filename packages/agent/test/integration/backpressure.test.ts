@@ -38,8 +38,8 @@ describe('against a stand-in server (TestDmrServer) that holds its acks: outboun
   let heldAcks: Array<() => void>;
 
   beforeEach(async () => {
-    recipientId = `agent-${randomUUID()}`;
-    const senderId = `agent-${randomUUID()}`;
+    recipientId = randomUUID();
+    const senderId = randomUUID();
     const senderKeys = generateKeys('ec');
     receiver = await Receiver.start();
     server = await TestDmrServer.start([
@@ -120,7 +120,7 @@ describe('against a stand-in server (TestDmrServer) that holds its acks: outboun
   it('refuses with 503 while its event loop runs late sample after sample (CPU-bound), and accepts again after', async () => {
     server.ackPolicy = () => ({ status: 'ok' });
     const busy = makeAgent({
-      id: `agent-${randomUUID()}`,
+      id: randomUUID(),
       keys: generateKeys('ec'),
       serverUrl: server.url,
       endpointUrl: receiver.url,

@@ -35,10 +35,10 @@ describe('against a stand-in server (TestDmrServer) delivering what the test sea
   }
 
   beforeEach(async () => {
-    senderId = `agent-${randomUUID()}`;
+    senderId = randomUUID();
     senderKeys = generateKeys('ec');
     const recipientKeys = generateKeys('ec');
-    const recipientId = `agent-${randomUUID()}`;
+    const recipientId = randomUUID();
     receiver = await Receiver.start();
     server = await TestDmrServer.start([
       { id: senderId, publicPem: senderKeys.publicPem },

@@ -104,8 +104,8 @@ describe('against stand-in servers (TestDmrServer): link failover', () => {
 
   async function world() {
     const keys = generateKeys('ec');
-    const sender = { id: `agent-${randomUUID()}`, keys: generateKeys('ec') };
-    const id = `agent-${randomUUID()}`;
+    const sender = { id: randomUUID(), keys: generateKeys('ec') };
+    const id = randomUUID();
     const registry = [
       { id, publicPem: keys.publicPem },
       { id: sender.id, publicPem: sender.keys.publicPem },

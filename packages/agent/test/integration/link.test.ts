@@ -16,6 +16,12 @@ import { Receiver } from './helpers/receiver.js';
 import { TestDmrServer } from './helpers/test-dmr-server.js';
 import { waitFor } from './helpers/wait-for.js';
 
+/** Recipient ids go through POST /v1/messages, which takes UUIDs only (seed 003). */
+const AGENT_B = randomUUID();
+const AGENT_BROKEN = randomUUID();
+/** An id no agent list names. */
+const NOBODY = randomUUID();
+
 describe('against a stand-in server (TestDmrServer): link', () => {
   const cleanup: (() => Promise<void>)[] = [];
 
@@ -25,7 +31,7 @@ describe('against a stand-in server (TestDmrServer): link', () => {
 
   async function setup(env: Record<string, string> = {}): Promise<{ server: TestDmrServer; fixture: AgentFixture }> {
     const keys = generateKeys('ec');
-    const id = `agent-${randomUUID()}`;
+    const id = randomUUID();
     const receiver = await Receiver.start();
     const server = await TestDmrServer.start([{ id, publicPem: keys.publicPem }]);
     const fixture = makeAgent({ id, keys, serverUrl: server.url, endpointUrl: receiver.url, env });
@@ -95,24 +101,24 @@ describe('against a stand-in server (TestDmrServer): link', () => {
     const post = async (recipientId: string) =>
       (await fixture.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message(recipientId) })).statusCode;
 
-    const certificateB = await agentCertificate('agent-b', generateKeys('ec').publicPem);
-    server.sendPartialList([entry('agent-b', certificateB), entry('agent-broken', 'not a key')]);
-    await waitFor('agent-b known', async () => (await post('agent-b')) === 202);
+    const certificateB = await agentCertificate(AGENT_B, generateKeys('ec').publicPem);
+    server.sendPartialList([entry(AGENT_B, certificateB), entry(AGENT_BROKEN, 'not a key')]);
+    await waitFor('agent-b known', async () => (await post(AGENT_B)) === 202);
     // listed, but with nothing this agent can trust: 502 DMR_CRYPTO_PEER_KEY_UNTRUSTED, not "unknown recipient"
-    expect(await post('agent-broken')).toBe(502);
+    expect(await post(AGENT_BROKEN)).toBe(502);
 
-    server.sendPartialList([{ ...entry('agent-b', ''), deleted: true }]);
-    await waitFor('agent-b removed', async () => (await post('agent-b')) === 400);
-    expect(
-      fixture.logLines.some((line) => line.agentId === 'agent-broken' && line.msg === 'skipped an agent whose key cannot be used'),
-    ).toBe(true);
+    server.sendPartialList([{ ...entry(AGENT_B, ''), deleted: true }]);
+    await waitFor('agent-b removed', async () => (await post(AGENT_B)) === 400);
+    expect(fixture.logLines.some((line) => line.agentId === AGENT_BROKEN && line.msg === 'skipped an agent whose key cannot be used')).toBe(
+      true,
+    );
   });
 
   it('exposes seed 003 metric names with route patterns and socket labels', async () => {
     const { fixture } = await setup();
     await fixture.agent.start();
     await waitUntilReady(fixture.agent);
-    await fixture.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message('agent-nobody') });
+    await fixture.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message(NOBODY) });
     await fixture.agent.app.inject({ method: 'GET', url: '/no/such/route' });
     const metrics = await fixture.agent.app.inject({ method: 'GET', url: '/metrics' });
 

@@ -53,7 +53,7 @@ describe('HTTP listen backlog (link to a stand-in server, TestDmrServer)', () =>
   it(`takes a burst of ${CONNECTIONS} connections during a ${BLOCKED_MS} ms stall without dropping one (no 1 s SYN retransmit)`, async () => {
     receiver = await Receiver.start();
     server = await TestDmrServer.start();
-    fixture = makeAgent({ id: `agent-${randomUUID()}`, serverUrl: server.url, endpointUrl: receiver.url });
+    fixture = makeAgent({ id: randomUUID(), serverUrl: server.url, endpointUrl: receiver.url });
     await fixture.agent.start();
     const { port } = fixture.agent.app.server.address() as AddressInfo;
     const script = join(tmpdir(), `dmr-connector-${randomUUID()}.cjs`);

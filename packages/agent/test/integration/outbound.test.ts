@@ -16,6 +16,11 @@ import { Receiver } from './helpers/receiver.js';
 import { TestDmrServer } from './helpers/test-dmr-server.js';
 import { waitFor } from './helpers/wait-for.js';
 
+/** Recipient ids go through POST /v1/messages, which takes UUIDs only (seed 003). */
+const AGENT_B = randomUUID();
+/** An id no agent list names. */
+const NOBODY = randomUUID();
+
 describe.each(['rsa', 'ec'] as const)('against a stand-in server (TestDmrServer): outbound with %s keys', (kind) => {
   let server: TestDmrServer;
   let receiver: Receiver;
@@ -24,11 +29,11 @@ describe.each(['rsa', 'ec'] as const)('against a stand-in server (TestDmrServer)
   let recipientKeys: TestKeys;
 
   beforeEach(async () => {
-    recipientId = `agent-${randomUUID()}`;
+    recipientId = randomUUID();
     recipientKeys = generateKeys(kind);
     receiver = await Receiver.start();
     const senderKeys = generateKeys(kind);
-    const senderId = `agent-${randomUUID()}`;
+    const senderId = randomUUID();
     server = await TestDmrServer.start([
       { id: senderId, publicPem: senderKeys.publicPem },
       { id: recipientId, publicPem: recipientKeys.publicPem },
@@ -134,7 +139,7 @@ describe.each(['rsa', 'ec'] as const)('against a stand-in server (TestDmrServer)
   });
 
   it('answers 400 DMR_VALIDATION_UNKNOWN_RECIPIENT for an agent not in the list', async () => {
-    const response = await sender.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message('agent-nobody') });
+    const response = await sender.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message(NOBODY) });
 
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ code: 'DMR_VALIDATION_UNKNOWN_RECIPIENT', errors: [{ path: 'recipientId' }] });
@@ -176,7 +181,7 @@ describe('against a stand-in server (TestDmrServer) or none: outbound without a 
     const fixture = makeAgent({ serverUrl: url, endpointUrl: receiver.url });
     await fixture.agent.start();
     try {
-      const response = await fixture.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message('agent-b') });
+      const response = await fixture.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message(AGENT_B) });
       expect(response.statusCode).toBe(502);
       expect(response.json()).toMatchObject({ statusCode: 502, code: 'DMR_LINK_NOT_CONNECTED' });
       const ready = await fixture.agent.app.inject({ method: 'GET', url: '/v1/ready' });
@@ -191,17 +196,17 @@ describe('against a stand-in server (TestDmrServer) or none: outbound without a 
     const receiver = await Receiver.start();
     const keys = generateKeys('ec');
     const peerKeys = generateKeys('ec');
-    const id = `agent-${randomUUID()}`;
+    const id = randomUUID();
     const server = await TestDmrServer.start([
       { id, publicPem: keys.publicPem },
-      { id: 'agent-b', publicPem: peerKeys.publicPem },
+      { id: AGENT_B, publicPem: peerKeys.publicPem },
     ]);
     server.ackPolicy = () => undefined;
     const fixture = makeAgent({ id, keys, serverUrl: server.url, endpointUrl: receiver.url, env: { MESSAGE_DELIVERY_TIMEOUT_MS: '200' } });
     await fixture.agent.start();
     try {
       await waitUntilReady(fixture.agent);
-      const response = await fixture.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message('agent-b') });
+      const response = await fixture.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message(AGENT_B) });
       expect(response.statusCode).toBe(504);
       expect(response.json()).toMatchObject({ statusCode: 504, code: 'DMR_LINK_TIMEOUT' });
       expect(server.received).toHaveLength(1);
@@ -215,10 +220,10 @@ describe('against a stand-in server (TestDmrServer) or none: outbound without a 
   it('drains an in-flight send on stop, and refuses new sends with 503 meanwhile', async () => {
     const receiver = await Receiver.start();
     const keys = generateKeys('ec');
-    const id = `agent-${randomUUID()}`;
+    const id = randomUUID();
     const server = await TestDmrServer.start([
       { id, publicPem: keys.publicPem },
-      { id: 'agent-b', publicPem: generateKeys('ec').publicPem },
+      { id: AGENT_B, publicPem: generateKeys('ec').publicPem },
     ]);
     let releaseAck: () => void = () => undefined;
     server.ackPolicy = () => new Promise((resolve) => (releaseAck = () => resolve({ status: 'ok' })));
@@ -226,10 +231,10 @@ describe('against a stand-in server (TestDmrServer) or none: outbound without a 
     await fixture.agent.start();
     await waitUntilReady(fixture.agent);
 
-    const inFlight = fixture.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message('agent-b') });
+    const inFlight = fixture.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message(AGENT_B) });
     await waitFor('message at the server', () => server.received.length === 1);
     const stopping = fixture.agent.stop();
-    const refused = await fixture.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message('agent-b') });
+    const refused = await fixture.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message(AGENT_B) });
     releaseAck();
 
     expect(refused.statusCode).toBe(503);

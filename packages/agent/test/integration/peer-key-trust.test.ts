@@ -25,6 +25,8 @@ import { Receiver } from './helpers/receiver.js';
 import { TestDmrServer } from './helpers/test-dmr-server.js';
 import { waitFor } from './helpers/wait-for.js';
 
+const BARE_AGENT = randomUUID();
+
 describe('against a stand-in malicious relay (TestDmrServer): peer key trust', () => {
   let relay: TestDmrServer;
   let receiver: Receiver;
@@ -64,11 +66,11 @@ describe('against a stand-in malicious relay (TestDmrServer): peer key trust', (
   const refusedB = () => a.logLines.some((line) => line.msg === 'skipped an agent whose key cannot be used' && line.agentId === idB);
 
   beforeEach(async () => {
-    idB = `agent-${randomUUID()}`;
+    idB = randomUUID();
     keysB = generateKeys('ec');
     mallory = generateKeys('ec');
     const keysA = generateKeys('ec');
-    const idA = `agent-${randomUUID()}`;
+    const idA = randomUUID();
     receiver = await Receiver.start();
     relay = await TestDmrServer.start([
       { id: idA, publicPem: keysA.publicPem },
@@ -153,7 +155,7 @@ describe('against a stand-in malicious relay (TestDmrServer): peer key trust', (
 describe('against a stand-in malicious relay (TestDmrServer): DMR_ALLOW_UNVERIFIED_PEER_KEYS=true (local experiments only)', () => {
   it('warns at start and then encrypts to any key the relay sends', async () => {
     const keys = generateKeys('ec');
-    const id = `agent-${randomUUID()}`;
+    const id = randomUUID();
     const receiver = await Receiver.start();
     const relay = await TestDmrServer.start([{ id, publicPem: keys.publicPem }]);
     const fixture = makeAgent({
@@ -171,7 +173,7 @@ describe('against a stand-in malicious relay (TestDmrServer): DMR_ALLOW_UNVERIFI
       expect(String(warning?.msg)).toContain('ANY key');
       const now = new Date().toISOString();
       const bare = {
-        id: 'agent-bare',
+        id: BARE_AGENT,
         name: 'bare',
         authenticationCertificate: generateKeys('ec').publicPem,
         createdAt: now,
@@ -179,7 +181,7 @@ describe('against a stand-in malicious relay (TestDmrServer): DMR_ALLOW_UNVERIFI
       };
       relay.sendPartialList([bare]);
       await waitFor('bare key used', async () => {
-        const response = await fixture.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message('agent-bare') });
+        const response = await fixture.agent.app.inject({ method: 'POST', url: '/v1/messages', payload: v1Message(BARE_AGENT) });
         return response.statusCode === 202;
       });
     } finally {

@@ -29,8 +29,8 @@ describe('against a stand-in server (TestDmrServer): stop with an inbound delive
   ): Promise<{ server: TestDmrServer; fixture: AgentFixture; receiver: Receiver; wire: WireMessage }> {
     const senderKeys = generateKeys('ec');
     const keys = generateKeys('ec');
-    const senderId = `agent-${randomUUID()}`;
-    const id = `agent-${randomUUID()}`;
+    const senderId = randomUUID();
+    const id = randomUUID();
     const receiver = await Receiver.start();
     const held = new Promise<void>((resolve) => (release = resolve));
     receiver.respond = async () => {

@@ -49,6 +49,9 @@ function explain(error: RawError): FieldError[] {
   if (error.keyword === 'additionalProperties' && Array.isArray(error.params.additionalProperties)) {
     return error.params.additionalProperties.map((name) => ({ path: join(base, String(name)), message: 'is not allowed' }));
   }
+  if (error.keyword === 'format' && error.params.format === 'uuid') {
+    return [{ path: base, message: 'must be a UUID (8-4-4-4-12 hex digits, e.g. 550e8400-e29b-41d4-a716-446655440000)' }];
+  }
   return [{ path: base, message: error.message }];
 }
 

@@ -44,6 +44,26 @@ describe('v1 message validation', () => {
     expect(result.errors.find((e) => e.path === 'extra')?.message).toBe('is not allowed');
   });
 
+  it.each([
+    ['id', (b: typeof validBody, v: string) => ({ ...b, id: v })],
+    ['recipientId', (b: typeof validBody, v: string) => ({ ...b, recipientId: v })],
+    ['payload.chat.id', (b: typeof validBody, v: string) => ({ ...b, payload: { ...b.payload, chat: { ...b.payload.chat, id: v } } })],
+    [
+      'payload.messages.0.id',
+      (b: typeof validBody, v: string) => ({ ...b, payload: { ...b.payload, messages: [{ ...b.payload.messages[0], id: v }] } }),
+    ],
+    [
+      'payload.messages.0.chatId',
+      (b: typeof validBody, v: string) => ({ ...b, payload: { ...b.payload, messages: [{ ...b.payload.messages[0], chatId: v }] } }),
+    ],
+  ])('refuses a %s that is not a UUID (seed 003), naming only that field', (path, set) => {
+    for (const value of ['demo-chat', 'agent-b', '550e8400e29b41d4a716446655440000', '550e8400-e29b-41d4-a716-4466554400000']) {
+      const result = validate(set(validBody, value));
+      expect(result.ok ? [] : result.errors).toEqual([{ path, message: expect.stringMatching(/^must be a UUID/) }]);
+    }
+    expect(validate(set(validBody, '550E8400-E29B-41D4-A716-446655440000')).ok, 'either case, as RFC 9562 reads them').toBe(true);
+  });
+
   it('refuses an empty message list and a recipient id that could not be a queue name', () => {
     const result = validate({ ...validBody, recipientId: 'a.b#c', payload: { ...validBody.payload, messages: [] } });
     expect(result.ok ? [] : result.errors.map((e) => e.path).sort()).toEqual(['payload.messages', 'recipientId']);

@@ -26,7 +26,7 @@ export function makeAgent(options: {
   id?: string;
   env?: Record<string, string>;
 }): AgentFixture {
-  const id = options.id ?? `agent-${randomUUID()}`;
+  const id = options.id ?? randomUUID();
   const keys = options.keys ?? generateKeys('ec');
   const config = loadAgentConfig(
     agentEnv({

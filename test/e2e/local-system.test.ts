@@ -1,0 +1,73 @@
+// `npm start` as a new user meets it: scripts/local-system.mjs (what `npm start` runs after set-up) starts its own
+// RabbitMQ node, dmr-server and agents A and B over mutual TLS, and prints a ready-to-paste curl. The command as
+// printed must work: its URL and JSON body are taken from the output and POSTed to agent A, and B's receiver must
+// print the delivered message.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { findFreePorts } from '@dmr/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../support/dmr-system.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const SCRIPT = join(root, 'scripts/local-system.mjs');
+/** The printed command: `curl -i -X POST <url> -H 'Content-Type: application/json' -d '<json>'`, on one line. */
+const CURL_LINE = /^curl -i -X POST (\S+) -H 'Content-Type: application\/json' -d '([^']*)'$/m;
+/** What the script's receiver prints for each delivery: a header line, then the body on the next line. */
+const DELIVERY = /\[receiver\] agent b delivered:\n(.*)\n/;
+
+describe('npm start (scripts/local-system.mjs)', () => {
+  let child: ChildProcess;
+  let exited: Promise<number | null>;
+  let output = '';
+  const workDir = mkdtempSync(join(tmpdir(), 'dmr-local-system-'));
+
+  beforeAll(async () => {
+    const [server, agentA, agentB, receiver] = await findFreePorts(4);
+    child = spawn(process.execPath, [SCRIPT], {
+      env: {
+        ...process.env,
+        DMR_LOCAL_DIR: workDir,
+        DMR_LOCAL_SERVER_PORT: String(server),
+        DMR_LOCAL_AGENT_A_PORT: String(agentA),
+        DMR_LOCAL_AGENT_B_PORT: String(agentB),
+        DMR_LOCAL_RECEIVER_PORT: String(receiver),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    exited = new Promise((done) => child.once('exit', (code) => done(code)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await waitUntil(() => CURL_LINE.test(output) || child.exitCode !== null, 110_000, 'the printed curl command');
+    if (!CURL_LINE.test(output)) throw new Error(`local-system.mjs printed no curl command:\n${output}`);
+  }, 120_000);
+
+  afterAll(async () => {
+    // SIGTERM lets the script stop what it started (agents, server, the RabbitMQ node) in order
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+    rmSync(workDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('prints a curl whose JSON body agent A accepts with 202 and B receives as sent', async () => {
+    const [, url, json] = CURL_LINE.exec(output) ?? [];
+    if (!url || !json) throw new Error('no curl command');
+    const sent = JSON.parse(json) as { id: string; payload: { chat: { id: string }; messages: Array<{ chatId: string }> } };
+
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ id: sent.id, status: 'accepted' });
+    expect(sent.payload.messages[0]?.chatId, 'the message belongs to the chat it is sent with').toBe(sent.payload.chat.id);
+
+    await waitUntil(() => DELIVERY.test(output), 30_000, "B's receiver printing the delivery");
+    const delivered = JSON.parse(DELIVERY.exec(output)?.[1] ?? '{}') as Record<string, unknown>;
+    const { senderId, ...body } = delivered;
+    expect(body).toEqual(sent);
+    expect(senderId, 'sent by agent A').toBe(/agent A\s+\S+\s+id (\S+)/.exec(output)?.[1]);
+  });
+});
