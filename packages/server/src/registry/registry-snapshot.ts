@@ -56,6 +56,8 @@ export function parseRegistry(document: unknown, reservedIds: readonly string[] 
         authenticationCertificate: entry.authentication_certificate,
         createdAt: entry.created_at,
         updatedAt: entry.updated_at,
+        // only when listed: seed-003 agents get the entry exactly as before
+        ...(entry.capabilities === undefined ? {} : { capabilities: entry.capabilities }),
       };
       agents.set(entry.id, { info, key });
     } catch (error) {
@@ -75,7 +77,12 @@ export function diffRegistry(previous: RegistrySnapshot, next: RegistrySnapshot)
     const before = previous.get(id);
     if (!before) added.push(agent);
     else if (before.info.authenticationCertificate !== agent.info.authenticationCertificate) rekeyed.push(agent);
-    else if (before.info.name !== agent.info.name || before.info.updatedAt !== agent.info.updatedAt) updated.push(agent);
+    else if (
+      before.info.name !== agent.info.name ||
+      before.info.updatedAt !== agent.info.updatedAt ||
+      !sameCapabilities(before.info.capabilities, agent.info.capabilities)
+    )
+      updated.push(agent);
   }
   const removed = [...previous.values()].filter((agent) => !next.has(agent.info.id)).map((agent) => agent.info);
   return { added, updated, rekeyed, removed };
@@ -90,4 +97,10 @@ export function isEmptyDiff(diff: RegistryDiff): boolean {
 export function partialListOf(diff: RegistryDiff): AgentInfo[] {
   const changed = [...diff.added, ...diff.updated, ...diff.rekeyed].map((agent) => agent.info);
   return [...changed, ...diff.removed.map((info) => ({ ...info, deleted: true }))];
+}
+
+/** Whether two capability lists (absent = none) announce the same set. */
+function sameCapabilities(a: readonly string[] = [], b: readonly string[] = []): boolean {
+  const set = new Set(a);
+  return set.size === new Set(b).size && b.every((capability) => set.has(capability));
 }
