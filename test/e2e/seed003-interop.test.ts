@@ -5,6 +5,7 @@
 // acked away). Our server and agents are the real ones, in process, in plaintext development mode as in the issue.
 import { randomUUID } from 'node:crypto';
 import { agentDeadLetterQueueName, agentQueueName, REASON_CODE_HEADER, REASON_HEADER } from '@dmr/shared';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Identity,
@@ -20,7 +21,8 @@ import {
   waitUntil,
 } from '../support/dmr-system.js';
 import { peekQueue, queueDepth, type RabbitVhostHandle, useRabbitVhost } from '../support/rabbit.js';
-import { type Seed003Keys, seed003Keys } from '../support/seed003/fixtures.js';
+import { connectRawAgentWithToken } from '../support/raw-agent.js';
+import { makeSeed003Fixtures, type Seed003Keys, seed003Keys } from '../support/seed003/fixtures.js';
 import { Seed003Agent } from '../support/seed003/seed003-agent.js';
 import { Seed003Server, seed003DeadLetterQueue } from '../support/seed003/seed003-server.js';
 
@@ -135,6 +137,40 @@ describe('seed-003 interop (their agent and server are stand-ins)', () => {
   }
 
   describe('through our server (real dmr-server)', () => {
+    it('takes the exact seed-003 fixtures: their handshake token (no aud, no jti) and their {data}-only RSA-OAEP message', async () => {
+      await world();
+      const url = await ourServer();
+      await ourAgent(o1, url);
+      const body = v1Body(o1.id);
+      const fixtures = await makeSeed003Fixtures(t1.id, o1.id, body.payload, {
+        sender: t1.keys,
+        recipient: { privatePem: o1.privatePem, publicPem: o1.publicPem },
+      });
+      // the shapes seed 003's code produces, as generated now with its library calls
+      expect(decodeProtectedHeader(fixtures.token)).toEqual({ alg: 'RS256', kid: t1.id });
+      expect(Object.keys(decodeJwt(fixtures.token)).sort()).toEqual(['exp', 'iat', 'sub']);
+      expect(decodeProtectedHeader(fixtures.sent.payload)).toEqual({ alg: 'RSA-OAEP', enc: 'A256GCM' });
+      expect(Object.keys(fixtures.delivered).sort()).toEqual([
+        'id',
+        'payload',
+        'receivedAt',
+        'recipientId',
+        'senderId',
+        'timestamp',
+        'type',
+      ]);
+
+      const raw = await connectRawAgentWithToken(
+        url,
+        { id: t1.id, privatePem: t1.keys.privatePem, publicPem: t1.keys.publicPem, certificatePem: '' },
+        fixtures.token,
+      );
+      stops.push(() => raw.close());
+      expect(await raw.send(fixtures.sent)).toEqual({ status: 'ok' });
+      const delivered = { ...body, id: fixtures.sent.id, timestamp: fixtures.sent.timestamp };
+      await expectDelivered(delivered, t1.id);
+    });
+
     it('delivers in all four directions: theirs→theirs, ours→ours, theirs→ours (legacy sender), ours→theirs (no flag)', async () => {
       await world();
       const url = await ourServer();
