@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { DmrError } from '../errors.js';
+import { AGENT_CAPABILITIES } from '../protocol.js';
 
 /** The key types DMR supports; the JOSE algorithms follow from the key type. */
 export type KeyKind = 'rsa' | 'ec-p256';
@@ -20,15 +21,12 @@ export const ALGORITHMS = {
   'ec-p256': { sign: 'ES256', verify: ['ES256'], keyWrap: 'ECDH-ES+A256KW', keyWrapStrong: 'ECDH-ES+A256KW', unwrap: ['ECDH-ES+A256KW'] },
 } as const;
 
-/** Capability by which a recipient announces it opens RSA-OAEP-256 (`AGENT_CAPABILITIES.rsaOaep256`). */
-const RSA_OAEP_256_CAPABILITY = 'jwe:RSA-OAEP-256';
-
 /**
  * The key wrapping to use for a recipient with a `kind` key that announced `capabilities` (registry entry). Pure.
  * RSA: RSA-OAEP-256 only when announced, else RSA-OAEP; EC P-256: always ECDH-ES+A256KW.
  */
 export function keyWrapFor(kind: KeyKind, capabilities: readonly string[] = []): 'RSA-OAEP' | 'RSA-OAEP-256' | 'ECDH-ES+A256KW' {
-  return capabilities.includes(RSA_OAEP_256_CAPABILITY) ? ALGORITHMS[kind].keyWrapStrong : ALGORITHMS[kind].keyWrap;
+  return capabilities.includes(AGENT_CAPABILITIES.rsaOaep256) ? ALGORITHMS[kind].keyWrapStrong : ALGORITHMS[kind].keyWrap;
 }
 
 /** Content encryption for every key kind. */
