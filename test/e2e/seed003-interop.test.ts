@@ -114,12 +114,10 @@ describe('seed-003 interop (their agent and server are stand-ins)', () => {
     return server;
   }
 
-  /** Our real dmr-agent with the default configuration plus the seed-003 agents T1 and T2 marked legacy. */
-  async function ourAgent(identity: Identity, serverUrl: string): Promise<RunningAgent> {
-    const running = await startAgent(identity, serverUrl, sink.url, {
-      DMR_LEGACY_AGENT_IDS: `${t1.id},${t2.id}`,
-      OUTGOING_MESSAGE_RETRIES: '1',
-    });
+  /** Our real dmr-agent with the default configuration plus (unless `isDefault`) the seed-003 agents T1 and T2 marked legacy. */
+  async function ourAgent(identity: Identity, serverUrl: string, isDefault = false): Promise<RunningAgent> {
+    const legacy: Record<string, string> = isDefault ? {} : { DMR_LEGACY_AGENT_IDS: `${t1.id},${t2.id}` };
+    const running = await startAgent(identity, serverUrl, sink.url, { ...legacy, OUTGOING_MESSAGE_RETRIES: '1' });
     stops.push(() => running.agent.stop());
     return running;
   }
@@ -226,6 +224,23 @@ describe('seed-003 interop (their agent and server are stand-ins)', () => {
       expect(s2.acks.filter((entry) => entry.id === undecryptable.id)).toHaveLength(1);
       expect(sink.received).toEqual([]);
     });
+  });
+
+  it('reaches a seed-003 agent from our agent in its default configuration (no flag at all), through either server', async () => {
+    await world();
+    const [ours, their] = [await ourServer(), await theirServer()];
+    const viaOurs = await ourAgent(o1, ours, true);
+    const viaTheirs = await ourAgent(o2, their.url, true);
+    // T3 (its key certified by the DMR CA, not marked legacy anywhere on our agents) on both servers
+    await theirAgent(t3, ours);
+    await theirAgent(t3, their.url);
+
+    const first = v1Body(t3.id);
+    expect(await postMessage(viaOurs.url, first)).toMatchObject({ status: 202 });
+    const second = v1Body(t3.id);
+    expect(await postMessage(viaTheirs.url, second)).toMatchObject({ status: 202 });
+    await expectDelivered(first, o1.id);
+    await expectDelivered(second, o2.id);
   });
 
   describe('through their server (stand-in)', () => {
