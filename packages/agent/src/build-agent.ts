@@ -74,15 +74,23 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
     { ...config.delivery, backoff: deps.endpointBackoff ?? DEFAULT_ENDPOINT_BACKOFF },
     { post: endpointHttp.post, random: deps.random },
   );
-  const inbound = new InboundDelivery(config.delivery, {
-    agentId,
-    privateKey,
-    lookupKey,
-    endpoint,
-    outcomes: createOutcomeSink(root.child({ component: 'delivery' }), metrics),
-    onDuplicate: () => metrics.duplicateSuppressed(),
-    agreements: { agreedKeys: new KeyAgreementCache() },
-  });
+  const deliveryLog = root.child({ component: 'delivery' });
+  const inbound = new InboundDelivery(
+    { ...config.delivery, legacySenderIds: config.peerTrust.legacyAgentIds },
+    {
+      agentId,
+      privateKey,
+      lookupKey,
+      endpoint,
+      outcomes: createOutcomeSink(deliveryLog, metrics),
+      onDuplicate: () => metrics.duplicateSuppressed(),
+      agreements: { agreedKeys: new KeyAgreementCache() },
+      onUnboundAccepted: (accepted) => {
+        metrics.unboundAccepted(accepted.basis);
+        deliveryLog.info(accepted, 'accepted a message whose signature does not cover its metadata (unbound)');
+      },
+    },
+  );
   const link = new AgentLink(config.link, {
     agentId,
     privateKey,
@@ -261,6 +269,12 @@ class AgentRunner implements Agent {
 function logPeerTrust(log: Logger, config: AgentConfig): void {
   const { allowUnverified, caFile, anchors, legacyAgentIds } = config.peerTrust;
   const legacy = [...legacyAgentIds];
+  if (config.delivery.allowUnboundMetadata) {
+    log.warn(
+      { allowUnboundMetadata: true },
+      'AGENT_ALLOW_UNBOUND_METADATA=true: {data}-only signatures are accepted from EVERY sender, so the DMR server can alter any message metadata; list seed-003 senders in DMR_LEGACY_AGENT_IDS instead',
+    );
+  }
   if (allowUnverified) {
     log.warn(
       { peerKeyTrust: 'unverified' },
@@ -273,7 +287,10 @@ function logPeerTrust(log: Logger, config: AgentConfig): void {
     'peer keys are trusted through the DMR CA',
   );
   if (legacy.length > 0) {
-    log.warn({ legacyAgentIds: legacy }, 'bare public keys are trusted for these legacy agents: the DMR server can substitute their keys');
+    log.warn(
+      { legacyAgentIds: legacy },
+      'bare public keys and {data}-only signatures (unbound metadata) are accepted from these legacy agents: the DMR server can substitute their keys and alter the metadata of their messages',
+    );
   }
 }
 

@@ -98,7 +98,7 @@ export const ERROR_CATALOG = {
   DMR_CRYPTO_UNBOUND_METADATA: {
     httpStatus: 400,
     isTransient: false,
-    summary: 'The payload carries no signed metadata and unbound payloads are not allowed.',
+    summary: 'The payload carries no signed metadata and its sender is not marked legacy (DMR_LEGACY_AGENT_IDS).',
   },
   DMR_CRYPTO_UNKNOWN_SENDER: {
     httpStatus: 400,
@@ -229,6 +229,13 @@ export const ERROR_CATALOG = {
     httpStatus: 502,
     isTransient: true,
     summary: 'The recipient agent acknowledged a delivery with a malformed ack; counted as a failed attempt.',
+  },
+  // issue 16 (seed-003 interop)
+  DMR_DELIVERY_UNKNOWN_ERROR: {
+    httpStatus: 502,
+    isTransient: true,
+    summary:
+      "The recipient agent refused a delivery with an error type that is neither a DMR code nor one of seed 003's; retried up to the delivery limit.",
   },
 } as const satisfies Record<string, ErrorSpec>;
 

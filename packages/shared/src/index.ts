@@ -4,6 +4,7 @@ export { type BinArgsOutcome, type BinInfo, binArgsOutcome, handleBinArgs, readP
 export { OldestFirst } from './collections/oldest-first.js';
 export * from './config/index.js';
 export * from './crypto/index.js';
+export { codeOfAckError, deliveryErrorOf, labelOfAckError, SEED003_ERROR_TYPES } from './delivery-errors.js';
 export { DmrError, type DmrErrorCode, ERROR_CATALOG, type ErrorSpec, isDmrErrorCode, isTransientCode, toDmrError } from './errors.js';
 export { codeLabel, LATENCY_BUCKETS_S, METRIC, UNKNOWN_CODE_LABEL } from './metrics.js';
 export { coalesceWrites } from './net/coalesce-writes.js';

@@ -42,6 +42,11 @@ export const METRIC = {
   crlRefusalsTotal: 'dmr_crl_refusals_total',
   /** Beyond seed 003 (issue 15): unhandled rejections and uncaught exceptions survived, by `kind` and `code`. */
   processUnhandledErrorsTotal: 'dmr_process_unhandled_errors_total',
+  /**
+   * Beyond seed 003 (issue 16): inbound messages an agent accepted although their signature does not cover their
+   * metadata (seed-003 `{data}`-only JWS), by `basis` (`legacy-sender` | `all-senders`).
+   */
+  unboundMessagesAcceptedTotal: 'dmr_unbound_messages_accepted_total',
 } as const;
 
 /** Histogram buckets (seconds) for message paths that should take milliseconds. */

@@ -21,7 +21,20 @@ export interface AgentInfo {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly deleted?: boolean;
+  /**
+   * What the agent announced it supports beyond the seed-003 profile (registry entry `capabilities`, passed through
+   * unchanged; absent when the registry lists none). See {@link AGENT_CAPABILITIES}.
+   */
+  readonly capabilities?: readonly string[];
 }
+
+/**
+ * Agent capabilities a registry entry may list (contract addition, issue 16). Unknown ones are kept and ignored, so
+ * newer agents can announce more without older ones refusing the list.
+ * - `jwe:RSA-OAEP-256`: the agent decrypts JWEs whose key is wrapped with RSA-OAEP-256 (SHA-256 OAEP). RSA
+ *   recipients without it get RSA-OAEP (SHA-1 OAEP), the only RSA key wrapping seed 003's agents open.
+ */
+export const AGENT_CAPABILITIES = { rsaOaep256: 'jwe:RSA-OAEP-256' } as const;
 
 /** The message as it travels between agent, server and RabbitMQ. `payload` is a compact JWE. */
 export interface WireMessage {
@@ -40,10 +53,21 @@ export interface SendAck {
   readonly reason?: string;
 }
 
-/** Agent's answer to `message-from-dmr-server`. `type` of each error is a DMR error code. */
+/**
+ * One error of a delivery ack. `type` is in seed 003's vocabulary (`DECRYPTION_FAILED` for a permanent failure,
+ * `DELIVERY_FAILED` for a transient one; see `deliveryErrorOf`), so a seed-003 server dead-letters or retries it;
+ * `code` is the DMR error code, which a DMR server reads first. Older DMR agents put the DMR code in `type`.
+ */
+export interface DeliveryAckError {
+  readonly type: string;
+  readonly message: string;
+  readonly code?: string;
+}
+
+/** Agent's answer to `message-from-dmr-server`. */
 export interface DeliveryAck {
   readonly status: 'ok' | 'error';
-  readonly errors?: ReadonlyArray<{ readonly type: string; readonly message: string }>;
+  readonly errors?: readonly DeliveryAckError[];
 }
 
 /**

@@ -6,6 +6,8 @@ import {
   type FieldError,
   isTransientCode,
   type KeyAgreements,
+  type KeyManagementAlgorithm,
+  keyWrapFor,
   type PrivateKeyRef,
   type PublicKeyRef,
   sealPayload,
@@ -164,14 +166,15 @@ export class OutboundSender {
       );
     }
     try {
-      const wire = await this.#seal(message, recipient.key);
+      const wire = await this.#seal(message, recipient.key, keyWrapFor(recipient.key.kind, recipient.capabilities));
       return fromSendOutcome(message.id, await this.#deps.link.send(wire));
     } catch (error) {
       return failure('DMR_INTERNAL_ERROR', `cannot seal the message: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
-  async #seal(message: V1MessageBody, recipientKey: PublicKeyRef): Promise<WireMessage> {
+  /** `keyWrap`: RSA-OAEP unless the recipient announced RSA-OAEP-256 (seed-003 agents open only RSA-OAEP). */
+  async #seal(message: V1MessageBody, recipientKey: PublicKeyRef, keyWrap: KeyManagementAlgorithm): Promise<WireMessage> {
     const metadata: EnvelopeMetadata = {
       id: message.id,
       senderId: this.#deps.agentId,
@@ -179,7 +182,7 @@ export class OutboundSender {
       type: message.type,
       timestamp: message.timestamp,
     };
-    const payload = await sealPayload(metadata, message.payload, this.#deps.privateKey, recipientKey, this.#deps.agreements);
+    const payload = await sealPayload(metadata, message.payload, this.#deps.privateKey, recipientKey, this.#deps.agreements, keyWrap);
     return { ...metadata, payload };
   }
 

@@ -1,17 +1,19 @@
 import {
   compileValidator,
   type DeliveredMessage,
+  DeliveredWireSchema,
   type DeliveryAck,
   type DmrErrorCode,
+  deliveryErrorOf,
   describeErrors,
   type FieldError,
   isTransientCode,
   type KeyAgreements,
-  openPayload,
+  openEnvelope,
   type PrivateKeyRef,
+  pickWireFields,
   V1RelayedPayload,
   type WireMessageBody,
-  WireMessageSchema,
 } from '@dmr/shared';
 import type { PeerKeyLookup } from '../link/index.js';
 import type { MessageOutcome, OutcomeSink } from '../obs/index.js';
@@ -37,12 +39,31 @@ export interface InboundDeps {
   readonly onDuplicate: () => void;
   /** `agreedKeys`: ECDH-ES agreements remembered by `epk` (default: one agreement per message). */
   readonly agreements?: KeyAgreements;
+  /** Called for every message accepted although its signature does not cover its metadata (metrics and log). */
+  readonly onUnboundAccepted?: (accepted: UnboundAccepted) => void;
+}
+
+/** Why an unbound (`{data}`-only signed) message was accepted: its sender is legacy, or the global switch is on. */
+export type UnboundBasis = 'legacy-sender' | 'all-senders';
+
+/** An accepted unbound message: metadata only, never content. */
+export interface UnboundAccepted {
+  readonly msgId: string;
+  readonly senderId: string;
+  readonly recipientId: string;
+  readonly basis: UnboundBasis;
 }
 
 /** Settings of inbound delivery (a slice of `DeliveryConfig`). */
 export interface InboundSettings {
   readonly dedupWindowSize: number;
+  /** Accept `{data}`-only signed payloads from every sender (`AGENT_ALLOW_UNBOUND_METADATA`; lowers the bar for all). */
   readonly allowUnboundMetadata: boolean;
+  /**
+   * Senders whose `{data}`-only signed payloads are accepted: seed-003 agents (`DMR_LEGACY_AGENT_IDS`, the same list
+   * that trusts their bare keys). Local configuration, never the relay's word.
+   */
+  readonly legacySenderIds?: ReadonlySet<string>;
   /** See {@link ChatSequencer}: how long a chat waits for a failed message to come back, ms. */
   readonly chatOrderHoldMs: number;
 }
@@ -54,7 +75,9 @@ interface Processed {
   readonly reason?: string;
 }
 
-const checkWire = compileValidator<WireMessageBody>(WireMessageSchema, 'DMR_DELIVERY_INVALID_MESSAGE');
+// what a server delivers: seed 003's server adds receivedAt (and a server may add more), dropped by pickWireFields
+const checkWire = compileValidator<WireMessageBody>(DeliveredWireSchema, 'DMR_DELIVERY_INVALID_MESSAGE');
+// relayed payloads keep the lenient id grammar: a seed-003 sender's chat and message ids need not be UUIDs
 const checkPayload = compileValidator<DeliveredMessage['payload']>(V1RelayedPayload, 'DMR_DELIVERY_INVALID_MESSAGE');
 const OK: DeliveryAck = { status: 'ok' };
 /** Returned by a lane task instead of posting: the delivery's deadline passed while it waited for its turn. */
@@ -72,7 +95,7 @@ interface OutcomeMetadata {
  * The inbound path: validate → deduplicate → verify+decrypt → wait for the chat's turn → POST to the endpoint → ack.
  * An ok ack is sent only after the endpoint answered 2xx, so the server acks RabbitMQ only then. Messages of one
  * chat (sender + `payload.chat.id`) reach the endpoint one at a time in arrival order ({@link ChatSequencer}).
- * Error acks carry one of DMR_DELIVERY_INVALID_MESSAGE, DMR_CRYPTO_UNKNOWN_SENDER, DMR_CRYPTO_PEER_KEY_UNTRUSTED, DMR_CRYPTO_DECRYPT_FAILED,
+ * Error acks carry (in `code`, with seed 003's `type` beside it) one of DMR_DELIVERY_INVALID_MESSAGE, DMR_CRYPTO_UNKNOWN_SENDER, DMR_CRYPTO_PEER_KEY_UNTRUSTED, DMR_CRYPTO_DECRYPT_FAILED,
  * DMR_CRYPTO_SIGNATURE_INVALID, DMR_CRYPTO_METADATA_MISMATCH, DMR_CRYPTO_UNBOUND_METADATA,
  * DMR_DELIVERY_ENDPOINT_FAILED, DMR_DELIVERY_ENDPOINT_REFUSED, DMR_DELIVERY_EXPIRED or DMR_LIFECYCLE_SHUTTING_DOWN.
  */
@@ -142,7 +165,7 @@ export class InboundDelivery {
     if (valid.value.recipientId !== this.#deps.agentId) {
       return { ok: false, ...failure('DMR_DELIVERY_INVALID_MESSAGE', `recipientId ${valid.value.recipientId} is not this agent`) };
     }
-    return { ok: true, wire: valid.value };
+    return { ok: true, wire: pickWireFields(valid.value) };
   }
 
   #finish(wire: WireMessageBody, startedAt: number, run: GateRun<Processed>): DeliveryAck {
@@ -205,16 +228,20 @@ export class InboundDelivery {
       const reason = `the key the DMR server distributed for sender ${wire.senderId} is not trusted: ${sender.reason}`;
       return { ok: false, failure: failure('DMR_CRYPTO_PEER_KEY_UNTRUSTED', reason) };
     }
-    const opened = await openPayload(wire.payload, wire, {
+    const unboundBasis = unboundBasisFor(wire.senderId, this.#settings);
+    const opened = await openEnvelope(wire.payload, wire, {
       recipientKey: this.#deps.privateKey,
       senderKey: sender.key,
-      allowUnboundMetadata: this.#settings.allowUnboundMetadata,
+      allowUnboundMetadata: unboundBasis !== undefined,
       agreements: this.#deps.agreements,
     });
     if (!opened.ok) return { ok: false, failure: failure(opened.code, describeErrors(opened.errors)) };
-    const payload = checkPayload(opened.value);
+    const payload = checkPayload(opened.value.data);
     if (!payload.ok) return { ok: false, failure: failure('DMR_DELIVERY_INVALID_MESSAGE', prefixed('payload', payload.errors)) };
     const { id, senderId, recipientId, timestamp, type } = wire;
+    if (!opened.value.isBound && unboundBasis !== undefined) {
+      this.#deps.onUnboundAccepted?.({ msgId: id, senderId, recipientId, basis: unboundBasis });
+    }
     return { ok: true, delivered: { id, senderId, recipientId, timestamp, type, payload: payload.value } };
   }
 
@@ -225,8 +252,21 @@ export class InboundDelivery {
   }
 }
 
+/** An error ack both a DMR server (reads `code`) and a seed-003 server (reads `type`) act on (issue 16). */
 function failure(code: DmrErrorCode, reason: string): Processed {
-  return { ack: { status: 'error', errors: [{ type: code, message: reason }] }, code, reason };
+  return { ack: { status: 'error', errors: [deliveryErrorOf(code, reason)] }, code, reason };
+}
+
+/**
+ * Whether a `{data}`-only signed payload from `senderId` may be accepted, and on what basis. Pure. A legacy sender
+ * (seed 003) is named as such even when the global switch is on, so the count shows who still needs it.
+ */
+export function unboundBasisFor(
+  senderId: string,
+  settings: Pick<InboundSettings, 'allowUnboundMetadata' | 'legacySenderIds'>,
+): UnboundBasis | undefined {
+  if (settings.legacySenderIds?.has(senderId)) return 'legacy-sender';
+  return settings.allowUnboundMetadata ? 'all-senders' : undefined;
 }
 
 function prefixed(prefix: string, errors: readonly FieldError[]): string {

@@ -9,4 +9,12 @@ export {
   idempotencyKeyOf,
 } from './endpoint-client.js';
 export { createHttpPost, type HttpPost, httpPostFromFetch, type PooledHttpPost, type PostHeaders } from './http-post.js';
-export { type EndpointPort, InboundDelivery, type InboundDeps, type InboundSettings } from './inbound-delivery.js';
+export {
+  type EndpointPort,
+  InboundDelivery,
+  type InboundDeps,
+  type InboundSettings,
+  type UnboundAccepted,
+  type UnboundBasis,
+  unboundBasisFor,
+} from './inbound-delivery.js';

@@ -18,7 +18,13 @@ export interface DirectoryUpdate {
  * (listed, but its key is not backed by the DMR CA, or its certificate is outside its validity now).
  */
 export type PeerKeyLookup =
-  | { readonly status: 'trusted'; readonly key: PublicKeyRef; readonly basis: PeerKeyBasis }
+  | {
+      readonly status: 'trusted';
+      readonly key: PublicKeyRef;
+      readonly basis: PeerKeyBasis;
+      /** What the entry announced (`capabilities` of the agent list; empty when it listed none). */
+      readonly capabilities: readonly string[];
+    }
   | { readonly status: 'unknown' }
   | { readonly status: 'untrusted'; readonly reason: string };
 
@@ -35,6 +41,7 @@ interface TrustedEntry {
   readonly basis: PeerKeyBasis;
   readonly validFromMs: number;
   readonly validToMs: number;
+  readonly capabilities: readonly string[];
 }
 
 /**
@@ -108,7 +115,7 @@ export class AgentDirectory {
     if (nowMs < entry.validFromMs) {
       return { status: 'untrusted', reason: `certificate is not valid before ${new Date(entry.validFromMs).toISOString()}` };
     }
-    return { status: 'trusted', key: entry.key, basis: entry.basis };
+    return { status: 'trusted', key: entry.key, basis: entry.basis, capabilities: entry.capabilities };
   }
 
   /** Number of listed agents (trusted or not). */
@@ -127,11 +134,17 @@ export class AgentDirectory {
     const id = entry.id;
     const pem = entry.authenticationCertificate;
     if (typeof pem !== 'string' || pem === '') return this.#refuse(id, 'entry has no authenticationCertificate');
-    if (this.#trusted.get(id)?.pem === pem) return { ok: true, id };
+    const capabilities = capabilitiesOf(entry.capabilities);
+    const known = this.#trusted.get(id);
+    if (known?.pem === pem) {
+      // a capability change alone needs no new verification: the key is the same
+      this.#trusted.set(id, { ...known, capabilities });
+      return { ok: true, id };
+    }
     const verdict = verifyPeerKey(id, pem, this.#trust, this.#now());
     if (!verdict.ok) return this.#refuse(id, verdict.reason);
     const { key, basis, validFromMs, validToMs } = verdict;
-    this.#trusted.set(id, { pem, key, basis, validFromMs, validToMs });
+    this.#trusted.set(id, { pem, key, basis, validFromMs, validToMs, capabilities });
     this.#untrusted.delete(id);
     return { ok: true, id };
   }
@@ -146,6 +159,16 @@ export class AgentDirectory {
     const wasTrusted = this.#trusted.delete(id);
     return this.#untrusted.delete(id) || wasTrusted;
   }
+}
+
+/**
+ * The capability strings of an agent-list entry (issue 16); anything that is not an array of short strings counts as
+ * none. They only choose between algorithms this agent accepts anyway (docs/security.md), so a relay that strips or
+ * adds one can at most cause a failed delivery, never a weaker one than the seed-003 profile.
+ */
+function capabilitiesOf(value: unknown): readonly string[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((item): item is string => typeof item === 'string' && item.length <= 64).slice(0, 16);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

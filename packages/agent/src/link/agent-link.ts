@@ -9,6 +9,7 @@ import {
   createAgentToken,
   DELIVERY_DEADLINE_FEATURE,
   type DeliveryAck,
+  deliveryErrorOf,
   EVENTS,
   type Logger,
   type PrivateKeyRef,
@@ -294,7 +295,7 @@ export class AgentLink {
       reply = await this.#deps.onMessage(message);
     } catch (error) {
       this.#log.error({ err: error }, 'inbound handler failed');
-      reply = { status: 'error', errors: [{ type: 'DMR_INTERNAL_ERROR', message: 'the agent failed to process the message' }] };
+      reply = { status: 'error', errors: [deliveryErrorOf('DMR_INTERNAL_ERROR', 'the agent failed to process the message')] };
     }
     if (typeof ack !== 'function') {
       this.#log.warn('the DMR server sent a message without an ack callback');

@@ -118,6 +118,18 @@ export class AgentMetrics {
     this.#processingDuration.observe({ direction }, durationS);
   }
 
+  readonly #unboundAccepted = new Counter({
+    name: METRIC.unboundMessagesAcceptedTotal,
+    help: 'Inbound messages accepted although their signature does not cover their metadata (seed-003 {data}-only JWS), by basis',
+    labelNames: ['basis'],
+    registers: [this.registry],
+  });
+
+  /** Issue 16: an unbound message was accepted; `basis` is `legacy-sender` or `all-senders`. */
+  unboundAccepted(basis: string): void {
+    this.#unboundAccepted.inc({ basis });
+  }
+
   /** An inbound duplicate was acknowledged without posting again. */
   duplicateSuppressed(): void {
     this.#duplicates.inc();

@@ -123,7 +123,7 @@ describe('against a stand-in server (TestDmrServer) delivering what the test sea
     const ack = await server.deliver(recipient.id, tampered);
 
     expect(ack.status).toBe('error');
-    expect(ack.errors?.[0]?.type).toBe('DMR_CRYPTO_METADATA_MISMATCH');
+    expect(ack.errors?.[0]?.code).toBe('DMR_CRYPTO_METADATA_MISMATCH');
     expect(receiver.requests).toHaveLength(0);
     expect(outcomeLines(recipient)[0]).toMatchObject({ result: 'refused', code: 'DMR_CRYPTO_METADATA_MISMATCH' });
   });
@@ -133,7 +133,7 @@ describe('against a stand-in server (TestDmrServer) delivering what the test sea
     const ack = await server.deliver(recipient.id, await sealed(v1Message(recipient.id)));
 
     expect(ack.status).toBe('error');
-    expect(ack.errors?.[0]?.type).toBe('DMR_DELIVERY_ENDPOINT_FAILED');
+    expect(ack.errors?.[0]?.code).toBe('DMR_DELIVERY_ENDPOINT_FAILED');
     expect(ack.errors?.[0]?.message).toContain('HTTP 500');
     expect(receiver.requests).toHaveLength(3);
   });
@@ -158,10 +158,10 @@ describe('against a stand-in server (TestDmrServer) delivering what the test sea
     const malformed = await server.deliver(recipient.id, { ...wire, payload: 'not-a-jwe' });
     const elsewhere = await server.deliver(recipient.id, { ...wire, recipientId: 'agent-other' });
 
-    expect(unknown.errors?.[0]?.type).toBe('DMR_CRYPTO_UNKNOWN_SENDER');
-    expect(malformed.errors?.[0]).toMatchObject({ type: 'DMR_DELIVERY_INVALID_MESSAGE' });
+    expect(unknown.errors?.[0]?.code).toBe('DMR_CRYPTO_UNKNOWN_SENDER');
+    expect(malformed.errors?.[0]).toMatchObject({ type: 'DECRYPTION_FAILED', code: 'DMR_DELIVERY_INVALID_MESSAGE' });
     expect(malformed.errors?.[0]?.message).toContain('payload');
-    expect(elsewhere.errors?.[0]?.type).toBe('DMR_DELIVERY_INVALID_MESSAGE');
+    expect(elsewhere.errors?.[0]?.code).toBe('DMR_DELIVERY_INVALID_MESSAGE');
     expect(receiver.requests).toHaveLength(0);
   });
 });

@@ -134,13 +134,13 @@ describe('against a stand-in malicious relay (TestDmrServer): peer key trust', (
     await relaySends(() => relay.sendPartialList([entry(idB, mallory.publicPem)]));
     const ack = await relay.deliver(a.id, await fromB(mallory.privatePem));
 
-    expect(ack).toMatchObject({ status: 'error', errors: [{ type: 'DMR_CRYPTO_PEER_KEY_UNTRUSTED' }] });
+    expect(ack).toMatchObject({ status: 'error', errors: [{ type: 'DECRYPTION_FAILED', code: 'DMR_CRYPTO_PEER_KEY_UNTRUSTED' }] });
     expect(receiver.requests).toHaveLength(1); // the control message of beforeEach only
   });
 
   it("refuses a message signed by a key that is not B's certified key, while B's certificate stands", async () => {
     const ack = await relay.deliver(a.id, await fromB(mallory.privatePem));
-    expect(ack).toMatchObject({ status: 'error', errors: [{ type: 'DMR_CRYPTO_SIGNATURE_INVALID' }] });
+    expect(ack).toMatchObject({ status: 'error', errors: [{ type: 'DECRYPTION_FAILED', code: 'DMR_CRYPTO_SIGNATURE_INVALID' }] });
     expect(receiver.requests).toHaveLength(1);
   });
 

@@ -62,7 +62,7 @@ describe('against a stand-in server (TestDmrServer): stop with an inbound delive
     const stopping = fixture.agent.stop();
     // New deliveries during the drain are refused with a transient code, so the server requeues them.
     const late = await server.deliver(fixture.id, { ...wire, id: randomUUID() });
-    expect(late.errors?.[0]?.type).toBe('DMR_LIFECYCLE_SHUTTING_DOWN');
+    expect(late.errors?.[0]?.code).toBe('DMR_LIFECYCLE_SHUTTING_DOWN');
     expect(fixture.agent.linkState).toBe('connected');
     release();
 

@@ -1,4 +1,4 @@
-import { type DeliveryAck, type DmrErrorCode, isTransientCode } from '@dmr/shared';
+import { codeOfAckError, type DeliveryAck, type DeliveryAckError, type DmrErrorCode, isTransientCode, labelOfAckError } from '@dmr/shared';
 
 /** What to do with a RabbitMQ delivery after the agent answered (or did not). */
 export type DeliveryDecision =
@@ -19,7 +19,10 @@ export interface DeliveryAge {
 
 /**
  * Pure decision: ack on `ok`; dead-letter at once when every error is permanent (redelivery cannot help,
- * e.g. a bad signature); otherwise retry (the caller delivers the same message again after a pause, without
+ * e.g. a bad signature, or seed 003's DECRYPTION_FAILED). Each error's code is its `code` when that is a catalog code,
+ * else what its `type` stands for (`codeOfAckError`): a DMR code as it is, seed 003's DECRYPTION_FAILED as
+ * DMR_CRYPTO_DECRYPT_FAILED (permanent) and DELIVERY_FAILED as DMR_DELIVERY_ENDPOINT_FAILED (transient), anything
+ * else DMR_DELIVERY_UNKNOWN_ERROR (transient, so it is retried up to the limit and never dropped); otherwise retry (the caller delivers the same message again after a pause, without
  * giving it back to RabbitMQ), unless this was the last attempt the delivery limit allows, in which case DMR
  * dead-letters itself so the DLQ copy carries the reason.
  * `deliveryCount` is the number of earlier failed attempts of this holding (this server's retries in place). RabbitMQ's
@@ -42,12 +45,16 @@ export function decideDelivery(
   if ('invalid' in reply)
     return withLimit('DMR_DELIVERY_INVALID_ACK', `recipient agent sent a malformed ack: ${reply.invalid}`, deliveryCount, deliveryLimit);
   if (reply.status === 'ok') return { action: 'ack' };
-  const errors = reply.errors?.length ? reply.errors : [{ type: 'DMR_INTERNAL_ERROR', message: 'agent reported an error without details' }];
-  const reason = errors.map((error) => `${error.type}: ${error.message}`).join('; ');
-  const code = errors[0]?.type ?? 'DMR_INTERNAL_ERROR';
+  const errors: readonly DeliveryAckError[] = reply.errors?.length
+    ? reply.errors
+    : [{ type: 'DMR_INTERNAL_ERROR', message: 'agent reported an error without details' }];
+  const reason = errors.map((error) => `${labelOfAckError(error)}: ${error.message}`).join('; ');
+  // the agent's DMR code first, else the code its (older DMR or seed-003) type stands for (issue 16)
+  const codes = errors.map(codeOfAckError);
+  const code = codes[0] ?? 'DMR_INTERNAL_ERROR';
   // a stopping agent refuses what it can no longer deliver: a routine restart, not a failed attempt (issue 15, finding 11)
-  if (errors.every((error) => error.type === SHUTTING_DOWN)) return { action: 'retry', code, reason, isAttempt: false };
-  if (errors.every((error) => !isTransientCode(error.type))) return { action: 'dead-letter', code, reason };
+  if (codes.every((each) => each === SHUTTING_DOWN)) return { action: 'retry', code, reason, isAttempt: false };
+  if (codes.every((each) => !isTransientCode(each))) return { action: 'dead-letter', code, reason };
   return withLimit(code, reason, deliveryCount, deliveryLimit);
 }
 
@@ -62,7 +69,7 @@ const MAX_ERROR_MESSAGE_CHARS = 256;
 /**
  * Reads the untrusted ack of a `message-from-dmr-server` delivery (whatever the agent passed to its ack callback,
  * `undefined` when it passed nothing). Pure, never throws. `{status:'ok'}` (other fields ignored) and
- * `{status:'error', errors?:[{type:string, message?:string}]}` are well formed; error types and messages are cut
+ * `{status:'error', errors?:[{type:string, message?:string, code?:string}]}` are well formed; error types and messages are cut
  * to bounded lengths and at most {@link MAX_ACK_ERRORS} are kept. Anything else is `{invalid}`, which
  * {@link decideDelivery} counts as a failed attempt with the transient code DMR_DELIVERY_INVALID_ACK: the message
  * is delivered again (the agent may recover) until the delivery limit dead-letters it, so nothing is lost and a
@@ -77,13 +84,16 @@ export function parseDeliveryAck(raw: unknown): ParsedAck {
   const errors = Object.hasOwn(record, 'errors') ? record.errors : undefined;
   if (errors === undefined || errors === null) return { status: 'error' };
   if (!Array.isArray(errors)) return { invalid: `errors is ${describeType(errors)}, not an array` };
-  const parsed: Array<{ type: string; message: string }> = [];
+  const parsed: DeliveryAckError[] = [];
   for (const entry of errors.slice(0, MAX_ACK_ERRORS)) {
     if (typeof entry !== 'object' || entry === null || typeof entry.type !== 'string' || entry.type === '') {
       return { invalid: 'an entry of errors has no string type' };
     }
     const message = typeof entry.message === 'string' ? entry.message : '';
-    parsed.push({ type: entry.type.slice(0, MAX_ERROR_TYPE_CHARS), message: message.slice(0, MAX_ERROR_MESSAGE_CHARS) });
+    const type = entry.type.slice(0, MAX_ERROR_TYPE_CHARS);
+    // issue 16: DMR agents put their DMR code beside seed 003's type; kept only as a string, read by codeOfAckError
+    const code = typeof entry.code === 'string' && entry.code !== '' ? { code: entry.code.slice(0, MAX_ERROR_TYPE_CHARS) } : {};
+    parsed.push({ type, message: message.slice(0, MAX_ERROR_MESSAGE_CHARS), ...code });
   }
   return { status: 'error', errors: parsed };
 }

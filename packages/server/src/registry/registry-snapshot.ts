@@ -56,6 +56,8 @@ export function parseRegistry(document: unknown, reservedIds: readonly string[] 
         authenticationCertificate: entry.authentication_certificate,
         createdAt: entry.created_at,
         updatedAt: entry.updated_at,
+        // only when listed: seed-003 agents get the entry exactly as before
+        ...(entry.capabilities === undefined ? {} : { capabilities: entry.capabilities }),
       };
       agents.set(entry.id, { info, key });
     } catch (error) {
@@ -87,7 +89,8 @@ function isSameListing(a: AgentInfo, b: AgentInfo): boolean {
     a.authenticationCertificate === b.authenticationCertificate &&
     a.name === b.name &&
     a.createdAt === b.createdAt &&
-    a.updatedAt === b.updatedAt
+    a.updatedAt === b.updatedAt &&
+    sameCapabilities(a.capabilities, b.capabilities)
   );
 }
 
@@ -113,4 +116,10 @@ export function isEmptyDiff(diff: RegistryDiff): boolean {
 export function partialListOf(diff: RegistryDiff): AgentInfo[] {
   const changed = [...diff.added, ...diff.updated, ...diff.rekeyed].map((agent) => agent.info);
   return [...changed, ...diff.removed.map((info) => ({ ...info, deleted: true }))];
+}
+
+/** Whether two capability lists (absent = none) announce the same set. */
+function sameCapabilities(a: readonly string[] = [], b: readonly string[] = []): boolean {
+  const set = new Set(a);
+  return set.size === new Set(b).size && b.every((capability) => set.has(capability));
 }

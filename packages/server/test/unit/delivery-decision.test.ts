@@ -114,3 +114,58 @@ describe('decideDelivery', () => {
     });
   });
 });
+
+describe('acks of either implementation (issue 16)', () => {
+  it("dead-letters seed 003's DECRYPTION_FAILED at once as DMR_CRYPTO_DECRYPT_FAILED, keeping its type in the reason", () => {
+    const ack = parseDeliveryAck({ status: 'error', errors: [{ type: 'DECRYPTION_FAILED', message: 'cannot decrypt' }] });
+    expect(decideDelivery(ack, 0, 10)).toEqual({
+      action: 'dead-letter',
+      code: 'DMR_CRYPTO_DECRYPT_FAILED',
+      reason: 'DECRYPTION_FAILED: cannot decrypt',
+    });
+  });
+
+  it("retries seed 003's DELIVERY_FAILED as DMR_DELIVERY_ENDPOINT_FAILED up to the limit", () => {
+    const ack = parseDeliveryAck({ status: 'error', errors: [{ type: 'DELIVERY_FAILED', message: 'endpoint down' }] });
+    expect(decideDelivery(ack, 0, 3)).toEqual({
+      action: 'retry',
+      code: 'DMR_DELIVERY_ENDPOINT_FAILED',
+      reason: 'DELIVERY_FAILED: endpoint down',
+      isAttempt: true,
+    });
+    expect(decideDelivery(ack, 2, 3)).toMatchObject({ action: 'dead-letter', code: 'DMR_DELIVERY_ENDPOINT_FAILED' });
+  });
+
+  it("reads a DMR agent's code before its seed-003 type", () => {
+    const permanent = parseDeliveryAck({
+      status: 'error',
+      errors: [{ type: 'DECRYPTION_FAILED', message: 'no metadata', code: 'DMR_CRYPTO_UNBOUND_METADATA' }],
+    });
+    expect(decideDelivery(permanent, 0, 10)).toEqual({
+      action: 'dead-letter',
+      code: 'DMR_CRYPTO_UNBOUND_METADATA',
+      reason: 'DMR_CRYPTO_UNBOUND_METADATA: no metadata',
+    });
+    const stopping = parseDeliveryAck({
+      status: 'error',
+      errors: [{ type: 'DELIVERY_FAILED', message: 'stopping', code: 'DMR_LIFECYCLE_SHUTTING_DOWN' }],
+    });
+    expect(decideDelivery(stopping, 0, 10)).toMatchObject({ action: 'retry', code: 'DMR_LIFECYCLE_SHUTTING_DOWN', isAttempt: false });
+  });
+
+  it('retries an unknown type as DMR_DELIVERY_UNKNOWN_ERROR up to the limit, then dead-letters it with the type in the reason', () => {
+    const ack = parseDeliveryAck({ status: 'error', errors: [{ type: 'WHATEVER', message: 'm', code: 7 }] });
+    expect(ack).toEqual({ status: 'error', errors: [{ type: 'WHATEVER', message: 'm' }] });
+    expect(decideDelivery(ack, 0, 2)).toMatchObject({ action: 'retry', code: 'DMR_DELIVERY_UNKNOWN_ERROR', isAttempt: true });
+    expect(decideDelivery(ack, 1, 2)).toEqual({
+      action: 'dead-letter',
+      code: 'DMR_DELIVERY_UNKNOWN_ERROR',
+      reason: 'delivery limit 2 reached; last failure: WHATEVER: m',
+    });
+  });
+
+  it('bounds the code an agent sends like its type', () => {
+    const ack = parseDeliveryAck({ status: 'error', errors: [{ type: 'T', message: 'm', code: `DMR_${'X'.repeat(500)}` }] });
+    expect('errors' in ack && ack.errors?.[0]?.code).toHaveLength(64);
+  });
+});

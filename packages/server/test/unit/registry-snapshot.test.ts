@@ -79,3 +79,25 @@ describe('judgeRegistryChange reasons (what the operator reads in the log)', () 
     });
   });
 });
+
+describe('capabilities (issue 16)', () => {
+  const withCapabilities = (id: string, capabilities: string[]) => ({ ...entry(id), capabilities });
+  const parse = (...entries: unknown[]) => {
+    const parsed = parseRegistry({ response: entries });
+    if (!parsed.ok) throw new Error(`bad fixture: ${JSON.stringify(parsed.errors)}`);
+    return parsed.value;
+  };
+
+  it('pass through to the agent list when listed, and leave an entry without them exactly as before', () => {
+    const parsed = parse(withCapabilities('a', ['jwe:RSA-OAEP-256']), entry('b'));
+    expect(parsed.get('a')?.info.capabilities).toEqual(['jwe:RSA-OAEP-256']);
+    expect(Object.keys(parsed.get('b')?.info ?? {})).toEqual(['id', 'name', 'authenticationCertificate', 'createdAt', 'updatedAt']);
+  });
+
+  it('count a change of capabilities alone as an update, and the same set in another order as none', () => {
+    const before = parse(withCapabilities('a', ['x', 'jwe:RSA-OAEP-256']), entry('b'));
+    expect(diffRegistry(before, parse(withCapabilities('a', ['jwe:RSA-OAEP-256', 'x']), entry('b'))).updated).toEqual([]);
+    const after = parse(withCapabilities('a', ['x']), withCapabilities('b', ['jwe:RSA-OAEP-256']));
+    expect(diffRegistry(before, after).updated.map((agent) => agent.info.id)).toEqual(['a', 'b']);
+  });
+});

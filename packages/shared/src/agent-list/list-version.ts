@@ -3,7 +3,8 @@ import type { AgentInfo } from '../protocol.js';
 
 /**
  * The version of an agent list: lowercase hex SHA-256 of its canonical form, i.e. the JSON array of
- * `[id, name, authenticationCertificate, createdAt, updatedAt]` tuples sorted by id (UTF-16 code-unit order).
+ * `[id, name, authenticationCertificate, createdAt, updatedAt]` tuples sorted by id (UTF-16 code-unit order), each
+ * followed by the entry's sorted `capabilities` when it lists any (a capability change alone is a new version).
  *
  * A content hash rather than a counter because server instances share no state: every instance that loaded the
  * same registry derives the same version, so an agent that reconnects to another instance (a failover) is still
@@ -12,7 +13,11 @@ import type { AgentInfo } from '../protocol.js';
  */
 export function agentListVersion(agents: Iterable<AgentInfo>): string {
   const tuples = [...agents]
-    .map((agent) => [agent.id, agent.name, agent.authenticationCertificate, agent.createdAt, agent.updatedAt] as const)
+    .map((agent) => {
+      const tuple: unknown[] = [agent.id, agent.name, agent.authenticationCertificate, agent.createdAt, agent.updatedAt];
+      if (agent.capabilities !== undefined && agent.capabilities.length > 0) tuple.push([...agent.capabilities].sort());
+      return tuple as [string, ...unknown[]];
+    })
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return createHash('sha256').update(JSON.stringify(tuples)).digest('hex');
 }

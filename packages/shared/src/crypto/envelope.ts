@@ -4,7 +4,7 @@ import { refuse } from '../result.js';
 import { decryptCompactJwe, encryptCompactJwe } from './compact-jwe.js';
 import { signCompactJws, verifyCompactJws } from './compact-jws.js';
 import { UnsupportedJoseFeature } from './jose-header.js';
-import type { KeyAgreements } from './key-management.js';
+import type { KeyAgreements, KeyManagementAlgorithm } from './key-management.js';
 import { ALGORITHMS, CONTENT_ENCRYPTION, type PrivateKeyRef, type PublicKeyRef } from './keys.js';
 
 /** Routing metadata that travels in clear and is also signed inside the envelope. */
@@ -20,7 +20,8 @@ const BOUND_FIELDS = ['id', 'senderId', 'recipientId', 'type', 'timestamp'] as c
 
 /**
  * Signs `{...metadata, data}` with the sender's key (JWS) and encrypts that JWS to the
- * recipient's key (JWE, `cty: JWT`). Algorithms follow each key's kind. Standard compact JOSE built on
+ * recipient's key (JWE, `cty: JWT`). Algorithms follow each key's kind; `keyWrap` (default: the kind's default, RSA-OAEP
+ * for RSA) lets the caller pick RSA-OAEP-256 for a recipient that announced it (`keyWrapFor`). Standard compact JOSE built on
  * node:crypto (about 5× cheaper than jose's WebCrypto path); any JOSE library can open it. With
  * `agreements.ephemeralKeys`, P-256 messages to one recipient share an ephemeral key for a bounded time.
  */
@@ -30,6 +31,7 @@ export async function sealPayload(
   senderKey: PrivateKeyRef,
   recipientKey: PublicKeyRef,
   agreements: KeyAgreements = {},
+  keyWrap: KeyManagementAlgorithm = ALGORITHMS[recipientKey.kind].keyWrap,
 ): Promise<string> {
   const claims = { ...pickBound(metadata), data };
   const jws = signCompactJws(
@@ -37,23 +39,27 @@ export async function sealPayload(
     { alg: ALGORITHMS[senderKey.kind].sign, kid: metadata.senderId },
     senderKey,
   );
-  return encryptCompactJwe(
-    Buffer.from(jws),
-    ALGORITHMS[recipientKey.kind].keyWrap,
-    { cty: 'JWT', kid: metadata.recipientId },
-    recipientKey,
-    agreements,
-  );
+  return encryptCompactJwe(Buffer.from(jws), keyWrap, { cty: 'JWT', kid: metadata.recipientId }, recipientKey, agreements);
 }
 
 /** Options for {@link openPayload}. */
 export interface OpenOptions {
   readonly recipientKey: PrivateKeyRef;
   readonly senderKey: PublicKeyRef;
-  /** Accept payloads whose signed body carries only `data` (agents older than metadata binding). */
+  /**
+   * Accept payloads whose signed body carries only `data` (seed-003 agents, older than metadata binding). The caller
+   * decides per sender (a legacy sender, or `AGENT_ALLOW_UNBOUND_METADATA` for all).
+   */
   readonly allowUnboundMetadata: boolean;
   /** `agreedKeys`: P-256 key agreements remembered by `epk`, for senders that reuse ephemeral keys. */
   readonly agreements?: KeyAgreements;
+}
+
+/** An opened payload: the v1 payload (`data`), and whether the signature also covered the wire metadata. */
+export interface OpenedPayload {
+  readonly data: unknown;
+  /** False for a `{data}`-only signed body, accepted only because `allowUnboundMetadata` was set. */
+  readonly isBound: boolean;
 }
 
 /**
@@ -63,6 +69,12 @@ export interface OpenOptions {
  * The node:crypto path handles what DMR and jose produce; anything else it hands to jose, so the rules stay jose's.
  */
 export async function openPayload(jwe: string, metadata: EnvelopeMetadata, options: OpenOptions): Promise<Result<unknown>> {
+  const opened = await openEnvelope(jwe, metadata, options);
+  return opened.ok ? { ok: true, value: opened.value.data } : opened;
+}
+
+/** {@link openPayload}, also saying whether the payload was bound to its metadata (callers count unbound ones). */
+export async function openEnvelope(jwe: string, metadata: EnvelopeMetadata, options: OpenOptions): Promise<Result<OpenedPayload>> {
   let jws: string;
   try {
     jws = (await decryptWithFallback(jwe, options.recipientKey, options.agreements)).toString('utf8');
@@ -75,7 +87,7 @@ export async function openPayload(jwe: string, metadata: EnvelopeMetadata, optio
   } catch {
     return refuse('DMR_CRYPTO_SIGNATURE_INVALID', 'payload', "signature does not verify with the sender's key");
   }
-  return checkClaims(claims, metadata, options.allowUnboundMetadata);
+  return bindClaims(claims, metadata, options.allowUnboundMetadata);
 }
 
 async function decryptWithFallback(jwe: string, key: PrivateKeyRef, agreements: KeyAgreements | undefined): Promise<Buffer> {
@@ -103,16 +115,26 @@ async function verifyWithFallback(jws: string, key: PublicKeyRef): Promise<Buffe
   }
 }
 
-/** Pure check of the signed claims against the clear metadata. */
+/** Pure check of the signed claims against the clear metadata; the value is the v1 payload (`data`). */
 export function checkClaims(claims: unknown, metadata: EnvelopeMetadata, allowUnbound: boolean): Result<unknown> {
+  const bound = bindClaims(claims, metadata, allowUnbound);
+  return bound.ok ? { ok: true, value: bound.value.data } : bound;
+}
+
+/** {@link checkClaims}, saying whether the claims were bound to the metadata. Pure. */
+export function bindClaims(claims: unknown, metadata: EnvelopeMetadata, allowUnbound: boolean): Result<OpenedPayload> {
   if (typeof claims !== 'object' || claims === null || !('data' in claims)) {
     return refuse('DMR_CRYPTO_SIGNATURE_INVALID', 'payload', 'signed body has no data member');
   }
   const record = claims as Record<string, unknown>;
   const present = BOUND_FIELDS.filter((field) => field in record);
   if (present.length === 0) {
-    if (allowUnbound) return { ok: true, value: record.data };
-    return refuse('DMR_CRYPTO_UNBOUND_METADATA', 'payload', 'signed body carries no metadata (AGENT_ALLOW_UNBOUND_METADATA is off)');
+    if (allowUnbound) return { ok: true, value: { data: record.data, isBound: false } };
+    return refuse(
+      'DMR_CRYPTO_UNBOUND_METADATA',
+      'payload',
+      'signed body carries no metadata and its sender is not marked legacy (DMR_LEGACY_AGENT_IDS)',
+    );
   }
   const mismatched = BOUND_FIELDS.filter((field) => record[field] !== metadata[field]);
   if (mismatched.length > 0) {
@@ -122,7 +144,7 @@ export function checkClaims(claims: unknown, metadata: EnvelopeMetadata, allowUn
       errors: mismatched.map((field) => ({ path: field, message: 'differs from the signed value' })),
     };
   }
-  return { ok: true, value: record.data };
+  return { ok: true, value: { data: record.data, isBound: true } };
 }
 
 function pickBound(metadata: EnvelopeMetadata): EnvelopeMetadata {

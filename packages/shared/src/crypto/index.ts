@@ -30,7 +30,16 @@ export {
   type SenderKek,
 } from './ecdh-es-keys.js';
 export { type EcdhP256, ecdhP256, loadNativeEcdhP256, nodeEcdhP256 } from './ecdh-p256.js';
-export { checkClaims, type EnvelopeMetadata, type OpenOptions, openPayload, sealPayload } from './envelope.js';
+export {
+  bindClaims,
+  checkClaims,
+  type EnvelopeMetadata,
+  type OpenedPayload,
+  type OpenOptions,
+  openEnvelope,
+  openPayload,
+  sealPayload,
+} from './envelope.js';
 export { type Es256, es256, loadNativeEs256, nodeEs256 } from './es256.js';
 export { UnsupportedJoseFeature } from './jose-header.js';
 export type { KeyAgreements, KeyManagementAlgorithm } from './key-management.js';
@@ -41,6 +50,7 @@ export {
   importPublicKey,
   type KeyKind,
   keyKindOf,
+  keyWrapFor,
   normalisePem,
   type PrivateKeyRef,
   type PublicKeyRef,

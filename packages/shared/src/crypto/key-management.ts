@@ -22,7 +22,7 @@ export interface KeyAgreements {
   readonly agreedKeys?: KeyAgreementCache;
 }
 
-/** Wraps `cek` to the recipient's key with `alg` (ECDH-ES+A256KW for EC P-256, RSA-OAEP-256 for RSA). */
+/** Wraps `cek` to the recipient's key with `alg` (ECDH-ES+A256KW for EC P-256, RSA-OAEP or RSA-OAEP-256 for RSA). */
 export function wrapKey(alg: KeyManagementAlgorithm, cek: Buffer, recipient: PublicKeyRef, agreements: KeyAgreements = {}): WrappedKey {
   if (alg === 'ECDH-ES+A256KW') {
     const point = publicPointOf(recipient.key);

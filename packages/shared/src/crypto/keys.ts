@@ -1,14 +1,33 @@
 import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { DmrError } from '../errors.js';
+import { AGENT_CAPABILITIES } from '../protocol.js';
 
 /** The key types DMR supports; the JOSE algorithms follow from the key type. */
 export type KeyKind = 'rsa' | 'ec-p256';
 
-/** JOSE algorithms per key kind: what we produce, and what we accept from peers. */
+/**
+ * JOSE algorithms per key kind: what we produce, and what we accept from peers. RSA recipients get RSA-OAEP (SHA-1
+ * OAEP) by default, the only RSA key wrapping seed 003's agents open (they import their key for `RSA-OAEP`); those
+ * that announce `jwe:RSA-OAEP-256` get `keyWrapStrong` (see {@link keyWrapFor} and docs/security.md).
+ */
 export const ALGORITHMS = {
-  rsa: { sign: 'RS256', verify: ['RS256', 'PS256'], keyWrap: 'RSA-OAEP-256', unwrap: ['RSA-OAEP-256', 'RSA-OAEP'] },
-  'ec-p256': { sign: 'ES256', verify: ['ES256'], keyWrap: 'ECDH-ES+A256KW', unwrap: ['ECDH-ES+A256KW'] },
+  rsa: {
+    sign: 'RS256',
+    verify: ['RS256', 'PS256'],
+    keyWrap: 'RSA-OAEP',
+    keyWrapStrong: 'RSA-OAEP-256',
+    unwrap: ['RSA-OAEP-256', 'RSA-OAEP'],
+  },
+  'ec-p256': { sign: 'ES256', verify: ['ES256'], keyWrap: 'ECDH-ES+A256KW', keyWrapStrong: 'ECDH-ES+A256KW', unwrap: ['ECDH-ES+A256KW'] },
 } as const;
+
+/**
+ * The key wrapping to use for a recipient with a `kind` key that announced `capabilities` (registry entry). Pure.
+ * RSA: RSA-OAEP-256 only when announced, else RSA-OAEP; EC P-256: always ECDH-ES+A256KW.
+ */
+export function keyWrapFor(kind: KeyKind, capabilities: readonly string[] = []): 'RSA-OAEP' | 'RSA-OAEP-256' | 'ECDH-ES+A256KW' {
+  return capabilities.includes(AGENT_CAPABILITIES.rsaOaep256) ? ALGORITHMS[kind].keyWrapStrong : ALGORITHMS[kind].keyWrap;
+}
 
 /** Content encryption for every key kind. */
 export const CONTENT_ENCRYPTION = 'A256GCM';

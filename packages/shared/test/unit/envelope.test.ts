@@ -37,7 +37,7 @@ describe.each(['rsa', 'ec'] as const)('envelope with %s keys', (kind) => {
     const jwe = await sealPayload(metadata, data, sender.privateKey, recipient.publicKey);
     expect(jwe.split('.')).toHaveLength(5);
     expect(jwe).not.toContain('secret');
-    expect(decodeProtectedHeader(jwe).alg).toBe(kind === 'rsa' ? 'RSA-OAEP-256' : 'ECDH-ES+A256KW');
+    expect(decodeProtectedHeader(jwe).alg).toBe(kind === 'rsa' ? 'RSA-OAEP' : 'ECDH-ES+A256KW');
     const opened = await openPayload(jwe, metadata, openOptions);
     expect(opened).toEqual({ ok: true, value: data });
   });

@@ -42,7 +42,7 @@ const metadata: EnvelopeMetadata = {
 };
 const data = { chat: { id: 'c1', created: '2024-01-15T10:00:00.000Z' }, messages: [{ content: 'õun ja šokolaad 🍫 secret' }] };
 const ALGS = {
-  rsa: { sign: 'RS256', keyWrap: 'RSA-OAEP-256' },
+  rsa: { sign: 'RS256', keyWrap: 'RSA-OAEP' },
   ec: { sign: 'ES256', keyWrap: 'ECDH-ES+A256KW' },
 } as const;
 
