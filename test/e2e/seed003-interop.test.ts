@@ -33,7 +33,7 @@ interface Theirs {
 }
 
 function theirs(): Theirs {
-  return { id: `agent-${randomUUID()}`, keys: seed003Keys() };
+  return { id: randomUUID(), keys: seed003Keys() };
 }
 
 const TIMEOUT_MS = 15_000;

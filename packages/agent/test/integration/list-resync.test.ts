@@ -23,8 +23,8 @@ describe('against a stand-in server (TestDmrServer): versioned agent lists', () 
 
   async function setup(): Promise<{ server: TestDmrServer; fixture: AgentFixture; peerId: string; peerPem: string }> {
     const keys = generateKeys('ec');
-    const id = `agent-${randomUUID()}`;
-    const peerId = `agent-${randomUUID()}`;
+    const id = randomUUID();
+    const peerId = randomUUID();
     const peerPem = generateKeys('ec').publicPem;
     const receiver = await Receiver.start();
     const server = await TestDmrServer.start([

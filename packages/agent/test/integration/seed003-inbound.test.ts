@@ -38,8 +38,8 @@ describe('against a stand-in server (TestDmrServer): seed-003 deliveries and sen
   let server: TestDmrServer;
   let receiver: Receiver;
   let recipient: AgentFixture;
-  const legacyId = `agent-${randomUUID()}`;
-  const certifiedId = `agent-${randomUUID()}`;
+  const legacyId = randomUUID();
+  const certifiedId = randomUUID();
   let legacyKeys: TestKeys;
   let certifiedKeys: TestKeys;
 
@@ -47,7 +47,7 @@ describe('against a stand-in server (TestDmrServer): seed-003 deliveries and sen
     legacyKeys = generateKeys('rsa');
     certifiedKeys = generateKeys('rsa');
     const recipientKeys = generateKeys('rsa');
-    const recipientId = `agent-${randomUUID()}`;
+    const recipientId = randomUUID();
     receiver = await Receiver.start();
     server = await TestDmrServer.start([{ id: recipientId, publicPem: recipientKeys.publicPem }]);
     // a seed-003 agent as seed 003 registers it: a bare public key
