@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, webcrypto } from 'node:crypto';
-import { DmrError, keyKindOf } from '@dmr/shared';
+import { DmrError, keyKindOf, withFinalNewline } from '@dmr/shared';
 import { x509 } from './x509.js';
 
 /** A WebCrypto signing key (Node's type: the project compiles without DOM types). */
@@ -26,7 +26,7 @@ export function generateKeyPair(type: KeyType = 'ec-p256'): KeyPair {
 
 /** The PKCS#8 PEM of a private key (unencrypted: protect it with file mode 0600). */
 export function privateKeyPem(key: KeyObject): string {
-  return key.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return withFinalNewline(key.export({ type: 'pkcs8', format: 'pem' }).toString());
 }
 
 /** True when `key` is an RSA key (which also gets keyEncipherment in TLS server certificates). */

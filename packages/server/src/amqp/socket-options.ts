@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { pemCertificates } from '@dmr/shared';
 import amqp from 'amqplib';
 import type { BrokerConfig } from '../config/index.js';
 
@@ -11,7 +12,7 @@ import type { BrokerConfig } from '../config/index.js';
 export async function brokerSocketOptions(config: BrokerConfig, host: string = config.host): Promise<Record<string, unknown>> {
   const options: Record<string, unknown> = { noDelay: true };
   if (config.tls) {
-    options.ca = [await readFile(config.tls.caFile)];
+    options.ca = pemCertificates(await readFile(config.tls.caFile, 'utf8'));
     if (config.tls.certFile && config.tls.keyFile) {
       options.cert = await readFile(config.tls.certFile);
       options.key = await readFile(config.tls.keyFile);
