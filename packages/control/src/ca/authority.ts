@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { withFinalNewline } from '@dmr/shared';
+import { withFinalNewline } from '@dmr/shared/base';
 import {
   emptyCaState,
   type IssuedRecord,
