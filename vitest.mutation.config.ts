@@ -10,6 +10,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@dmr\/shared\/pki$/, replacement: src('./packages/shared/src/pki/index.ts') },
+      { find: /^@dmr\/shared\/base$/, replacement: src('./packages/shared/src/base.ts') },
       { find: /^@dmr\/shared$/, replacement: src('./packages/shared/src/index.ts') },
       { find: /^@dmr\/server$/, replacement: src('./packages/server/src/index.ts') },
       { find: /^@dmr\/agent$/, replacement: src('./packages/agent/src/index.ts') },

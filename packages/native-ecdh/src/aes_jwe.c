@@ -3,9 +3,8 @@
 //
 // Why this exists: every node:crypto Cipheriv is a stream object with its JS wrapper layers; for the two tiny
 // operations of a message (wrap a 32-byte key, encrypt ~2 KB) that set-up costs more than the AES itself. Here
-// each call is one EVP context (or one AES key schedule) set up, used and cleared in C.
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/aes.h>
+// each call is one EVP context set up, used and cleared in C. Only OpenSSL 3's EVP interface is used (the
+// AES_set_*_key / AES_wrap_key calls are deprecated since 3.0): key wrapping is the provider's AES-256-WRAP cipher.
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #define WRAPPED_BYTES (KEY_BYTES + 8)
 
 static EVP_CIPHER* aes_256_gcm = NULL;
+static EVP_CIPHER* aes_256_wrap = NULL;
 
 // Runs AES-256-GCM over `in` (encrypting when `encrypt`), after `aad`; `tag` is written (encrypt) or checked.
 static int gcm(int encrypt, const unsigned char* key, const unsigned char* iv, const unsigned char* aad, size_t aad_length,
@@ -82,6 +82,20 @@ static napi_value aes_gcm_open(napi_env env, napi_callback_info info) {
   return done(result);
 }
 
+// RFC 3394 with the default initial value: wraps (`encrypt`) 32 bytes into 40 or unwraps 40 into 32, under `kek`.
+// Returns the output length, or 0 on failure (for unwrapping: the integrity check failed).
+static int key_wrap(int encrypt, const unsigned char* kek, const unsigned char* in, int in_length, unsigned char* out) {
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  int written = 0;
+  int final_written = 0;
+  if (ctx != NULL) EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+  // a NULL iv selects RFC 3394's default initial value A6A6A6A6A6A6A6A6
+  int ok = ctx != NULL && EVP_CipherInit_ex2(ctx, aes_256_wrap, kek, NULL, encrypt, NULL) == 1 &&
+           EVP_CipherUpdate(ctx, out, &written, in, in_length) == 1 && EVP_CipherFinal_ex(ctx, out + written, &final_written) == 1;
+  EVP_CIPHER_CTX_free(ctx);  // clears the key schedule
+  return ok ? written + final_written : 0;
+}
+
 // aesKeyWrap(kek: Buffer(32), key: Buffer(32)) → Buffer(40): RFC 3394 with the default initial value.
 static napi_value aes_key_wrap(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -91,15 +105,11 @@ static napi_value aes_key_wrap(napi_env env, napi_callback_info info) {
   if (!buffer_arg(env, argv[0], KEY_BYTES, &kek)) return fail(env, "key-encryption key must be a 32-byte Buffer");
   if (!buffer_arg(env, argv[1], KEY_BYTES, &key)) return fail(env, "key must be a 32-byte Buffer");
 
-  AES_KEY schedule;
   napi_value result = NULL;
   unsigned char* out = NULL;
-  const char* error = NULL;
-  if (AES_set_encrypt_key(kek, KEY_BYTES * 8, &schedule) != 0) error = "key-encryption key refused";
-  else if (napi_create_buffer(env, WRAPPED_BYTES, (void**)&out, &result) != napi_ok) error = "out of memory";
-  else if (AES_wrap_key(&schedule, NULL, out, key, KEY_BYTES) != WRAPPED_BYTES) error = "key wrap failed";
-  OPENSSL_cleanse(&schedule, sizeof schedule);
-  return error == NULL ? done(result) : fail(env, error);
+  if (napi_create_buffer(env, WRAPPED_BYTES, (void**)&out, &result) != napi_ok) return fail(env, "out of memory");
+  if (key_wrap(1, kek, key, KEY_BYTES, out) != WRAPPED_BYTES) return fail(env, "key wrap failed");
+  return done(result);
 }
 
 // aesKeyUnwrap(kek: Buffer(32), wrapped: Buffer(40)) → Buffer(32). Throws when the integrity check fails.
@@ -111,23 +121,22 @@ static napi_value aes_key_unwrap(napi_env env, napi_callback_info info) {
   if (!buffer_arg(env, argv[0], KEY_BYTES, &kek)) return fail(env, "key-encryption key must be a 32-byte Buffer");
   if (!buffer_arg(env, argv[1], WRAPPED_BYTES, &wrapped)) return fail(env, "wrapped key must be a 40-byte Buffer");
 
-  AES_KEY schedule;
-  unsigned char key[KEY_BYTES];
+  // room for a whole wrapped block: the cipher may write up to its input length before it checks the integrity value
+  unsigned char key[WRAPPED_BYTES];
   napi_value result = NULL;
   unsigned char* out = NULL;
   const char* error = NULL;
-  if (AES_set_decrypt_key(kek, KEY_BYTES * 8, &schedule) != 0) error = "key-encryption key refused";
-  else if (AES_unwrap_key(&schedule, NULL, key, wrapped, WRAPPED_BYTES) != KEY_BYTES) error = "key unwrap failed";
+  if (key_wrap(0, kek, wrapped, WRAPPED_BYTES, key) != KEY_BYTES) error = "key unwrap failed";
   else if (napi_create_buffer_copy(env, KEY_BYTES, key, (void**)&out, &result) != napi_ok) error = "out of memory";
-  OPENSSL_cleanse(&schedule, sizeof schedule);
   OPENSSL_cleanse(key, sizeof key);
   return error == NULL ? done(result) : fail(env, error);
 }
 
 napi_value define_aes_functions(napi_env env, napi_value exports) {
   if (aes_256_gcm == NULL) aes_256_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
-  // without it the AES functions are left out; @dmr/shared then uses node:crypto for AES and the addon for the rest
-  if (aes_256_gcm == NULL) return done(exports);
+  if (aes_256_wrap == NULL) aes_256_wrap = EVP_CIPHER_fetch(NULL, "AES-256-WRAP", NULL);
+  // without them the AES functions are left out; @dmr/shared then uses node:crypto for AES and the addon for the rest
+  if (aes_256_gcm == NULL || aes_256_wrap == NULL) return done(exports);
   napi_property_descriptor methods[] = {
       {"aesGcmSeal", NULL, aes_gcm_seal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"aesGcmOpen", NULL, aes_gcm_open, NULL, NULL, NULL, napi_enumerable, NULL},

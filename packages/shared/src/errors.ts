@@ -34,7 +34,13 @@ export const ERROR_CATALOG = {
   DMR_AUTH_CERTIFICATE_MISSING: {
     httpStatus: 401,
     isTransient: false,
-    summary: 'The TLS connection carried no verified client certificate.',
+    summary: 'The TLS connection carried no client certificate.',
+  },
+  DMR_AUTH_CERTIFICATE_UNTRUSTED: {
+    httpStatus: 401,
+    isTransient: false,
+    summary:
+      'The TLS peer certificate does not chain to a CA of the trust bundle (DMR_TLS_CA_FILE): another or a self-signed issuer, a broken chain or signature, or no CRL for its CA.',
   },
   DMR_AUTH_CERTIFICATE_MISMATCH: {
     httpStatus: 401,

@@ -14,6 +14,7 @@ export { matchOpsRequest, OPS_ROUTES, type OpsRequestMatch, type OpsRoute } from
 export { createLogger, fixedShapeLogger, type Logger, REDACT_PATHS } from './obs/logger.js';
 export { guardProcess, type ProcessErrorKind, type ProcessEvents, type ProcessGuardDeps } from './obs/process-guard.js';
 export { type FlushableDestination, turnBatchedDestination } from './obs/turn-batched-destination.js';
+export { formatPemBlock, type PemBlock, pemBlocks, pemCertificates, withFinalNewline } from './pki/pem-bundle.js';
 export * from './protocol.js';
 export { DEFAULT_RELAY_USER, RESERVED_BROKER_USER_NAMES, reservedAgentIdProblem } from './reserved-names.js';
 export { accept, describeErrors, type FieldError, type Refusal, type Result, refuse } from './result.js';

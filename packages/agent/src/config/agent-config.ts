@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   AgentId,
@@ -13,13 +14,14 @@ import {
   type PrivateKeyRef,
   parseLogLevels,
   parseTrustAnchors,
+  pemCertificates,
   readOpsListener,
 } from '@dmr/shared';
 import { readConfiguredFile } from './config-files.js';
 
 /** TLS material for the link: the CA that signs the server certificate, and this agent's client certificate (mTLS). */
 export interface LinkTlsOptions {
-  /** PEM CA bundle that signs the server certificate. */
+  /** PEM CA bundle that signs the server certificate, re-written in canonical form (one newline-ended block per CA). */
   readonly ca?: string;
   /** PEM client certificate presented to the server. */
   readonly cert?: string;
@@ -243,10 +245,33 @@ function readLinkTls(reader: EnvReader, sources: ConfigSources): LinkTlsOptions 
   if (!files.ca && !files.cert) return undefined;
   const read = (variable: string, path: string | undefined) =>
     path === undefined ? undefined : readConfiguredFile(reader, sources.readFile, variable, path);
-  const ca = read('DMR_TLS_CA_FILE', files.ca);
+  const caText = read('DMR_TLS_CA_FILE', files.ca);
+  const ca = caText === undefined ? undefined : readCaBundle(reader, files.ca as string, caText);
   const cert = read('DMR_TLS_CERT_FILE', files.cert);
   const key = read('DMR_TLS_KEY_FILE', files.key);
   return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+}
+
+/**
+ * `DMR_TLS_CA_FILE` as one canonical PEM text: OpenSSL reads PEM by lines, so a bundle made with `cat` from files
+ * lacking their final newline would lose every CA after the seam; each certificate must parse, or the agent would
+ * trust fewer CAs than the file names.
+ */
+function readCaBundle(reader: EnvReader, path: string, text: string): string | undefined {
+  const certificates = pemCertificates(text);
+  if (certificates.length === 0) {
+    reader.problem(`DMR_TLS_CA_FILE: "${path}" holds no PEM certificate`);
+    return undefined;
+  }
+  for (const [index, pem] of certificates.entries()) {
+    try {
+      new X509Certificate(pem);
+    } catch {
+      reader.problem(`DMR_TLS_CA_FILE: certificate ${index + 1} of ${certificates.length} in "${path}" is not a valid PEM certificate`);
+      return undefined;
+    }
+  }
+  return certificates.join('');
 }
 
 function readLink(reader: EnvReader): LinkConfig {

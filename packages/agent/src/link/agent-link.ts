@@ -20,6 +20,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { LinkConfig } from '../config/index.js';
 import type { AgentDirectory, DirectoryUpdate } from './agent-directory.js';
 import { AgentListState } from './agent-list-state.js';
+import { connectFailureCode } from './connect-failure.js';
 import { interpretSendAck, type SendOutcome } from './send-outcome.js';
 
 /** Connection state, fed to `/v1/ready` and the metrics. `closed` is final (after stop). */
@@ -225,7 +226,8 @@ export class AgentLink {
     // A refusal by the server's middleware carries its reason in `data`; a transport error only says "websocket error"
     // and keeps the socket-level cause (ECONNREFUSED, TLS failure …) in `description`.
     const detail = describeCause(error.description);
-    const fields = { serverUrl: this.serverUrl, reason: error.message, detail, data: error.data, attempt: this.#attempt };
+    const code = connectFailureCode(error);
+    const fields = { serverUrl: this.serverUrl, code, reason: error.message, detail, data: error.data, attempt: this.#attempt };
     this.#log.warn(fields, 'connection to the DMR server failed');
     this.#dispose(socket);
     this.#nextServer();

@@ -49,10 +49,36 @@ describe('loadAgentConfig', () => {
   it('is secure by default: without TLS material or with a plain URL it refuses to start', () => {
     const { DMR_ALLOW_PLAINTEXT: _allow, ...secure } = minimal;
     expect(() => loadAgentConfig(secure, noFiles)).toThrow(/TLS is not configured/);
-    const files = withPeerCa((path: string) => `PEM of ${path}`);
+    const files = withPeerCa((path: string) => (path === '/ca.pem' ? peerCaPem : `PEM of ${path}`));
     const withTls = { ...secure, DMR_TLS_CA_FILE: '/ca.pem', DMR_TLS_CERT_FILE: '/agent.pem', DMR_TLS_KEY_FILE: '/agent.key' };
-    expect(loadAgentConfig(withTls, files).link.tls).toEqual({ ca: 'PEM of /ca.pem', cert: 'PEM of /agent.pem', key: 'PEM of /agent.key' });
+    expect(loadAgentConfig(withTls, files).link.tls).toEqual({
+      ca: `${peerCaPem.trim()}\n`,
+      cert: 'PEM of /agent.pem',
+      key: 'PEM of /agent.key',
+    });
     expect(() => loadAgentConfig({ ...withTls, DMR_SERVER_WEBSOCKET_URL: 'http://dmr.example.ee' }, files)).toThrow(/https\/wss/);
+  });
+
+  describe('DMR_TLS_CA_FILE as a bundle (CA change-over)', () => {
+    const tlsEnv = () => ({ ...minimal, DMR_TLS_CA_FILE: '/ca.pem', DMR_TLS_CERT_FILE: '/agent.pem', DMR_TLS_KEY_FILE: '/agent.key' });
+
+    it('keeps every CA of a bundle concatenated without newlines, one newline-ended block each', async () => {
+      const other = (await TestCa.create()).pem;
+      const glued = `${peerCaPem.trim()}${other.trim()}`;
+      const files = withPeerCa((path) => (path === '/ca.pem' ? glued : `PEM of ${path}`));
+      const ca = loadAgentConfig(tlsEnv(), files).link.tls?.ca ?? '';
+      expect(ca).toBe(`${peerCaPem.trim()}\n${other.trim()}\n`);
+    });
+
+    it('refuses a file without a certificate, or with one that does not parse, naming the variable', () => {
+      const empty = withPeerCa((path) => (path === '/ca.pem' ? 'no pem here' : `PEM of ${path}`));
+      expect(configError(tlsEnv(), empty).message).toContain('DMR_TLS_CA_FILE: "/ca.pem" holds no PEM certificate');
+      const broken = `${peerCaPem}-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n`;
+      const files = withPeerCa((path) => (path === '/ca.pem' ? broken : `PEM of ${path}`));
+      expect(configError(tlsEnv(), files).message).toContain(
+        'DMR_TLS_CA_FILE: certificate 2 of 2 in "/ca.pem" is not a valid PEM certificate',
+      );
+    });
   });
 
   it('applies the documented defaults', () => {

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { withFinalNewline } from '@dmr/shared/base';
 import {
   emptyCaState,
   type IssuedRecord,
@@ -81,7 +82,7 @@ export async function initCa(options: InitCaOptions): Promise<IssuedCertificate>
   // key first: if anything fails later, the directory never holds a certificate without its key
   await writeNewFile(paths.key, privateKeyPem(keys.privateKey), PRIVATE_FILE_MODE);
   await writeNewFile(paths.state, serialiseCaState(emptyCaState(options.purpose)), PRIVATE_FILE_MODE);
-  const certificatePem = certificate.toString('pem');
+  const certificatePem = withFinalNewline(certificate.toString('pem'));
   await writeNewFile(paths.certificate, certificatePem, PUBLIC_FILE_MODE);
   return {
     serial: normaliseSerial(certificate.serialNumber),
@@ -118,7 +119,7 @@ export async function issueCertificate(
     const serial = normaliseSerial(certificate.serialNumber);
     await saveCaState(paths, withIssued(ca.state, issuedRecord(profile, serial, now, validity)));
     if (generated) await writeNewFile(files.key, privateKeyPem(generated.privateKey), PRIVATE_FILE_MODE);
-    const certificatePem = certificate.toString('pem');
+    const certificatePem = withFinalNewline(certificate.toString('pem'));
     await writeNewFile(files.certificate, certificatePem, PUBLIC_FILE_MODE);
     return {
       serial,

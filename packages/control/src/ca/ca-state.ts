@@ -1,6 +1,6 @@
-import { DmrError } from '@dmr/shared';
-import { CA_PURPOSES, type CaPurpose, CERTIFICATE_KINDS, type CertificateKind } from './profiles.js';
+import { DmrError } from '@dmr/shared/base';
 import { normaliseSerial } from './serial.js';
+import { CA_PURPOSES, type CaPurpose, CERTIFICATE_KINDS, type CertificateKind } from './vocabulary.js';
 
 /**
  * RFC 5280 revocation reasons an operator may give. `certificateHold` (this CA never un-revokes),

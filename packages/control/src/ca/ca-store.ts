@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { DmrError } from '@dmr/shared';
+import { DmrError } from '@dmr/shared/base';
 import { type CaState, parseCaState, serialiseCaState } from './ca-state.js';
 import { type CaPaths, exists, fileMode, keyModeProblem, PRIVATE_FILE_MODE, readText, replaceFile, writeNewFile } from './files.js';
 import type { CaSigner } from './issue.js';

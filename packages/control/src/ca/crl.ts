@@ -1,4 +1,4 @@
-import { CRL_NUMBER_OID } from '@dmr/shared/pki';
+import { CRL_NUMBER_OID, withFinalNewline } from '@dmr/shared/pki';
 import type { RevokedRecord } from './ca-state.js';
 import type { CaSigner } from './issue.js';
 import { signatureAlgorithmFor } from './keys.js';
@@ -29,7 +29,7 @@ export interface CrlWindow {
 
 /**
  * Signs a v2 CRL listing `revoked` (with revocation dates and reason codes), with the CRL number
- * and authority key identifier extensions, and returns it as PEM labelled `X509 CRL`.
+ * and authority key identifier extensions, and returns it as PEM labelled `X509 CRL`, ending with a newline.
  */
 export async function buildCrl(ca: CaSigner, revoked: readonly RevokedRecord[], window: CrlWindow): Promise<string> {
   const crl = await x509.X509CrlGenerator.create({
@@ -50,5 +50,5 @@ export async function buildCrl(ca: CaSigner, revoked: readonly RevokedRecord[], 
         reason: x509.X509CrlReason[record.reason],
       })),
   });
-  return x509.PemConverter.encode(crl.rawData, CRL_PEM_LABEL);
+  return withFinalNewline(x509.PemConverter.encode(crl.rawData, CRL_PEM_LABEL));
 }

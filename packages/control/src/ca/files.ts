@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { DmrError } from '@dmr/shared';
+import { DmrError } from '@dmr/shared/base';
 
 /** Mode of private keys and of the CA state: owner read/write only. */
 export const PRIVATE_FILE_MODE = 0o600;

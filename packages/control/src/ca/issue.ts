@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { DmrError } from '@dmr/shared';
+import { DmrError } from '@dmr/shared/base';
 import {
   generateKeyPair,
   type KeyPair,

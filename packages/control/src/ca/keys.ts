@@ -1,15 +1,12 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, webcrypto } from 'node:crypto';
-import { DmrError, keyKindOf } from '@dmr/shared';
+import { DmrError, keyKindOf, withFinalNewline } from '@dmr/shared/base';
+import type { KeyType } from './vocabulary.js';
 import { x509 } from './x509.js';
 
 /** A WebCrypto signing key (Node's type: the project compiles without DOM types). */
 export type SigningKey = webcrypto.CryptoKey;
 
-/** Key types the toolkit generates: EC P-256 (default: small, fast TLS) or RSA 3072 (128-bit security). */
-export type KeyType = 'ec-p256' | 'rsa-3072';
-
-/** Every {@link KeyType}, for option parsing. */
-export const KEY_TYPES: readonly KeyType[] = ['ec-p256', 'rsa-3072'];
+export { KEY_TYPES, type KeyType } from './vocabulary.js';
 
 /** A key pair held in memory; only {@link privateKeyPem} turns the private half into text, to be written 0600. */
 export interface KeyPair {
@@ -26,7 +23,7 @@ export function generateKeyPair(type: KeyType = 'ec-p256'): KeyPair {
 
 /** The PKCS#8 PEM of a private key (unencrypted: protect it with file mode 0600). */
 export function privateKeyPem(key: KeyObject): string {
-  return key.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return withFinalNewline(key.export({ type: 'pkcs8', format: 'pem' }).toString());
 }
 
 /** True when `key` is an RSA key (which also gets keyEncipherment in TLS server certificates). */

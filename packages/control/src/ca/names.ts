@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { AGENT_ID_PATTERN, AGENT_URI_PREFIX, DmrError, isAgentId } from '@dmr/shared';
+import { AGENT_ID_PATTERN, AGENT_URI_PREFIX, DmrError, isAgentId } from '@dmr/shared/base';
 
 export { AGENT_ID_PATTERN, AGENT_URI_PREFIX, isAgentId };
 

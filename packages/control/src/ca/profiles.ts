@@ -1,25 +1,11 @@
 import type { KeyObject } from 'node:crypto';
-import { DmrError, reservedAgentIdProblem } from '@dmr/shared';
+import { DmrError, reservedAgentIdProblem } from '@dmr/shared/base';
 import { isRsaKey, toX509PublicKey } from './keys.js';
 import { agentUri, checkCommonName, checkDnsNames, checkIpAddresses, checkUserName } from './names.js';
+import type { CaPurpose, CertificateKind } from './vocabulary.js';
 import { x509 } from './x509.js';
 
-/** The kinds of certificate this CA issues. */
-export type CertificateKind = 'server' | 'agent' | 'rabbitmq-server' | 'relay-user';
-
-/** Every {@link CertificateKind}. */
-export const CERTIFICATE_KINDS: readonly CertificateKind[] = ['server', 'agent', 'rabbitmq-server', 'relay-user'];
-
-/**
- * What a CA is for. RabbitMQ maps a client certificate's CN to a user name, and agent certificates carry
- * CN = agent id; so the CA RabbitMQ trusts must never sign agent certificates. An `agents` CA signs DMR server
- * and agent certificates; a `broker` CA, the only one in RabbitMQ's `ssl_options.cacertfile`, signs the RabbitMQ
- * listener and relay-user certificates.
- */
-export type CaPurpose = 'agents' | 'broker';
-
-/** Every {@link CaPurpose}. */
-export const CA_PURPOSES: readonly CaPurpose[] = ['agents', 'broker'];
+export { CA_PURPOSES, type CaPurpose, CERTIFICATE_KINDS, type CertificateKind } from './vocabulary.js';
 
 const KINDS_OF_PURPOSE: Readonly<Record<CaPurpose, readonly CertificateKind[]>> = {
   agents: ['server', 'agent'],

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { normaliseSerial } from '@dmr/shared/pki';
+import { normaliseSerial } from '@dmr/shared/base';
 
-// canonical serials and DER integers are read the same way by the server: the one implementation lives in @dmr/shared/pki
-export { normaliseSerial, parseDerInteger } from '@dmr/shared/pki';
+// canonical serials and DER integers are read the same way by the server: the one implementation lives in @dmr/shared
+export { normaliseSerial, parseDerInteger } from '@dmr/shared/base';
 
 /** Bytes of randomness in a certificate serial: 128 bits, well above the CA/Browser Forum's 64-bit floor. */
 export const SERIAL_RANDOM_BYTES = 16;

@@ -1,5 +1,5 @@
 import { X509Certificate as NodeCertificate } from 'node:crypto';
-import { DmrError } from '@dmr/shared';
+import { DmrError } from '@dmr/shared/base';
 import { type AltName, agentIdFromCertificate, parseSubjectAltName } from './san.js';
 import { normaliseSerial } from './serial.js';
 

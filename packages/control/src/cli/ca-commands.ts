@@ -1,7 +1,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { initCa, parseRevocationReason, publishCrl, revokeCertificates } from '../ca/index.js';
+import { parseRevocationReason } from '../ca/ca-state.js';
 import { parseDays, parseKeyType, parsePurpose, parseReason } from './options.js';
-import { type CliIo, formatFields, formatIssued } from './output.js';
+import { type CliIo, formatFields, formatIssued, loadCa } from './output.js';
 
 /** `dmrctl ca init`: create a CA directory. */
 export function caCommand(io: CliIo): Command {
@@ -17,6 +17,7 @@ export function caCommand(io: CliIo): Command {
     )
     .option('--days <n>', 'validity in days (default: 3650)', parseDays)
     .action(async (flags) => {
+      const { initCa } = await loadCa();
       const issued = await initCa({
         dir: flags.dir,
         commonName: flags.cn,
@@ -46,6 +47,7 @@ export function revokeCommand(io: CliIo): Command {
         command.error('error: one of --serial or --agent-id is required', { exitCode: 2 });
       const target = flags.serial !== undefined ? { serial: flags.serial } : { agentId: flags.agentId ?? '' };
       const reason = flags.reason ?? parseRevocationReason('unspecified');
+      const { revokeCertificates } = await loadCa();
       const records = await revokeCertificates(flags.dir, target, reason);
       const lines = records.map((record) => [record.serial, `${record.kind} ${record.commonName}`] as const);
       io.out(
@@ -62,6 +64,7 @@ export function crlCommand(io: CliIo): Command {
     .option('--out <file>', 'CRL file (default: <dir>/crl.pem)')
     .option('--days <n>', 'days until nextUpdate (default: 7)', parseDays)
     .action(async (flags) => {
+      const { publishCrl } = await loadCa();
       const crl = await publishCrl(flags.dir, {
         ...(flags.out === undefined ? {} : { outPath: flags.out }),
         ...(flags.days === undefined ? {} : { nextUpdateDays: flags.days }),

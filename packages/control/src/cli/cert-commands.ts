@@ -1,16 +1,7 @@
 import { Command } from '@commander-js/extra-typings';
-import {
-  describeCertificate,
-  type IssueOptions,
-  issueAgentCertificate,
-  issueRabbitmqServerCertificate,
-  issueRelayUserCertificate,
-  issueServerCertificate,
-  type KeyType,
-  type ServerNames,
-} from '../ca/index.js';
+import type { IssueOptions, KeyType, ServerNames } from '../ca/index.js';
 import { parseDays, parseKeyType, parseList } from './options.js';
-import { type CliIo, formatIssued, formatSummary, readInputFile } from './output.js';
+import { type CliIo, formatIssued, formatSummary, loadCa, readInputFile } from './output.js';
 
 interface LeafFlags {
   readonly dir: string;
@@ -55,12 +46,13 @@ function serverNames(flags: ServerFlags): ServerNames {
 
 function serverCommand(io: CliIo, kind: 'server' | 'rabbitmq-server') {
   const label = kind === 'server' ? 'DMR server' : 'RabbitMQ TLS listener';
-  const issue = kind === 'server' ? issueServerCertificate : issueRabbitmqServerCertificate;
   return leafCommand(kind, `issue a ${label} certificate (SAN DNS/IP, EKU serverAuth)`, kind)
     .option('--dns <names>', 'DNS names for the SAN, comma-separated (repeatable)', parseList)
     .option('--ip <addresses>', 'IP addresses for the SAN, comma-separated (repeatable)', parseList)
     .option('--cn <name>', 'subject CN (default: the first DNS name or IP)')
     .action(async (flags) => {
+      const ca = await loadCa();
+      const issue = kind === 'server' ? ca.issueServerCertificate : ca.issueRabbitmqServerCertificate;
       const issued = await issue(flags.dir, serverNames(flags), await issueOptions(flags));
       io.out(formatIssued(`issued ${label} certificate`, issued));
     });
@@ -76,6 +68,7 @@ function agentCommand(io: CliIo) {
     )
     .action(async (flags) => {
       const options = { ...(await issueOptions(flags)), ...(flags.brokerUsers === undefined ? {} : { brokerUsers: flags.brokerUsers }) };
+      const { issueAgentCertificate } = await loadCa();
       const issued = await issueAgentCertificate(flags.dir, flags.agentId, options);
       io.out(formatIssued(`issued agent certificate for ${flags.agentId}`, issued));
     });
@@ -89,6 +82,7 @@ function relayUserCommand(io: CliIo) {
   )
     .option('--user <name>', 'RabbitMQ user name, mapped from the CN', 'dmr-relay')
     .action(async (flags) => {
+      const { issueRelayUserCertificate } = await loadCa();
       const issued = await issueRelayUserCertificate(flags.dir, flags.user, await issueOptions(flags));
       io.out(formatIssued(`issued RabbitMQ client certificate for user ${flags.user}`, issued));
     });
@@ -100,6 +94,8 @@ function showCommand(io: CliIo) {
     .argument('<file>', 'PEM certificate')
     .option('--json', 'print JSON instead of text')
     .action(async (file, flags) => {
+      // show.js alone: reading a certificate needs node:crypto, not the CA toolkit's X.509 machinery
+      const { describeCertificate } = await import('../ca/show.js');
       const summary = describeCertificate(await readInputFile(file));
       // agentId null rather than absent: JSON readers see the field either way
       io.out(flags.json ? `${JSON.stringify({ ...summary, agentId: summary.agentId ?? null }, null, 2)}\n` : formatSummary(summary));

@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from '@commander-js/extra-typings';
-import { CA_PURPOSES, type CaPurpose, KEY_TYPES, type KeyType, parseRevocationReason, type RevocationReason } from '../ca/index.js';
+// the light modules only (no @peculiar/x509): option parsing runs for every command line, --help included
+import { parseRevocationReason, type RevocationReason } from '../ca/ca-state.js';
+import { CA_PURPOSES, type CaPurpose, KEY_TYPES, type KeyType } from '../ca/vocabulary.js';
 
 /** Parses `a,b, c` into trimmed non-empty items (commander argParser; repeated options accumulate). */
 export function parseList(value: string, previous: string[] = []): string[] {

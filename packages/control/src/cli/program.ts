@@ -1,5 +1,5 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
-import { DmrError, readPackageVersion, toDmrError, versionLine } from '@dmr/shared';
+import { DmrError, readPackageVersion, toDmrError, versionLine } from '@dmr/shared/base';
 import { caCommand, crlCommand, revokeCommand } from './ca-commands.js';
 import { certCommand } from './cert-commands.js';
 import type { CliContext, CliIo } from './output.js';

@@ -127,6 +127,30 @@ describe('dmrctl end to end', () => {
     }
   });
 
+  it('ends every PEM it writes with a newline, so `cat old-ca.pem new-ca.pem` is a bundle TLS reads whole', async () => {
+    for (const dir of [ca, brokerCa, out]) {
+      for (const file of (await readdir(dir)).filter((name) => name.endsWith('.pem'))) {
+        expect([file, (await readFile(join(dir, file), 'utf8')).endsWith('-----\n')]).toEqual([file, true]);
+      }
+    }
+    const newCa = join(temp.path, 'new-ca');
+    await ok(['ca', 'init', '--dir', newCa, '--cn', 'DMR CLI Test CA 2']);
+    await ok(['cert', 'agent', '--dir', newCa, '--out', out, '--agent-id', 'b1']);
+    // the operator's way: plain concatenation, handed to OpenSSL as it is (no DMR parsing in between)
+    const bundle = (await readFile(join(ca, 'ca.cert.pem'), 'utf8')) + (await readFile(join(newCa, 'ca.cert.pem'), 'utf8'));
+    const server = { key: await readFile(join(out, 'server.key.pem'), 'utf8'), cert: await readFile(join(out, 'server.cert.pem'), 'utf8') };
+    const probe = await startProbeServer({ ...server, ca: bundle });
+    try {
+      const fromNewCa = {
+        key: await readFile(join(out, 'agent-b1.key.pem'), 'utf8'),
+        cert: await readFile(join(out, 'agent-b1.cert.pem'), 'utf8'),
+      };
+      expect((await tryConnect(probe.port, { ca: bundle, ...fromNewCa })).accepted).toBe(true);
+    } finally {
+      await probe.close();
+    }
+  });
+
   it('shows a certificate as text and JSON', async () => {
     const text = await ok(['cert', 'show', join(out, 'agent-a2.cert.pem')]);
     expect(text).toMatch(/subject\s+CN=a2/);

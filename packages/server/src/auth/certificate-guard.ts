@@ -21,12 +21,18 @@ const TLS_ERROR_CODES: Readonly<Record<string, DmrErrorCode>> = {
   CERT_HAS_EXPIRED: 'DMR_AUTH_CERTIFICATE_EXPIRED',
 };
 
-/** Pure check of a peer: verified by TLS, not revoked, not expired, bound to exactly one agent id. */
+/**
+ * Pure check of a peer: verified by TLS, not revoked, not expired, bound to exactly one agent id. Codes:
+ * DMR_AUTH_CERTIFICATE_MISSING (none presented), DMR_AUTH_CERTIFICATE_UNTRUSTED (presented, not verified),
+ * DMR_AUTH_CERTIFICATE_REVOKED, DMR_AUTH_CERTIFICATE_EXPIRED, DMR_AUTH_CERTIFICATE_MISMATCH (no single agent SAN).
+ */
 export function judgeCertificate(peer: PeerIdentity | undefined, revoked: ReadonlySet<string>, now: Date): CertificateVerdict {
   const cert = peer?.certificate;
   if (!peer || !cert?.serialNumber) return { ok: false, code: 'DMR_AUTH_CERTIFICATE_MISSING', reason: 'no client certificate' };
   if (!peer.isAuthorized) {
-    const code = TLS_ERROR_CODES[peer.authorizationError ?? ''] ?? 'DMR_AUTH_CERTIFICATE_MISSING';
+    // a certificate was presented, so it is not "missing": it did not chain to a CA of DMR_TLS_CA_FILE (a foreign or
+    // self-signed issuer, a broken signature, no CRL for its CA); the OpenSSL reason goes into the log line
+    const code = TLS_ERROR_CODES[peer.authorizationError ?? ''] ?? 'DMR_AUTH_CERTIFICATE_UNTRUSTED';
     return { ok: false, code, reason: `client certificate not verified: ${peer.authorizationError ?? 'unknown reason'}` };
   }
   if (revoked.has(normaliseSerial(cert.serialNumber))) {

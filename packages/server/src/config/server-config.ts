@@ -131,9 +131,9 @@ function configuredFiles(config: ServerConfig): ConfiguredFile[] {
   return [
     { variable: 'DMR_TLS_CERT_FILE', path: tls?.certFile, kind: 'certificate' },
     { variable: 'DMR_TLS_KEY_FILE', path: tls?.keyFile, kind: 'private-key' },
-    { variable: 'DMR_TLS_CA_FILE', path: tls?.caFile, kind: 'certificate' },
+    { variable: 'DMR_TLS_CA_FILE', path: tls?.caFile, kind: 'ca-bundle' },
     { variable: 'DMR_TLS_CRL_FILE', path: tls?.crlFile, kind: 'crl' },
-    { variable: 'RABBITMQ_TLS_CA_FILE', path: broker?.caFile, kind: 'certificate' },
+    { variable: 'RABBITMQ_TLS_CA_FILE', path: broker?.caFile, kind: 'ca-bundle' },
     { variable: 'RABBITMQ_TLS_CERT_FILE', path: broker?.certFile, kind: 'certificate' },
     { variable: 'RABBITMQ_TLS_KEY_FILE', path: broker?.keyFile, kind: 'private-key' },
   ];

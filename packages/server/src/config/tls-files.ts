@@ -1,6 +1,6 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { EnvReader } from '@dmr/shared';
+import { type EnvReader, pemCertificates } from '@dmr/shared';
 
 /** File I/O the config check needs; injectable so the check runs in unit tests without files. */
 export interface ConfigFiles {
@@ -11,8 +11,8 @@ export interface ConfigFiles {
 /** Reads from the local file system. */
 export const LOCAL_FILES: ConfigFiles = { readFile: (path) => readFileSync(path) };
 
-/** What a configured file must hold. */
-export type FileKind = 'certificate' | 'private-key' | 'crl';
+/** What a configured file must hold; `ca-bundle` is one CA certificate or several concatenated (a CA change-over). */
+export type FileKind = 'certificate' | 'ca-bundle' | 'private-key' | 'crl';
 
 /** One file named by an environment variable. */
 export interface ConfiguredFile {
@@ -50,12 +50,27 @@ function checkFile(file: ConfiguredFile, io: ConfigFiles, parsed: Parsed): strin
   } catch (error) {
     return `cannot read "${file.path}" (${describeIoError(error)})`;
   }
+  if (file.kind === 'ca-bundle') return caBundleProblem(file.path as string, bytes.toString('utf8'));
   try {
     if (file.kind === 'certificate') parsed.certificates.set(file.variable, new X509Certificate(bytes));
     else if (file.kind === 'private-key') parsed.keys.set(file.variable, createPrivateKey(bytes));
     else if (!bytes.toString('latin1').includes('-----BEGIN X509 CRL-----') && bytes[0] !== 0x30) return `"${file.path}" holds no CRL`;
   } catch {
     return `"${file.path}" holds no valid ${file.kind === 'certificate' ? 'PEM certificate' : 'private key'}`;
+  }
+  return undefined;
+}
+
+/** Every certificate of the bundle must parse: TLS would otherwise trust fewer CAs than the file names, silently. */
+function caBundleProblem(path: string, text: string): string | undefined {
+  const certificates = pemCertificates(text);
+  if (certificates.length === 0) return `"${path}" holds no PEM certificate`;
+  for (const [index, pem] of certificates.entries()) {
+    try {
+      new X509Certificate(pem);
+    } catch {
+      return `certificate ${index + 1} of ${certificates.length} in "${path}" is not a valid PEM certificate`;
+    }
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import { pemCertificates } from '@dmr/shared';
 import type { TlsConfig } from '../config/index.js';
 
 /** TLS 1.2 suites with forward secrecy and AEAD only; TLS 1.3 suites are all acceptable and stay Node's defaults. */
@@ -17,7 +18,8 @@ export function secureContextOptions(config: TlsConfig, crlPem: string | undefin
   return {
     key: readFileSync(config.keyFile),
     cert: readFileSync(config.certFile),
-    ca: readFileSync(config.caFile),
+    // one entry per certificate: a bundle concatenated without newlines would otherwise lose every CA after the seam
+    ca: pemCertificates(readFileSync(config.caFile, 'utf8')),
     ...(crlPem ? { crl: crlPem } : {}),
     minVersion: 'TLSv1.2',
     ciphers: TLS12_CIPHERS,

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { fileURLToPath } from 'node:url';
-import { DmrError } from '@dmr/shared';
+import { DmrError, pemCertificates } from '@dmr/shared';
 
 /** How a remote registry is fetched (see `RegistryTrust`). */
 export interface RegistryFetchOptions {
@@ -65,12 +65,18 @@ async function readRemote(url: string, timeoutMs: number, options: RegistryFetch
   });
 }
 
-async function readCa(caFile: string): Promise<string> {
+async function readCa(caFile: string): Promise<string[]> {
+  let text: string;
   try {
-    return await readFile(caFile, 'utf8');
+    text = await readFile(caFile, 'utf8');
   } catch (error) {
     throw new DmrError('DMR_REGISTRY_FETCH_FAILED', `cannot read CENTOPS_CONFIGURATION_CA_FILE ${caFile}`, { cause: error });
   }
+  const certificates = pemCertificates(text);
+  if (certificates.length === 0 || certificates.includes('')) {
+    throw new DmrError('DMR_REGISTRY_FETCH_FAILED', `CENTOPS_CONFIGURATION_CA_FILE ${caFile} holds no valid PEM certificate bundle`);
+  }
+  return certificates;
 }
 
 async function readBody(response: IncomingMessage): Promise<string> {

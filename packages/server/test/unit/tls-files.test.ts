@@ -62,6 +62,17 @@ describe('TLS and CRL files at start', () => {
     expect(message).toContain('DMR_TLS_CRL_FILE: "/tls/crl.pem" holds no CRL');
   });
 
+  it('accepts a CA bundle concatenated without newlines, and names a bundle with a broken certificate', () => {
+    const glued = `${server.cert.trim()}${other.cert.trim()}`;
+    expect(loadServerConfig(base, fakeFiles({ ...good(), '/tls/ca.pem': glued })).tls?.caFile).toBe('/tls/ca.pem');
+    const broken = `${server.cert}-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n`;
+    const message = refusal(base, fakeFiles({ ...good(), '/tls/ca.pem': broken }));
+    expect(message).toContain('DMR_TLS_CA_FILE: certificate 2 of 2 in "/tls/ca.pem" is not a valid PEM certificate');
+    expect(refusal(base, fakeFiles({ ...good(), '/tls/ca.pem': 'hello' }))).toContain(
+      'DMR_TLS_CA_FILE: "/tls/ca.pem" holds no PEM certificate',
+    );
+  });
+
   it('refuses a key that does not belong to the certificate', () => {
     const message = refusal(base, fakeFiles({ ...good(), '/tls/server.key': other.key }));
     expect(message).toContain('DMR_TLS_KEY_FILE: "/tls/server.key" is not the private key of DMR_TLS_CERT_FILE');

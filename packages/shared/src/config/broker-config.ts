@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { pemCertificates } from '../pki/pem-bundle.js';
 import type { EnvReader } from './env-reader.js';
 
 /** One RabbitMQ node a client may connect to. */
@@ -177,13 +178,14 @@ export interface BrokerTlsMaterial {
 }
 
 /**
- * TLS socket options for an AMQPS connection to `host`: the configured CA only, the client certificate when given,
+ * TLS socket options for an AMQPS connection to `host`: the configured CA (or CA bundle) only, the client certificate when given,
  * verification always on (no option turns it off), TLS ≥ 1.2, and SNI for host names (for an IP address the
  * certificate's IP SAN is checked against the host itself). Pure.
  */
 export function brokerTlsOptions(material: BrokerTlsMaterial, host: string): Record<string, unknown> {
   return {
-    ca: [material.ca],
+    // a bundle of several CAs (a change-over), also one whose files were concatenated without a final newline
+    ca: pemCertificates(material.ca.toString('utf8')),
     ...(material.cert && material.key ? { cert: material.cert, key: material.key } : {}),
     ...(isIP(host) ? {} : { servername: host }),
     rejectUnauthorized: true,

@@ -1,5 +1,6 @@
 import type { X509Certificate as NodeCertificate } from 'node:crypto';
 import { DmrError, type DmrErrorCode } from '../errors.js';
+import { pemCertificates } from './pem-bundle.js';
 import { normaliseSerial, parseDerInteger } from './serial.js';
 import { x509 } from './x509.js';
 
@@ -43,8 +44,8 @@ export async function readCrl(crlPemOrDer: string | Uint8Array, issuerCertificat
 /** Every certificate in a PEM text (one certificate or a bundle). Throws DMR_CA_CERT_INVALID when there is none. */
 function certificatesOf(pem: string): x509.X509Certificate[] {
   try {
-    const blocks = x509.PemConverter.decodeWithHeaders(pem).filter((block) => block.type === 'CERTIFICATE');
-    const certificates = blocks.map((block) => new x509.X509Certificate(block.rawData));
+    // tolerant of bundles concatenated without a newline between files (see pem-bundle.ts)
+    const certificates = pemCertificates(pem).map((block) => new x509.X509Certificate(block));
     if (certificates.length > 0) return certificates;
   } catch (error) {
     throw new DmrError('DMR_CA_CERT_INVALID', 'the CA certificate for CRL checking cannot be parsed', { cause: error });

@@ -12,5 +12,6 @@ export {
   judgeCrlSuccession,
   readCrl,
 } from './crl.js';
+export { formatPemBlock, type PemBlock, pemBlocks, pemCertificates, withFinalNewline } from './pem-bundle.js';
 export { normaliseSerial, parseDerInteger } from './serial.js';
 export { x509 } from './x509.js';

@@ -64,6 +64,13 @@ describe('readCrl against the configured CA', () => {
     expect((await readCrl(pem, `${other.pem}\n${ca.pem}`)).crlNumber).toBe(3n);
   });
 
+  it('finds the issuer in a bundle concatenated without a newline between the files', async () => {
+    const pem = await makeCrl(ca, { number: 3, ...window(-1, 6) });
+    const glued = `${other.pem.trim()}${ca.pem.trim()}`;
+    expect(glued).toContain('-----END CERTIFICATE----------BEGIN CERTIFICATE-----');
+    expect((await readCrl(pem, glued)).crlNumber).toBe(3n);
+  });
+
   it('refuses a CRL issued by another CA', async () => {
     const pem = await makeCrl(other, { number: 3, ...window(-1, 6) });
     await expect(readCrl(pem, ca.pem)).rejects.toMatchObject({ code: 'DMR_CA_CRL_INVALID', message: expect.stringContaining('Other CA') });
