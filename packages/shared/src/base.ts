@@ -16,3 +16,4 @@ export { DmrError, type DmrErrorCode, ERROR_CATALOG, type ErrorSpec, isDmrErrorC
 export { formatPemBlock, type PemBlock, pemBlocks, pemCertificates, withFinalNewline } from './pki/pem-bundle.js';
 export { normaliseSerial, parseDerInteger } from './pki/serial.js';
 export { DEFAULT_RELAY_USER, RESERVED_BROKER_USER_NAMES, reservedAgentIdProblem } from './reserved-names.js';
+export { agentDeadLetterQueueName, agentQueueName } from './topology.js';

@@ -1,4 +1,5 @@
-import { agentDeadLetterQueueName, agentQueueName, isAgentId } from '@dmr/shared';
+// @dmr/shared/base, not the root entry: dmrctl's command tree parses these flags before any command runs
+import { agentDeadLetterQueueName, agentQueueName, isAgentId } from '@dmr/shared/base';
 
 /** Where the `{id}` placeholder goes in a source queue template. */
 export const ID_PLACEHOLDER = '{id}';
