@@ -219,7 +219,8 @@ describe('verifyPeerKey: forged issuers, chain length, validity edges and reason
   });
 
   it('narrows the window of use to the latest start and earliest end along the chain', async () => {
-    const intermediate = await ca.intermediate('Short intermediate', windowDays(-1, 5, NOW));
+    // starts well after the root (made in beforeAll, from a day before then) and ends well before it
+    const intermediate = await ca.intermediate('Short intermediate', windowDays(-0.5, 5, NOW));
     const leafPem = await intermediate.agentCertificate(ID, keys.publicKey, { window: windowDays(-2, 10, NOW) });
     const verdict = verifyPeerKey(ID, leafPem + intermediate.pem, policy, NOW);
     const expected = validity(intermediate.pem);
