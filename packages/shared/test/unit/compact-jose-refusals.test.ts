@@ -1,7 +1,7 @@
 // What the node:crypto compact JWE/JWS path refuses before it touches a key, and the reason it gives: a key of the
 // wrong kind, header members the encryption sets itself, a wrong number of parts, a refused alg or enc, an IV, tag,
 // content key or ES256 signature of the wrong length. Each JWE below is a real one with one part changed.
-import { constants, generateKeyPairSync, publicEncrypt, randomBytes, verify } from 'node:crypto';
+import { constants, generateKeyPairSync, publicEncrypt, randomBytes, sign, verify } from 'node:crypto';
 import {
   decryptCompactJwe,
   encryptCompactJwe,
@@ -156,6 +156,16 @@ describe('compact JWS refusals', () => {
     expect(() => verifyCompactJws(rsaJws, ec.publicKey, ['ES256', 'RS256'])).toThrow('JWS alg RS256 not allowed');
     const noAlg = `${b64({ kid: 'a' })}.${jws.split('.').slice(1).join('.')}`;
     expect(() => verifyCompactJws(noAlg, ec.publicKey, ['ES256'])).toThrow('JWS alg undefined not allowed');
+  });
+
+  it('says when a signature does not verify, and names a signed payload that is not base64url', () => {
+    const jws = signCompactJws(payload, { alg: 'ES256' }, ec.privateKey);
+    const [header, body] = jws.split('.');
+    const otherSignature = signCompactJws(new TextEncoder().encode('other'), { alg: 'ES256' }, ec.privateKey).split('.')[2];
+    expect(() => verifyCompactJws(`${header}.${body}.${otherSignature}`, ec.publicKey, ['ES256'])).toThrow('JWS signature does not verify');
+    const input = Buffer.from(`${header}.a+b`);
+    const signature = sign('sha256', input, { key: ec.privateKey.key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+    expect(() => verifyCompactJws(`${header}.a+b.${signature}`, ec.publicKey, ['ES256'])).toThrow('JWS payload is not base64url');
   });
 
   it('refuses an ES256 signature that is not 64 bytes, and names a payload that is not base64url', () => {

@@ -161,7 +161,11 @@ describe('readCrl: what it reads and the reason of each refusal', () => {
   });
 
   it('says the CRL cannot be parsed', async () => {
-    await expect(readCrl('not a CRL')).rejects.toMatchObject({ code: 'DMR_CA_CRL_INVALID', message: 'the CRL cannot be parsed' });
+    await expect(readCrl('not a CRL')).rejects.toMatchObject({
+      code: 'DMR_CA_CRL_INVALID',
+      message: 'the CRL cannot be parsed',
+      cause: expect.any(Error),
+    });
   });
 
   it('names the issuer of a CRL from another CA, without trying its signature against the configured CA', async () => {
@@ -207,6 +211,7 @@ describe('readCrl: what it reads and the reason of each refusal', () => {
     await expect(readCrl(pem, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----')).rejects.toMatchObject({
       code: 'DMR_CA_CERT_INVALID',
       message: 'the CA certificate for CRL checking cannot be parsed',
+      cause: expect.any(Error),
     });
   });
 });

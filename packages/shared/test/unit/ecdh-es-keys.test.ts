@@ -283,4 +283,16 @@ describe('EphemeralKeyReuse retirement', () => {
     expect(reuse.kekFor(bob.point)).toBe(second);
     expect(second.kek.equals(Buffer.alloc(32))).toBe(false);
   });
+
+  it('never hands out a key its timer has overwritten, even when the injected clock lags behind', () => {
+    vi.useFakeTimers();
+    const reuse = new EphemeralKeyReuse({ maxAgeMs: 20, now: () => 0 });
+    const bob = makeKey();
+    const first = reuse.kekFor(bob.point);
+    vi.advanceTimersByTime(20);
+    expect(first.kek.equals(Buffer.alloc(32))).toBe(true);
+    const next = reuse.kekFor(bob.point);
+    expect(next).not.toBe(first);
+    expect(next.kek.equals(Buffer.alloc(32))).toBe(false);
+  });
 });

@@ -3,7 +3,7 @@
 // bound fields plus data.
 import { generateKeyPairSync } from 'node:crypto';
 import { checkClaims, type EnvelopeMetadata, importPrivateKey, importPublicKey, openPayload, publicPemOf, sealPayload } from '@dmr/shared';
-import { compactDecrypt, compactVerify, decodeProtectedHeader } from 'jose';
+import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
 
 function makeKey() {
@@ -92,6 +92,40 @@ describe('sealPayload / openPayload', () => {
       ok: false,
       code: 'DMR_CRYPTO_SIGNATURE_INVALID',
       errors: [{ path: 'payload', message: "signature does not verify with the sender's key" }],
+    });
+  });
+});
+
+describe('the jose fallback keeps the algorithm rules', () => {
+  const rsaKey = () => {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const privateKey = importPrivateKey(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    return { privateKey, publicKey: importPublicKey(publicPemOf(privateKey)) };
+  };
+  const [sender, recipient] = [rsaKey(), rsaKey()];
+  const claims = new TextEncoder().encode(JSON.stringify({ ...metadata, data: { x: 1 } }));
+  const options = { recipientKey: recipient.privateKey, senderKey: sender.publicKey, allowUnboundMetadata: false };
+
+  // an extra header member sends both the JWE and the JWS to jose
+  const signed = (alg: string) =>
+    new CompactSign(claims).setProtectedHeader({ alg, kid: 'agent-a', 'x-note': '1' }).sign(sender.privateKey.key);
+  const sealed = async (jws: string, enc = 'A256GCM') =>
+    new CompactEncrypt(new TextEncoder().encode(jws))
+      .setProtectedHeader({ alg: 'RSA-OAEP-256', enc, cty: 'JWT', 'x-note': '1' })
+      .encrypt(recipient.publicKey.key);
+
+  it('opens through jose what the fast path hands over', async () => {
+    expect(await openPayload(await sealed(await signed('RS256')), metadata, options)).toEqual({ ok: true, value: { x: 1 } });
+  });
+
+  it('refuses in jose a content encryption and a signature algorithm DMR does not accept', async () => {
+    expect(await openPayload(await sealed(await signed('RS256'), 'A128GCM'), metadata, options)).toMatchObject({
+      ok: false,
+      code: 'DMR_CRYPTO_DECRYPT_FAILED',
+    });
+    expect(await openPayload(await sealed(await signed('RS512')), metadata, options)).toMatchObject({
+      ok: false,
+      code: 'DMR_CRYPTO_SIGNATURE_INVALID',
     });
   });
 });

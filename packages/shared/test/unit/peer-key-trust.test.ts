@@ -14,7 +14,8 @@ let policy: PeerTrustPolicy;
 beforeAll(async () => {
   ca = await TestCa.create('DMR CA');
   otherCa = await TestCa.create('Some other CA');
-  policy = { anchors: parseTrustAnchors(ca.pem), legacyAgentIds: new Set(), allowUnverified: false };
+  // not parseTrustAnchors: a set-up that throws skips every test instead of failing one, which hid its mutants
+  policy = { anchors: [new X509Certificate(ca.pem)], legacyAgentIds: new Set(), allowUnverified: false };
 });
 
 function refusal(material: string, withPolicy: PeerTrustPolicy = policy, agentId = ID): string {
@@ -267,7 +268,7 @@ describe('parseTrustAnchors reasons', () => {
     expect(() => parseTrustAnchors(`${ca.pem}${leaf}`)).toThrow(`certificate 2 (CN=${ID}) is not a CA certificate`);
     expect(() => parseTrustAnchors(`${leaf}${ca.pem}`)).toThrow(`certificate 1 (CN=${ID}) is not a CA certificate`);
     expect(() => parseTrustAnchors('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----')).toThrow(
-      'certificate 1 is not a valid PEM X.509 certificate',
+      expect.objectContaining({ message: 'certificate 1 is not a valid PEM X.509 certificate', cause: expect.any(Error) }),
     );
   });
 });
