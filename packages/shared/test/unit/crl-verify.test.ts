@@ -13,12 +13,14 @@ interface TestCa {
   readonly keys: webcrypto.CryptoKeyPair;
 }
 
-async function makeCa(name: string): Promise<TestCa> {
-  const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
+const RSA_ALGORITHM = { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
+
+async function makeCa(name: string, algorithm: typeof ALGORITHM | typeof RSA_ALGORITHM = ALGORITHM): Promise<TestCa> {
+  const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     name,
     keys: keys as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
-    signingAlgorithm: ALGORITHM,
+    signingAlgorithm: algorithm,
     notBefore: new Date(NOW.getTime() - 365 * DAY_MS),
     notAfter: new Date(NOW.getTime() + 365 * DAY_MS),
     extensions: [new x509.BasicConstraintsExtension(true, undefined, true)],
@@ -31,16 +33,22 @@ function derInteger(value: number): Uint8Array {
 }
 
 async function makeCrl(ca: TestCa, options: { number: number; thisUpdate: Date; nextUpdate: Date; issuer?: string }): Promise<string> {
-  const crl = await x509.X509CrlGenerator.create({
+  return x509.PemConverter.encode((await makeCrlDer(ca, options)).rawData, 'X509 CRL');
+}
+
+async function makeCrlDer(
+  ca: TestCa,
+  options: { number?: number; thisUpdate: Date; nextUpdate: Date; issuer?: string },
+): Promise<x509.X509Crl> {
+  return x509.X509CrlGenerator.create({
     issuer: options.issuer ?? ca.name,
     thisUpdate: options.thisUpdate,
     nextUpdate: options.nextUpdate,
     signingKey: ca.keys.privateKey as unknown as Parameters<typeof x509.X509CrlGenerator.create>[0]['signingKey'],
     signingAlgorithm: ALGORITHM,
-    extensions: [new x509.Extension('2.5.29.20', false, derInteger(options.number))],
+    extensions: options.number === undefined ? [] : [new x509.Extension('2.5.29.20', false, derInteger(options.number))],
     entries: [{ serialNumber: '0a1b2c', revocationDate: options.thisUpdate }],
   });
-  return x509.PemConverter.encode(crl.rawData, 'X509 CRL');
 }
 
 const window = (fromDays: number, toDays: number) => ({
@@ -133,5 +141,145 @@ describe('crlHealth', () => {
   it('is not-yet-valid before thisUpdate, and none without a CRL', () => {
     expect(crlHealth(crl, new Date(NOW.getTime() - 2 * DAY_MS), DAY_MS)).toBe('not-yet-valid');
     expect(crlHealth(undefined, NOW, DAY_MS)).toBe('none');
+  });
+});
+
+describe('readCrl: what it reads and the reason of each refusal', () => {
+  let ca: TestCa;
+  let other: TestCa;
+  let impostor: TestCa;
+  let rsaNamesake: TestCa;
+  beforeAll(async () => {
+    [ca, other, impostor, rsaNamesake] = await Promise.all([
+      makeCa('CN=DMR Agent CA'),
+      makeCa('CN=Other CA'),
+      makeCa('CN=DMR Agent CA'),
+      makeCa('CN=DMR Agent CA', RSA_ALGORITHM),
+    ]);
+  });
+
+  it('reads a DER CRL, and one without a CRL number', async () => {
+    const crl = await makeCrlDer(ca, window(-1, 6));
+    const snapshot = await readCrl(new Uint8Array(crl.rawData), ca.pem);
+    expect(snapshot.issuer).toBe('CN=DMR Agent CA');
+    expect(snapshot.crlNumber).toBeUndefined();
+    expect(snapshot.thisUpdate.getTime()).toBe(window(-1, 6).thisUpdate.getTime());
+    expect(snapshot.nextUpdate?.getTime()).toBe(window(-1, 6).nextUpdate.getTime());
+  });
+
+  it('says the CRL cannot be parsed', async () => {
+    await expect(readCrl('not a CRL')).rejects.toMatchObject({
+      code: 'DMR_CA_CRL_INVALID',
+      message: 'the CRL cannot be parsed',
+      cause: expect.any(Error),
+    });
+  });
+
+  it('names the issuer of a CRL from another CA, without trying its signature against the configured CA', async () => {
+    const pem = await makeCrl(other, { number: 3, ...window(-1, 6) });
+    await expect(readCrl(pem, ca.pem)).rejects.toMatchObject({
+      code: 'DMR_CA_CRL_INVALID',
+      message: 'the CRL was issued by "CN=Other CA", not by the configured CA',
+    });
+  });
+
+  it('names the CA whose key a forged CRL does not verify with', async () => {
+    const pem = await makeCrl(impostor, { number: 9, ...window(-1, 6) });
+    await expect(readCrl(pem, ca.pem)).rejects.toMatchObject({
+      code: 'DMR_CA_CRL_INVALID',
+      message: 'the CRL signature does not verify with the key of CA "CN=DMR Agent CA"',
+    });
+  });
+
+  it('refuses a CRL whose only namesake in the CA file has a key of another type', async () => {
+    const pem = await makeCrl(impostor, { number: 9, ...window(-1, 6) });
+    await expect(readCrl(pem, rsaNamesake.pem)).rejects.toMatchObject({
+      code: 'DMR_CA_CRL_INVALID',
+      message: 'the CRL signature does not verify with the key of CA "CN=DMR Agent CA"',
+    });
+  });
+
+  it('tries every certificate of the CA file that bears the issuer name', async () => {
+    const pem = await makeCrl(ca, { number: 3, ...window(-1, 6) });
+    expect((await readCrl(pem, `${impostor.pem}\n${rsaNamesake.pem}\n${ca.pem}`)).crlNumber).toBe(3n);
+  });
+
+  it('skips PEM blocks of the CA file that are not certificates', async () => {
+    const pem = await makeCrl(ca, { number: 3, ...window(-1, 6) });
+    expect((await readCrl(pem, `${pem}\n${ca.pem}`)).crlNumber).toBe(3n);
+  });
+
+  it('says whether the CA file holds no certificate or one that does not parse', async () => {
+    const pem = await makeCrl(ca, { number: 3, ...window(-1, 6) });
+    await expect(readCrl(pem, 'not a certificate')).rejects.toMatchObject({
+      code: 'DMR_CA_CERT_INVALID',
+      message: 'the CA file for CRL checking holds no certificate',
+    });
+    await expect(readCrl(pem, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----')).rejects.toMatchObject({
+      code: 'DMR_CA_CERT_INVALID',
+      message: 'the CA certificate for CRL checking cannot be parsed',
+      cause: expect.any(Error),
+    });
+  });
+});
+
+describe('judgeCrlSuccession: boundaries and reasons', () => {
+  const at = (days: number) => new Date(NOW.getTime() + days * DAY_MS);
+  const snapshot = (crlNumber: bigint | undefined, thisUpdate: Date, nextUpdate: Date | undefined): CrlSnapshot => ({
+    issuer: 'CN=DMR Agent CA',
+    crlNumber,
+    revokedSerials: new Set(),
+    thisUpdate,
+    nextUpdate,
+  });
+
+  it('takes a CRL from the instant its thisUpdate is reached, and one without nextUpdate', () => {
+    expect(judgeCrlSuccession(snapshot(4n, NOW, at(6)), undefined, NOW)).toEqual({ ok: true });
+    expect(judgeCrlSuccession(snapshot(4n, at(-1), undefined), undefined, NOW)).toEqual({ ok: true });
+  });
+
+  it('takes the CRL in force again, and one with the same number but a later thisUpdate', () => {
+    const inForce = snapshot(3n, at(-2), at(5));
+    expect(judgeCrlSuccession(snapshot(3n, at(-2), at(5)), inForce, NOW)).toEqual({ ok: true });
+    expect(judgeCrlSuccession(snapshot(3n, at(-1), at(6)), inForce, NOW)).toEqual({ ok: true });
+  });
+
+  it('compares numbers only when both CRLs have one, and thisUpdate always', () => {
+    expect(judgeCrlSuccession(snapshot(undefined, at(-1), at(6)), snapshot(3n, at(-2), at(5)), NOW)).toEqual({ ok: true });
+    expect(judgeCrlSuccession(snapshot(5n, at(-3), at(6)), snapshot(3n, at(-2), at(5)), NOW)).toMatchObject({
+      ok: false,
+      code: 'DMR_CA_CRL_STALE',
+    });
+  });
+
+  it('gives the date in each refusal, and both CRLs in a stale one', () => {
+    expect(judgeCrlSuccession(snapshot(4n, at(-8), at(-1)), undefined, NOW)).toEqual({
+      ok: false,
+      code: 'DMR_CA_CRL_EXPIRED',
+      reason: 'the CRL expired at 2026-12-06T12:00:00.000Z',
+    });
+    expect(judgeCrlSuccession(snapshot(4n, at(1), at(8)), undefined, NOW)).toEqual({
+      ok: false,
+      code: 'DMR_CA_CRL_NOT_YET_VALID',
+      reason: 'the CRL is valid only from 2026-12-08T12:00:00.000Z',
+    });
+    expect(judgeCrlSuccession(snapshot(2n, at(-1), at(6)), snapshot(3n, at(-2), at(5)), NOW)).toEqual({
+      ok: false,
+      code: 'DMR_CA_CRL_STALE',
+      reason:
+        'the CRL (number 2, thisUpdate 2026-12-06T12:00:00.000Z) is older than the one in force (number 3, thisUpdate 2026-12-05T12:00:00.000Z)',
+    });
+    expect(judgeCrlSuccession(snapshot(undefined, at(-3), at(6)), snapshot(undefined, at(-2), at(5)), NOW)).toMatchObject({
+      reason:
+        'the CRL (number none, thisUpdate 2026-12-04T12:00:00.000Z) is older than the one in force (number none, thisUpdate 2026-12-05T12:00:00.000Z)',
+    });
+  });
+});
+
+describe('crlHealth at the edges', () => {
+  it('is current from the instant of thisUpdate, and without a nextUpdate', () => {
+    const crl: CrlSnapshot = { issuer: 'CN=x', crlNumber: 1n, revokedSerials: new Set(), ...window(0, 1) };
+    expect(crlHealth(crl, NOW, 0)).toBe('current');
+    expect(crlHealth({ ...crl, nextUpdate: undefined }, NOW, DAY_MS)).toBe('current');
   });
 });

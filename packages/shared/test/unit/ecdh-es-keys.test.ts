@@ -1,7 +1,8 @@
 // Ephemeral-key reuse on the sender and the key-agreement cache on the recipient: what is shared, for how long,
 // that every message still gets its own content key and IV, and that jose opens what the reuse produces.
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import {
+  concatKdf,
   decryptCompactJwe,
   type EnvelopeMetadata,
   EphemeralKeyReuse,
@@ -17,7 +18,7 @@ import {
   sealPayload,
 } from '@dmr/shared';
 import { compactDecrypt, decodeProtectedHeader } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 interface KeyPair {
   readonly privateKey: PrivateKeyRef;
@@ -198,5 +199,100 @@ describe('envelope with ephemeral-key reuse on both sides', () => {
       code: 'DMR_CRYPTO_DECRYPT_FAILED',
     });
     expect(() => decryptCompactJwe(spliced, bob.privateKey, [ALG], recipient.agreements)).toThrow();
+  });
+});
+
+describe('key agreement input: the reason for each malformed epk, apu or apv', () => {
+  const bob = makeKey();
+  const { epk } = new EphemeralKeyReuse({ maxAgeMs: 0 }).kekFor(bob.point);
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['no epk', {}, 'epk is missing'],
+    ['a null epk', { epk: null }, 'epk is missing'],
+    ['a string epk', { epk: 'x' }, 'epk is missing'],
+    ['an RSA epk', { epk: { ...epk, kty: 'RSA' } }, 'epk is not a P-256 public key'],
+    ['a P-384 epk', { epk: { ...epk, crv: 'P-384' } }, 'epk is not a P-256 public key'],
+    ['a numeric x', { epk: { ...epk, x: 1 } }, 'epk is not a P-256 public key'],
+    ['a numeric y', { epk: { ...epk, y: 1 } }, 'epk is not a P-256 public key'],
+    ['a numeric apu', { epk, apu: 1 }, 'apu and apv must be strings'],
+    ['a numeric apv', { epk, apv: 1 }, 'apu and apv must be strings'],
+    ['a short x', { epk: { ...epk, x: Buffer.alloc(31, 1).toString('base64url') } }, 'epk coordinates have the wrong length'],
+    ['a long y', { epk: { ...epk, y: Buffer.alloc(33, 1).toString('base64url') } }, 'epk coordinates have the wrong length'],
+    ['an x that is not base64url', { epk: { ...epk, x: 'a+b' } }, 'epk.x is not base64url'],
+    ['a y that is not base64url', { epk: { ...epk, y: 'a+b' } }, 'epk.y is not base64url'],
+    ['an apu that is not base64url', { epk, apu: 'a+b' }, 'apu is not base64url'],
+    ['an apv that is not base64url', { epk, apv: 'a+b' }, 'apv is not base64url'],
+  ];
+
+  for (const [what, header, reason] of cases) {
+    it(`refuses ${what}: "${reason}", with and without the cache`, () => {
+      expect(() => recipientKek(bob.scalar, header)).toThrow(reason);
+      expect(() => new KeyAgreementCache().kekFor(bob.scalar, header)).toThrow(reason);
+    });
+  }
+
+  it('treats an empty apu/apv as absent, as RFC 7518 does (both encode zero bytes)', () => {
+    expect(recipientKek(bob.scalar, { epk, apu: '', apv: '' }).equals(recipientKek(bob.scalar, { epk }))).toBe(true);
+  });
+});
+
+describe('concatKdf', () => {
+  const z = Buffer.alloc(32, 7);
+  const otherInfo = (keyBits: number) => {
+    const prefixed = (data: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, data.length]), data]);
+    const bits = Buffer.alloc(4);
+    bits.writeUInt32BE(keyBits);
+    return Buffer.concat([prefixed(Buffer.from('ECDH-ES+A256KW')), prefixed(Buffer.from('A')), prefixed(Buffer.from('B')), bits]);
+  };
+  const round = (counter: number, keyBits: number) =>
+    createHash('sha256')
+      .update(Buffer.from([0, 0, 0, counter]))
+      .update(z)
+      .update(otherInfo(keyBits))
+      .digest();
+
+  it('is one SHA-256 round for 256 bits and two, counted from 1, for 512 bits', () => {
+    expect(concatKdf(z, 256, 'ECDH-ES+A256KW', Buffer.from('A'), Buffer.from('B')).equals(round(1, 256))).toBe(true);
+    const long = concatKdf(z, 512, 'ECDH-ES+A256KW', Buffer.from('A'), Buffer.from('B'));
+    expect(long.equals(Buffer.concat([round(1, 512), round(2, 512)]))).toBe(true);
+  });
+
+  it('cuts the last round to the bits asked for', () => {
+    const short = concatKdf(z, 128, 'ECDH-ES+A256KW', Buffer.from('A'), Buffer.from('B'));
+    expect(short.equals(round(1, 128).subarray(0, 16))).toBe(true);
+  });
+});
+
+describe('EphemeralKeyReuse retirement', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("a window's timer that fires after its key was replaced leaves the new key in place", () => {
+    vi.useFakeTimers();
+    let nowMs = 0;
+    const reuse = new EphemeralKeyReuse({ maxAgeMs: 20, now: () => nowMs });
+    const bob = makeKey();
+    const first = reuse.kekFor(bob.point);
+    vi.advanceTimersByTime(10);
+    nowMs = 20;
+    const second = reuse.kekFor(bob.point);
+    expect(second).not.toBe(first);
+    expect(first.kek.equals(Buffer.alloc(32))).toBe(true);
+    vi.advanceTimersByTime(10); // the first key's timer fires now, the second's 10 ms later
+    nowMs = 25;
+    expect(reuse.kekFor(bob.point)).toBe(second);
+    expect(second.kek.equals(Buffer.alloc(32))).toBe(false);
+  });
+
+  it('never hands out a key its timer has overwritten, even when the injected clock lags behind', () => {
+    vi.useFakeTimers();
+    const reuse = new EphemeralKeyReuse({ maxAgeMs: 20, now: () => 0 });
+    const bob = makeKey();
+    const first = reuse.kekFor(bob.point);
+    vi.advanceTimersByTime(20);
+    expect(first.kek.equals(Buffer.alloc(32))).toBe(true);
+    const next = reuse.kekFor(bob.point);
+    expect(next).not.toBe(first);
+    expect(next.kek.equals(Buffer.alloc(32))).toBe(false);
   });
 });

@@ -1,4 +1,6 @@
+import { webcrypto, X509Certificate } from 'node:crypto';
 import { type PeerTrustPolicy, parseTrustAnchors, verifyPeerKey } from '@dmr/shared';
+import { x509 } from '@dmr/shared/pki';
 import { selfSignedAgentCertificate, TestCa, testKeyPair, windowDays } from '@dmr/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -12,7 +14,8 @@ let policy: PeerTrustPolicy;
 beforeAll(async () => {
   ca = await TestCa.create('DMR CA');
   otherCa = await TestCa.create('Some other CA');
-  policy = { anchors: parseTrustAnchors(ca.pem), legacyAgentIds: new Set(), allowUnverified: false };
+  // not parseTrustAnchors: a set-up that throws skips every test instead of failing one, which hid its mutants
+  policy = { anchors: [new X509Certificate(ca.pem)], legacyAgentIds: new Set(), allowUnverified: false };
 });
 
 function refusal(material: string, withPolicy: PeerTrustPolicy = policy, agentId = ID): string {
@@ -143,5 +146,129 @@ describe('parseTrustAnchors', () => {
     expect(() => parseTrustAnchors(keys.publicPem)).toThrow(/holds no PEM certificate/);
     const leaf = await ca.agentCertificate(ID, keys.publicKey);
     expect(() => parseTrustAnchors(`${ca.pem}${leaf}`)).toThrow(/is not a CA certificate/);
+  });
+});
+
+describe('verifyPeerKey: forged issuers, chain length, validity edges and reasons', () => {
+  const validity = (pem: string) => {
+    const cert = new X509Certificate(pem);
+    return { fromMs: Date.parse(cert.validFrom), toMs: Date.parse(cert.validTo) };
+  };
+
+  /** A leaf that copies the CA's name and key identifier but is signed by another key: what a forger can make. */
+  async function forgedLeaf(): Promise<string> {
+    const forgerKeys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+    const subjectKey = await webcrypto.subtle.importKey(
+      'spki',
+      keys.publicKey.export({ type: 'spki', format: 'der' }),
+      {
+        name: 'ECDSA',
+        namedCurve: 'P-256',
+      },
+      true,
+      ['verify'],
+    );
+    const window = windowDays(-1, 10, NOW);
+    const leaf = await x509.X509CertificateGenerator.create({
+      serialNumber: '0a0b0c',
+      subject: `CN=${ID}`,
+      issuer: ca.certificate.subjectName,
+      notBefore: window.notBefore,
+      notAfter: window.notAfter,
+      publicKey: subjectKey,
+      signingKey: forgerKeys.privateKey,
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        await x509.AuthorityKeyIdentifierExtension.create(ca.certificate.publicKey),
+        new x509.SubjectAlternativeNameExtension([{ type: 'url', value: `urn:dmr:agent:${ID}` }], false),
+      ],
+    });
+    return leaf.toString('pem');
+  }
+
+  it("refuses a leaf that names the CA and its key identifier but is not signed by the CA's key", async () => {
+    const pem = await forgedLeaf();
+    expect(new X509Certificate(pem).checkIssued(new X509Certificate(ca.pem))).toBe(true);
+    expect(refusal(pem)).toBe('certificate does not chain to the DMR CA (issuer CN=DMR CA)');
+  });
+
+  it('follows at most four intermediates', async () => {
+    const chain: TestCa[] = [];
+    let issuer = ca;
+    for (let i = 1; i <= 5; i++) {
+      issuer = await issuer.intermediate(`Intermediate ${i}`);
+      chain.unshift(issuer);
+    }
+    const [fifth, ...upToFour] = chain;
+    if (fifth === undefined) throw new Error('no chain');
+    const four = (await upToFour[0]?.agentCertificate(ID, keys.publicKey)) + upToFour.map((intermediate) => intermediate.pem).join('');
+    expect(verifyPeerKey(ID, four, policy, NOW)).toMatchObject({ ok: true, basis: 'certificate' });
+    const five = (await fifth.agentCertificate(ID, keys.publicKey)) + chain.map((intermediate) => intermediate.pem).join('');
+    expect(refusal(five)).toBe('certificate chain is longer than 4 intermediates');
+  });
+
+  it('trusts a leaf from the first to the last instant of its validity, and not a millisecond outside', async () => {
+    const pem = await ca.agentCertificate(ID, keys.publicKey, { window: windowDays(-0.5, 10, NOW) });
+    const { fromMs, toMs } = validity(pem);
+    expect(verifyPeerKey(ID, pem, policy, fromMs).ok).toBe(true);
+    expect(verifyPeerKey(ID, pem, policy, toMs).ok).toBe(true);
+    const before = verifyPeerKey(ID, pem, policy, fromMs - 1);
+    expect(before).toEqual({ ok: false, reason: `certificate CN=${ID} is not valid before ${new Date(fromMs).toISOString()}` });
+    const after = verifyPeerKey(ID, pem, policy, toMs + 1);
+    expect(after).toEqual({ ok: false, reason: `certificate CN=${ID} expired at ${new Date(toMs).toISOString()}` });
+  });
+
+  it('narrows the window of use to the latest start and earliest end along the chain', async () => {
+    // starts well after the root (made in beforeAll, from a day before then) and ends well before it
+    const intermediate = await ca.intermediate('Short intermediate', windowDays(-0.5, 5, NOW));
+    const leafPem = await intermediate.agentCertificate(ID, keys.publicKey, { window: windowDays(-2, 10, NOW) });
+    const verdict = verifyPeerKey(ID, leafPem + intermediate.pem, policy, NOW);
+    const expected = validity(intermediate.pem);
+    expect(verdict).toMatchObject({ ok: true, validFromMs: expected.fromMs, validToMs: expected.toMs });
+  });
+
+  it('ends the window of use where the anchor ends, and refuses an expired anchor by name', async () => {
+    const shortRoot = await TestCa.create('Short root', windowDays(-1, 3, NOW));
+    const rootPolicy = { ...policy, anchors: parseTrustAnchors(shortRoot.pem) };
+    const pem = await shortRoot.agentCertificate(ID, keys.publicKey, { window: windowDays(-2, 10, NOW) });
+    expect(verifyPeerKey(ID, pem, rootPolicy, NOW)).toMatchObject({ ok: true, validToMs: validity(shortRoot.pem).toMs });
+
+    const oldRoot = await TestCa.create('Old root', windowDays(-30, -1, NOW));
+    const oldPolicy = { ...policy, anchors: [new X509Certificate(oldRoot.pem)] };
+    const leaf = await oldRoot.agentCertificate(ID, keys.publicKey, { window: windowDays(-2, 10, NOW) });
+    expect(refusal(leaf, oldPolicy)).toBe(`certificate CN=Old root expired at ${new Date(validity(oldRoot.pem).toMs).toISOString()}`);
+  });
+
+  it('gives keys trusted without a certificate check an unbounded window', async () => {
+    const open = { ...policy, allowUnverified: true };
+    const foreign = await otherCa.agentCertificate('agent-x', keys.publicKey, { window: windowDays(-1, 2, NOW) });
+    expect(verifyPeerKey(ID, foreign, open, NOW)).toMatchObject({ ok: true, validFromMs: -Infinity, validToMs: Infinity });
+    const legacy = { ...policy, legacyAgentIds: new Set([ID]) };
+    expect(verifyPeerKey(ID, keys.publicPem, legacy, NOW)).toMatchObject({ ok: true, validFromMs: -Infinity, validToMs: Infinity });
+  });
+
+  it('names what did not parse: the certificate or an intermediate', async () => {
+    const broken = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----';
+    expect(refusal(broken)).toBe('certificate is not a valid PEM X.509 certificate');
+    expect(refusal((await ca.agentCertificate(ID, keys.publicKey)) + broken)).toBe('intermediate is not a valid PEM X.509 certificate');
+  });
+
+  it('says which agent a certificate names, or that it names none', async () => {
+    expect(refusal(await ca.agentCertificate('agent-a', keys.publicKey))).toBe('certificate names agent agent-a');
+    expect(refusal(await ca.agentCertificate(ID, keys.publicKey, { uris: [] }))).toBe(
+      `certificate does not name exactly one agent (SAN urn:dmr:agent:${ID})`,
+    );
+  });
+});
+
+describe('parseTrustAnchors reasons', () => {
+  it('numbers the certificate that is not a CA or does not parse, counting from 1', async () => {
+    const leaf = await ca.agentCertificate(ID, keys.publicKey);
+    expect(() => parseTrustAnchors(`${ca.pem}${leaf}`)).toThrow(`certificate 2 (CN=${ID}) is not a CA certificate`);
+    expect(() => parseTrustAnchors(`${leaf}${ca.pem}`)).toThrow(`certificate 1 (CN=${ID}) is not a CA certificate`);
+    expect(() => parseTrustAnchors('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----')).toThrow(
+      expect.objectContaining({ message: 'certificate 1 is not a valid PEM X.509 certificate', cause: expect.any(Error) }),
+    );
   });
 });

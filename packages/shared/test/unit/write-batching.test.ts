@@ -47,6 +47,16 @@ describe('coalesceWrites', () => {
     expect(stream.writableCorked).toBe(0);
   });
 
+  it('wraps a stream once: a second call leaves its write as the first one made it', () => {
+    const { stream } = recordingStream();
+    const original = stream.write;
+    coalesceWrites(stream);
+    const wrapped = stream.write;
+    expect(wrapped).not.toBe(original);
+    coalesceWrites(stream);
+    expect(stream.write).toBe(wrapped);
+  });
+
   it('sends a large write at once, after what was pending, without holding it corked', async () => {
     const { stream, calls } = recordingStream();
     coalesceWrites(stream);
