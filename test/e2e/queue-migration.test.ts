@@ -101,7 +101,7 @@ describe('dmrctl queues migrate: seed-003 queues into DMR', () => {
     const migratedDead = deadLetters.filter((message) => message.headers['x-dmr-reason-code'] === 'DMR_MIGRATE_DEAD_LETTER');
     for (const message of migratedDead) {
       expect(String(message.headers['x-dmr-reason'])).toMatch(
-        /^dead-lettered by seed 003 \(x-death reason=expired queue=agent-.* count=1\); moved from seed-003 queue agent-.*\.dlq$/,
+        /^dead-lettered by seed 003 \(x-death reason=expired queue=([0-9a-f-]{36}) count=1\); moved from seed-003 queue \1\.dlq$/,
       );
       expect(Object.keys(JSON.parse(message.body) as object).sort()).toEqual([
         'id',
