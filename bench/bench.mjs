@@ -62,7 +62,9 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     'max-in-flight': { type: 'string' },
     prefetch: { type: 'string', default: '100' },
-    out: { type: 'string', default: join(ROOT, 'bench', 'results') },
+    // default: bench/results (committed) for the full profile, bench/results/quick (git-ignored) for --quick, so a
+    // smoke run never overwrites the committed full report
+    out: { type: 'string' },
     // development aids: V8 CPU profiles of server and agents (kept in the run's log dir); partial runs that write no results
     'cpu-prof': { type: 'boolean', default: false },
     // keeps the run's logs (per-message outcome lines with their durations) after a successful run
@@ -74,6 +76,7 @@ const { values: args } = parseArgs({
   },
 });
 const profileName = args.quick ? 'quick' : 'full';
+args.out ??= args.quick ? join(ROOT, 'bench', 'results', 'quick') : join(ROOT, 'bench', 'results');
 const profile = PROFILES[profileName];
 const T0 = performance.now();
 const log = (message) => console.log(`[bench ${((performance.now() - T0) / 1000).toFixed(1).padStart(6)} s] ${message}`);
