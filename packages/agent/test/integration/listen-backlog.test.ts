@@ -5,7 +5,7 @@
  */
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,26 +16,37 @@ import { TestDmrServer } from './helpers/test-dmr-server.js';
 
 const CONNECTIONS = 1500;
 const BLOCKED_MS = 400;
-/** A connection whose first SYN was dropped completes after the 1 s retransmit at the earliest. */
-const FIRST_RETRANSMIT_MS = 1000;
+
+/**
+ * The kernel's own count of connections dropped because a listener's accept queue was full (TcpExt ListenOverflows,
+ * this network namespace): an event count, where a wall-clock bound on the slowest connect failed on a loaded machine.
+ */
+function listenOverflows(): number {
+  const [names = '', values = ''] = readFileSync('/proc/net/netstat', 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('TcpExt:'));
+  const index = names.split(' ').indexOf('ListenOverflows');
+  const count = Number(values.split(' ')[index]);
+  if (index < 0 || !Number.isSafeInteger(count)) throw new Error('TcpExt ListenOverflows not found in /proc/net/netstat');
+  return count;
+}
 
 // The connecting side runs in its own process: this one is about to block its event loop, as a CPU-bound agent does.
 const CONNECTOR = `
 const net = require('node:net');
 const [port, count] = process.argv.slice(2).map(Number);
 const sockets = [];
-let slowest = 0, failed = 0, done = 0;
+let failed = 0, done = 0;
 process.on('message', () => {
   for (let i = 0; i < count; i++) {
-    const startedAt = Date.now();
     const socket = net.connect(port, '127.0.0.1');
     sockets.push(socket);
-    const finish = (ok) => { if (!ok) failed++; slowest = Math.max(slowest, Date.now() - startedAt); if (++done === count) report(); };
+    const finish = (ok) => { if (!ok) failed++; if (++done === count) report(); };
     socket.once('connect', () => finish(true));
     socket.once('error', () => finish(false));
   }
 });
-function report() { process.send({ slowest, failed }); for (const s of sockets) s.destroy(); }
+function report() { process.send({ failed }); for (const s of sockets) s.destroy(); }
 `;
 
 // the link only needs somewhere to connect: what is tested is the agent's own HTTP listener
@@ -61,17 +72,20 @@ describe('HTTP listen backlog (link to a stand-in server, TestDmrServer)', () =>
     const connector = fork(script, [String(port), String(CONNECTIONS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     try {
       await new Promise((resolve) => connector.once('spawn', resolve));
-      const result = new Promise<{ slowest: number; failed: number }>((resolve) => connector.once('message', resolve as never));
+      const result = new Promise<{ failed: number }>((resolve) => connector.once('message', resolve as never));
+      const overflowsBefore = listenOverflows();
       connector.send('go');
       // the agent's loop is blocked while the burst arrives: nothing is accepted until it is free again
       const until = performance.now() + BLOCKED_MS;
       while (performance.now() < until) {
         // busy on purpose
       }
-      const { slowest, failed } = await result;
+      const { failed } = await result;
       expect(failed).toBe(0);
-      // every connection completed on its first SYN (the slack above the stall absorbs a busy test machine)
-      expect(slowest).toBeLessThan(FIRST_RETRANSMIT_MS - 10);
+      // no SYN was dropped for a full accept queue: every connection completed on its first SYN, with no 1 s retransmit
+      // (the counter is per namespace, so another test's overflowing listener would show here too: that fails loudly,
+      // never silently passes)
+      expect(listenOverflows() - overflowsBefore).toBe(0);
     } finally {
       connector.kill();
       rmSync(script, { force: true });
