@@ -35,7 +35,7 @@ describe('checkClaims', () => {
     expect(checkClaims({ data: 1 }, metadata, false)).toEqual({
       ok: false,
       code: 'DMR_CRYPTO_UNBOUND_METADATA',
-      errors: [{ path: 'payload', message: 'signed body carries no metadata (AGENT_ALLOW_UNBOUND_METADATA is off)' }],
+      errors: [{ path: 'payload', message: 'signed body carries no metadata and its sender is not marked legacy (DMR_LEGACY_AGENT_IDS)' }],
     });
   });
 
