@@ -43,7 +43,8 @@ export function binArgsOutcome(argv: readonly string[], info: BinInfo, nodeVersi
 /** The `version` of the package.json at `packageJsonUrl` (resolved from the caller's `import.meta.url`). */
 export function readPackageVersion(packageJsonUrl: URL): string {
   const parsed: unknown = JSON.parse(readFileSync(packageJsonUrl, 'utf8'));
-  const version = typeof parsed === 'object' && parsed !== null ? (parsed as { version?: unknown }).version : undefined;
+  // a property of any other JSON primitive reads as undefined; null is the one value that has none to read
+  const version = parsed === null ? undefined : (parsed as { version?: unknown }).version;
   if (typeof version !== 'string') throw new Error(`${packageJsonUrl.pathname} has no version`);
   return version;
 }
