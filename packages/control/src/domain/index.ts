@@ -1,3 +1,5 @@
+// The control plane's pure core: no I/O, no clock, no database.
+
 export {
   type AgentFields,
   checkAgentFields,
@@ -19,6 +21,9 @@ export {
   type RefusedCaller,
   refuseRevoked,
 } from './caller.js';
+export { canonicalJson, canonicalSha256 } from './canonical-json.js';
+export { compareCodePoints } from './code-point-order.js';
+export { type CursorKey, type CursorOutcome, decodeCursor, encodeCursor } from './list-cursor.js';
 export { checkPolicyDocument, MAX_POLICY_BYTES, MAX_POLICY_DEPTH, MAX_POLICY_STRING_LENGTH } from './policy-rules.js';
 export {
   AGENT_FIELDS,
@@ -50,6 +55,7 @@ export {
   type Role,
   SERVER_URI_PREFIX,
 } from './roles.js';
+export { findUnstorableText, isStorableText } from './stored-text.js';
 export {
   type Checked,
   checkText,
@@ -60,3 +66,4 @@ export {
   type TextRules,
   textProblem,
 } from './text-rules.js';
+export { hashEnrollmentToken, isSha256Hex } from './token-hash.js';
