@@ -10,6 +10,7 @@ import {
   hashEnrollmentToken,
   isSha256Hex,
   isStorableText,
+  toStorableText,
 } from '../../src/domain/index.js';
 
 describe('canonicalJson', () => {
@@ -112,6 +113,11 @@ describe('storable text', () => {
     expect(isStorableText('\uD800')).toBe(false);
     expect(isStorableText('x\uDC00y')).toBe(false);
     expect(isStorableText('\uDBFF\uDFFF')).toBe(true);
+  });
+
+  it('replaces NUL and lone surrogates by U+FFFD where a record matters more than exact text', () => {
+    expect(toStorableText('CN=a\u0000b \uD800 \uDC00 😀')).toBe('CN=a\uFFFDb \uFFFD \uFFFD 😀');
+    expect(isStorableText(toStorableText('\u0000\uDBFF'))).toBe(true);
   });
 
   it('names the path of the first bad string, keys included', () => {
