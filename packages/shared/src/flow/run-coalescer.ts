@@ -71,11 +71,13 @@ export class RunCoalescer<T> {
    */
   trigger(): Promise<T | undefined> {
     if (this.#isStopped) return Promise.resolve(undefined);
-    if (!this.#next) {
-      this.#next = waiters<T>();
-      if (!this.#inFlight) this.#schedule();
-    }
-    return this.#next.promise;
+    const pending = this.#next;
+    if (pending) return pending.promise;
+    const next = waiters<T>();
+    this.#next = next;
+    // may start the run at once, which takes `next` out of #next
+    if (!this.#inFlight) this.#schedule();
+    return next.promise;
   }
 
   /** No run starts from now on; a queued or waiting one resolves undefined. Resolves once the run in flight ended. Idempotent. */
@@ -111,11 +113,23 @@ export class RunCoalescer<T> {
     } catch (error) {
       result = Promise.reject(error);
     }
-    this.#inFlight = result.then(current.resolve, current.reject).finally(() => {
-      this.#inFlight = undefined;
-      // triggers that came while this run was in flight wait for a run of their own
-      if (this.#next && !this.#isStopped) this.#schedule();
-    });
+    // the coalescer is idle (or has started the queued run) before its callers hear the result
+    this.#inFlight = result.then(
+      (value) => {
+        this.#finish();
+        current.resolve(value);
+      },
+      (error: unknown) => {
+        this.#finish();
+        current.reject(error);
+      },
+    );
+  }
+
+  #finish(): void {
+    this.#inFlight = undefined;
+    // triggers that came while this run was in flight wait for a run of their own
+    if (this.#next && !this.#isStopped) this.#schedule();
   }
 }
 
