@@ -321,6 +321,37 @@ describe('control plane sync on a running server', () => {
     await connect(url, a);
   });
 
+  it('takes a DMR_TLS_CRL_FILE bundle of one CRL per CA: agents of both CAs connect, a revocation in either cuts', async () => {
+    const bundlePath = join(secondCa.dir, 'crl-bundle.pem');
+    const writeBundle = () => writeFileSync(bundlePath, standIn.crlBundle());
+    writeBundle();
+    const { identity: d, tls } = await secondCaAgent();
+    const { url } = await start(
+      { agents: [a, d], configVersion: 1 },
+      { DMR_TLS_CRL_URL: '', DMR_TLS_CRL_FILE: bundlePath, DMR_TLS_CRL_RELOAD_INTERVAL_MS: '200' },
+    );
+    const first = await connect(url, a);
+    const second = await connect(url, d, tls);
+    const cut = new Promise<void>((resolve) => second.socket.once('disconnect', () => resolve()));
+    await secondCa.revokeAgent(d.id);
+    writeBundle();
+    await cut;
+    expect(first.socket.connected).toBe(true);
+  });
+
+  /** A fresh agent whose key is certified by the second CA, with the TLS material to connect as it. */
+  async function secondCaAgent(): Promise<{ identity: Identity; tls: RawTls }> {
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const privatePem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const id = randomUUID();
+    const issued = await secondCa.agentForKey(id, publicPem);
+    return {
+      identity: { id, privatePem, publicPem, certificatePem: issued.cert },
+      tls: { ca: pki.caCert, cert: issued.cert, key: privatePem },
+    };
+  }
+
   let registryFile: string | undefined;
   function writeRegistryFile(): string {
     registryFile = join(secondCa.dir, 'agents.json');
