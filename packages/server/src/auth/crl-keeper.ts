@@ -39,6 +39,9 @@ export interface CertificateGuardOptions {
   readonly source?: CrlSource;
 }
 
+/** Least time between the starts of two reads of the CRL source, ms. */
+const MIN_REFRESH_GAP_MS = 200;
+
 /** Distinct refusals remembered so each is logged once; beyond this the memory starts over (a new line per refusal again). */
 const MAX_REMEMBERED_REFUSALS = 256;
 
@@ -61,7 +64,8 @@ export class CertificateGuard {
   #readFailure: string | undefined;
   readonly #loggedRefusals = new Set<string>();
   readonly #source: CrlSource | undefined;
-  readonly #refreshes = new RunCoalescer(() => this.#refreshOnce());
+  // spaced like the registry's fetches: a flood of `crl` announcements costs the control plane at most 5 reads a second
+  readonly #refreshes = new RunCoalescer(() => this.#refreshOnce(), { minGapMs: MIN_REFRESH_GAP_MS });
   readonly #now: () => Date;
 
   constructor(
