@@ -80,8 +80,3 @@ export function revokedSerialsOf(set: CrlSet): ReadonlySet<string> {
   for (const crl of set.values()) for (const serial of crl.snapshot.revokedSerials) serials.add(serial);
   return serials;
 }
-
-/** The CAs of the set, as reports and metrics name them. */
-export function issuersOf(set: CrlSet): CaIdentity[] {
-  return [...set.values()].map((crl) => crl.ca);
-}
