@@ -1,7 +1,7 @@
 import type { DmrErrorCode } from '@dmr/shared';
-import { type CaIdentity, type CrlBundleEntry, type CrlHealth, crlHealth, judgeCrlSuccession, type VerifiedCrl } from '@dmr/shared/pki';
+import { type CrlBundleEntry, type CrlHealth, crlHealth, judgeCrlSuccession, type VerifiedCrl } from '@dmr/shared/pki';
 
-/** The CRLs in force, one per CA, keyed by the CA's key id (see `CaIdentity`). */
+/** The CRLs in force, one per CA, keyed by the key id of the CA (`CaIdentity.keyId`). */
 export type CrlSet = ReadonlyMap<string, VerifiedCrl>;
 
 /** One CRL of a bundle that did not come into force, and why. */
