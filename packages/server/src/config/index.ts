@@ -1,5 +1,13 @@
 // broker settings are read in @dmr/shared (dmrctl connects the same way); re-exported for the server's modules
 export { type BrokerConfig, type BrokerEndpoint, type BrokerTlsConfig, brokerUrl, parseBrokerHosts } from '@dmr/shared';
+export {
+  type ControlConfig,
+  defaultInstanceId,
+  type HostFacts,
+  LOCAL_HOST_FACTS,
+  readControl,
+  type ServerTlsFiles,
+} from './control-config.js';
 export { type GatewayLimits, type RegistryTrust, readGatewayLimits, readRegistryTrust } from './limits-config.js';
 export {
   type GatewayConfig,
