@@ -1,14 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { TlsOptions } from 'node:tls';
-import {
-  type ControlAnnouncementKind,
-  createLogger,
-  DmrError,
-  LISTEN_BACKLOG,
-  type Logger,
-  OpsListener,
-  pemCertificates,
-} from '@dmr/shared';
+import { type ControlKind, createLogger, DmrError, LISTEN_BACKLOG, type Logger, OpsListener, pemCertificates } from '@dmr/shared';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiDeps, buildApiApp, type ReadinessReport, type RouteGroup } from '../api/index.js';
 import type { PresentedCertificate } from '../domain/index.js';
@@ -69,9 +61,9 @@ export function buildControl(config: ControlConfig, deps: ControlDeps = {}): Dmr
         onResult: (result) => metrics.announcementsTotal.inc({ result }),
       })
     : undefined;
-  const announce = (kinds: readonly ControlAnnouncementKind[], configVersion: number): void => {
+  const announce = (kinds: readonly ControlKind[], configVersion: number): void => {
     metrics.configVersion.set(configVersion);
-    void announcer?.announce({ configVersion, kinds, at: new Date().toISOString() });
+    void announcer?.announce({ configVersion, kinds: [...kinds], at: new Date().toISOString() });
   };
   const readiness = async (): Promise<ReadinessReport> => readinessOf(state, store, announcer);
   const app = buildApiApp(apiDeps(config, deps, { log, metrics, currentStore, announce, readiness }));

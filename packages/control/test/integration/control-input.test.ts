@@ -70,9 +70,9 @@ describe('malformed documents and unknown fields', () => {
   it('a body of another content type is 415', async () => {
     const before = await state();
     const answer = await post('/v1/agents', 'name=a', 'application/x-www-form-urlencoded');
-    expect(answer).toMatchObject({ status: 415, body: { code: 'DMR_CONTROL_MEDIA_TYPE_UNSUPPORTED' } });
+    expect(answer).toMatchObject({ status: 415, body: { code: 'DMR_CONTROL_UNSUPPORTED_MEDIA' } });
     const yaml = await post('/v1/agents', 'name: a\n', 'application/yaml');
-    expect(yaml).toMatchObject({ status: 415, body: { code: 'DMR_CONTROL_MEDIA_TYPE_UNSUPPORTED' } });
+    expect(yaml).toMatchObject({ status: 415, body: { code: 'DMR_CONTROL_UNSUPPORTED_MEDIA' } });
     expect(await state()).toEqual(before);
   });
 
