@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiDeps, buildApiApp, type ReadinessReport, type RouteGroup } from '../api/index.js';
 import type { PresentedCertificate } from '../domain/index.js';
 import { ControlAnnouncer } from '../push/index.js';
-import { type ControlStore, openControlStore } from '../store/index.js';
+import { type ControlStore, openControlStore, redactStoreUrl } from '../store/index.js';
 import type { ControlConfig } from './control-config.js';
 import { type ControlMetrics, createControlMetrics } from './control-metrics.js';
 
@@ -83,7 +83,7 @@ export function buildControl(config: ControlConfig, deps: ControlDeps = {}): Dmr
     state = 'running';
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    log.info({ port, database: store.engine, push: announcer !== undefined }, 'dmr-control started');
+    log.info({ port, database: redactStoreUrl(config.databaseUrl), push: announcer !== undefined }, 'dmr-control started');
     return { port };
   };
   const stop = (): Promise<void> => {
