@@ -1,7 +1,8 @@
-// Enrollment tokens: 256 random bits, base64url, shown once and stored only as their SHA-256. Pure apart from the
+// Enrollment tokens: 256 random bits, base64url, shown once and stored only as their SHA-256 (token-hash.ts). A plain
+// hash is enough (no salt, no slow KDF): with 256 bits of entropy there is no dictionary to try. Pure apart from the
 // random source, which is a parameter (a port) so tests can fix it.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 /** Random bytes in a token: 256 bits, beyond any guessing within its lifetime. */
 export const ENROLLMENT_TOKEN_BYTES = 32;
@@ -24,14 +25,6 @@ export function newEnrollmentToken(random: (size: number) => Uint8Array = random
 /** True when `value` has the shape of a token this control plane makes (so a malformed one needs no lookup). */
 export function isWellFormedEnrollmentToken(value: string): boolean {
   return TOKEN_PATTERN.test(value);
-}
-
-/**
- * The SHA-256 of the token's UTF-8 text, lowercase hex: what the store keeps. A plain hash is enough (no salt, no
- * slow KDF) because the token has 256 bits of entropy: there is no dictionary to try.
- */
-export function hashEnrollmentToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
 /** When a token made at `now` with lifetime `ttlMs` expires. */

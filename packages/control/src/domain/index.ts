@@ -1,5 +1,6 @@
-// The control plane's pure core for certificates: token hashing, CSR rules, renewal and revocation rules, the CRL
-// schedule and the CA ring. No I/O; the clock and randomness are parameters.
+// The control plane's pure core: no I/O, no clock, no database (the clock and randomness are parameters).
+// Storage helpers (canonical JSON, cursors, storable text, token hash) and the certificate rules (CSR key and
+// subject, renewal, revocation reasons, the CRL schedule, the CA ring).
 
 export {
   activeCa,
@@ -17,6 +18,8 @@ export {
   withCaAdded,
   withCaRetired,
 } from './ca-ring.js';
+export { canonicalJson, canonicalSha256 } from './canonical-json.js';
+export { compareCodePoints } from './code-point-order.js';
 export {
   CRL_CLOCK_SKEW_MS,
   type CrlTimes,
@@ -31,7 +34,6 @@ export {
   DEFAULT_ENROLLMENT_TOKEN_TTL_MS,
   ENROLLMENT_TOKEN_BYTES,
   enrollmentTokenExpiry,
-  hashEnrollmentToken,
   isWellFormedEnrollmentToken,
   newEnrollmentToken,
 } from './enrollment-token.js';
@@ -47,6 +49,9 @@ export {
   SERVER_NAME_PATTERN,
   SERVER_URI_PREFIX,
 } from './identity.js';
+export { type CursorKey, type CursorOutcome, decodeCursor, encodeCursor } from './list-cursor.js';
 export { type CertOutcome, type CertRefusal, certRefusal } from './refusal.js';
 export { checkRenewingCertificate, checkSameKey, type RenewalRefusalCode, type RenewingCertificate } from './renewal-rules.js';
 export { API_REVOCATION_REASONS, type ApiRevocationReason, parseApiRevocationReason } from './revocation.js';
+export { findUnstorableText, isStorableText } from './stored-text.js';
+export { hashEnrollmentToken, isSha256Hex } from './token-hash.js';
