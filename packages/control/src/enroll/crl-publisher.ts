@@ -6,8 +6,9 @@
 import type { Logger } from '@dmr/shared';
 import { type RingCa, signCrlWith } from '../ca/index.js';
 import { crlWindowAt, isCrlDue, type RingPurpose } from '../domain/index.js';
+import type { CrlRecord } from '../store/index.js';
 import type { LifecycleConfig } from './config.js';
-import type { Actor, Clock, CrlRecord, LifecycleStore, LifecycleTransaction } from './ports.js';
+import type { Actor, Clock, LifecycleStore, LifecycleTransaction } from './ports.js';
 import type { CaRingHolder } from './ring-holder.js';
 
 /** The control plane itself, as the change log's actor of scheduled work. */

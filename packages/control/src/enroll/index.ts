@@ -10,7 +10,7 @@ export {
 } from './config.js';
 export { CrlPublisher, type Republished, SYSTEM_ACTOR } from './crl-publisher.js';
 export { CrlTimer, type CrlTimerState } from './crl-timer.js';
-export type { EnrollmentTokenGrant } from './enrollment-tokens.js';
+export type { EnrollmentTokenGrant, ServiceTokenRequest } from './enrollment-tokens.js';
 export { CertificateLifecycle, type CertificateLifecycleDeps, type IssuedCertificateResponse } from './lifecycle.js';
 export type { OperatorRequest } from './operator-provisioner.js';
 export type {
@@ -18,11 +18,7 @@ export type {
   AnnouncementKind,
   Clock,
   ConfigAnnouncer,
-  CrlReader,
-  CrlRecord,
-  CrlWriter,
   LifecycleDeps,
-  LifecycleReader,
   LifecycleStore,
   LifecycleTransaction,
 } from './ports.js';

@@ -8,7 +8,12 @@ import type { CertOutcome, RingPurpose } from '../domain/index.js';
 import type { LifecycleConfig } from './config.js';
 import { CrlPublisher } from './crl-publisher.js';
 import { CrlTimer } from './crl-timer.js';
-import { createEnrollmentToken, type EnrollmentTokenGrant } from './enrollment-tokens.js';
+import {
+  createEnrollmentToken,
+  createServiceEnrollmentToken,
+  type EnrollmentTokenGrant,
+  type ServiceTokenRequest,
+} from './enrollment-tokens.js';
 import { issueInTransaction } from './issuer.js';
 import { type OperatorRequest, operatorProvisioner } from './operator-provisioner.js';
 import type { Actor, AnnouncementKind, LifecycleDeps } from './ports.js';
@@ -73,6 +78,15 @@ export class CertificateLifecycle {
   /** See {@link createEnrollmentToken}. */
   createEnrollmentToken(actor: Actor, agentId: string, random?: (size: number) => Uint8Array): Promise<CertOutcome<EnrollmentTokenGrant>> {
     return createEnrollmentToken(this.#deps, this.#config, actor, agentId, random);
+  }
+
+  /** See {@link createServiceEnrollmentToken}. */
+  createServiceEnrollmentToken(
+    actor: Actor,
+    request: ServiceTokenRequest,
+    random?: (size: number) => Uint8Array,
+  ): Promise<CertOutcome<EnrollmentTokenGrant>> {
+    return createServiceEnrollmentToken(this.#deps, this.#config, actor, request, random);
   }
 
   /** POST /v1/enroll: refusals are the CSR's (field `csr`) and the token provisioner's. */

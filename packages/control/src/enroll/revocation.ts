@@ -4,9 +4,9 @@
 
 import { normaliseSerial } from '@dmr/shared/base';
 import { type ApiRevocationReason, type CertOutcome, certRefusal, parseApiRevocationReason } from '../domain/index.js';
-import type { CertificateRecord } from '../store/index.js';
+import type { CertificateRecord, CrlRecord } from '../store/index.js';
 import type { CrlPublisher } from './crl-publisher.js';
-import type { Actor, AnnouncementKind, CrlRecord, LifecycleTransaction } from './ports.js';
+import type { Actor, AnnouncementKind, LifecycleTransaction } from './ports.js';
 import type { CaRingHolder } from './ring-holder.js';
 
 /** What a revocation did. */
