@@ -28,6 +28,8 @@ export {
   type RabbitNodeInfo,
   toNodeInfo,
 } from './node-info.js';
+export { POSTGRES_TEST_USER, type PostgresCluster, type StartPostgresOptions, startPostgres } from './postgres.js';
+export { DEFAULT_POSTGRES_LIB_DIR, locatePostgresBin } from './postgres-process.js';
 export { type RabbitCluster, type StartRabbitClusterOptions, startRabbitCluster } from './rabbit-cluster.js';
 export {
   DEFAULT_MEMORY_HIGH_WATERMARK,
