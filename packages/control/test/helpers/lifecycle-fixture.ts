@@ -101,7 +101,7 @@ export async function lifecycleFixture(config: Partial<LifecycleConfig> = {}): P
 }
 
 /** The value of an ok outcome; fails with the refusal otherwise. */
-export function valueOf<T>(outcome: CertOutcome<T>): T {
+export function okOf<T>(outcome: CertOutcome<T>): T {
   if (!outcome.ok) throw new Error(`expected ok, got ${outcome.code}: ${outcome.message}`);
   return outcome.value;
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { x509 } from '@dmr/shared/pki';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeCsr, tamperCsr, testKeyPair } from '../helpers/csr.js';
-import { type LifecycleFixture, lifecycleFixture, OPERATOR, valueOf } from '../helpers/lifecycle-fixture.js';
+import { type LifecycleFixture, lifecycleFixture, OPERATOR, okOf } from '../helpers/lifecycle-fixture.js';
 
 let fx: LifecycleFixture;
 let agentId: string;
@@ -26,15 +26,15 @@ async function agentCsr(id = agentId, keys = testKeyPair('ec-p256')): Promise<st
 }
 
 async function newToken(id = agentId): Promise<string> {
-  return valueOf(await fx.lifecycle.createEnrollmentToken(OPERATOR, id)).token;
+  return okOf(await fx.lifecycle.createEnrollmentToken(OPERATOR, id)).token;
 }
 
 describe('enrollment tokens', () => {
   it('are 256-bit base64url, expire after the TTL, and are stored only as their SHA-256', async () => {
-    const grant = valueOf(await fx.lifecycle.createEnrollmentToken(OPERATOR, agentId));
+    const grant = okOf(await fx.lifecycle.createEnrollmentToken(OPERATOR, agentId));
     expect(grant.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(grant.expiresAt).toBe('2026-12-07T11:00:00.000Z');
-    const page = valueOf(await fx.store.enrollmentTokens.list({ agentId }));
+    const page = okOf(await fx.store.enrollmentTokens.list({ agentId }));
     expect(page.items).toHaveLength(1);
     expect(page.items[0]).toMatchObject({ agentId, createdBy: OPERATOR.subject, usedAt: null });
     expect(JSON.stringify(page.items)).not.toContain(grant.token);
@@ -60,7 +60,7 @@ describe('enroll', () => {
   it('issues the agent certificate for the CSR key, records it, points the registry at it, bumps and announces', async () => {
     const keys = testKeyPair('ec-p256');
     const before = await fx.store.configVersion();
-    const issued = valueOf(await fx.lifecycle.enroll({ token: await newToken(), csr: await agentCsr(agentId, keys) }));
+    const issued = okOf(await fx.lifecycle.enroll({ token: await newToken(), csr: await agentCsr(agentId, keys) }));
 
     const certificate = new x509.X509Certificate(issued.certificate);
     expect(certificate.subject).toBe(`CN=${agentId}`);
@@ -81,7 +81,7 @@ describe('enroll', () => {
     const configVersion = await fx.store.configVersion();
     expect(configVersion).toBe(before + 1);
     expect(fx.announcements).toEqual([{ configVersion, kinds: ['registry'] }]);
-    const changes = valueOf(await fx.store.changes.list({ outcome: 'applied' })).items.map((change) => [change.action, change.subjectId]);
+    const changes = okOf(await fx.store.changes.list({ outcome: 'applied' })).items.map((change) => [change.action, change.subjectId]);
     expect(changes).toContainEqual(['certificate.enroll', issued.serial]);
     expect(changes).toContainEqual(['agent.certificate', agentId]);
   });
@@ -95,7 +95,7 @@ describe('enroll', () => {
 
   it('refuses a used token, and records the refusal without bumping', async () => {
     const token = await newToken();
-    valueOf(await fx.lifecycle.enroll({ token, csr: await agentCsr() }));
+    okOf(await fx.lifecycle.enroll({ token, csr: await agentCsr() }));
     const version = await fx.store.configVersion();
     expect(await fx.lifecycle.enroll({ token, csr: await agentCsr() })).toMatchObject({
       ok: false,
@@ -103,7 +103,7 @@ describe('enroll', () => {
       field: 'token',
     });
     expect(await fx.store.configVersion()).toBe(version);
-    const refused = valueOf(await fx.store.changes.list({ outcome: 'refused' })).items;
+    const refused = okOf(await fx.store.changes.list({ outcome: 'refused' })).items;
     expect(refused.map((change) => [change.action, change.code])).toEqual([['certificate.token', 'DMR_CONTROL_TOKEN_USED']]);
   });
 
@@ -115,7 +115,7 @@ describe('enroll', () => {
     ]);
     expect(outcomes.filter((outcome) => outcome.ok)).toHaveLength(1);
     expect(outcomes.find((outcome) => !outcome.ok)).toMatchObject({ code: 'DMR_CONTROL_TOKEN_USED' });
-    expect(valueOf(await fx.store.certificates.list({ subjectId: agentId })).items).toHaveLength(1);
+    expect(okOf(await fx.store.certificates.list({ subjectId: agentId })).items).toHaveLength(1);
   });
 
   it('refuses an expired token', async () => {
@@ -126,7 +126,7 @@ describe('enroll', () => {
       code: 'DMR_CONTROL_TOKEN_EXPIRED',
       field: 'token',
     });
-    expect(valueOf(await fx.store.certificates.list({})).items).toHaveLength(0);
+    expect(okOf(await fx.store.certificates.list({})).items).toHaveLength(0);
   });
 
   it('answers an unknown and a malformed token alike, saying nothing about which tokens exist', async () => {
@@ -163,14 +163,14 @@ describe('enroll', () => {
 
   it('refuses a token of a deleted agent as unknown', async () => {
     const token = await newToken();
-    await fx.store.transaction(async (tx) => valueOf(await tx.agents.delete(agentId)));
+    await fx.store.transaction(async (tx) => okOf(await tx.agents.delete(agentId)));
     expect(await fx.lifecycle.enroll({ token, csr: await agentCsr() })).toMatchObject({ ok: false, code: 'DMR_CONTROL_TOKEN_UNKNOWN' });
   });
 });
 
 describe('server instances and the relay user', () => {
   it('enroll a server with the names the admin fixed, EKU serverAuth + clientAuth, from the agent CA', async () => {
-    const grant = valueOf(
+    const grant = okOf(
       await fx.lifecycle.createServiceEnrollmentToken(OPERATOR, {
         kind: 'server',
         id: 'dmr-1',
@@ -180,7 +180,7 @@ describe('server instances and the relay user', () => {
     );
     // the CSR asks for another DNS name: the certificate carries the admin's names, not the CSR's
     const csr = await makeCsr(testKeyPair(), { cn: 'dmr-1.example.ee', uris: ['urn:dmr:server:dmr-1'], dnsNames: ['evil.example.ee'] });
-    const issued = valueOf(await fx.lifecycle.enroll({ token: grant.token, csr }));
+    const issued = okOf(await fx.lifecycle.enroll({ token: grant.token, csr }));
     const certificate = new x509.X509Certificate(issued.certificate);
     expect(certificate.subject).toBe('CN=dmr-1.example.ee');
     expect(certificate.issuer).toBe('CN=DMR agents CA 1');
@@ -194,8 +194,8 @@ describe('server instances and the relay user', () => {
   });
 
   it('enroll the relay user from the broker CA', async () => {
-    const grant = valueOf(await fx.lifecycle.createServiceEnrollmentToken(OPERATOR, { kind: 'relay-user', id: 'dmr-relay' }));
-    const issued = valueOf(await fx.lifecycle.enroll({ token: grant.token, csr: await makeCsr(testKeyPair(), { cn: 'dmr-relay' }) }));
+    const grant = okOf(await fx.lifecycle.createServiceEnrollmentToken(OPERATOR, { kind: 'relay-user', id: 'dmr-relay' }));
+    const issued = okOf(await fx.lifecycle.enroll({ token: grant.token, csr: await makeCsr(testKeyPair(), { cn: 'dmr-relay' }) }));
     const certificate = new x509.X509Certificate(issued.certificate);
     expect([certificate.subject, certificate.issuer]).toEqual(['CN=dmr-relay', 'CN=DMR broker CA 1']);
     expect(issued.caCertificates).toBe(await readFile(join(fx.caDir, 'broker-1', 'ca.cert.pem'), 'utf8'));
@@ -220,7 +220,7 @@ describe('server instances and the relay user', () => {
   });
 
   it('refuse a server CSR naming another server', async () => {
-    const grant = valueOf(
+    const grant = okOf(
       await fx.lifecycle.createServiceEnrollmentToken(OPERATOR, { kind: 'server', id: 'dmr-1', dnsNames: ['dmr-1.example.ee'] }),
     );
     const csr = await makeCsr(testKeyPair(), { uris: ['urn:dmr:server:dmr-2'] });
@@ -231,7 +231,7 @@ describe('server instances and the relay user', () => {
 describe('secrets', () => {
   it('never appear in a response body or a log line: tokens, private keys, the CA key', async () => {
     const keys = testKeyPair('ec-p256');
-    const grant = valueOf(await fx.lifecycle.createEnrollmentToken(OPERATOR, agentId));
+    const grant = okOf(await fx.lifecycle.createEnrollmentToken(OPERATOR, agentId));
     const responses = [
       await fx.lifecycle.enroll({ token: 'A'.repeat(43), csr: await agentCsr() }),
       await fx.lifecycle.enroll({ token: grant.token, csr: await agentCsr(randomUUID()) }),
