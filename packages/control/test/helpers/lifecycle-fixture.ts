@@ -43,8 +43,11 @@ export interface LifecycleFixture {
   close(): Promise<void>;
 }
 
-/** Builds a {@link LifecycleFixture}: ring `agents-1` + `broker-1`, SQLite store, clock at 2026-12-07T10:00Z. */
-export async function lifecycleFixture(config: Partial<LifecycleConfig> = {}): Promise<LifecycleFixture> {
+/**
+ * Builds a {@link LifecycleFixture}: ring `agents-1` + `broker-1`, a SQLite store in the temp dir (or the database at
+ * `databaseUrl`, e.g. a private PostgreSQL's), clock at 2026-12-07T10:00Z.
+ */
+export async function lifecycleFixture(config: Partial<LifecycleConfig> = {}, databaseUrl?: string): Promise<LifecycleFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'dmr-certs-'));
   const caDir = join(dir, 'ca');
   const clock = testClock();
@@ -61,7 +64,7 @@ export async function lifecycleFixture(config: Partial<LifecycleConfig> = {}): P
     if (!added.ok) throw new Error(added.message);
   }
   const { log, lines } = capturingLogger();
-  const dbUrl = `sqlite:${join(dir, 'control.db')}`;
+  const dbUrl = databaseUrl ?? `sqlite:${join(dir, 'control.db')}`;
   const fullConfig: LifecycleConfig = { ...TEST_LIFECYCLE_CONFIG, caDir, ...config };
   const announcements: LifecycleFixture['announcements'] = [];
   const announcer = { announce: async (a: { configVersion: number; kinds: readonly AnnouncementKind[] }) => void announcements.push(a) };
