@@ -225,6 +225,34 @@ export const ERROR_CATALOG = {
     isTransient: true,
     summary: 'The control-plane database could not be opened, migrated, reached or written.',
   },
+  // control plane admin API (issue 18)
+  DMR_CONTROL_CERTIFICATE_REQUIRED: {
+    httpStatus: 401,
+    isTransient: false,
+    summary:
+      'An admin route was called without a valid client certificate: none, not from a trusted CA, expired, revoked, or naming no DMR identity.',
+  },
+  DMR_CONTROL_ROLE_FORBIDDEN: { httpStatus: 403, isTransient: false, summary: "The client certificate's role may not use this route." },
+  DMR_CONTROL_INVALID_INPUT: {
+    httpStatus: 400,
+    isTransient: false,
+    summary: 'A request body, path or query parameter is malformed or breaks a rule; `field` names it and nothing was written.',
+  },
+  DMR_CONTROL_PRECONDITION_REQUIRED: {
+    httpStatus: 428,
+    isTransient: false,
+    summary: "An update or delete came without If-Match: the record's ETag is required so no change is lost.",
+  },
+  DMR_CONTROL_BODY_TOO_LARGE: {
+    httpStatus: 413,
+    isTransient: false,
+    summary: 'The request body exceeds DMR_MAX_BODY_BYTES; nothing was written.',
+  },
+  DMR_CONTROL_MEDIA_TYPE_UNSUPPORTED: {
+    httpStatus: 415,
+    isTransient: false,
+    summary: 'The request body has a content type the route does not take (JSON everywhere; JSON or YAML for an import).',
+  },
   // control plane certificate lifecycle (issue 18): CSR checks, renewal, signing CAs (token refusals: DMR_CONTROL_TOKEN_*)
   DMR_CONTROL_CSR_INVALID: {
     httpStatus: 400,

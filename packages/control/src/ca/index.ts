@@ -37,6 +37,7 @@ export { CLOCK_SKEW_MS, DEFAULT_CA_VALIDITY_DAYS, DEFAULT_LEAF_VALIDITY_DAYS, ty
 export { KEY_TYPES, type KeyType } from './keys.js';
 export {
   type AgentIssueOptions,
+  issueAdminCertificate,
   issueAgentCertificate,
   issueRabbitmqServerCertificate,
   issueRelayUserCertificate,
@@ -46,6 +47,7 @@ export {
 export { AGENT_ID_PATTERN, AGENT_URI_PREFIX, agentUri, isAgentId } from './names.js';
 export { type SignedLeaf, signCrlWith, signLeafWith } from './online.js';
 export {
+  adminProfile,
   agentProfile,
   assertKindAllowed,
   CA_PURPOSES,

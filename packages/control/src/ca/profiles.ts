@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { DmrError, reservedAgentIdProblem } from '@dmr/shared/base';
-import { SERVER_NAME_PATTERN, SERVER_URI_PREFIX } from '../domain/index.js';
+import { isServerName } from '../domain/identity.js';
+import { ADMIN_ROLES, type AdminRole, isAdminRole, PERSON_PATTERN, ROLE_URI_PREFIX, SERVER_URI_PREFIX } from '../domain/roles.js';
 import { isRsaKey, toX509PublicKey } from './keys.js';
 import { agentUri, checkCommonName, checkDnsNames, checkIpAddresses, checkUserName } from './names.js';
 import type { CaPurpose, CertificateKind } from './vocabulary.js';
@@ -9,7 +10,7 @@ import { x509 } from './x509.js';
 export { CA_PURPOSES, type CaPurpose, CERTIFICATE_KINDS, type CertificateKind } from './vocabulary.js';
 
 const KINDS_OF_PURPOSE: Readonly<Record<CaPurpose, readonly CertificateKind[]>> = {
-  agents: ['server', 'agent'],
+  agents: ['server', 'agent', 'admin'],
   broker: ['rabbitmq-server', 'relay-user'],
 };
 
@@ -67,6 +68,19 @@ export function agentProfile(agentId: string, brokerUsers: readonly string[] = [
 }
 
 /**
+ * An administrator's client profile for dmr-control's admin API: CN = the person, SAN URI
+ * `urn:dmr:role:<role>:<person>`, EKU clientAuth (docs/control-plane.md, "Identities and roles"). Throws
+ * DMR_CA_INVALID_REQUEST for a role other than admin, operator or auditor, or a person outside {@link PERSON_PATTERN}.
+ */
+export function adminProfile(role: string, person: string): LeafProfile {
+  if (!isAdminRole(role)) throw new DmrError('DMR_CA_INVALID_REQUEST', `role "${role}" must be one of ${ADMIN_ROLES.join(', ')}`);
+  if (!PERSON_PATTERN.test(person)) throw new DmrError('DMR_CA_INVALID_REQUEST', `name "${person}" must match ${PERSON_PATTERN.source}`);
+  const commonName = checkCommonName(person.slice(0, 64));
+  const uri = `${ROLE_URI_PREFIX}${role satisfies AdminRole}:${person}`;
+  return { kind: 'admin', commonName, dnsNames: [], ipAddresses: [], uris: [uri], extendedKeyUsage: 'clientAuth' };
+}
+
+/**
  * A DMR server instance as the control plane issues it online: SAN URI `urn:dmr:server:<serverName>` (its identity
  * towards the control plane) plus its DNS names and IP addresses, CN = the first DNS name (else the first IP, else
  * the server name), EKU serverAuth + clientAuth. Throws DMR_CA_INVALID_REQUEST for a bad name.
@@ -75,8 +89,8 @@ export function serverInstanceProfile(
   serverName: string,
   names: { dnsNames?: readonly string[]; ipAddresses?: readonly string[] },
 ): LeafProfile {
-  if (!SERVER_NAME_PATTERN.test(serverName)) {
-    throw new DmrError('DMR_CA_INVALID_REQUEST', `server name "${serverName}" must match ${SERVER_NAME_PATTERN.source}`);
+  if (!isServerName(serverName)) {
+    throw new DmrError('DMR_CA_INVALID_REQUEST', `server name "${serverName}" must be a DNS-style name (letters, digits, hyphens, dots)`);
   }
   const dnsNames = checkDnsNames(names.dnsNames ?? []);
   const ipAddresses = checkIpAddresses(names.ipAddresses ?? []);

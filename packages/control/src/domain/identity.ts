@@ -1,15 +1,10 @@
 // Whom a certificate of the control plane names (docs/control-plane.md, "Identities and roles"), as pure values.
 
 import { AGENT_URI_PREFIX, isAgentId } from '@dmr/shared/base';
-
-/** Prefix of the SAN URI naming a DMR server instance: `urn:dmr:server:<serverName>`. */
-export const SERVER_URI_PREFIX = 'urn:dmr:server:';
+import { identityFromUri, SERVER_URI_PREFIX } from './roles.js';
 
 /** Every DMR identity URI starts with this; a CSR naming one that is not the requester's own is refused. */
 export const DMR_URI_PREFIX = 'urn:dmr:';
-
-/** Server instance names: like agent ids, but dots allowed (host-like names), at most 63 characters. */
-export const SERVER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 /**
  * The subject of a certificate the control plane issues online: an agent (agent CA), a DMR server instance (agent
@@ -26,9 +21,12 @@ export type IdentityKind = CertificateIdentity['kind'];
 /** Every {@link IdentityKind}. */
 export const IDENTITY_KINDS: readonly IdentityKind[] = ['agent', 'server', 'relay-user'];
 
-/** True when `value` is a valid server instance name. */
+/**
+ * True when `value` is a valid server instance name: one the API's caller guard reads back from the SAN URI
+ * `urn:dmr:server:<name>` (a DNS-style name), so a server certificate issued here always authenticates there.
+ */
 export function isServerName(value: string): boolean {
-  return SERVER_NAME_PATTERN.test(value);
+  return identityFromUri(`${SERVER_URI_PREFIX}${value}`)?.role === 'server';
 }
 
 /** The SAN URI that names `identity`, or undefined for kinds named by their CN only (the relay user). */
