@@ -26,7 +26,11 @@ export const ErrorBody = Type.Object(
 );
 
 const ShortText = Type.String({ maxLength: 256 });
-const Labels = Type.Record(Type.String({ pattern: LABEL_KEY_PATTERN }), ShortText, { ...CLOSED, maxProperties: MAX_LABELS });
+const Labels = Type.Record(Type.String({ pattern: LABEL_KEY_PATTERN }), ShortText, {
+  ...CLOSED,
+  maxProperties: MAX_LABELS,
+  description: `key → value; keys match ${LABEL_KEY_PATTERN}, values are free text of at most 256 characters`,
+});
 const Groups = Type.Array(Type.String({ pattern: GROUP_NAME_PATTERN }), { maxItems: MAX_GROUPS, uniqueItems: true });
 const Capabilities = Type.Array(AgentCapability, { maxItems: 16, uniqueItems: true });
 const KeyPem = Type.Union([Type.String({ minLength: 1, maxLength: MAX_KEY_PEM_LENGTH }), Type.Null()], {
@@ -264,4 +268,9 @@ export const ReadyBody = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('not-ready')]),
   checks: Type.Record(Type.String(), Type.String()),
   configVersion: Type.Optional(Type.Integer()),
+});
+
+/** `If-Match` of PATCH and DELETE: required (428 without it), one strong ETag. */
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'the ETag of the record as read, e.g. "3"; required (428 without it)' })),
 });

@@ -98,7 +98,7 @@ export function buildControl(config: ControlConfig, deps: ControlDeps = {}): Dmr
     stopping ??= shutdown(
       log,
       [
-        ['http', () => app.close()],
+        ['http', () => closeWithin(app, config.shutdownTimeoutMs)],
         ['push', async () => announcer?.stop()],
         ['ops', async () => ops?.stop()],
         ['store', async () => store?.close()],
@@ -185,6 +185,16 @@ async function readinessOf(
   // push is a hint (servers also poll): its status is reported, never a reason to take the API out of service
   const checks = { lifecycle: state, store: storeCheck, push: announcer?.status ?? 'off' };
   return { isReady: state === 'running' && storeCheck === 'ok', checks };
+}
+
+/** Stops taking requests and lets those in flight finish; after `deadlineMs` their connections are closed. */
+async function closeWithin(app: FastifyInstance, deadlineMs: number): Promise<void> {
+  const timer = setTimeout(() => app.server.closeAllConnections(), deadlineMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Runs the stop steps in order, each in its own try/catch, and marks the state. */

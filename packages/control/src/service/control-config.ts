@@ -47,7 +47,7 @@ export interface ControlConfig {
   /** `DMR_MAX_BODY_BYTES`: largest request body (default 10 MiB); larger bodies are refused 413. */
   readonly maxBodyBytes: number;
   readonly logLevel: LogLevel;
-  /** `DMR_SHUTDOWN_TIMEOUT_MS`: how long a stop waits for requests in flight (default 10000). */
+  /** `DMR_SHUTDOWN_TIMEOUT_MS`: how long a stop lets requests in flight finish before closing their connections (default 10000). */
   readonly shutdownTimeoutMs: number;
 }
 

@@ -39,7 +39,11 @@ async function state(): Promise<{ configVersion: number; agents: number }> {
 async function expectRefused(payload: string | Buffer, field: string, status = 400, code = 'DMR_CONTROL_INVALID_INPUT') {
   const before = await state();
   const answer = await post('/v1/agents', payload);
-  expect(answer.body, `${String(payload).slice(0, 80)} → ${JSON.stringify(answer.body)}`).toMatchObject({ statusCode: status, code, field });
+  expect(answer.body, `${String(payload).slice(0, 80)} → ${JSON.stringify(answer.body)}`).toMatchObject({
+    statusCode: status,
+    code,
+    field,
+  });
   expect(answer.status).toBe(status);
   expect(String(answer.body.message)).toContain(field === 'body' ? 'body' : field.split('.')[0]);
   expect(await state()).toEqual(before);
@@ -108,7 +112,10 @@ describe('keys that are not RSA ≥ 2048 or EC P-256', () => {
     expect(refused.body).toMatchObject({ statusCode: 400, field: 'authenticationCertificate' });
     expect(String(refused.body.message)).toContain('someone-else');
     const own = await ca.agentCertificate('cert-agent', pair.publicKey);
-    const accepted = await post('/v1/agents', JSON.stringify({ id: 'cert-agent', name: 'C', authenticationCertificate: `preamble\r\n${own}` }));
+    const accepted = await post(
+      '/v1/agents',
+      JSON.stringify({ id: 'cert-agent', name: 'C', authenticationCertificate: `preamble\r\n${own}` }),
+    );
     expect(accepted.status).toBe(201);
     expect(accepted.body.authenticationCertificate).toBe(own.endsWith('\n') ? own : `${own}\n`);
   });
@@ -127,13 +134,24 @@ const STRING_FIELDS: ReadonlyArray<readonly [string, (value: string) => Record<s
 ];
 
 describe('NUL, control characters, lone surrogates and non-UTF-8 bytes in every string field', () => {
-  const cases = STRING_FIELDS.flatMap(([field, build]) => [
-    [field, 'NUL', JSON.stringify(build('a\u0000b'))],
-    [field, 'BEL', JSON.stringify(build('a\u0007b'))],
-    [field, 'a lone surrogate', JSON.stringify(build('a\ud800b'))],
-    [field, 'a right-to-left override', JSON.stringify(build('a\u202eb'))],
-    [field, 'invalid UTF-8', Buffer.concat([Buffer.from(JSON.stringify(build('a\u0001b')).split('\\u0001')[0] as string), Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify(build('a\u0001b')).split('\\u0001')[1] as string)])],
-  ] as const);
+  const cases = STRING_FIELDS.flatMap(
+    ([field, build]) =>
+      [
+        [field, 'NUL', JSON.stringify(build('a\u0000b'))],
+        [field, 'BEL', JSON.stringify(build('a\u0007b'))],
+        [field, 'a lone surrogate', JSON.stringify(build('a\ud800b'))],
+        [field, 'a right-to-left override', JSON.stringify(build('a\u202eb'))],
+        [
+          field,
+          'invalid UTF-8',
+          Buffer.concat([
+            Buffer.from(JSON.stringify(build('a\u0001b')).split('\\u0001')[0] as string),
+            Buffer.from([0xff, 0xfe]),
+            Buffer.from(JSON.stringify(build('a\u0001b')).split('\\u0001')[1] as string),
+          ]),
+        ],
+      ] as const,
+  );
 
   it.each(cases)('%s with %s is refused naming the field', async (field, _what, payload) => {
     await expectRefused(payload, field);
@@ -143,9 +161,12 @@ describe('NUL, control characters, lone surrogates and non-UTF-8 bytes in every 
 describe('SQL-ish strings', () => {
   const FREE_TEXT = ['name', 'institution', 'contact', 'labels.team'];
 
-  it.each(STRING_FIELDS.filter(([field]) => !FREE_TEXT.includes(field)))('in %s (a constrained field) are refused naming it', async (field, build) => {
-    await expectRefused(JSON.stringify(build(SQLISH)), field);
-  });
+  it.each(STRING_FIELDS.filter(([field]) => !FREE_TEXT.includes(field)))(
+    'in %s (a constrained field) are refused naming it',
+    async (field, build) => {
+      await expectRefused(JSON.stringify(build(SQLISH)), field);
+    },
+  );
 
   it('in a label key (constrained) are refused naming it', async () => {
     await expectRefused(JSON.stringify({ name: 'n', labels: { [SQLISH]: 'v' } }), `labels.${SQLISH}`);
@@ -175,7 +196,11 @@ describe('SQL-ish strings', () => {
       headers: { [IDENTITY_HEADER]: 'auditor' },
     });
     expect(JSON.parse(search.body)).toEqual({ items: [], nextCursor: null });
-    const nul = await fixture.control.app.inject({ method: 'GET', url: '/v1/agents?namePrefix=a%00b', headers: { [IDENTITY_HEADER]: 'auditor' } });
+    const nul = await fixture.control.app.inject({
+      method: 'GET',
+      url: '/v1/agents?namePrefix=a%00b',
+      headers: { [IDENTITY_HEADER]: 'auditor' },
+    });
     expect(JSON.parse(nul.body)).toMatchObject({ statusCode: 400, code: 'DMR_CONTROL_INVALID_INPUT', field: 'namePrefix' });
   });
 });

@@ -72,7 +72,9 @@ async function send(method: 'POST' | 'PATCH', url: string, payload: unknown, hea
 }
 
 function counter(result: string): Promise<number> {
-  return fixture.control.metrics.announcementsTotal.get().then((metric) => metric.values.find((value) => value.labels.result === result)?.value ?? 0);
+  return fixture.control.metrics.announcementsTotal
+    .get()
+    .then((metric) => metric.values.find((value) => value.labels.result === result)?.value ?? 0);
 }
 
 describe('announcements on dmr.control', () => {
