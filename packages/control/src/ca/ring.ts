@@ -8,6 +8,7 @@ import {
   activeCa,
   type CaRing,
   type CertOutcome,
+  certRefusal,
   parseCaRing,
   type RingEntry,
   type RingPurpose,
@@ -41,20 +42,36 @@ export interface RingCa {
 
 /** The ring as the service uses it: the document and every trusted (active or published) CA, opened. */
 export interface LoadedRing {
+  /**
+   * `ring`: `<dir>/ring.json` and one CA directory per id. `single`: `<dir>` is one dmrctl CA directory (no
+   * ring.json), read as a ring of that one CA, active, with the id of its purpose (`agents` or `broker`).
+   */
+  readonly layout: 'ring' | 'single';
   readonly ring: CaRing;
   readonly trusted: readonly RingCa[];
 }
 
 /**
  * Reads `ring.json` and opens every trusted CA (key mode 0600, key matching certificate, purpose matching the
- * ring's). Throws DMR_CA_NOT_FOUND (no ring or a CA directory missing), DMR_CA_STATE_INVALID, DMR_CA_KEY_EXPOSED,
+ * ring's). A directory without ring.json that is itself a dmrctl CA is read as a one-CA ring (the `single` layout).
+ * Throws DMR_CA_NOT_FOUND (neither, or a CA directory missing), DMR_CA_STATE_INVALID, DMR_CA_KEY_EXPOSED,
  * DMR_CA_IO_FAILED, DMR_CRYPTO_KEY_INVALID.
  */
 export async function loadCaRing(dir: string): Promise<LoadedRing> {
+  if (!(await exists(join(dir, RING_FILE))) && (await exists(caPaths(dir).key))) return loadSingleCa(dir);
   const ring = await readRing(dir);
   const trusted: RingCa[] = [];
-  for (const entry of trustedCas(ring)) trusted.push(await openRingCa(dir, entry));
-  return { ring, trusted };
+  for (const entry of trustedCas(ring)) trusted.push(await openRingCa(join(dir, entry.id), entry));
+  return { layout: 'ring', ring, trusted };
+}
+
+async function loadSingleCa(dir: string): Promise<LoadedRing> {
+  const opened = await openCa(caPaths(dir));
+  const purpose = purposeOf(opened.state);
+  // the id is the purpose, so moving this directory to <dir>/<purpose>/ beside a ring.json keeps the store's caId
+  const entry: RingEntry = { id: purpose, purpose, status: 'active' };
+  const ca = await openRingCa(dir, entry);
+  return { layout: 'single', ring: { version: 1, cas: [entry] }, trusted: [ca] };
 }
 
 /** The CA of `loaded` that signs for `purpose`, or undefined. */
@@ -83,8 +100,8 @@ async function readRing(dir: string): Promise<CaRing> {
   return parseCaRing(await readText(path));
 }
 
-async function openRingCa(dir: string, entry: RingEntry): Promise<RingCa> {
-  const opened = await openCa(caPaths(join(dir, entry.id)));
+async function openRingCa(caDir: string, entry: RingEntry): Promise<RingCa> {
+  const opened = await openCa(caPaths(caDir));
   const purpose = purposeOf(opened.state);
   if (purpose !== entry.purpose) {
     throw new DmrError('DMR_CA_STATE_INVALID', `CA "${entry.id}" is a ${purpose} CA but ring.json lists it for ${entry.purpose}`);
@@ -110,6 +127,10 @@ export interface AddCaOptions {
  */
 export async function addCaToRing(dir: string, options: AddCaOptions): Promise<CertOutcome<CaRing>> {
   await ensureDir(dir);
+  if (!(await exists(join(dir, RING_FILE))) && (await exists(caPaths(dir).key))) {
+    const why = `${dir} is a single CA directory: move it to ${join(dir, '<purpose>')}/ and write ${RING_FILE} first (docs: CA change-over)`;
+    return certRefusal('DMR_CA_INVALID_REQUEST', why, 'dir');
+  }
   const current = (await exists(join(dir, RING_FILE))) ? await readRing(dir) : { version: 1 as const, cas: [] };
   const next = withCaAdded(current, options.id, options.purpose);
   if (!next.ok) return next;

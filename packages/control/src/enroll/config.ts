@@ -13,13 +13,8 @@ import {
 export const DEFAULT_AGENT_CERT_VALIDITY_DAYS = 90;
 /** Default lifetime of server instance and relay-user certificates (days). */
 export const DEFAULT_SERVER_CERT_VALIDITY_DAYS = 90;
-/** Default CA directory (relative to the working directory). */
-export const DEFAULT_CONTROL_CA_DIR = './pki/control';
-
-/** What the certificate lifecycle is configured with. */
+/** What the certificate lifecycle is configured with (the CA directory, `DMR_CONTROL_CA_DIR`, is the service's). */
 export interface LifecycleConfig {
-  /** `DMR_CONTROL_CA_DIR`: holds `ring.json` and one dmrctl CA directory per CA id. */
-  readonly caDir: string;
   /** `DMR_CONTROL_ENROLLMENT_TOKEN_TTL_MS`, default 1 h. */
   readonly enrollmentTokenTtlMs: number;
   /** `DMR_CONTROL_AGENT_CERT_VALIDITY_DAYS`, default 90. */
@@ -48,7 +43,6 @@ export function readLifecycleConfig(env: EnvReader): LifecycleConfig {
     env.problem('DMR_CONTROL_CRL_REPUBLISH_BEFORE_MS must be less than DMR_CONTROL_CRL_VALIDITY_MS');
   }
   return Object.freeze({
-    caDir: env.string('DMR_CONTROL_CA_DIR', DEFAULT_CONTROL_CA_DIR),
     enrollmentTokenTtlMs: env.int('DMR_CONTROL_ENROLLMENT_TOKEN_TTL_MS', {
       default: DEFAULT_ENROLLMENT_TOKEN_TTL_MS,
       min: 60_000,

@@ -15,6 +15,8 @@ export interface CrlTimerDeps {
   readonly crls: CrlPublisher;
   readonly log: Logger;
   readonly announce: (configVersion: number, kinds: readonly AnnouncementKind[]) => Promise<void>;
+  /** Called after a reload changed the set of trusted CAs (the service refreshes its TLS client-CA list). */
+  readonly onTrustChanged?: () => void;
 }
 
 /** State of the timer. */
@@ -75,6 +77,7 @@ export class CrlTimer {
   async #check(): Promise<void> {
     try {
       const trustChanged = await this.#reloadRing();
+      if (trustChanged) this.#deps.onTrustChanged?.();
       const done = await this.#deps.crls.republishDue();
       let configVersion = done.configVersion;
       if (trustChanged && configVersion === undefined) configVersion = await this.#recordRingChange();

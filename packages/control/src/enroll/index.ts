@@ -3,7 +3,6 @@
 
 export {
   DEFAULT_AGENT_CERT_VALIDITY_DAYS,
-  DEFAULT_CONTROL_CA_DIR,
   DEFAULT_SERVER_CERT_VALIDITY_DAYS,
   type LifecycleConfig,
   readLifecycleConfig,

@@ -37,6 +37,8 @@ export interface IssuedCertificateResponse {
 /** Dependencies of {@link CertificateLifecycle}: the ports plus the CA ring in force. */
 export interface CertificateLifecycleDeps extends LifecycleDeps {
   readonly ring: CaRingHolder;
+  /** Called when a ring reload changed the trusted CAs (e.g. to refresh the admin API's client-CA list). */
+  readonly onTrustChanged?: () => void;
 }
 
 /** See the file comment. Build with `new CertificateLifecycle(deps, config)`; `start()` runs the CRL timer. */

@@ -21,6 +21,11 @@ import type { Provisioner, SignGrant } from './provisioner.js';
 /** A renewal request: the client certificate the TLS handshake verified (DER, as `getPeerX509Certificate().raw`). */
 export interface RenewalRequest {
   readonly certificateDer: Uint8Array;
+  /**
+   * The kinds of certificate this caller may renew: its own role's (`agent`, `server`), or `relay-user` when a server
+   * renews the relay user's certificate for it. Default: every renewable kind.
+   */
+  readonly allowedKinds?: readonly string[];
 }
 
 /**
@@ -36,6 +41,7 @@ export function renewalProvisioner(config: LifecycleConfig, clock: Clock): Provi
       const record = await tx.certificates.get(normaliseSerial(presented.serialNumber));
       // the serial alone could be claimed by a certificate of another trusted issuer: the bytes must be ours
       if (record === undefined || !sameDer(new x509.X509Certificate(record.pem).rawData, presented.rawData)) return unknownCertificate();
+      if (request.allowedKinds !== undefined && !request.allowedKinds.includes(record.subjectKind)) return unknownCertificate();
       const current = checkRenewingCertificate(record, clock.now());
       if (!current.ok) return current;
       const identity = current.value;

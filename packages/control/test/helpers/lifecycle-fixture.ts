@@ -12,7 +12,7 @@ import { type ControlStore, openControlStore } from '../../src/store/index.js';
 import { agentInput, capturingLogger, type TestClock, testClock } from './store-fixtures.js';
 
 /** The lifecycle's configuration in tests: the defaults, a CRL check every second. */
-export const TEST_LIFECYCLE_CONFIG: Omit<LifecycleConfig, 'caDir'> = {
+export const TEST_LIFECYCLE_CONFIG: LifecycleConfig = {
   enrollmentTokenTtlMs: 3_600_000,
   agentCertValidityDays: 90,
   serverCertValidityDays: 90,
@@ -65,7 +65,7 @@ export async function lifecycleFixture(config: Partial<LifecycleConfig> = {}, da
   }
   const { log, lines } = capturingLogger();
   const dbUrl = databaseUrl ?? `sqlite:${join(dir, 'control.db')}`;
-  const fullConfig: LifecycleConfig = { ...TEST_LIFECYCLE_CONFIG, caDir, ...config };
+  const fullConfig: LifecycleConfig = { ...TEST_LIFECYCLE_CONFIG, ...config };
   const announcements: LifecycleFixture['announcements'] = [];
   const announcer = { announce: async (a: { configVersion: number; kinds: readonly AnnouncementKind[] }) => void announcements.push(a) };
   const build = async () => {
