@@ -231,6 +231,21 @@ describe('two control instances on one PostgreSQL database', () => {
     expect(ha.lines.join('')).not.toContain('CRL republishing failed');
   });
 
+  it('enroll a server with a service token exactly once when both instances try at the same time', async () => {
+    const second = await ha.secondInstance();
+    const grant = okOf(
+      await ha.lifecycle.createServiceEnrollmentToken(OPERATOR, { kind: 'server', id: 'dmr-ha', dnsNames: ['dmr-ha.example'] }),
+    );
+    const csr = async () => makeCsr(testKeyPair(), { uris: ['urn:dmr:server:dmr-ha'] });
+    const outcomes = await Promise.all([
+      ha.lifecycle.enroll({ token: grant.token, csr: await csr() }),
+      second.lifecycle.enroll({ token: grant.token, csr: await csr() }),
+    ]);
+    expect(outcomes.filter((outcome) => outcome.ok)).toHaveLength(1);
+    expect(outcomes.find((outcome) => !outcome.ok)).toMatchObject({ code: 'DMR_CONTROL_TOKEN_USED' });
+    expect(okOf(await ha.store.certificates.list({ subjectId: 'dmr-ha' })).items).toHaveLength(1);
+  });
+
   it('revoke on one instance and serve the new CRL from the other at once', async () => {
     const second = await ha.secondInstance();
     const agentId = randomUUID();
