@@ -190,6 +190,24 @@ export const ERROR_CATALOG = {
     summary: 'A CRL is older (lower CRL number or earlier thisUpdate) than the one in force.',
   },
   DMR_CA_IO_FAILED: { httpStatus: 500, isTransient: true, summary: 'A CA file or directory could not be read or written.' },
+  // issue 18 (dmrctl as the admin API's client; the export/import document)
+  DMR_CONTROL_DOCUMENT_INVALID: {
+    httpStatus: 400,
+    isTransient: false,
+    summary:
+      'An export/import document (apiVersion dmr.ee/v1, kind ControlExport) is malformed: not YAML/JSON, a wrong or unknown field, or a duplicate agent id or policy version; nothing was applied.',
+  },
+  DMR_CLI_API_UNREACHABLE: {
+    httpStatus: 503,
+    isTransient: true,
+    summary:
+      'dmrctl could not reach dmr-control: connection refused or timed out, or the TLS handshake failed (which side refused is named).',
+  },
+  DMR_CLI_API_RESPONSE_INVALID: {
+    httpStatus: 502,
+    isTransient: false,
+    summary: 'dmr-control (or something in front of it) answered dmrctl with a body that is not the expected JSON.',
+  },
   // issue 16 (moving seed-003 queues with dmrctl queues migrate)
   DMR_MIGRATE_DEAD_LETTER: {
     httpStatus: 500,
