@@ -1,0 +1,77 @@
+// `dmrctl certs|servers|changes|policies …` through dmr-control's admin API. Declarations only; actions load
+// api-actions.ts when they run.
+import { Command, Option } from '@commander-js/extra-typings';
+import { parseDuration, parseWhole, withApiOptions } from './api-options.js';
+import { parseReason } from './options.js';
+import type { CliContext, CliIo } from './output.js';
+
+const actions = () => import('./api-actions.js');
+
+/** `dmrctl certs list|revoke`. */
+export function certsCommand(io: CliIo, context: CliContext): Command {
+  const list = withApiOptions(new Command('list').description('list the certificates dmr-control issued, with expiry and status'))
+    .option(
+      '--expiring-within <duration>',
+      'only unrevoked ones whose notAfter is within this span (30d, 12h, …), expired ones included',
+      parseDuration,
+    )
+    .option('--subject <id>', 'only certificates of this agent, server or person')
+    .action(async (flags) => (await actions()).listCertificates(io, context, flags));
+  const revoke = withApiOptions(
+    new Command('revoke')
+      .description('revoke a certificate: every server drops its connections once the pushed CRL arrives')
+      .argument('<serial>', 'serial number (hex, any of aa:bb, AABB, 0xaabb)'),
+  )
+    .addOption(
+      new Option(
+        '--reason <reason>',
+        'RFC 5280 reason: unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn',
+      )
+        .argParser(parseReason)
+        .makeOptionMandatory(),
+    )
+    .action(async (serial, flags) => (await actions()).revokeCertificate(io, context, serial, flags));
+  return new Command('certs')
+    .description('certificates issued by dmr-control (admin API; for the offline CA see "cert" and "revoke")')
+    .addCommand(list)
+    .addCommand(revoke);
+}
+
+/** `dmrctl servers list`. */
+export function serversCommand(io: CliIo, context: CliContext): Command {
+  const list = withApiOptions(
+    new Command('list').description('DMR server instances: the configVersion each runs, its last sync; flags those behind the current one'),
+  ).action(async (flags) => (await actions()).listServers(io, context, flags));
+  return new Command('servers').description('DMR server instances as they report to dmr-control').addCommand(list);
+}
+
+/** `dmrctl changes list`. */
+export function changesCommand(io: CliIo, context: CliContext): Command {
+  const list = withApiOptions(new Command('list').description('the change log (read only; auditor, or admin, certificate)'))
+    .option('--limit <n>', 'at most this many entries (default: 100)', parseWhole(1), 100)
+    .option('--all', 'every entry (all pages)')
+    .action(async (flags) => (await actions()).listChanges(io, context, flags));
+  return new Command('changes').description('who changed what, when (append-only)').addCommand(list);
+}
+
+/** `dmrctl policies list|get|push`. */
+export function policiesCommand(io: CliIo, context: CliContext): Command {
+  const list = withApiOptions(new Command('list').description('policy versions')).action(async (flags) =>
+    (await actions()).listPolicies(io, context, flags),
+  );
+  const get = withApiOptions(
+    new Command('get').description('one policy version and its document').argument('<version>', 'version', parseWhole(1)),
+  ).action(async (version, flags) => (await actions()).getPolicy(io, context, version, flags));
+  const push = withApiOptions(
+    new Command('push')
+      .description('store a policy document (YAML or JSON) as the next version (admin certificate)')
+      .argument('<file>', 'the policy document: .json is read as JSON, anything else as YAML'),
+  )
+    .option('--comment <text>', 'why this version')
+    .action(async (file, flags) => (await actions()).pushPolicy(io, context, file, flags));
+  return new Command('policies')
+    .description('versioned policy documents (content: issue #19)')
+    .addCommand(list)
+    .addCommand(get)
+    .addCommand(push);
+}

@@ -1,0 +1,34 @@
+// `dmrctl export` and `dmrctl import`: the whole registry and the policy versions as one YAML or JSON document
+// (domain/export-document.ts). Declarations only; transfer-actions.ts loads when one runs.
+import { Command, type CommandUnknownOpts, Option } from '@commander-js/extra-typings';
+import { withApiOptions } from './api-options.js';
+import type { CliContext, CliIo } from './output.js';
+
+const actions = () => import('./transfer-actions.js');
+
+/** `dmrctl export [--format yaml|json] [-o file]`. */
+export function exportCommand(io: CliIo, context: CliContext): CommandUnknownOpts {
+  return withApiOptions(
+    new Command('export').description('write every agent and policy version as one document (apiVersion dmr.ee/v1, kind ControlExport)'),
+    false,
+  )
+    .addOption(
+      new Option('--format <format>', 'yaml or json (default: from the -o file name, else yaml)').choices(['yaml', 'json'] as const),
+    )
+    .option('-o, --out <file>', 'write to this file (0600, replaced atomically) instead of stdout')
+    .option('--force', 'replace the -o file when it exists')
+    .action(async (flags) => (await actions()).exportDocument(io, context, flags));
+}
+
+/** `dmrctl import <file> [--dry-run]`. */
+export function importCommand(io: CliIo, context: CliContext): CommandUnknownOpts {
+  return withApiOptions(
+    new Command('import')
+      .description(
+        'make the registry and policies what the document says, in one transaction; --dry-run prints the diff and changes nothing',
+      )
+      .argument('<file>', 'a ControlExport document: .json is read as JSON, anything else as YAML'),
+  )
+    .option('--dry-run', 'print what would be added, changed (field by field) and removed; apply nothing')
+    .action(async (file, flags) => (await actions()).importDocument(io, context, file, flags));
+}
