@@ -191,11 +191,10 @@ export const ERROR_CATALOG = {
   },
   DMR_CA_IO_FAILED: { httpStatus: 500, isTransient: true, summary: 'A CA file or directory could not be read or written.' },
   // issue 18 (dmrctl as the admin API's client; the export/import document)
-  DMR_CONTROL_DOCUMENT_INVALID: {
+  DMR_CLI_DOCUMENT_INVALID: {
     httpStatus: 400,
     isTransient: false,
-    summary:
-      'An export/import document (apiVersion dmr.ee/v1, kind ControlExport) is malformed: not YAML/JSON, a wrong or unknown field, or a duplicate agent id or policy version; nothing was applied.',
+    summary: 'dmrctl refused a document file before sending it: not YAML or JSON, or not the kind of document the command takes.',
   },
   DMR_CLI_API_UNREACHABLE: {
     httpStatus: 503,

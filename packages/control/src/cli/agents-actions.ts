@@ -10,29 +10,33 @@ import { renderTable } from './table.js';
 
 const agentPath = (id: string) => `v1/agents/${encodeURIComponent(id)}`;
 
-interface ListFlags extends ApiFlags {
+type ListFlags = ApiFlags & {
   readonly enabled?: true;
   readonly disabled?: true;
   readonly group?: string;
-  readonly label?: [string, string][];
-}
+  readonly label?: string;
+  readonly namePrefix?: string;
+  readonly enrolled?: true;
+  readonly notEnrolled?: true;
+};
 
-/** `agents list`: every page, then the filters; JSON `{items}`. */
+/** `agents list`: every page with the API's filters; JSON `{items}`. */
 export async function listAgents(io: CliIo, context: CliContext, flags: ListFlags): Promise<void> {
-  if (flags.enabled && flags.disabled) throw new UsageError('--enabled and --disabled exclude each other');
   const agents = await withControlClient(context, flags, (client) =>
-    client.list('v1/agents', { onPage: pageProgress(io, 'agents', PAGE_SIZE) }),
+    client.list('v1/agents', { query: agentQuery(flags), onPage: pageProgress(io, 'agents', PAGE_SIZE) }),
   );
-  const shown = agents.filter((agent) => matches(agent, flags));
-  emit(io, flags.output, { items: shown }, () => renderTable(AGENT_COLUMNS, shown));
+  emit(io, flags.output, { items: agents }, () => renderTable(AGENT_COLUMNS, agents));
 }
 
-function matches(agent: ApiRecord, flags: ListFlags): boolean {
-  if (flags.enabled && agent.enabled === false) return false;
-  if (flags.disabled && agent.enabled !== false) return false;
-  if (flags.group !== undefined && !(Array.isArray(agent.groups) && agent.groups.includes(flags.group))) return false;
-  const labels = (agent.labels ?? {}) as Record<string, unknown>;
-  return (flags.label ?? []).every(([key, value]) => labels[key] === value);
+/** The query of `GET /v1/agents` for the list flags (absent flags, absent parameters). */
+export function agentQuery(flags: ListFlags): Record<string, string | boolean | undefined> {
+  return {
+    enabled: flags.enabled ? true : flags.disabled ? false : undefined,
+    group: flags.group,
+    label: flags.label,
+    namePrefix: flags.namePrefix,
+    hasKey: flags.enrolled ? true : flags.notEnrolled ? false : undefined,
+  };
 }
 
 /** `agents get <id>`. */

@@ -57,11 +57,14 @@ function switchCommand(io: CliIo, context: CliContext, enabled: boolean) {
 
 /** `dmrctl agents list|get|create|update|disable|enable|delete|token`. */
 export function agentsCommand(io: CliIo, context: CliContext): Command {
-  const list = withApiOptions(new Command('list').description('list agents (all pages)'))
-    .option('--enabled', 'only enabled agents')
+  const list = withApiOptions(new Command('list').description('list agents (all pages; the filters are applied by dmr-control)'))
+    .addOption(new Option('--enabled', 'only enabled agents').conflicts('disabled'))
     .option('--disabled', 'only disabled agents')
     .option('--group <name>', 'only agents in this group')
-    .option('--label <key=value>', 'only agents with this label (repeatable: all must match)', parseLabel)
+    .option('--label <key=value>', 'only agents with this label')
+    .option('--name-prefix <text>', 'only agents whose name starts so')
+    .addOption(new Option('--enrolled', 'only agents with a key or certificate').conflicts('notEnrolled'))
+    .option('--not-enrolled', 'only agents without one')
     .action(async (flags) => (await actions()).listAgents(io, context, flags));
   const get = idCommand('get', 'show one agent').action(async (id, flags) => (await actions()).getAgent(io, context, id, flags));
   const remove = idCommand('delete', 'delete an agent (with If-Match: refused if it changed since it was read)')

@@ -50,8 +50,8 @@ export async function listServers(io: CliIo, context: CliContext, flags: ApiFlag
   const items = servers.map((server) => ({ ...server, behindBy: versionsBehind(server, configVersion) }));
   const behind = items.filter((server) => server.behindBy > 0).length;
   emit(io, flags.output, { configVersion, items }, () => {
-    const summary = `configVersion ${configVersion}; ${servers.length} server(s)${behind > 0 ? `, ${behind} BEHIND` : ', all current'}\n`;
-    return `${summary}${renderTable(serverColumns(configVersion, now), servers)}`;
+    const state = servers.length === 0 ? '' : behind > 0 ? `, ${behind} BEHIND` : ', all current';
+    return `configVersion ${configVersion}; ${servers.length} server(s)${state}\n${renderTable(serverColumns(configVersion, now), servers)}`;
   });
 }
 
@@ -60,13 +60,27 @@ async function currentConfigVersion(client: ControlClient): Promise<number> {
   return typeof answer.configVersion === 'number' ? answer.configVersion : 0;
 }
 
-/** `changes list`: the first `--limit` entries (or `--all`); JSON `{items}`. */
-export async function listChanges(io: CliIo, context: CliContext, flags: ApiFlags & { limit: number; all?: true }): Promise<void> {
+type ChangeFlags = ApiFlags & {
+  readonly limit: number;
+  readonly all?: true;
+  readonly since?: string;
+  readonly subjectKind?: string;
+  readonly subjectId?: string;
+  readonly action?: string;
+  readonly outcome?: 'applied' | 'refused';
+};
+
+/** `changes list`: the first `--limit` entries (or `--all`) matching the API's filters, oldest first; JSON `{items}`. */
+export async function listChanges(io: CliIo, context: CliContext, flags: ChangeFlags): Promise<void> {
+  const query = {
+    since: flags.since,
+    subjectKind: flags.subjectKind,
+    subjectId: flags.subjectId,
+    action: flags.action,
+    outcome: flags.outcome,
+  };
   const changes = await withControlClient(context, flags, (client) =>
-    client.list('v1/changes', {
-      ...(flags.all ? {} : { limit: flags.limit }),
-      onPage: pageProgress(io, 'changes', PAGE_SIZE),
-    }),
+    client.list('v1/changes', { query, ...(flags.all ? {} : { limit: flags.limit }), onPage: pageProgress(io, 'changes', PAGE_SIZE) }),
   );
   emit(io, flags.output, { items: changes }, () => renderTable(CHANGE_COLUMNS, changes));
 }

@@ -1,7 +1,7 @@
 // `dmrctl certs|servers|changes|policies …` through dmr-control's admin API. Declarations only; actions load
 // api-actions.ts when they run.
 import { Command, Option } from '@commander-js/extra-typings';
-import { parseDuration, parseWhole, withApiOptions } from './api-options.js';
+import { parseDuration, parseSince, parseWhole, withApiOptions } from './api-options.js';
 import { parseReason } from './options.js';
 import type { CliContext, CliIo } from './output.js';
 
@@ -47,9 +47,14 @@ export function serversCommand(io: CliIo, context: CliContext): Command {
 
 /** `dmrctl changes list`. */
 export function changesCommand(io: CliIo, context: CliContext): Command {
-  const list = withApiOptions(new Command('list').description('the change log (read only; auditor, or admin, certificate)'))
+  const list = withApiOptions(new Command('list').description('the change log, oldest first (read only; auditor or admin certificate)'))
+    .option('--since <time>', 'only entries from this time on: ISO 8601, or a span back from now (30m, 12h, 7d)', parseSince)
+    .option('--subject-kind <kind>', 'only changes of this kind of record: agent, policy, certificate, route, …')
+    .option('--subject-id <id>', 'only changes of this record')
+    .option('--action <action>', 'only this action, e.g. agent.update, request.refused')
+    .addOption(new Option('--outcome <outcome>', 'only applied changes or refused requests').choices(['applied', 'refused'] as const))
     .option('--limit <n>', 'at most this many entries (default: 100)', parseWhole(1), 100)
-    .option('--all', 'every entry (all pages)')
+    .option('--all', 'every matching entry (all pages)')
     .action(async (flags) => (await actions()).listChanges(io, context, flags));
   return new Command('changes').description('who changed what, when (append-only)').addCommand(list);
 }

@@ -61,6 +61,17 @@ export function parseDuration(value: string): number {
   return Number(match[1]) * (DURATION_UNITS[match[2] ?? 's'] ?? 1) * 1000;
 }
 
+/**
+ * Parses `--since`: an ISO 8601 time with a zone, or a span back from now (`7d`) turned into one. Returns the ISO text
+ * the API takes. `now` is a parameter for tests.
+ */
+export function parseSince(value: string, _previous?: string, now: Date = new Date()): string {
+  if (/^\d{1,6}[smhdw]$/.test(value.trim())) return new Date(now.getTime() - parseDuration(value)).toISOString();
+  const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(at)) throw new InvalidArgumentError('expected an ISO 8601 time with a zone (2026-12-07T10:00:00Z) or a span (7d)');
+  return new Date(at).toISOString();
+}
+
 /** Parses `key=value` into a pair (commander accumulator: repeated flags collect into a list). */
 export function parseLabel(value: string, previous: [string, string][] = []): [string, string][] {
   const at = value.indexOf('=');

@@ -1,39 +1,112 @@
-// The diff of an import as people read it (pure): counts per collection, then `+` added, `~` changed with one line per
-// field, `-` removed. Scripts take `--output json` instead, which is the DocumentDiff itself.
-import type { DocumentDiff, FieldChange } from '../domain/index.js';
+// What `POST /v1/import` answers, checked, and the diff as people read it (pure): counts, then `+` added, `~` changed
+// with one line per field (from → to, when the values are known: a dry run reads them), `-` removed, then the policy.
+// Scripts take `--output json` instead, which is the API's answer itself.
+import { DmrError } from '@dmr/shared/base';
+import { diffValues, type FieldChange } from './field-diff.js';
 import { printable } from './table.js';
 
-/** What to say after the diff: a dry run changed nothing, an import applied it at a config version. */
-export type DiffOutcome = { readonly dryRun: true } | { readonly dryRun: false; readonly configVersion: number };
+/** What an import does to the policy: the API's own words. */
+export const POLICY_OUTCOMES = ['added', 'changed', 'unchanged', 'absent'] as const;
 
-/** Longest value shown in a field line; longer ones (PEM certificates, policy documents) are summarised. */
+/** The diff `POST /v1/import` answers: agent ids (and the names of changed fields) and what happens to the policy. */
+export interface ImportDiff {
+  readonly agents: {
+    readonly added: readonly string[];
+    readonly changed: readonly { readonly id: string; readonly fields: readonly string[] }[];
+    readonly removed: readonly string[];
+    readonly unchanged: number;
+  };
+  readonly policy: (typeof POLICY_OUTCOMES)[number];
+}
+
+/** The whole answer of `POST /v1/import`. */
+export interface ImportAnswer {
+  readonly dryRun: boolean;
+  readonly configVersion: number;
+  readonly diff: ImportDiff;
+}
+
+/** Checks the answer's shape (the fields this renderer reads). Throws `DMR_CLI_API_RESPONSE_INVALID` otherwise. */
+export function parseImportAnswer(value: unknown): ImportAnswer {
+  const answer = value as Partial<ImportAnswer> | undefined;
+  const agents = answer?.diff?.agents;
+  const isStrings = (list: unknown) => Array.isArray(list) && list.every((item) => typeof item === 'string');
+  const isValid =
+    typeof answer?.dryRun === 'boolean' &&
+    typeof answer.configVersion === 'number' &&
+    isStrings(agents?.added) &&
+    isStrings(agents?.removed) &&
+    typeof agents?.unchanged === 'number' &&
+    Array.isArray(agents.changed) &&
+    agents.changed.every((entry) => typeof entry?.id === 'string' && isStrings(entry.fields)) &&
+    POLICY_OUTCOMES.includes(answer.diff?.policy as ImportDiff['policy']);
+  if (!isValid)
+    throw new DmrError('DMR_CLI_API_RESPONSE_INVALID', 'POST /v1/import answered something that is not {dryRun, configVersion, diff}');
+  return answer as ImportAnswer;
+}
+
+/** The values a dry run shows: each side's agents by id and policy document, and the registry's agents the document omits. */
+export interface DiffValues {
+  readonly currentAgents: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+  readonly desiredAgents: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+  readonly currentPolicy: unknown;
+  readonly desiredPolicy: unknown;
+}
+
+/** How to render: names of added agents, values for field lines, and whether agents the document omits were pruned. */
+export interface RenderOptions {
+  readonly values?: DiffValues;
+  readonly unlisted?: readonly string[];
+}
+
+/** Longest value shown in a field line; longer ones (PEM text, policy documents) are summarised. */
 const MAX_VALUE_WIDTH = 80;
 
-/**
- * Renders a diff. `names` gives agent names for the `+` lines (from the imported document). Output ends with the
- * outcome: `dry run: nothing was applied` or `applied at configVersion N`.
- */
-export function renderDiff(diff: DocumentDiff, outcome: DiffOutcome, names: ReadonlyMap<string, string> = new Map()): string {
-  const lines: string[] = [];
-  const agents = diff.agents;
-  lines.push(`agents: ${counts(agents)}`);
-  for (const id of agents.added) lines.push(`  + ${printable(id)}${names.has(id) ? `  (${printable(names.get(id) ?? '')})` : ''}`);
-  for (const entry of agents.changed) lines.push(`  ~ ${printable(entry.key)}`, ...entry.fields.map(fieldLine));
+/** Renders an import's answer; ends with `dry run: nothing was applied` or `applied at configVersion N`. */
+export function renderImport(answer: ImportAnswer, options: RenderOptions = {}): string {
+  const { agents, policy } = answer.diff;
+  const values = options.values;
+  const lines = [
+    `agents: ${agents.added.length} added, ${agents.changed.length} changed, ${agents.removed.length} removed, ${agents.unchanged} unchanged`,
+  ];
+  for (const id of agents.added) {
+    const name = values?.desiredAgents.get(id)?.name;
+    lines.push(`  + ${printable(id)}${typeof name === 'string' ? `  (${printable(name)})` : ''}`);
+  }
+  for (const { id, fields } of agents.changed) {
+    lines.push(`  ~ ${printable(id)}: ${fields.map((field) => printable(field)).join(', ')}`);
+    if (values) lines.push(...agentFieldChanges(values, id, fields).map(fieldLine));
+  }
   for (const id of agents.removed) lines.push(`  - ${printable(id)}`);
-  const policies = diff.policies;
-  lines.push(`policies: ${counts(policies)}`);
-  for (const version of policies.added) lines.push(`  + version ${version}`);
-  for (const entry of policies.changed) lines.push(`  ~ version ${entry.key}`, ...entry.fields.map(fieldLine));
-  for (const version of policies.removed) lines.push(`  - version ${version}`);
-  const isEmpty = [agents, policies].every((part) => part.added.length + part.changed.length + part.removed.length === 0);
-  if (outcome.dryRun) lines.push(isEmpty ? 'dry run: no changes; nothing was applied' : 'dry run: nothing was applied');
-  else
-    lines.push(isEmpty ? `no changes; configVersion stays ${outcome.configVersion}` : `applied at configVersion ${outcome.configVersion}`);
+  const unlisted = options.unlisted ?? [];
+  if (unlisted.length > 0)
+    lines.push(`  (${unlisted.length} agent(s) of the registry are not in the document and stay: --prune removes them)`);
+  lines.push(`policy: ${policyText(policy)}`);
+  if (policy === 'changed' && values) lines.push(...diffValues(values.currentPolicy, values.desiredPolicy, 'document').map(fieldLine));
+  const isEmpty =
+    agents.added.length + agents.changed.length + agents.removed.length === 0 && (policy === 'unchanged' || policy === 'absent');
+  if (answer.dryRun) lines.push(isEmpty ? 'dry run: no changes; nothing was applied' : 'dry run: nothing was applied');
+  else lines.push(isEmpty ? `no changes; configVersion stays ${answer.configVersion}` : `applied at configVersion ${answer.configVersion}`);
   return `${lines.join('\n')}\n`;
 }
 
-function counts(part: DocumentDiff['agents'] | DocumentDiff['policies']): string {
-  return `${part.added.length} added, ${part.changed.length} changed, ${part.removed.length} removed, ${part.unchanged} unchanged`;
+function agentFieldChanges(values: DiffValues, id: string, fields: readonly string[]): FieldChange[] {
+  const before = values.currentAgents.get(id) ?? {};
+  const after = values.desiredAgents.get(id) ?? {};
+  return fields.flatMap((field) => diffValues(before[field], after[field], field));
+}
+
+function policyText(policy: ImportDiff['policy']): string {
+  switch (policy) {
+    case 'added':
+      return 'added (the first version)';
+    case 'changed':
+      return 'changed (stored as a new version)';
+    case 'unchanged':
+      return 'unchanged';
+    case 'absent':
+      return 'not in the document (stays as it is)';
+  }
 }
 
 /** `      name: "Old" → "New"`; an absent side shows as `(none)`. */

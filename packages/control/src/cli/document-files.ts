@@ -17,14 +17,14 @@ export function formatOfPath(path: string): DocumentFormat {
 
 /**
  * Parses document text. YAML 1.2 (no `yes`/`no` booleans), duplicate keys refused, aliases capped by the library.
- * Throws `DMR_CONTROL_DOCUMENT_INVALID` naming `origin` and where the text breaks.
+ * Throws `DMR_CLI_DOCUMENT_INVALID` naming `origin` and where the text breaks.
  */
 export function parseDocument(text: string, format: DocumentFormat, origin: string): unknown {
   try {
     return format === 'json' ? JSON.parse(text) : parseYaml(text, { version: '1.2', uniqueKeys: true, prettyErrors: true });
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0];
-    throw new DmrError('DMR_CONTROL_DOCUMENT_INVALID', `${origin} is not valid ${format.toUpperCase()}: ${reason}`, { cause: error });
+    throw new DmrError('DMR_CLI_DOCUMENT_INVALID', `${origin} is not valid ${format.toUpperCase()}: ${reason}`, { cause: error });
   }
 }
 

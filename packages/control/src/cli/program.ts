@@ -24,7 +24,7 @@ const USAGE_CODES: ReadonlySet<string> = new Set([
   'DMR_CRYPTO_KEY_INVALID',
   'DMR_CA_PURPOSE_MISMATCH',
   'DMR_CONFIG_INVALID',
-  'DMR_CONTROL_DOCUMENT_INVALID',
+  'DMR_CLI_DOCUMENT_INVALID',
 ]);
 
 // API answers that mean the request itself was wrong (bad field, too large): the caller's input, like a usage error

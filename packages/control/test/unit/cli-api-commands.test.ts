@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { agentCreateBody, agentPatchBody, isEmptyUpdate } from '../../src/cli/agent-edit.js';
+import { agentQuery } from '../../src/cli/agents-actions.js';
 import { ControlApiError } from '../../src/cli/api-client/index.js';
-import { parseAgentId, parseDuration, parseLabel, parseWhole } from '../../src/cli/api-options.js';
+import { parseAgentId, parseDuration, parseLabel, parseSince, parseWhole } from '../../src/cli/api-options.js';
 import { type CliIo, UsageError } from '../../src/cli/output.js';
 import { EXIT_CONFLICT, EXIT_FAILED, EXIT_USAGE, reportApiError, runCli } from '../../src/cli/program.js';
+import { dryRunDetails } from '../../src/cli/transfer-actions.js';
 
 function capture(): CliIo & { stdout: () => string; stderr: () => string } {
   let out = '';
@@ -38,6 +40,31 @@ describe('API option parsers', () => {
     ]);
     expect(parseLabel('empty=')).toEqual([['empty', '']]);
     for (const bad of ['novalue', '=v']) expect(() => parseLabel(bad)).toThrow(/key=value/);
+  });
+
+  it('reads --since as an ISO time or a span back from now', () => {
+    const now = new Date('2026-12-07T12:00:00.000Z');
+    expect(parseSince('2d', undefined, now)).toBe('2026-12-05T12:00:00.000Z');
+    expect(parseSince('2026-12-01T10:00:00+02:00', undefined, now)).toBe('2026-12-01T08:00:00.000Z');
+    for (const bad of ['yesterday', '2026-12-01', '2026-13-01T00:00:00Z']) expect(() => parseSince(bad)).toThrow(/ISO 8601/);
+  });
+
+  it('turns list flags into the API query, absent flags absent', () => {
+    expect(agentQuery({ output: 'table' })).toEqual({
+      enabled: undefined,
+      group: undefined,
+      label: undefined,
+      namePrefix: undefined,
+      hasKey: undefined,
+    });
+    expect(agentQuery({ output: 'table', disabled: true, notEnrolled: true, group: 'g', label: 'a=b', namePrefix: 'T' })).toEqual({
+      enabled: false,
+      group: 'g',
+      label: 'a=b',
+      namePrefix: 'T',
+      hasKey: false,
+    });
+    expect(agentQuery({ output: 'json', enabled: true, enrolled: true })).toMatchObject({ enabled: true, hasKey: true });
   });
 
   it('checks agent ids and whole numbers', () => {
@@ -180,30 +207,66 @@ describe('runCli with the API commands', () => {
     expect(io.stderr()).toBe('dmrctl: nothing to change: name at least one field (see --help)\n(add --help for usage)\n');
   });
 
-  it('refuses an import file that is not a document, naming the fields, exit 2 and nothing sent', async () => {
+  it('refuses an import file that is not YAML, or not a registry document, exit 2 and nothing sent', async () => {
     const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const dir = await mkdtemp(join(tmpdir(), 'dmrctl-import-'));
     try {
       const file = join(dir, 'bad.yaml');
-      await writeFile(
-        file,
-        'apiVersion: dmr.ee/v1\nkind: ControlExport\nagents:\n  - id: a\n    name: A\n    color: red\n  - id: a\n    name: B\n',
-      );
-      const io = capture();
       // no URL configured: a refusal before connecting proves nothing was sent
-      expect(await runCli(['import', file, '--dry-run'], io, { env: {} })).toBe(EXIT_USAGE);
-      expect(io.stderr()).toBe(
-        `dmrctl: DMR_CONTROL_DOCUMENT_INVALID: ${file} is not a valid ControlExport document; nothing was sent:\n  agents.0.color: is not allowed\n`,
-      );
       await writeFile(file, 'agents: [\n');
       const broken = capture();
       expect(await runCli(['import', file], broken, { env: {} })).toBe(EXIT_USAGE);
-      expect(broken.stderr()).toMatch(/^dmrctl: DMR_CONTROL_DOCUMENT_INVALID: .*bad.yaml is not valid YAML: /);
+      expect(broken.stderr()).toMatch(/^dmrctl: DMR_CLI_DOCUMENT_INVALID: .*bad.yaml is not valid YAML: /);
+      await writeFile(file, 'format: dmr-control/registry-v1\nagents: {}\n');
+      const wrong = capture();
+      expect(await runCli(['import', file, '--dry-run'], wrong, { env: {} })).toBe(EXIT_USAGE);
+      expect(wrong.stderr()).toBe(
+        `dmrctl: DMR_CLI_DOCUMENT_INVALID: ${file} is not a registry document (an object with an "agents" list); nothing was sent\n`,
+      );
+      const json = join(dir, 'doc.json');
+      await writeFile(json, '{"agents": [1,]}');
+      const badJson = capture();
+      expect(await runCli(['import', json], badJson, { env: {} })).toBe(EXIT_USAGE);
+      expect(badJson.stderr()).toMatch(/doc.json is not valid JSON: /);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('dryRunDetails', () => {
+  it('fills the defaults of agents the document leaves short, and finds the agents it omits', () => {
+    const current = {
+      agents: [
+        { id: 'a', name: 'A' },
+        { id: 'b', name: 'B' },
+        { id: 'c', name: 'C' },
+      ],
+      policy: { document: { v: 1 } },
+    };
+    const desired = { agents: [{ id: 'a', name: 'A2' }], policy: null };
+    const answer = {
+      dryRun: true,
+      configVersion: 1,
+      diff: { agents: { added: [], changed: [{ id: 'a', fields: ['name'] }], removed: ['c'], unchanged: 0 }, policy: 'absent' as const },
+    };
+    const { values, unlisted } = dryRunDetails(current, desired, answer);
+    expect(values.desiredAgents.get('a')).toEqual({
+      id: 'a',
+      name: 'A2',
+      institution: '',
+      contact: '',
+      labels: {},
+      groups: [],
+      authenticationCertificate: null,
+      capabilities: [],
+      enabled: true,
+    });
+    expect(values.currentPolicy).toEqual({ v: 1 });
+    expect(values.desiredPolicy).toBeUndefined();
+    expect(unlisted).toEqual(['b']);
   });
 });
 

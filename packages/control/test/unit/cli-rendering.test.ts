@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fieldLine, renderDiff, valueText } from '../../src/cli/diff-text.js';
+import { type DiffValues, fieldLine, type ImportAnswer, parseImportAnswer, renderImport, valueText } from '../../src/cli/diff-text.js';
 import {
   AGENT_COLUMNS,
   agentFields,
@@ -11,7 +11,6 @@ import {
   versionsBehind,
 } from '../../src/cli/record-views.js';
 import { ageText, cellText, printable, renderFields, renderTable } from '../../src/cli/table.js';
-import type { DocumentDiff } from '../../src/domain/index.js';
 
 const NOW = new Date('2026-12-07T12:00:00.000Z');
 
@@ -152,50 +151,68 @@ describe('record views', () => {
   });
 });
 
-describe('renderDiff', () => {
-  const diff: DocumentDiff = {
-    agents: {
-      added: ['new-bot'],
-      changed: [
-        {
-          key: 'edit-bot',
-          fields: [
-            { path: 'name', before: 'Old', after: 'New' },
-            { path: 'labels.tier', after: '1' },
-          ],
-        },
-      ],
-      removed: ['old-bot'],
-      unchanged: 997,
+describe('renderImport', () => {
+  const answer: ImportAnswer = {
+    dryRun: true,
+    configVersion: 7,
+    diff: {
+      agents: { added: ['new-bot'], changed: [{ id: 'edit-bot', fields: ['name', 'labels'] }], removed: ['old-bot'], unchanged: 997 },
+      policy: 'changed',
     },
-    policies: { added: [4], changed: [], removed: [], unchanged: 3 },
+  };
+  const values: DiffValues = {
+    currentAgents: new Map([['edit-bot', { id: 'edit-bot', name: 'Old', labels: { team: 'red' } }]]),
+    desiredAgents: new Map([
+      ['edit-bot', { id: 'edit-bot', name: 'New', labels: { team: 'red', tier: '1' } }],
+      ['new-bot', { id: 'new-bot', name: 'New bot' }],
+    ]),
+    currentPolicy: { mode: 'allow' },
+    desiredPolicy: { mode: 'deny' },
   };
 
-  it('prints counts, then + ~ - lines with one line per changed field, then the dry-run outcome', () => {
-    expect(renderDiff(diff, { dryRun: true }, new Map([['new-bot', 'New bot']]))).toBe(
+  it('prints counts, + ~ - lines, each changed field from → to, the policy, then the dry-run outcome', () => {
+    expect(renderImport(answer, { values, unlisted: ['kept-bot'] })).toBe(
       [
         'agents: 1 added, 1 changed, 1 removed, 997 unchanged',
         '  + new-bot  (New bot)',
-        '  ~ edit-bot',
+        '  ~ edit-bot: name, labels',
         '      name: "Old" → "New"',
         '      labels.tier: (none) → "1"',
         '  - old-bot',
-        'policies: 1 added, 0 changed, 0 removed, 3 unchanged',
-        '  + version 4',
+        '  (1 agent(s) of the registry are not in the document and stay: --prune removes them)',
+        'policy: changed (stored as a new version)',
+        '      document.mode: "allow" → "deny"',
         'dry run: nothing was applied',
         '',
       ].join('\n'),
     );
   });
 
-  it('says when nothing changes, and at which configVersion an import applied', () => {
-    const empty: DocumentDiff = {
-      agents: { added: [], changed: [], removed: [], unchanged: 2 },
-      policies: { added: [], changed: [], removed: [], unchanged: 0 },
+  it('names only the fields when the values are not known (a real import)', () => {
+    const text = renderImport({ ...answer, dryRun: false, configVersion: 8 });
+    expect(text).toContain('  ~ edit-bot: name, labels\n  - old-bot\n');
+    expect(text).toMatch(/applied at configVersion 8\n$/);
+  });
+
+  it('says when nothing changes', () => {
+    const empty: ImportAnswer = {
+      dryRun: true,
+      configVersion: 3,
+      diff: { agents: { added: [], changed: [], removed: [], unchanged: 2 }, policy: 'absent' },
     };
-    expect(renderDiff(empty, { dryRun: true })).toMatch(/dry run: no changes; nothing was applied\n$/);
-    expect(renderDiff(empty, { dryRun: false, configVersion: 8 })).toMatch(/no changes; configVersion stays 8\n$/);
-    expect(renderDiff(diff, { dryRun: false, configVersion: 9 })).toMatch(/applied at configVersion 9\n$/);
+    expect(renderImport(empty)).toBe(
+      'agents: 0 added, 0 changed, 0 removed, 2 unchanged\npolicy: not in the document (stays as it is)\ndry run: no changes; nothing was applied\n',
+    );
+    expect(renderImport({ ...empty, dryRun: false, diff: { ...empty.diff, policy: 'unchanged' } })).toMatch(
+      /policy: unchanged\nno changes; configVersion stays 3\n$/,
+    );
+  });
+
+  it('checks the API answer it renders', () => {
+    expect(parseImportAnswer(answer)).toBe(answer);
+    for (const bad of [null, {}, { ...answer, diff: { ...answer.diff, policy: 'maybe' } }, { ...answer, configVersion: '7' }]) {
+      expect(() => parseImportAnswer(bad)).toThrow(/POST \/v1\/import answered something/);
+    }
   });
 
   it('summarises PEM text and long values, and neutralises escapes', () => {
