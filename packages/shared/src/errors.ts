@@ -190,7 +190,70 @@ export const ERROR_CATALOG = {
     summary: 'A CRL is older (lower CRL number or earlier thisUpdate) than the one in force.',
   },
   DMR_CA_IO_FAILED: { httpStatus: 500, isTransient: true, summary: 'A CA file or directory could not be read or written.' },
-  // issue 18 (dmrctl as the admin API's client; the export/import document)
+  // control plane storage (issue 18)
+  DMR_CONTROL_NOT_FOUND: {
+    httpStatus: 404,
+    isTransient: false,
+    summary: 'No control-plane record (agent, policy version, server, …) has that id.',
+  },
+  DMR_CONTROL_ALREADY_EXISTS: { httpStatus: 409, isTransient: false, summary: 'A control-plane record with that id already exists.' },
+  DMR_CONTROL_REVISION_MISMATCH: {
+    httpStatus: 412,
+    isTransient: false,
+    summary: "The If-Match revision is not the record's current one: someone changed it since it was read.",
+  },
+  DMR_CONTROL_CURSOR_INVALID: {
+    httpStatus: 400,
+    isTransient: false,
+    summary: 'The list cursor was not made by this list (or was altered).',
+  },
+  DMR_CONTROL_TOKEN_UNKNOWN: {
+    httpStatus: 401,
+    isTransient: false,
+    summary: 'No enrollment token matches (never made, or its agent was deleted).',
+  },
+  DMR_CONTROL_TOKEN_USED: { httpStatus: 401, isTransient: false, summary: 'The enrollment token was already used; tokens are single use.' },
+  DMR_CONTROL_TOKEN_EXPIRED: { httpStatus: 401, isTransient: false, summary: 'The enrollment token has expired.' },
+  DMR_CONTROL_TEXT_UNSTORABLE: {
+    httpStatus: 400,
+    isTransient: false,
+    summary:
+      'A text field holds a NUL character (U+0000) or a lone UTF-16 surrogate, which cannot be stored as UTF-8 text; nothing was written.',
+  },
+  DMR_CONTROL_STORE_FAILED: {
+    httpStatus: 503,
+    isTransient: true,
+    summary: 'The control-plane database could not be opened, migrated, reached or written.',
+  },
+  // control plane admin API (issue 18)
+  DMR_CONTROL_CERTIFICATE_REQUIRED: {
+    httpStatus: 401,
+    isTransient: false,
+    summary:
+      'An admin route was called without a valid client certificate: none, not from a trusted CA, expired, revoked, or naming no DMR identity.',
+  },
+  DMR_CONTROL_ROLE_FORBIDDEN: { httpStatus: 403, isTransient: false, summary: "The client certificate's role may not use this route." },
+  DMR_CONTROL_INVALID_INPUT: {
+    httpStatus: 400,
+    isTransient: false,
+    summary: 'A request body, path or query parameter is malformed or breaks a rule; `field` names it and nothing was written.',
+  },
+  DMR_CONTROL_PRECONDITION_REQUIRED: {
+    httpStatus: 428,
+    isTransient: false,
+    summary: "An update or delete came without If-Match: the record's ETag is required so no change is lost.",
+  },
+  DMR_CONTROL_BODY_TOO_LARGE: {
+    httpStatus: 413,
+    isTransient: false,
+    summary: 'The request body exceeds DMR_MAX_BODY_BYTES; nothing was written.',
+  },
+  DMR_CONTROL_MEDIA_TYPE_UNSUPPORTED: {
+    httpStatus: 415,
+    isTransient: false,
+    summary: 'The request body has a content type the route does not take (JSON everywhere; JSON or YAML for an import).',
+  },
+  // issue 18 (dmrctl as the admin API's client)
   DMR_CLI_DOCUMENT_INVALID: {
     httpStatus: 400,
     isTransient: false,

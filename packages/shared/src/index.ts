@@ -3,6 +3,13 @@ export { type BackoffSettings, backoffDelayMs } from './backoff.js';
 export { type BinArgsOutcome, type BinInfo, binArgsOutcome, handleBinArgs, readPackageVersion, versionLine } from './cli/bin-info.js';
 export { OldestFirst } from './collections/oldest-first.js';
 export * from './config/index.js';
+export {
+  CONTROL_ANNOUNCEMENT_KINDS,
+  CONTROL_EXCHANGE,
+  type ControlAnnouncement,
+  type ControlAnnouncementKind,
+  parseControlAnnouncement,
+} from './control-announcement.js';
 export * from './crypto/index.js';
 export { codeOfAckError, deliveryErrorOf, labelOfAckError, SEED003_ERROR_TYPES } from './delivery-errors.js';
 export { DmrError, type DmrErrorCode, ERROR_CATALOG, type ErrorSpec, isDmrErrorCode, isTransientCode, toDmrError } from './errors.js';

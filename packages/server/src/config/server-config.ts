@@ -1,10 +1,14 @@
 import {
   type BrokerConfig,
   CLUSTER_ID_PATTERN,
+  type ConfigFiles,
+  type ConfiguredFile,
+  checkConfiguredFiles,
   DEFAULT_CLUSTER_ID,
   type Env,
   EnvReader,
   isAgentId,
+  LOCAL_FILES,
   type LogLevel,
   type OpsListenerConfig,
   type PolicySettings,
@@ -14,7 +18,6 @@ import {
   splitUrlList,
 } from '@dmr/shared';
 import { type GatewayLimits, type RegistryTrust, readGatewayLimits, readRegistryTrust } from './limits-config.js';
-import { type ConfigFiles, type ConfiguredFile, checkConfiguredFiles, LOCAL_FILES } from './tls-files.js';
 
 /** TLS termination for agents (mutual TLS). */
 export interface TlsConfig {

@@ -10,6 +10,7 @@ export {
   readBrokerConfig,
   splitUrlList,
 } from './broker-config.js';
+export { type ConfigFiles, type ConfiguredFile, checkConfiguredFiles, type FileKind, LOCAL_FILES } from './config-files.js';
 export { type Env, EnvReader } from './env-reader.js';
 export { type LogLevel, parseLogLevels } from './log-level.js';
 export { DEFAULT_OPS_HOST, type OpsListenerConfig, readOpsListener } from './ops-config.js';

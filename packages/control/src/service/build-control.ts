@@ -1,0 +1,207 @@
+import { readFileSync } from 'node:fs';
+import type { TlsOptions } from 'node:tls';
+import {
+  type ControlAnnouncementKind,
+  createLogger,
+  DmrError,
+  LISTEN_BACKLOG,
+  type Logger,
+  OpsListener,
+  pemCertificates,
+} from '@dmr/shared';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type ApiDeps, buildApiApp, type ReadinessReport, type RouteGroup } from '../api/index.js';
+import type { PresentedCertificate } from '../domain/index.js';
+import { ControlAnnouncer } from '../push/index.js';
+import { type ControlStore, openControlStore } from '../store/index.js';
+import type { ControlConfig } from './control-config.js';
+import { type ControlMetrics, createControlMetrics } from './control-metrics.js';
+
+/** Lifecycle state of dmr-control. */
+export type ControlState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** Paths pino masks in dmr-control's logs besides the shared ones: key material and tokens, wherever they are logged. */
+export const CONTROL_REDACT_PATHS = ['key', '*.key', 'csr', '*.csr', 'tokenHash', '*.tokenHash', 'req.headers.cookie'];
+
+/** A built, not yet started dmr-control. */
+export interface DmrControl {
+  readonly app: FastifyInstance;
+  readonly metrics: ControlMetrics;
+  readonly state: ControlState;
+  /** The announcer on `dmr.control`, or undefined when push is off (no `RABBITMQ_DEFAULT_HOST`). */
+  readonly announcer: ControlAnnouncer | undefined;
+  /** Bound port of the ops listener once started; undefined without one. */
+  readonly opsPort: number | undefined;
+  /** The open store (throws DMR_CONTROL_STORE_FAILED before start and after stop). */
+  store(): ControlStore;
+  /** Opens the store, starts the ops listener, the announcer and the HTTPS listener; resolves with the bound port. */
+  start(): Promise<{ port: number }>;
+  /** Graceful stop: intake off, requests in flight finished, announcements settled, store closed. Memoised. */
+  stop(): Promise<void>;
+}
+
+/** Optional overrides (tests). */
+export interface ControlDeps {
+  readonly log?: Logger;
+  /** Opens the store; default `openControlStore(config.databaseUrl)`. */
+  readonly openStore?: (url: string, log: Logger) => Promise<ControlStore>;
+  /** The revocation port (control/certs implements it); default: the store's certificates table. */
+  readonly isRevoked?: (store: ControlStore, serial: string) => Promise<boolean>;
+  /** The client certificate of a request; default the TLS socket's. */
+  readonly identify?: (request: FastifyRequest) => PresentedCertificate | undefined;
+  /** Route groups; default every group of api/routes. */
+  readonly routeGroups?: readonly RouteGroup[];
+}
+
+/** Wires dmr-control from its config without starting anything (conventions 9–11). */
+export function buildControl(config: ControlConfig, deps: ControlDeps = {}): DmrControl {
+  const log = deps.log ?? createLogger({ name: 'dmr-control', level: config.logLevel, redact: CONTROL_REDACT_PATHS });
+  const metrics = createControlMetrics();
+  let store: ControlStore | undefined;
+  let state: ControlState = 'idle';
+  const currentStore = (): ControlStore => {
+    if (store === undefined) throw new DmrError('DMR_CONTROL_STORE_FAILED', `the store is not open (dmr-control is ${state})`);
+    return store;
+  };
+  const announcer = config.broker
+    ? new ControlAnnouncer(config.broker, {
+        log: log.child({ component: 'push' }),
+        onResult: (result) => metrics.announcementsTotal.inc({ result }),
+      })
+    : undefined;
+  const announce = (kinds: readonly ControlAnnouncementKind[], configVersion: number): void => {
+    metrics.configVersion.set(configVersion);
+    void announcer?.announce({ configVersion, kinds, at: new Date().toISOString() });
+  };
+  const readiness = async (): Promise<ReadinessReport> => readinessOf(state, store, announcer);
+  const app = buildApiApp(apiDeps(config, deps, { log, metrics, currentStore, announce, readiness }));
+  const ops = config.ops
+    ? new OpsListener(config.ops, { forward: (request) => app.inject(request), log: log.child({ component: 'ops' }) })
+    : undefined;
+
+  let stopping: Promise<void> | undefined;
+  const start = async (): Promise<{ port: number }> => {
+    state = 'starting';
+    await ops?.start();
+    store = await (deps.openStore ?? openStore)(config.databaseUrl, log);
+    metrics.configVersion.set(await store.configVersion());
+    if (announcer) announcer.start();
+    else log.info('RABBITMQ_DEFAULT_HOST is not set: config push is off; servers learn of changes on their poll');
+    await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
+    state = 'running';
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    log.info({ port, database: store.engine, push: announcer !== undefined }, 'dmr-control started');
+    return { port };
+  };
+  const stop = (): Promise<void> => {
+    stopping ??= shutdown(
+      log,
+      [
+        ['http', () => app.close()],
+        ['push', async () => announcer?.stop()],
+        ['ops', async () => ops?.stop()],
+        ['store', async () => store?.close()],
+      ],
+      (next) => (state = next),
+    );
+    return stopping;
+  };
+  return {
+    app,
+    metrics,
+    announcer,
+    store: currentStore,
+    get state() {
+      return state;
+    },
+    get opsPort() {
+      return ops?.port;
+    },
+    start,
+    stop,
+  };
+}
+
+interface Wiring {
+  readonly log: Logger;
+  readonly metrics: ControlMetrics;
+  readonly currentStore: () => ControlStore;
+  readonly announce: ApiDeps['announce'];
+  readonly readiness: ApiDeps['readiness'];
+}
+
+function apiDeps(config: ControlConfig, deps: ControlDeps, wiring: Wiring): ApiDeps {
+  const isRevoked = deps.isRevoked ?? isRevokedInStore;
+  return {
+    store: wiring.currentStore,
+    announce: wiring.announce,
+    readiness: wiring.readiness,
+    metricsRegistry: wiring.metrics.registry,
+    log: wiring.log,
+    https: httpsOptions(config),
+    maxBodyBytes: config.maxBodyBytes,
+    isRevoked: (serial) => isRevoked(wiring.currentStore(), serial),
+    onRefused: (code) => wiring.metrics.requestsTotal.inc({ access: 'refused', status: code.endsWith('FORBIDDEN') ? '403' : '401', code }),
+    ...(deps.identify ? { identify: deps.identify } : {}),
+    ...(deps.routeGroups ? { routeGroups: deps.routeGroups } : {}),
+  };
+}
+
+/** The admin API's TLS: its certificate, the client CAs of DMR_TLS_CA_FILE (one entry per certificate), TLS ≥ 1.2. */
+export function httpsOptions(config: ControlConfig): TlsOptions {
+  return {
+    key: readFileSync(config.tls.keyFile),
+    cert: readFileSync(config.tls.certFile),
+    ca: pemCertificates(readFileSync(config.tls.caFile, 'utf8')),
+    minVersion: 'TLSv1.2',
+  };
+}
+
+/** The default revocation check: the certificate is in the store's table and revoked (unknown serials are not). */
+export async function isRevokedInStore(store: ControlStore, serial: string): Promise<boolean> {
+  const record = await store.certificates.get(serial);
+  return record !== undefined && record.revokedAt !== null;
+}
+
+function openStore(url: string, log: Logger): Promise<ControlStore> {
+  return openControlStore(url, { log });
+}
+
+async function readinessOf(
+  state: ControlState,
+  store: ControlStore | undefined,
+  announcer: ControlAnnouncer | undefined,
+): Promise<ReadinessReport> {
+  let storeCheck = 'closed';
+  if (store !== undefined) {
+    try {
+      await store.configVersion();
+      storeCheck = 'ok';
+    } catch {
+      storeCheck = 'failing';
+    }
+  }
+  // push is a hint (servers also poll): its status is reported, never a reason to take the API out of service
+  const checks = { lifecycle: state, store: storeCheck, push: announcer?.status ?? 'off' };
+  return { isReady: state === 'running' && storeCheck === 'ok', checks };
+}
+
+/** Runs the stop steps in order, each in its own try/catch, and marks the state. */
+async function shutdown(
+  log: Logger,
+  steps: Array<[string, () => Promise<unknown>]>,
+  setState: (state: ControlState) => void,
+): Promise<void> {
+  setState('stopping');
+  log.info('dmr-control stopping');
+  for (const [name, step] of steps) {
+    try {
+      await step();
+    } catch (error) {
+      log.error({ err: error, step: name }, 'shutdown step failed');
+    }
+  }
+  setState('stopped');
+  log.info('dmr-control stopped');
+}
