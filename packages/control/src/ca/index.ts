@@ -34,6 +34,7 @@ export { CLOCK_SKEW_MS, DEFAULT_CA_VALIDITY_DAYS, DEFAULT_LEAF_VALIDITY_DAYS, ty
 export { KEY_TYPES, type KeyType } from './keys.js';
 export {
   type AgentIssueOptions,
+  issueAdminCertificate,
   issueAgentCertificate,
   issueRabbitmqServerCertificate,
   issueRelayUserCertificate,
@@ -42,6 +43,7 @@ export {
 } from './leaves.js';
 export { AGENT_ID_PATTERN, AGENT_URI_PREFIX, agentUri, isAgentId } from './names.js';
 export {
+  adminProfile,
   agentProfile,
   assertKindAllowed,
   CA_PURPOSES,

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { DmrError, reservedAgentIdProblem } from '@dmr/shared/base';
+import { ADMIN_ROLES, type AdminRole, isAdminRole, PERSON_PATTERN, ROLE_URI_PREFIX } from '../domain/roles.js';
 import { isRsaKey, toX509PublicKey } from './keys.js';
 import { agentUri, checkCommonName, checkDnsNames, checkIpAddresses, checkUserName } from './names.js';
 import type { CaPurpose, CertificateKind } from './vocabulary.js';
@@ -8,7 +9,7 @@ import { x509 } from './x509.js';
 export { CA_PURPOSES, type CaPurpose, CERTIFICATE_KINDS, type CertificateKind } from './vocabulary.js';
 
 const KINDS_OF_PURPOSE: Readonly<Record<CaPurpose, readonly CertificateKind[]>> = {
-  agents: ['server', 'agent'],
+  agents: ['server', 'agent', 'admin'],
   broker: ['rabbitmq-server', 'relay-user'],
 };
 
@@ -62,6 +63,19 @@ export function agentProfile(agentId: string, brokerUsers: readonly string[] = [
   const reserved = reservedAgentIdProblem(agentId, brokerUsers);
   if (reserved !== undefined) throw new DmrError('DMR_CA_INVALID_REQUEST', reserved);
   return { kind: 'agent', commonName: agentId, dnsNames: [], ipAddresses: [], uris: [uri], agentId, extendedKeyUsage: 'clientAuth' };
+}
+
+/**
+ * An administrator's client profile for dmr-control's admin API: CN = the person, SAN URI
+ * `urn:dmr:role:<role>:<person>`, EKU clientAuth (docs/control-plane.md, "Identities and roles"). Throws
+ * DMR_CA_INVALID_REQUEST for a role other than admin, operator or auditor, or a person outside {@link PERSON_PATTERN}.
+ */
+export function adminProfile(role: string, person: string): LeafProfile {
+  if (!isAdminRole(role)) throw new DmrError('DMR_CA_INVALID_REQUEST', `role "${role}" must be one of ${ADMIN_ROLES.join(', ')}`);
+  if (!PERSON_PATTERN.test(person)) throw new DmrError('DMR_CA_INVALID_REQUEST', `name "${person}" must match ${PERSON_PATTERN.source}`);
+  const commonName = checkCommonName(person.slice(0, 64));
+  const uri = `${ROLE_URI_PREFIX}${role satisfies AdminRole}:${person}`;
+  return { kind: 'admin', commonName, dnsNames: [], ipAddresses: [], uris: [uri], extendedKeyUsage: 'clientAuth' };
 }
 
 /** A RabbitMQ SASL EXTERNAL client profile: CN = the RabbitMQ user name, EKU clientAuth. Throws DMR_CA_INVALID_REQUEST. */
