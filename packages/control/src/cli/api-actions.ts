@@ -48,7 +48,7 @@ export async function listServers(io: CliIo, context: CliContext, flags: ApiFlag
     servers: await client.list('v1/servers'),
   }));
   const items = servers.map((server) => ({ ...server, behindBy: versionsBehind(server, configVersion) }));
-  const behind = items.filter((server) => server.behindBy > 0).length;
+  const behind = items.filter((server) => (server.behindBy ?? 0) > 0).length;
   emit(io, flags.output, { configVersion, items }, () => {
     const state = servers.length === 0 ? '' : behind > 0 ? `, ${behind} BEHIND` : ', all current';
     return `configVersion ${configVersion}; ${servers.length} server(s)${state}\n${renderTable(serverColumns(configVersion, now), servers)}`;

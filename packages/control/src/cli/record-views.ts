@@ -66,9 +66,13 @@ export function certificateColumns(now: Date): Column<ApiRecord>[] {
   ];
 }
 
-/** How far a server's configVersion is behind `current` (0 when up to date or unknown). */
-export function versionsBehind(server: ApiRecord, current: number): number {
-  return typeof server.configVersion === 'number' && server.configVersion < current ? current - server.configVersion : 0;
+/**
+ * How far a server's configVersion is behind `current`: 0 when up to date, null when the server reported none (it runs
+ * no versioned registry yet, e.g. one from a file).
+ */
+export function versionsBehind(server: ApiRecord, current: number): number | null {
+  if (typeof server.configVersion !== 'number') return null;
+  return server.configVersion < current ? current - server.configVersion : 0;
 }
 
 /** What `servers list` shows; `current` is the control plane's configVersion. */
@@ -81,7 +85,7 @@ export function serverColumns(current: number, now: Date): Column<ApiRecord>[] {
       header: 'state',
       value: (row) => {
         const behind = versionsBehind(row, current);
-        return behind === 0 ? 'current' : `BEHIND by ${behind}`;
+        return behind === null ? 'unknown' : behind === 0 ? 'current' : `BEHIND by ${behind}`;
       },
     },
     { header: 'last sync', value: (row) => `${cellText(row.lastSyncAt)} (${ageText(row.lastSyncAt, now)})` },

@@ -125,10 +125,11 @@ describe('record views', () => {
       { instanceId: 's2', name: 'b', configVersion: 7, lastSyncAt: '2026-12-07T11:00:00.000Z' },
       { instanceId: 's3', name: 'c' },
     ];
-    expect(servers.map((server) => versionsBehind(server, 9))).toEqual([0, 2, 0]);
+    expect(servers.map((server) => versionsBehind(server, 9))).toEqual([0, 2, null]);
     const lines = renderTable(serverColumns(9, NOW), servers).split('\n');
     expect(lines[1]).toMatch(/^s1\s+a\s+9\s+current\s+2026-12-07T11:59:50.000Z \(10s ago\)\s+0.1.0$/);
     expect(lines[2]).toMatch(/^s2\s+b\s+7\s+BEHIND by 2\s+/);
+    expect(lines[3]).toMatch(/^s3\s+c\s+-\s+unknown\s+- \(-\)\s+-$/);
   });
 
   it('shows who changed what, and the refusal code', () => {
