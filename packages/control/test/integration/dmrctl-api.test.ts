@@ -306,7 +306,12 @@ describe('dmrctl with the wrong certificate or CA', () => {
 
   it("names --ca when dmr-control's certificate is not trusted; never connects without verifying", async () => {
     let stderr = '';
-    const io: CliIo = { out: () => undefined, err: (text) => void (stderr += text) };
+    const io: CliIo = {
+      out: () => undefined,
+      err: (text) => {
+        stderr += text;
+      },
+    };
     const code = await runCli(['agents', 'list'], io, { env: { ...envOf('mari'), DMR_CONTROL_CA_FILE: identities.foreign?.certFile } });
     expect(code).toBe(EXIT_FAILED);
     expect(stderr).toMatch(
