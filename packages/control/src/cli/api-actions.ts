@@ -1,6 +1,6 @@
 // What `dmrctl certs|servers|changes|policies …` do (loaded when one runs).
 import { normaliseSerial } from '@dmr/shared/base';
-import { type ControlClient, PAGE_SIZE } from './api-client/index.js';
+import { type ApiRecord, type ControlClient, PAGE_SIZE } from './api-client/index.js';
 import type { ApiFlags } from './api-options.js';
 import { emit, pageProgress, withControlClient } from './api-session.js';
 import { readDocumentFile, serialiseDocument } from './document-files.js';
@@ -26,7 +26,7 @@ export async function listCertificates(
   emit(io, flags.output, { items: shown }, () => renderTable(certificateColumns(now), shown));
 }
 
-/** `certs revoke <serial> --reason <reason>`. */
+/** `certs revoke <serial> --reason <reason>`: what was revoked (keyCompromise: the same key's siblings too), agents cut. */
 export async function revokeCertificate(
   io: CliIo,
   context: CliContext,
@@ -34,10 +34,20 @@ export async function revokeCertificate(
   flags: ApiFlags & { reason: string },
 ): Promise<void> {
   const canonical = normaliseSerial(serial);
-  const revoked = await withControlClient(context, flags, (client) =>
+  const answer = await withControlClient(context, flags, (client) =>
     client.post(`v1/certificates/${canonical}/revocation`, { reason: flags.reason }),
   );
-  emit(io, flags.output, revoked, () => `revoked certificate ${canonical} (${flags.reason}); dmr-control republishes and pushes the CRL\n`);
+  emit(io, flags.output, answer, () => revocationText(canonical, flags.reason, answer));
+}
+
+/** The table text of a revocation: every serial revoked, the agents cut from the registry, the CRL push. */
+export function revocationText(serial: string, reason: string, answer: ApiRecord): string {
+  const revoked = Array.isArray(answer.revoked) ? answer.revoked.map((entry) => cellText((entry as ApiRecord).serial ?? entry)) : [serial];
+  const cut = Array.isArray(answer.agentsCut) ? answer.agentsCut.map(cellText) : [];
+  const lines = [`revoked ${revoked.length} certificate(s), reason ${reason}: ${revoked.join(', ')}`];
+  if (cut.length > 0) lines.push(`agents cut from the registry until they enroll again: ${cut.join(', ')}`);
+  lines.push('dmr-control signed a new CRL and announces it: servers drop the connections of revoked certificates');
+  return `${lines.join('\n')}\n`;
 }
 
 /** `servers list`: the servers and the current configVersion; JSON `{configVersion, items}` with `behindBy` per server. */

@@ -2,10 +2,24 @@
 // api-actions.ts when they run.
 import { Command, Option } from '@commander-js/extra-typings';
 import { parseDuration, parseSince, parseWhole, withApiOptions } from './api-options.js';
-import { parseReason } from './options.js';
 import type { CliContext, CliIo } from './output.js';
 
 const actions = () => import('./api-actions.js');
+
+/**
+ * The reasons `POST /v1/certificates/{serial}/revocation` takes (RFC 5280 CRLReason names): the offline CA's and the
+ * two CA-compromise ones; never certificateHold (dmr-control does not un-revoke).
+ */
+export const REVOCATION_REASONS = [
+  'unspecified',
+  'keyCompromise',
+  'cACompromise',
+  'affiliationChanged',
+  'superseded',
+  'cessationOfOperation',
+  'privilegeWithdrawn',
+  'aACompromise',
+] as const;
 
 /** `dmrctl certs list|revoke`. */
 export function certsCommand(io: CliIo, context: CliContext): Command {
@@ -23,11 +37,8 @@ export function certsCommand(io: CliIo, context: CliContext): Command {
       .argument('<serial>', 'serial number (hex, any of aa:bb, AABB, 0xaabb)'),
   )
     .addOption(
-      new Option(
-        '--reason <reason>',
-        'RFC 5280 reason: unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn',
-      )
-        .argParser(parseReason)
+      new Option('--reason <reason>', "RFC 5280 reason (keyCompromise also revokes the subject's other certificates with the same key)")
+        .choices(REVOCATION_REASONS)
         .makeOptionMandatory(),
     )
     .action(async (serial, flags) => (await actions()).revokeCertificate(io, context, serial, flags));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { agentCreateBody, agentPatchBody, isEmptyUpdate } from '../../src/cli/agent-edit.js';
 import { agentQuery } from '../../src/cli/agents-actions.js';
+import { revocationText } from '../../src/cli/api-actions.js';
 import { ControlApiError } from '../../src/cli/api-client/index.js';
 import { parseAgentId, parseDuration, parseLabel, parseSince, parseWhole } from '../../src/cli/api-options.js';
 import { type CliIo, UsageError } from '../../src/cli/output.js';
@@ -170,6 +171,7 @@ describe('runCli with the API commands', () => {
       ['agents', 'list', '--output', 'xml'],
       ['agents', 'get', 'not an id'],
       ['certs', 'revoke', 'aa'],
+      ['certs', 'revoke', 'aa', '--reason', 'certificateHold'],
       ['certs', 'list', '--expiring-within', 'soon'],
     ]) {
       const io = capture();
@@ -233,6 +235,18 @@ describe('runCli with the API commands', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('revocationText', () => {
+  it('lists every serial revoked and the agents cut', () => {
+    const answer = { revoked: [{ serial: 'aa01' }, { serial: 'bb02' }], agentsCut: ['tax-bot'], configVersion: 9 };
+    expect(revocationText('aa01', 'keyCompromise', answer)).toBe(
+      'revoked 2 certificate(s), reason keyCompromise: aa01, bb02\n' +
+        'agents cut from the registry until they enroll again: tax-bot\n' +
+        'dmr-control signed a new CRL and announces it: servers drop the connections of revoked certificates\n',
+    );
+    expect(revocationText('cc03', 'superseded', {})).toMatch(/^revoked 1 certificate\(s\), reason superseded: cc03\ndmr-control/);
   });
 });
 
