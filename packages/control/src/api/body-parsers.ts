@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument, parse as parseYaml } from 'yaml';
 import { findTextProblem } from '../domain/index.js';
 import { ApiError } from './api-error.js';
 
@@ -31,7 +31,7 @@ export function registerBodyParsers(app: FastifyInstance): void {
   app.addContentTypeParser([...YAML_CONTENT_TYPES], { parseAs: 'buffer' }, (request, body: Buffer, done) => {
     try {
       if (!YAML_ROUTES.includes(request.routeOptions.url ?? '')) {
-        throw new ApiError('DMR_CONTROL_MEDIA_TYPE_UNSUPPORTED', 'only POST /v1/import takes YAML; send application/json');
+        throw new ApiError('DMR_CONTROL_UNSUPPORTED_MEDIA', 'only POST /v1/import takes YAML; send application/json');
       }
       done(null, parseYamlDocument(decode(body, parseYamlLenient)));
     } catch (error) {
@@ -70,11 +70,15 @@ function parseJsonLenient(text: string): unknown {
   return JSON.parse(text);
 }
 
-/** Parses one YAML document (YAML 1.2 core schema: no custom tags, no code), keys unique, aliases bounded. */
+/** Parses one YAML document (YAML 1.2 core schema; unknown tags, duplicate keys and any warning refused; aliases bounded). */
 export function parseYamlDocument(text: string): unknown {
   checkDepth(text);
   try {
-    const value: unknown = parseYaml(text, { schema: 'core', uniqueKeys: true, maxAliasCount: 100, merge: false });
+    const document = parseDocument(text, { schema: 'core', uniqueKeys: true, merge: false });
+    // an unknown tag (`!!js/function`) is only a warning to the library: here it is a refusal, like any error
+    const [problem] = [...document.errors, ...document.warnings];
+    if (problem) throw problem;
+    const value: unknown = document.toJS({ maxAliasCount: 100 });
     return JSON.parse(JSON.stringify(value ?? null), refuseProtoKeys);
   } catch (error) {
     if (error instanceof ApiError) throw error;

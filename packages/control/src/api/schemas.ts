@@ -1,7 +1,7 @@
 // The admin API's wire contract as JSON Schema (TypeBox): request validation and the OpenAPI document both come
 // from here. Every object refuses unknown members (additionalProperties: false).
 
-import { AgentCapability, AgentId } from '@dmr/shared';
+import { AgentCapability, AgentId, INSTANCE_ID_PATTERN, ServerReport } from '@dmr/shared';
 import Type, { type TSchema } from 'typebox';
 import {
   GROUP_NAME_PATTERN,
@@ -26,7 +26,11 @@ export const ErrorBody = Type.Object(
 );
 
 const ShortText = Type.String({ maxLength: 256 });
-const Labels = Type.Record(Type.String({ pattern: LABEL_KEY_PATTERN }), ShortText, { ...CLOSED, maxProperties: MAX_LABELS });
+const Labels = Type.Record(Type.String({ pattern: LABEL_KEY_PATTERN }), ShortText, {
+  ...CLOSED,
+  maxProperties: MAX_LABELS,
+  description: `key → value; keys match ${LABEL_KEY_PATTERN}, values are free text of at most 256 characters`,
+});
 const Groups = Type.Array(Type.String({ pattern: GROUP_NAME_PATTERN }), { maxItems: MAX_GROUPS, uniqueItems: true });
 const Capabilities = Type.Array(AgentCapability, { maxItems: 16, uniqueItems: true });
 const KeyPem = Type.Union([Type.String({ minLength: 1, maxLength: MAX_KEY_PEM_LENGTH }), Type.Null()], {
@@ -100,23 +104,14 @@ export const AgentIdParams = Type.Object({ id: AgentId }, CLOSED);
 /** `{configVersion}`. */
 export const ConfigVersionBody = Type.Object({ configVersion: Type.Integer({ minimum: 0 }) }, CLOSED);
 
-/** `PUT /v1/servers/{instanceId}`: what a server reports after every applied sync. */
-export const ServerReportBody = Type.Object(
-  {
-    configVersion: Type.Integer({ minimum: 0 }),
-    crlNumbers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }), Type.Integer({ minimum: 0 }), {
-      ...CLOSED,
-      maxProperties: 16,
-      description: 'CA id → number of the CRL the server has loaded',
-    }),
-    version: Type.String({ minLength: 1, maxLength: 64, description: 'the DMR version the server runs' }),
-    startedAt: Type.String({ format: 'date-time' }),
-  },
-  CLOSED,
-);
+/**
+ * `PUT /v1/servers/{instanceId}`: what a server reports after every applied sync: the shared `ServerReport` schema
+ * (docs/control-plane.md, used as it is), closed to unknown members like every body here.
+ */
+export const ServerReportBody = Type.Object(ServerReport.properties, CLOSED);
 
-/** `{instanceId}` of a server route. */
-export const ServerIdParams = Type.Object({ instanceId: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }) }, CLOSED);
+/** `{instanceId}` of a server route (`INSTANCE_ID_PATTERN`). */
+export const ServerIdParams = Type.Object({ instanceId: Type.String({ pattern: INSTANCE_ID_PATTERN.source }) }, CLOSED);
 
 /** A server instance as the admin API shows it. */
 export const ServerView = Type.Object(
@@ -125,8 +120,8 @@ export const ServerView = Type.Object(
     name: Type.String(),
     firstSeenAt: Type.String(),
     lastSyncAt: Type.String(),
-    configVersion: Type.Integer(),
-    crlNumbers: Type.Unknown(),
+    configVersion: Type.Integer({ description: '0 also while the server runs no versioned registry (it reported null)' }),
+    crlNumbers: Type.Unknown({ description: 'as the server reported them: [{issuer, crlNumber}]' }),
     version: Type.String(),
     startedAt: Type.Union([Type.String(), Type.Null()]),
   },
@@ -264,4 +259,9 @@ export const ReadyBody = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('not-ready')]),
   checks: Type.Record(Type.String(), Type.String()),
   configVersion: Type.Optional(Type.Integer()),
+});
+
+/** `If-Match` of PATCH and DELETE: required (428 without it), one strong ETag. */
+export const IfMatchHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'the ETag of the record as read, e.g. "3"; required (428 without it)' })),
 });

@@ -1,19 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { TlsOptions } from 'node:tls';
-import {
-  type ControlAnnouncementKind,
-  createLogger,
-  DmrError,
-  LISTEN_BACKLOG,
-  type Logger,
-  OpsListener,
-  pemCertificates,
-} from '@dmr/shared';
+import { type ControlKind, createLogger, DmrError, LISTEN_BACKLOG, type Logger, OpsListener, pemCertificates } from '@dmr/shared';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiDeps, buildApiApp, type ReadinessReport, type RouteGroup } from '../api/index.js';
 import type { PresentedCertificate } from '../domain/index.js';
 import { ControlAnnouncer } from '../push/index.js';
-import { type ControlStore, openControlStore } from '../store/index.js';
+import { type ControlStore, openControlStore, redactStoreUrl } from '../store/index.js';
 import type { ControlConfig } from './control-config.js';
 import { type ControlMetrics, createControlMetrics } from './control-metrics.js';
 
@@ -69,9 +61,9 @@ export function buildControl(config: ControlConfig, deps: ControlDeps = {}): Dmr
         onResult: (result) => metrics.announcementsTotal.inc({ result }),
       })
     : undefined;
-  const announce = (kinds: readonly ControlAnnouncementKind[], configVersion: number): void => {
+  const announce = (kinds: readonly ControlKind[], configVersion: number): void => {
     metrics.configVersion.set(configVersion);
-    void announcer?.announce({ configVersion, kinds, at: new Date().toISOString() });
+    void announcer?.announce({ configVersion, kinds: [...kinds], at: new Date().toISOString() });
   };
   const readiness = async (): Promise<ReadinessReport> => readinessOf(state, store, announcer);
   const app = buildApiApp(apiDeps(config, deps, { log, metrics, currentStore, announce, readiness }));
@@ -91,14 +83,14 @@ export function buildControl(config: ControlConfig, deps: ControlDeps = {}): Dmr
     state = 'running';
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    log.info({ port, database: store.engine, push: announcer !== undefined }, 'dmr-control started');
+    log.info({ port, database: redactStoreUrl(config.databaseUrl), push: announcer !== undefined }, 'dmr-control started');
     return { port };
   };
   const stop = (): Promise<void> => {
     stopping ??= shutdown(
       log,
       [
-        ['http', () => app.close()],
+        ['http', () => closeWithin(app, config.shutdownTimeoutMs)],
         ['push', async () => announcer?.stop()],
         ['ops', async () => ops?.stop()],
         ['store', async () => store?.close()],
@@ -185,6 +177,16 @@ async function readinessOf(
   // push is a hint (servers also poll): its status is reported, never a reason to take the API out of service
   const checks = { lifecycle: state, store: storeCheck, push: announcer?.status ?? 'off' };
   return { isReady: state === 'running' && storeCheck === 'ok', checks };
+}
+
+/** Stops taking requests and lets those in flight finish; after `deadlineMs` their connections are closed. */
+async function closeWithin(app: FastifyInstance, deadlineMs: number): Promise<void> {
+  const timer = setTimeout(() => app.server.closeAllConnections(), deadlineMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Runs the stop steps in order, each in its own try/catch, and marks the state. */

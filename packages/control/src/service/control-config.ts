@@ -14,7 +14,7 @@ import {
   readOpsListener,
 } from '@dmr/shared';
 import { caPaths, keyModeProblem } from '../ca/files.js';
-import { CONTROL_DATABASE_URL_ENV, DEFAULT_CONTROL_DATABASE_URL } from '../store/index.js';
+import { CONTROL_DATABASE_URL_ENV, DEFAULT_CONTROL_DATABASE_URL, parseStoreUrl } from '../store/index.js';
 
 /** Default largest request body, bytes (`DMR_MAX_BODY_BYTES`): room for an import of thousands of agents. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -47,7 +47,7 @@ export interface ControlConfig {
   /** `DMR_MAX_BODY_BYTES`: largest request body (default 10 MiB); larger bodies are refused 413. */
   readonly maxBodyBytes: number;
   readonly logLevel: LogLevel;
-  /** `DMR_SHUTDOWN_TIMEOUT_MS`: how long a stop waits for requests in flight (default 10000). */
+  /** `DMR_SHUTDOWN_TIMEOUT_MS`: how long a stop lets requests in flight finish before closing their connections (default 10000). */
   readonly shutdownTimeoutMs: number;
 }
 
@@ -92,9 +92,9 @@ export function loadControlConfig(env: Env, files: ControlConfigFiles = LOCAL_CO
 
 function readDatabaseUrl(read: EnvReader): string {
   const url = read.string(CONTROL_DATABASE_URL_ENV, DEFAULT_CONTROL_DATABASE_URL);
-  if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(url)) {
-    read.problem(`${CONTROL_DATABASE_URL_ENV} must be sqlite:<path> or postgres://…, got "${url.split(':', 1)[0]}:…"`);
-  }
+  // the store's own parser, so the start refuses exactly the URLs the store could not open
+  const parsed = parseStoreUrl(url);
+  if (!parsed.ok) read.problem(parsed.problem);
   return url;
 }
 

@@ -1,3 +1,5 @@
+// the OpenAPI document of the admin API, for `npm run openapi` (scripts/generate-openapi.mjs)
+export { buildOpenApiDocument, OPENAPI_DOCUMENT_VERSION } from '../api/index.js';
 export { controlBinInfo } from './bin-info.js';
 export {
   buildControl,

@@ -100,13 +100,20 @@ async function withChildren(ctx: RepoContext, rows: readonly AgentRow[]): Promis
     .orderBy('agent_id')
     .orderBy('label_key')
     .execute();
-  return rows.map((row) =>
-    toAgentRecord(
-      row,
-      groups.filter((g) => g.agent_id === row.id),
-      labels.filter((l) => l.agent_id === row.id),
-    ),
-  );
+  const groupsOf = groupBy(groups, (group) => group.agent_id);
+  const labelsOf = groupBy(labels, (label) => label.agent_id);
+  return rows.map((row) => toAgentRecord(row, groupsOf.get(row.id) ?? [], labelsOf.get(row.id) ?? []));
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [item]);
+    else group.push(item);
+  }
+  return groups;
 }
 
 async function createAgent(ctx: RepoContext, input: AgentInput): Promise<Outcome<AgentRecord, AlreadyExists>> {

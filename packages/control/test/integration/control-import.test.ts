@@ -19,7 +19,13 @@ afterAll(async () => {
   await fixture?.stop();
 });
 
-async function request(method: 'GET' | 'POST', url: string, payload?: string, contentType = 'application/json', as: InjectIdentity = 'admin') {
+async function request(
+  method: 'GET' | 'POST',
+  url: string,
+  payload?: string,
+  contentType = 'application/json',
+  as: InjectIdentity = 'admin',
+) {
   const response = await fixture.control.app.inject({
     method,
     url,
@@ -63,7 +69,10 @@ describe('import', () => {
     const before = await state();
     const weakKey = (await import('node:crypto')).generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
     const entries = agents(1000, 'bad');
-    entries[999] = { ...entries[999], authenticationCertificate: weakKey.export({ type: 'spki', format: 'pem' }).toString() } as (typeof entries)[number];
+    entries[999] = {
+      ...entries[999],
+      authenticationCertificate: weakKey.export({ type: 'spki', format: 'pem' }).toString(),
+    } as (typeof entries)[number];
     const refused = await importDocument({ format: 'dmr-control/registry-v1', agents: entries });
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ code: 'DMR_CONTROL_INVALID_INPUT', field: 'agents.999.authenticationCertificate' });
@@ -82,7 +91,10 @@ describe('import', () => {
 
   it('a dry run answers the diff and changes nothing', async () => {
     const before = await state();
-    const dry = await importDocument({ format: 'dmr-control/registry-v1', agents: agents(3, 'dry'), policy: { document: { v: 1 } } }, '?dryRun=true');
+    const dry = await importDocument(
+      { format: 'dmr-control/registry-v1', agents: agents(3, 'dry'), policy: { document: { v: 1 } } },
+      '?dryRun=true',
+    );
     expect(dry.status).toBe(200);
     expect(dry.body).toEqual({
       dryRun: true,
@@ -94,7 +106,11 @@ describe('import', () => {
 
   it('imports 1000 agents and a policy in one call with one configVersion bump, then reports the same document unchanged', async () => {
     const before = await state();
-    const document = { format: 'dmr-control/registry-v1', agents: agents(1000, 'bulk'), policy: { document: { rules: ['allow-all'] }, comment: 'v1' } };
+    const document = {
+      format: 'dmr-control/registry-v1',
+      agents: agents(1000, 'bulk'),
+      policy: { document: { rules: ['allow-all'] }, comment: 'v1' },
+    };
     const imported = await importDocument(document);
     expect(imported.status).toBe(200);
     expect(imported.body).toMatchObject({ dryRun: false, configVersion: before.configVersion + 1, diff: { policy: 'added' } });
@@ -103,7 +119,10 @@ describe('import', () => {
     expect(after.configVersion).toBe(before.configVersion + 1);
     expect(after.agentIds.filter((id) => id.startsWith('bulk-'))).toHaveLength(1000);
     const again = await importDocument(document);
-    expect(again.body).toMatchObject({ configVersion: before.configVersion + 1, diff: { agents: { unchanged: 1000, added: [] }, policy: 'unchanged' } });
+    expect(again.body).toMatchObject({
+      configVersion: before.configVersion + 1,
+      diff: { agents: { unchanged: 1000, added: [] }, policy: 'unchanged' },
+    });
     expect((await state()).configVersion).toBe(before.configVersion + 1);
     const changes = await fixture.control.store().changes.list({ subjectId: 'bulk-0999' });
     expect(changes.ok && changes.value.items.map((entry) => entry.action)).toEqual(['agent.create']);
@@ -119,7 +138,9 @@ describe('import', () => {
     const dry = await request('POST', '/v1/import?dryRun=true', exported.text, 'application/yaml');
     expect(JSON.parse(dry.text).diff).toMatchObject({ agents: { added: [], changed: [], removed: [] }, policy: 'unchanged' });
 
-    const kept = document.agents.filter((agent) => agent.id !== 'bulk-0000').map((agent) => (agent.id === 'bulk-0001' ? { ...agent, name: 'Renamed' } : agent));
+    const kept = document.agents
+      .filter((agent) => agent.id !== 'bulk-0000')
+      .map((agent) => (agent.id === 'bulk-0001' ? { ...agent, name: 'Renamed' } : agent));
     const yaml = toYaml({ ...document, agents: kept });
     const merged = JSON.parse((await request('POST', '/v1/import', yaml, 'application/yaml')).text);
     expect(merged.diff.agents).toMatchObject({ changed: [{ id: 'bulk-0001', fields: ['name'] }], removed: [] });

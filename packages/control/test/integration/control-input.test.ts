@@ -5,6 +5,7 @@
  * the registry stay as they were.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { createLogger } from '@dmr/shared';
 import { TestCa, testKeyPair } from '@dmr/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlFixture, IDENTITY_HEADER, injectIdentity, startControl } from './helpers/control-fixture.js';
@@ -39,7 +40,11 @@ async function state(): Promise<{ configVersion: number; agents: number }> {
 async function expectRefused(payload: string | Buffer, field: string, status = 400, code = 'DMR_CONTROL_INVALID_INPUT') {
   const before = await state();
   const answer = await post('/v1/agents', payload);
-  expect(answer.body, `${String(payload).slice(0, 80)} → ${JSON.stringify(answer.body)}`).toMatchObject({ statusCode: status, code, field });
+  expect(answer.body, `${String(payload).slice(0, 80)} → ${JSON.stringify(answer.body)}`).toMatchObject({
+    statusCode: status,
+    code,
+    field,
+  });
   expect(answer.status).toBe(status);
   expect(String(answer.body.message)).toContain(field === 'body' ? 'body' : field.split('.')[0]);
   expect(await state()).toEqual(before);
@@ -66,9 +71,9 @@ describe('malformed documents and unknown fields', () => {
   it('a body of another content type is 415', async () => {
     const before = await state();
     const answer = await post('/v1/agents', 'name=a', 'application/x-www-form-urlencoded');
-    expect(answer).toMatchObject({ status: 415, body: { code: 'DMR_CONTROL_MEDIA_TYPE_UNSUPPORTED' } });
+    expect(answer).toMatchObject({ status: 415, body: { code: 'DMR_CONTROL_UNSUPPORTED_MEDIA' } });
     const yaml = await post('/v1/agents', 'name: a\n', 'application/yaml');
-    expect(yaml).toMatchObject({ status: 415, body: { code: 'DMR_CONTROL_MEDIA_TYPE_UNSUPPORTED' } });
+    expect(yaml).toMatchObject({ status: 415, body: { code: 'DMR_CONTROL_UNSUPPORTED_MEDIA' } });
     expect(await state()).toEqual(before);
   });
 
@@ -108,7 +113,10 @@ describe('keys that are not RSA ≥ 2048 or EC P-256', () => {
     expect(refused.body).toMatchObject({ statusCode: 400, field: 'authenticationCertificate' });
     expect(String(refused.body.message)).toContain('someone-else');
     const own = await ca.agentCertificate('cert-agent', pair.publicKey);
-    const accepted = await post('/v1/agents', JSON.stringify({ id: 'cert-agent', name: 'C', authenticationCertificate: `preamble\r\n${own}` }));
+    const accepted = await post(
+      '/v1/agents',
+      JSON.stringify({ id: 'cert-agent', name: 'C', authenticationCertificate: `preamble\r\n${own}` }),
+    );
     expect(accepted.status).toBe(201);
     expect(accepted.body.authenticationCertificate).toBe(own.endsWith('\n') ? own : `${own}\n`);
   });
@@ -127,13 +135,24 @@ const STRING_FIELDS: ReadonlyArray<readonly [string, (value: string) => Record<s
 ];
 
 describe('NUL, control characters, lone surrogates and non-UTF-8 bytes in every string field', () => {
-  const cases = STRING_FIELDS.flatMap(([field, build]) => [
-    [field, 'NUL', JSON.stringify(build('a\u0000b'))],
-    [field, 'BEL', JSON.stringify(build('a\u0007b'))],
-    [field, 'a lone surrogate', JSON.stringify(build('a\ud800b'))],
-    [field, 'a right-to-left override', JSON.stringify(build('a\u202eb'))],
-    [field, 'invalid UTF-8', Buffer.concat([Buffer.from(JSON.stringify(build('a\u0001b')).split('\\u0001')[0] as string), Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify(build('a\u0001b')).split('\\u0001')[1] as string)])],
-  ] as const);
+  const cases = STRING_FIELDS.flatMap(
+    ([field, build]) =>
+      [
+        [field, 'NUL', JSON.stringify(build('a\u0000b'))],
+        [field, 'BEL', JSON.stringify(build('a\u0007b'))],
+        [field, 'a lone surrogate', JSON.stringify(build('a\ud800b'))],
+        [field, 'a right-to-left override', JSON.stringify(build('a\u202eb'))],
+        [
+          field,
+          'invalid UTF-8',
+          Buffer.concat([
+            Buffer.from(JSON.stringify(build('a\u0001b')).split('\\u0001')[0] as string),
+            Buffer.from([0xff, 0xfe]),
+            Buffer.from(JSON.stringify(build('a\u0001b')).split('\\u0001')[1] as string),
+          ]),
+        ],
+      ] as const,
+  );
 
   it.each(cases)('%s with %s is refused naming the field', async (field, _what, payload) => {
     await expectRefused(payload, field);
@@ -143,9 +162,12 @@ describe('NUL, control characters, lone surrogates and non-UTF-8 bytes in every 
 describe('SQL-ish strings', () => {
   const FREE_TEXT = ['name', 'institution', 'contact', 'labels.team'];
 
-  it.each(STRING_FIELDS.filter(([field]) => !FREE_TEXT.includes(field)))('in %s (a constrained field) are refused naming it', async (field, build) => {
-    await expectRefused(JSON.stringify(build(SQLISH)), field);
-  });
+  it.each(STRING_FIELDS.filter(([field]) => !FREE_TEXT.includes(field)))(
+    'in %s (a constrained field) are refused naming it',
+    async (field, build) => {
+      await expectRefused(JSON.stringify(build(SQLISH)), field);
+    },
+  );
 
   it('in a label key (constrained) are refused naming it', async () => {
     await expectRefused(JSON.stringify({ name: 'n', labels: { [SQLISH]: 'v' } }), `labels.${SQLISH}`);
@@ -175,7 +197,43 @@ describe('SQL-ish strings', () => {
       headers: { [IDENTITY_HEADER]: 'auditor' },
     });
     expect(JSON.parse(search.body)).toEqual({ items: [], nextCursor: null });
-    const nul = await fixture.control.app.inject({ method: 'GET', url: '/v1/agents?namePrefix=a%00b', headers: { [IDENTITY_HEADER]: 'auditor' } });
+    const nul = await fixture.control.app.inject({
+      method: 'GET',
+      url: '/v1/agents?namePrefix=a%00b',
+      headers: { [IDENTITY_HEADER]: 'auditor' },
+    });
     expect(JSON.parse(nul.body)).toMatchObject({ statusCode: 400, code: 'DMR_CONTROL_INVALID_INPUT', field: 'namePrefix' });
+  });
+});
+
+describe('no secret in an answer or a log line', () => {
+  it('a private key sent as a key is refused without being echoed, and no log line (debug level) holds it', async () => {
+    const lines: string[] = [];
+    const destination = { write: (line: string) => lines.push(line) };
+    const logged = await startControl(
+      {},
+      { identify: injectIdentity, log: createLogger({ name: 'dmr-control-test', level: 'debug', destination }) },
+    );
+    try {
+      const secret = testKeyPair().privatePem;
+      const answer = await logged.control.app.inject({
+        method: 'POST',
+        url: '/v1/agents',
+        headers: { [IDENTITY_HEADER]: 'admin', 'content-type': 'application/json' },
+        payload: JSON.stringify({ id: 'leaky', name: 'Leaky', authenticationCertificate: secret }),
+      });
+      expect(answer.statusCode).toBe(400);
+      expect(answer.body).not.toContain('PRIVATE KEY');
+      const refused = await logged.control.app.inject({ method: 'GET', url: '/v1/export', headers: { [IDENTITY_HEADER]: 'none' } });
+      expect(refused.statusCode).toBe(401);
+      const body = secret.split('\n')[1] as string;
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) {
+        expect(line).not.toContain('PRIVATE KEY');
+        expect(line).not.toContain(body);
+      }
+    } finally {
+      await logged.stop();
+    }
   });
 });

@@ -104,7 +104,7 @@ const GROUPS: ReadonlyArray<{ readonly group: string; readonly method: string; r
     group: 'servers:report',
     method: 'PUT',
     path: '/v1/servers/dmr-1',
-    body: { configVersion: 0, crlNumbers: {}, version: '0.1.0', startedAt: '2026-12-07T10:00:00.000Z' },
+    body: { configVersion: 0, crlNumbers: [], version: '0.1.0', startedAt: '2026-12-07T10:00:00.000Z' },
   },
   { group: 'policies:read', method: 'GET', path: '/v1/policies' },
   { group: 'policies:write', method: 'POST', path: '/v1/policies', body: { document: {} } },
@@ -115,7 +115,17 @@ const GROUPS: ReadonlyArray<{ readonly group: string; readonly method: string; r
 ];
 
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
-  admin: ['agents:read', 'agents:write', 'servers:read', 'policies:read', 'policies:write', 'changes:read', 'config-version:read', 'registry:export', 'registry:import'],
+  admin: [
+    'agents:read',
+    'agents:write',
+    'servers:read',
+    'policies:read',
+    'policies:write',
+    'changes:read',
+    'config-version:read',
+    'registry:export',
+    'registry:import',
+  ],
   operator: ['agents:read', 'agents:write', 'servers:read', 'policies:read', 'config-version:read'],
   auditor: ['agents:read', 'servers:read', 'policies:read', 'changes:read', 'config-version:read'],
   server: ['servers:report', 'policies:read', 'config-version:read'],
@@ -161,7 +171,19 @@ describe('bootstrap: an admin certificate from `dmrctl cert admin`', () => {
   it('is issued offline and admitted at once as admin', async () => {
     const dmrctl = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
     const out = join(fixture.dir, 'bootstrap');
-    const run = await promisify(execFile)(process.execPath, [dmrctl, 'cert', 'admin', '--dir', fixture.pki.caDir, '--out', out, '--role', 'admin', '--name', 'mari.maasikas']);
+    const run = await promisify(execFile)(process.execPath, [
+      dmrctl,
+      'cert',
+      'admin',
+      '--dir',
+      fixture.pki.caDir,
+      '--out',
+      out,
+      '--role',
+      'admin',
+      '--name',
+      'mari.maasikas',
+    ]);
     expect(run.stdout).toContain('issued admin certificate for mari.maasikas');
     expect(run.stdout).not.toContain('PRIVATE KEY');
     const client = {
@@ -172,9 +194,19 @@ describe('bootstrap: an admin certificate from `dmrctl cert admin`', () => {
     expect(created.status).toBe(201);
     const log = await fixture.control.store().changes.list({ subjectId: 'bootstrapped' });
     expect(log.ok && log.value.items[0]?.actor).toEqual({ subject: 'urn:dmr:role:admin:mari.maasikas', role: 'admin' });
-    const refused = await promisify(execFile)(process.execPath, [dmrctl, 'cert', 'admin', '--dir', fixture.pki.caDir, '--out', out, '--role', 'root', '--name', 'x']).catch(
-      (error: { code: number; stderr: string }) => error,
-    );
+    const refused = await promisify(execFile)(process.execPath, [
+      dmrctl,
+      'cert',
+      'admin',
+      '--dir',
+      fixture.pki.caDir,
+      '--out',
+      out,
+      '--role',
+      'root',
+      '--name',
+      'x',
+    ]).catch((error: { code: number; stderr: string }) => error);
     expect(refused).toMatchObject({ code: 2 });
     expect((refused as { stderr: string }).stderr).toContain('expected one of admin, operator, auditor');
   });

@@ -6,7 +6,16 @@ import type { AgentQuery, AgentRecord, ChangeActor, ControlTransaction } from '.
 import { ApiError, storeValueOrThrow, valueOrThrow } from '../api-error.js';
 import { commitWrite } from '../commit.js';
 import { pageOrThrow, type RouteContext, type RouteGroup, writeContextOf } from '../route-context.js';
-import { AgentCreateBody, AgentIdParams, AgentListQuery, AgentPatchBody, AgentView, ErrorBody, pageOf } from '../schemas.js';
+import {
+  AgentCreateBody,
+  AgentIdParams,
+  AgentListQuery,
+  AgentPatchBody,
+  AgentView,
+  ErrorBody,
+  IfMatchHeaders,
+  pageOf,
+} from '../schemas.js';
 import { agentView, etagOf } from '../views.js';
 
 type CreateBody = Static<typeof AgentCreateBody>;
@@ -72,6 +81,7 @@ export const agentRoutes: RouteGroup = async (app, { context }) => {
         tags: ['agents'],
         summary: 'Change an agent (If-Match required)',
         params: AgentIdParams,
+        headers: IfMatchHeaders,
         body: AgentPatchBody,
         response: { 200: AgentView, ...errors, 404: ErrorBody, 412: ErrorBody, 428: ErrorBody },
       },
@@ -86,6 +96,7 @@ export const agentRoutes: RouteGroup = async (app, { context }) => {
         tags: ['agents'],
         summary: 'Delete an agent (If-Match required); its certificates stay as history',
         params: AgentIdParams,
+        headers: IfMatchHeaders,
         response: { 204: { type: 'null', description: 'deleted' }, ...errors, 404: ErrorBody, 412: ErrorBody, 428: ErrorBody },
       },
     },
@@ -166,13 +177,13 @@ function revisionOrThrow(outcome: RevisionOutcome): AgentRecord {
 }
 
 /**
- * The revision of a strong `If-Match: "<revision>"`: 428 DMR_CONTROL_PRECONDITION_REQUIRED without one (a write
+ * The revision of a strong `If-Match: "<revision>"`: 428 DMR_CONTROL_IF_MATCH_REQUIRED without one (a write
  * without it could overwrite a change its author never saw), 400 naming `If-Match` for any other form (`*`, weak, lists).
  */
 export function requiredRevision(request: FastifyRequest): number {
   const header = request.headers['if-match'];
   if (header === undefined) {
-    throw new ApiError('DMR_CONTROL_PRECONDITION_REQUIRED', 'If-Match is required: send the ETag of the agent as read', {
+    throw new ApiError('DMR_CONTROL_IF_MATCH_REQUIRED', 'If-Match is required: send the ETag of the agent as read', {
       field: 'If-Match',
     });
   }
