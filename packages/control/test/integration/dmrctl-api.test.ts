@@ -323,7 +323,7 @@ describe('dmrctl with the wrong certificate or CA', () => {
 describe('dmrctl servers, policies and changes', () => {
   it('lists servers with the configVersion each runs and flags the ones behind', async () => {
     const current = await configVersion();
-    const report = { configVersion: current, crlNumbers: {}, version: '0.1.0', startedAt: new Date().toISOString() };
+    const report = { configVersion: current, crlNumbers: [], version: '0.1.0', startedAt: new Date().toISOString() };
     const put = await call(fixture, { method: 'PUT', path: '/v1/servers/dmr-1', client: fixture.pki.clients.server, body: report });
     expect(put.status, put.text).toBe(200);
     const listed = await dmrctl(['servers', 'list']);
