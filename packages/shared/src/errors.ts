@@ -294,6 +294,23 @@ export const ERROR_CATALOG = {
     isTransient: true,
     summary: 'The control plane has no usable signing CA for this kind of certificate (ring.json, CA directory or key).',
   },
+  // issue 18 (dmrctl as the admin API's client)
+  DMR_CLI_DOCUMENT_INVALID: {
+    httpStatus: 400,
+    isTransient: false,
+    summary: 'dmrctl refused a document file before sending it: not YAML or JSON, or not the kind of document the command takes.',
+  },
+  DMR_CLI_API_UNREACHABLE: {
+    httpStatus: 503,
+    isTransient: true,
+    summary:
+      'dmrctl could not reach dmr-control: connection refused or timed out, or the TLS handshake failed (which side refused is named).',
+  },
+  DMR_CLI_API_RESPONSE_INVALID: {
+    httpStatus: 502,
+    isTransient: false,
+    summary: 'dmr-control (or something in front of it) answered dmrctl with a body that is not the expected JSON.',
+  },
   // issue 16 (moving seed-003 queues with dmrctl queues migrate)
   DMR_MIGRATE_DEAD_LETTER: {
     httpStatus: 500,

@@ -23,6 +23,14 @@ export interface CliContext {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** A command line that parses but asks for something impossible (`--unset-label x` on an agent without it): exit 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
 /** Reads an input file named on the command line. Throws DMR_CA_IO_FAILED naming it. */
 export async function readInputFile(path: string): Promise<string> {
   try {

@@ -46,14 +46,27 @@ afterAll(async () => {
 });
 
 describe('dmrctl start-up loads only what the command needs', () => {
-  it.each([[['--help']], [['--version']], [['cert', 'agent', '--help']], [['revoke', '--dir', 'x']]])(
-    '%j loads neither the CA toolkit nor the rest of @dmr/shared',
-    async (args) => {
-      const run = await loadsOf(args);
-      expect(run.loaded.some((url) => url.includes('commander'))).toBe(true);
-      expect(run.heavy).toEqual([]);
-    },
-  );
+  it.each([
+    [['--help']],
+    [['--version']],
+    [['cert', 'agent', '--help']],
+    [['revoke', '--dir', 'x']],
+    [['agents', 'update', '--help']],
+    [['import', '--help']],
+    [['export', '--help']],
+  ])('%j loads neither the CA toolkit nor the rest of @dmr/shared', async (args) => {
+    const run = await loadsOf(args);
+    expect(run.loaded.some((url) => url.includes('commander'))).toBe(true);
+    expect(run.heavy).toEqual([]);
+  });
+
+  it('an API command loads the client (node:https) but no X.509, JOSE, pino or typebox until it needs them', async () => {
+    // no URL configured: the command loads its action and client, then stops at the missing setting
+    const run = await loadsOf(['agents', 'list']);
+    expect(run.code).toBe(2);
+    expect(run.loaded.some((url) => url.endsWith('/cli/api-client/index.js'))).toBe(true);
+    expect(run.heavy).toEqual([]);
+  });
 
   it('cert show reads a certificate without @peculiar/x509', async () => {
     const run = await loadsOf(['cert', 'show', join(caDir, 'ca.cert.pem')]);
