@@ -3,8 +3,10 @@ import { createLogger, LISTEN_BACKLOG, type Logger, OpsListener } from '@dmr/sha
 import type { FastifyInstance } from 'fastify';
 import { type BrokerConnection, QueueFullTranslator } from './amqp/index.js';
 import { CertificateGuard, createCrlMetrics, SessionCertificates } from './auth/index.js';
+import { serverBinInfo } from './bin-info.js';
 import { type BrokerSide, createBrokerSide } from './broker-side.js';
 import type { ServerConfig } from './config/index.js';
+import { type ControlSide, createControlSide } from './control-side.js';
 import { SocketGateway } from './gateway/index.js';
 import { buildHttpApp, httpsServerOptions, type ReadinessReport, secureContextOptions } from './http/index.js';
 import { createServerMetrics, type ServerMetrics } from './obs/index.js';
@@ -21,6 +23,10 @@ export interface DmrServer {
   readonly registry: AgentRegistry;
   readonly broker: BrokerConnection;
   readonly gateway: SocketGateway;
+  /** Config push, re-reads and the report to the control plane (issue 18). */
+  readonly control: ControlSide;
+  /** Keeper of the CRLs in force; undefined without mutual TLS. */
+  readonly certificates: CertificateGuard | undefined;
   readonly state: LifecycleState;
   /** Bound port of the ops listener (`DMR_OPS_PORT`) once started; undefined without one. */
   readonly opsPort: number | undefined;
@@ -41,10 +47,12 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
   const log = deps.log ?? createLogger({ name: 'dmr-server', level: config.logLevel });
   const metrics = createServerMetrics();
   let registry: AgentRegistry | undefined;
+  // built after the registry and the guard, which report to it once they applied something
+  let control: ControlSide | undefined;
   // issue 15 (12-14): per-agent queue isolation, policies in the background, refusal while RabbitMQ blocks publishing
   const brokerSide = createBrokerSide(config, metrics, log, () => registry?.agentIds() ?? []);
   const { broker } = brokerSide;
-  registry = createRegistry(config, brokerSide, metrics, log);
+  registry = createRegistry(config, brokerSide, metrics, log, () => control?.onApplied());
   const router = new MessageRouter(
     {
       // recipient-queue guard first (queues not declared), then a nack on a full queue told apart (max-length)
@@ -54,6 +62,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
         log.child({ component: 'router' }),
       ),
       isKnownAgent: (id) => registry.has(id),
+      isDisabledAgent: (id) => registry.isDisabled(id),
       metrics,
       log: log.child({ component: 'router' }),
     },
@@ -62,6 +71,11 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
   const readiness = (): ReadinessReport => {
     // an expired CRL in force makes TLS refuse every agent: not ready, so the load balancer sends agents elsewhere
     const crl = guard?.readiness();
+    const { configVersion } = registry;
+    const detail = {
+      ...(configVersion === undefined ? {} : { configVersion: String(configVersion) }),
+      ...(crl?.detail ? { crl: crl.detail } : {}),
+    };
     return {
       isReady: brokerSide.isPublishing() && registry.isLoaded && state === 'running' && crl?.isUsable !== false,
       checks: {
@@ -69,9 +83,11 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
         registry: registry.isLoaded ? 'loaded' : 'not-loaded',
         lifecycle: state,
         ...brokerSide.readinessChecks(),
+        ...(control?.readinessChecks() ?? {}),
         ...(crl ? { crl: crl.health } : {}),
+        ...(crl?.fetch ? { crlFetch: crl.fetch } : {}),
       },
-      ...(crl?.detail ? { detail: { crl: crl.detail } } : {}),
+      ...(Object.keys(detail).length > 0 ? { detail } : {}),
     };
   };
   const tls = config.tls;
@@ -86,11 +102,13 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     ? new CertificateGuard(
         tls,
         {
-          applyCrl: (crlPem) => (app.server as unknown as HttpsServer).setSecureContext(secureContextOptions(tls, crlPem)),
+          applyCrl: (crlPems) => (app.server as unknown as HttpsServer).setSecureContext(secureContextOptions(tls, crlPems)),
           recheck: () => gateway.recheckCertificates(),
+          onCrlsChanged: () => control?.onApplied(),
         },
         log.child({ component: 'tls' }),
         createCrlMetrics(metrics.registry),
+        { fetch: { timeoutMs: config.control.timeoutMs, caFile: config.control.caFile } },
       )
     : undefined;
   // probes and Prometheus without a client certificate: the same answers as the main port, nothing else
@@ -118,6 +136,15 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     },
     config.gateway,
   );
+  control = createControlSide(config, {
+    broker,
+    registry,
+    guard,
+    metrics,
+    log,
+    version: serverBinInfo().version,
+    startedAt: new Date(),
+  });
 
   let state: LifecycleState = 'idle';
   let stopping: Promise<void> | undefined;
@@ -131,6 +158,8 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
       );
     await guard?.start();
     broker.start();
+    // bound before the first sync; each binding catches up, so nothing announced from now on is missed
+    await control?.start();
     await registry.start();
     await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
     state = 'running';
@@ -149,6 +178,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
       router,
       log,
       guard,
+      control,
       ops,
       drainMs: config.shutdownTimeoutMs,
       setState: (next) => (state = next),
@@ -161,6 +191,8 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     registry,
     broker,
     gateway,
+    control,
+    certificates: guard,
     get state() {
       return state;
     },
@@ -173,18 +205,28 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
   };
 }
 
-function createRegistry(config: ServerConfig, brokerSide: BrokerSide, metrics: ServerMetrics, log: Logger): AgentRegistry {
-  return new AgentRegistry(
+function createRegistry(
+  config: ServerConfig,
+  brokerSide: BrokerSide,
+  metrics: ServerMetrics,
+  log: Logger,
+  onApplied: () => void,
+): AgentRegistry {
+  const registry: AgentRegistry = new AgentRegistry(
     config.registry,
     {
       prepare: (diff) => brokerSide.prepareRegistryChange(diff),
       onSync: (result, agentCount) => {
         metrics.registrySyncsTotal.inc({ result });
         metrics.registryAgents.set(agentCount);
+        if (result !== 'changed' && result !== 'unchanged') return;
+        metrics.configVersion.set(registry.configVersion ?? 0);
+        onApplied();
       },
     },
     log.child({ component: 'registry' }),
   );
+  return registry;
 }
 
 interface ShutdownParts {
@@ -196,6 +238,7 @@ interface ShutdownParts {
   readonly router: MessageRouter;
   readonly log: Logger;
   readonly guard: CertificateGuard | undefined;
+  readonly control: ControlSide | undefined;
   readonly ops: OpsListener | undefined;
   readonly drainMs: number;
   readonly setState: (state: LifecycleState) => void;
@@ -210,6 +253,7 @@ async function shutdown(parts: ShutdownParts): Promise<void> {
   parts.log.info('dmr-server stopping');
   const steps: Array<[string, () => Promise<void>]> = [
     ['intake', async () => parts.gateway.stopIntake()],
+    ['control', async () => parts.control?.stop()],
     ['registry', () => parts.registry.stop()],
     ['broker-retries', () => parts.brokerSide.stopRetries()],
     ['tls', async () => parts.guard?.stop()],

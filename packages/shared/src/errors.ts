@@ -238,7 +238,7 @@ export const ERROR_CATALOG = {
     isTransient: false,
     summary: 'A request body, path or query parameter is malformed or breaks a rule; `field` names it and nothing was written.',
   },
-  DMR_CONTROL_PRECONDITION_REQUIRED: {
+  DMR_CONTROL_IF_MATCH_REQUIRED: {
     httpStatus: 428,
     isTransient: false,
     summary: "An update or delete came without If-Match: the record's ETag is required so no change is lost.",
@@ -248,7 +248,7 @@ export const ERROR_CATALOG = {
     isTransient: false,
     summary: 'The request body exceeds DMR_MAX_BODY_BYTES; nothing was written.',
   },
-  DMR_CONTROL_MEDIA_TYPE_UNSUPPORTED: {
+  DMR_CONTROL_UNSUPPORTED_MEDIA: {
     httpStatus: 415,
     isTransient: false,
     summary: 'The request body has a content type the route does not take (JSON everywhere; JSON or YAML for an import).',
@@ -346,6 +346,38 @@ export const ERROR_CATALOG = {
     isTransient: true,
     summary:
       "The recipient agent refused a delivery with an error type that is neither a DMR code nor one of seed 003's; retried up to the delivery limit.",
+  },
+  // issue 18 (server side of config push, CRL distribution and version reporting; docs/control-plane.md)
+  DMR_REGISTRY_STALE_VERSION: {
+    httpStatus: 500,
+    isTransient: true,
+    summary:
+      'The agent registry carries an older configVersion than the one in force (or none after a versioned one); the last good one stays in force.',
+  },
+  DMR_ROUTE_RECIPIENT_DISABLED: {
+    httpStatus: 409,
+    isTransient: false,
+    summary: 'The recipient agent is disabled in the control plane (dmr.disabled of the registry); nothing was queued.',
+  },
+  DMR_AUTH_AGENT_DISABLED: {
+    httpStatus: 403,
+    isTransient: false,
+    summary: 'The agent is disabled in the control plane; its handshake is refused and its live connections are cut.',
+  },
+  DMR_CA_CRL_FETCH_FAILED: {
+    httpStatus: 502,
+    isTransient: true,
+    summary: 'The CRL bundle could not be fetched from DMR_TLS_CRL_URL; the CRLs in force stay.',
+  },
+  DMR_CONTROL_ANNOUNCEMENT_INVALID: {
+    httpStatus: 400,
+    isTransient: false,
+    summary: 'A message on the dmr.control exchange is not a valid announcement {configVersion, kinds, at}; it was logged and dropped.',
+  },
+  DMR_CONTROL_REPORT_FAILED: {
+    httpStatus: 502,
+    isTransient: true,
+    summary: 'The server could not report what it runs to the control plane (PUT /v1/servers/{instanceId}); retried after the next sync.',
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -3,16 +3,11 @@ export { type BackoffSettings, backoffDelayMs } from './backoff.js';
 export { type BinArgsOutcome, type BinInfo, binArgsOutcome, handleBinArgs, readPackageVersion, versionLine } from './cli/bin-info.js';
 export { OldestFirst } from './collections/oldest-first.js';
 export * from './config/index.js';
-export {
-  CONTROL_ANNOUNCEMENT_KINDS,
-  CONTROL_EXCHANGE,
-  type ControlAnnouncement,
-  type ControlAnnouncementKind,
-  parseControlAnnouncement,
-} from './control-announcement.js';
+export * from './control/index.js';
 export * from './crypto/index.js';
 export { codeOfAckError, deliveryErrorOf, labelOfAckError, SEED003_ERROR_TYPES } from './delivery-errors.js';
 export { DmrError, type DmrErrorCode, ERROR_CATALOG, type ErrorSpec, isDmrErrorCode, isTransientCode, toDmrError } from './errors.js';
+export { type CoalescerState, type RunClock, RunCoalescer, type RunCoalescerOptions, SYSTEM_RUN_CLOCK } from './flow/run-coalescer.js';
 export { codeLabel, LATENCY_BUCKETS_S, METRIC, UNKNOWN_CODE_LABEL } from './metrics.js';
 export { coalesceWrites } from './net/coalesce-writes.js';
 export { LISTEN_BACKLOG } from './net/listen-backlog.js';

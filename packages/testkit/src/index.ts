@@ -40,5 +40,13 @@ export {
   startRabbitNode,
 } from './rabbit-node.js';
 export { DEFAULT_RABBITMQ_LIB_DIR, locateRabbitSbin, pickNewestServerDir } from './rabbit-sbin.js';
-export { type CertWindow, selfSignedAgentCertificate, TestCa, type TestLeafOptions, testKeyPair, windowDays } from './test-ca.js';
+export {
+  type CertWindow,
+  selfSignedAgentCertificate,
+  TestCa,
+  type TestCrlOptions,
+  type TestLeafOptions,
+  testKeyPair,
+  windowDays,
+} from './test-ca.js';
 export { createVhost, type RabbitVhost } from './vhost.js';

@@ -31,7 +31,7 @@ export function registerBodyParsers(app: FastifyInstance): void {
   app.addContentTypeParser([...YAML_CONTENT_TYPES], { parseAs: 'buffer' }, (request, body: Buffer, done) => {
     try {
       if (!YAML_ROUTES.includes(request.routeOptions.url ?? '')) {
-        throw new ApiError('DMR_CONTROL_MEDIA_TYPE_UNSUPPORTED', 'only POST /v1/import takes YAML; send application/json');
+        throw new ApiError('DMR_CONTROL_UNSUPPORTED_MEDIA', 'only POST /v1/import takes YAML; send application/json');
       }
       done(null, parseYamlDocument(decode(body, parseYamlLenient)));
     } catch (error) {

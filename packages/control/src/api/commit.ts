@@ -1,9 +1,9 @@
-import type { ControlAnnouncementKind } from '@dmr/shared';
+import type { ControlKind } from '@dmr/shared';
 import type { Caller } from '../domain/index.js';
 import type { ChangeActor, ControlStore, ControlTransaction } from '../store/index.js';
 
 /** Announces a committed write on `dmr.control` (a hint: never throws, never awaited by the caller's answer). */
-export type Announce = (kinds: readonly ControlAnnouncementKind[], configVersion: number) => void;
+export type Announce = (kinds: readonly ControlKind[], configVersion: number) => void;
 
 /** What a write needs: the store, the announcer and who writes. */
 export interface WriteContext {
@@ -27,7 +27,7 @@ export interface Committed<T> {
  */
 export async function commitWrite<T>(
   context: WriteContext,
-  kinds: readonly ControlAnnouncementKind[] | ((value: T) => readonly ControlAnnouncementKind[]),
+  kinds: readonly ControlKind[] | ((value: T) => readonly ControlKind[]),
   fn: (tx: ControlTransaction, actor: ChangeActor) => Promise<T>,
   isNoop: (value: T) => boolean = () => false,
 ): Promise<Committed<T>> {

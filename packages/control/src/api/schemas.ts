@@ -1,7 +1,7 @@
 // The admin API's wire contract as JSON Schema (TypeBox): request validation and the OpenAPI document both come
 // from here. Every object refuses unknown members (additionalProperties: false).
 
-import { AgentCapability, AgentId } from '@dmr/shared';
+import { AgentCapability, AgentId, CentOpsAgent, DmrRegistryExtension, INSTANCE_ID_PATTERN, ServerReport } from '@dmr/shared';
 import Type, { type TSchema } from 'typebox';
 import {
   GROUP_NAME_PATTERN,
@@ -104,23 +104,14 @@ export const AgentIdParams = Type.Object({ id: AgentId }, CLOSED);
 /** `{configVersion}`. */
 export const ConfigVersionBody = Type.Object({ configVersion: Type.Integer({ minimum: 0 }) }, CLOSED);
 
-/** `PUT /v1/servers/{instanceId}`: what a server reports after every applied sync. */
-export const ServerReportBody = Type.Object(
-  {
-    configVersion: Type.Integer({ minimum: 0 }),
-    crlNumbers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }), Type.Integer({ minimum: 0 }), {
-      ...CLOSED,
-      maxProperties: 16,
-      description: 'CA id → number of the CRL the server has loaded',
-    }),
-    version: Type.String({ minLength: 1, maxLength: 64, description: 'the DMR version the server runs' }),
-    startedAt: Type.String({ format: 'date-time' }),
-  },
-  CLOSED,
-);
+/**
+ * `PUT /v1/servers/{instanceId}`: what a server reports after every applied sync: the shared `ServerReport` schema
+ * (docs/control-plane.md, used as it is), closed to unknown members like every body here.
+ */
+export const ServerReportBody = Type.Object(ServerReport.properties, CLOSED);
 
-/** `{instanceId}` of a server route. */
-export const ServerIdParams = Type.Object({ instanceId: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }) }, CLOSED);
+/** `{instanceId}` of a server route (`INSTANCE_ID_PATTERN`). */
+export const ServerIdParams = Type.Object({ instanceId: Type.String({ pattern: INSTANCE_ID_PATTERN.source }) }, CLOSED);
 
 /** A server instance as the admin API shows it. */
 export const ServerView = Type.Object(
@@ -129,8 +120,8 @@ export const ServerView = Type.Object(
     name: Type.String(),
     firstSeenAt: Type.String(),
     lastSyncAt: Type.String(),
-    configVersion: Type.Integer(),
-    crlNumbers: Type.Unknown(),
+    configVersion: Type.Integer({ description: '0 also while the server runs no versioned registry (it reported null)' }),
+    crlNumbers: Type.Unknown({ description: 'as the server reported them: [{issuer, crlNumber}]' }),
     version: Type.String(),
     startedAt: Type.Union([Type.String(), Type.Null()]),
   },
@@ -245,20 +236,11 @@ export const ImportResult = Type.Object(
   CLOSED,
 );
 
-/** `GET /centops/configuration`: CentOps' shape plus the `dmr` extension seed-003 readers ignore. */
-export const CentOpsResponse = Type.Object({
-  response: Type.Array(
-    Type.Object({
-      id: AgentId,
-      name: Type.String(),
-      authentication_certificate: Type.String(),
-      created_at: Type.String(),
-      updated_at: Type.String(),
-      capabilities: Type.Optional(Type.Array(Type.String())),
-    }),
-  ),
-  dmr: Type.Object({ configVersion: Type.Integer({ minimum: 0 }), disabled: Type.Array(AgentId) }),
-});
+/**
+ * `GET /centops/configuration`: CentOps' shape plus the `dmr` extension seed-003 readers ignore; the very schemas
+ * dmr-server validates the document with (`CentOpsAgent`, `DmrRegistryExtension` in @dmr/shared), the member required.
+ */
+export const CentOpsResponse = Type.Object({ response: Type.Array(CentOpsAgent), dmr: DmrRegistryExtension });
 
 /** `GET /v1/health`. */
 export const HealthBody = Type.Object({ status: Type.Literal('ok') });

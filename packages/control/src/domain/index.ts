@@ -103,7 +103,7 @@ export {
   type Role,
   SERVER_URI_PREFIX,
 } from './roles.js';
-export { findUnstorableText, isStorableText } from './stored-text.js';
+export { findUnstorableText, isStorableText, toStorableText } from './stored-text.js';
 export {
   type Checked,
   checkText,

@@ -11,6 +11,15 @@ export function isStorableText(text: string): boolean {
 }
 
 /**
+ * `text` with every NUL and lone surrogate replaced by U+FFFD: for text DMR records but did not choose, such as the
+ * subject of a refused client certificate in the change log, where a record with a replacement character is
+ * better than no record.
+ */
+export function toStorableText(text: string): string {
+  return text.replaceAll('\u0000', '\uFFFD').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD');
+}
+
+/**
  * The path (`labels.team`, `groups[2]`, `name`) of the first string in `value` (keys included) that is not
  * {@link isStorableText}, or undefined when all are. Walks plain objects and arrays.
  */

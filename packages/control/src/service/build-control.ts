@@ -1,20 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { TlsOptions, Server as TlsServer } from 'node:tls';
-import {
-  type ControlAnnouncementKind,
-  createLogger,
-  DmrError,
-  LISTEN_BACKLOG,
-  type Logger,
-  OpsListener,
-  pemCertificates,
-} from '@dmr/shared';
+import { type ControlKind, createLogger, DmrError, LISTEN_BACKLOG, type Logger, OpsListener, pemCertificates } from '@dmr/shared';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiDeps, buildApiApp, type ReadinessReport, type RouteGroup } from '../api/index.js';
 import type { PresentedCertificate } from '../domain/index.js';
 import { CaRingHolder, CertificateLifecycle } from '../enroll/index.js';
 import { ControlAnnouncer } from '../push/index.js';
-import { type ControlStore, openControlStore } from '../store/index.js';
+import { type ControlStore, openControlStore, redactStoreUrl } from '../store/index.js';
 import type { ControlConfig } from './control-config.js';
 import { type ControlMetrics, createControlMetrics } from './control-metrics.js';
 
@@ -72,9 +64,9 @@ export function buildControl(config: ControlConfig, deps: ControlDeps = {}): Dmr
         onResult: (result) => metrics.announcementsTotal.inc({ result }),
       })
     : undefined;
-  const announce = (kinds: readonly ControlAnnouncementKind[], configVersion: number): void => {
+  const announce = (kinds: readonly ControlKind[], configVersion: number): void => {
     metrics.configVersion.set(configVersion);
-    void announcer?.announce({ configVersion, kinds, at: new Date().toISOString() });
+    void announcer?.announce({ configVersion, kinds: [...kinds], at: new Date().toISOString() });
   };
   const readiness = async (): Promise<ReadinessReport> => readinessOf(state, store, announcer);
   let lifecycle: CertificateLifecycle | undefined;
@@ -97,7 +89,7 @@ export function buildControl(config: ControlConfig, deps: ControlDeps = {}): Dmr
     state = 'running';
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    log.info({ port, database: store.engine, push: announcer !== undefined }, 'dmr-control started');
+    log.info({ port, database: redactStoreUrl(config.databaseUrl), push: announcer !== undefined }, 'dmr-control started');
     return { port };
   };
   const stop = (): Promise<void> => {

@@ -18,7 +18,7 @@ import { caPaths, keyModeProblem } from '../ca/files.js';
 import { RING_FILE } from '../ca/ring.js';
 import { parseCaRing, trustedCas } from '../domain/index.js';
 import { type LifecycleConfig, readLifecycleConfig } from '../enroll/config.js';
-import { CONTROL_DATABASE_URL_ENV, DEFAULT_CONTROL_DATABASE_URL } from '../store/index.js';
+import { CONTROL_DATABASE_URL_ENV, DEFAULT_CONTROL_DATABASE_URL, parseStoreUrl } from '../store/index.js';
 
 /** Default largest request body, bytes (`DMR_MAX_BODY_BYTES`): room for an import of thousands of agents. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -105,9 +105,9 @@ export function loadControlConfig(env: Env, files: ControlConfigFiles = LOCAL_CO
 
 function readDatabaseUrl(read: EnvReader): string {
   const url = read.string(CONTROL_DATABASE_URL_ENV, DEFAULT_CONTROL_DATABASE_URL);
-  if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(url)) {
-    read.problem(`${CONTROL_DATABASE_URL_ENV} must be sqlite:<path> or postgres://…, got "${url.split(':', 1)[0]}:…"`);
-  }
+  // the store's own parser, so the start refuses exactly the URLs the store could not open
+  const parsed = parseStoreUrl(url);
+  if (!parsed.ok) read.problem(parsed.problem);
   return url;
 }
 

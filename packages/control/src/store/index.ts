@@ -70,3 +70,4 @@ export {
   STORED_REVOCATION_REASONS,
   type StoredRevocationReason,
 } from './records.js';
+export { parseStoreUrl, redactStoreUrl, type StoreLocation, type StoreUrlOutcome } from './store-url.js';

@@ -48,7 +48,8 @@ async function insertPolicy(ctx: RepoContext, input: PolicyInput): Promise<Polic
   assertStorable('policy', { createdBy: input.createdBy, comment: input.comment });
   const row: Selectable<PolicyTable> = {
     version: await nextCounterValue(ctx.db, 'policy_version'),
-    document: JSON.stringify(input.document),
+    // undefined has no JSON form: stored (and read back) as null
+    document: JSON.stringify(input.document ?? null),
     created_at: ctx.now(),
     created_by: input.createdBy,
     comment: input.comment,

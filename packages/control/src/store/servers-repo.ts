@@ -49,7 +49,7 @@ async function recordReport(ctx: RepoContext, report: ServerReport): Promise<Ser
     first_seen_at: now,
     last_sync_at: now,
     config_version: report.configVersion,
-    crl_numbers: JSON.stringify(crlNumbers),
+    crl_numbers: JSON.stringify(crlNumbers ?? null),
     software_version: report.softwareVersion,
     started_at: report.startedAt === null ? null : toIsoTime(report.startedAt, 'startedAt'),
   };

@@ -1,11 +1,13 @@
 // Store contract, part 4: what the database itself guarantees (append-only trigger, several instances on one
 // database), and opening failures.
 
+import { DmrError } from '@dmr/shared/base';
+import { findFreePort, type PostgresCluster } from '@dmr/testkit';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import type { ControlStore } from '../../src/store/index.js';
-import { agentInput, type FreshStore, okValue } from './store-fixtures.js';
+import { type ControlStore, openControlStore } from '../../src/store/index.js';
+import { agentInput, capturingLogger, type FreshStore, okValue } from './store-fixtures.js';
 
 // Direct SQL with the engine's own driver, as a person with database access could run it (constant statements).
 async function rawExec(url: string, statement: string): Promise<void> {
@@ -118,6 +120,73 @@ export function twoInstanceContract(ctx: FreshStore): void {
       } finally {
         await second.close();
       }
+    });
+  });
+}
+
+async function openFailure(url: string): Promise<DmrError> {
+  const error = await openControlStore(url, { log: capturingLogger().log }).then(
+    async (store) => {
+      await store.close();
+      throw new Error(`opening ${url} succeeded`);
+    },
+    (failure: unknown) => failure,
+  );
+  if (!(error instanceof DmrError)) throw error;
+  return error;
+}
+
+/** Opening refuses what it cannot serve, before anything is served. */
+export function openFailureContract(ctx: FreshStore): void {
+  describe('opening', () => {
+    it('refuses a database migrated by a newer release (an unknown migration) as DMR_CONTROL_STORE_FAILED', async () => {
+      await ctx.store.close();
+      await rawExec(
+        ctx.url,
+        "insert into dmr_control_migrations (name, timestamp) values ('2099-01-01-001-future', '2099-01-01T00:00:00.000Z')",
+      );
+      const error = await openFailure(ctx.url);
+      expect(error.code).toBe('DMR_CONTROL_STORE_FAILED');
+      expect(error.message).toMatch(/2099-01-01-001-future/);
+    });
+
+    it('refuses a URL of another scheme as DMR_CONFIG_INVALID', async () => {
+      expect((await openFailure('mysql://root:pw@127.0.0.1/control')).code).toBe('DMR_CONFIG_INVALID');
+    });
+  });
+}
+
+/** PostgreSQL-only opening failures, on the test's cluster. */
+export function postgresOpenFailureContract(cluster: () => PostgresCluster): void {
+  describe('opening PostgreSQL', () => {
+    it('refuses a wrong password or a closed port as DMR_CONTROL_STORE_FAILED without printing the password', async () => {
+      const wrong = new URL(cluster().url);
+      wrong.password = 'not-the-password-42';
+      const refused = await openFailure(wrong.toString());
+      expect(refused.code).toBe('DMR_CONTROL_STORE_FAILED');
+      expect(refused.message).not.toContain('not-the-password-42');
+      wrong.port = String(await findFreePort());
+      const closed = await openFailure(wrong.toString());
+      expect(closed.code).toBe('DMR_CONTROL_STORE_FAILED');
+      expect(closed.message).toContain(':***@');
+    });
+
+    it('refuses a database whose encoding is not UTF8', async () => {
+      await rawExec(cluster().url, "create database latin1_store encoding 'LATIN1' lc_collate 'C' lc_ctype 'C' template template0");
+      const error = await openFailure(cluster().urlFor('latin1_store'));
+      expect(error.code).toBe('DMR_CONTROL_STORE_FAILED');
+      expect(error.message).toMatch(/LATIN1/);
+    });
+  });
+}
+
+/** SQLite-only opening failures. */
+export function sqliteOpenFailureContract(): void {
+  describe('opening SQLite', () => {
+    it('refuses a file in a directory that does not exist as DMR_CONTROL_STORE_FAILED', async () => {
+      const error = await openFailure('sqlite:/nonexistent-dmr-dir/control.db');
+      expect(error.code).toBe('DMR_CONTROL_STORE_FAILED');
+      expect(error.message).toContain('/nonexistent-dmr-dir/control.db');
     });
   });
 }

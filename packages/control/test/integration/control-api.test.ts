@@ -93,7 +93,7 @@ describe('agents: CRUD with ETag / If-Match', () => {
     expect(stale.headers.etag).toBe('"2"');
     const missing = await send('operator', 'PATCH', '/v1/agents/tax-bot', { name: 'blind update' });
     expect(missing.status).toBe(428);
-    expect(missing.body).toMatchObject({ code: 'DMR_CONTROL_PRECONDITION_REQUIRED', field: 'If-Match' });
+    expect(missing.body).toMatchObject({ code: 'DMR_CONTROL_IF_MATCH_REQUIRED', field: 'If-Match' });
     expect((await send('operator', 'DELETE', '/v1/agents/tax-bot')).status).toBe(428);
     expect((await send('operator', 'PATCH', '/v1/agents/tax-bot', { name: 'x' }, { 'if-match': '*' })).body.code).toBe(
       'DMR_CONTROL_INVALID_INPUT',
@@ -201,13 +201,28 @@ describe('policies', () => {
 describe('servers', () => {
   it('takes a report from role server only, under the certificate name, without bumping the configVersion', async () => {
     const before = await configVersion();
-    const report = { configVersion: before, crlNumbers: { agents: 4 }, version: '0.1.0', startedAt: '2026-12-07T10:00:00.000Z' };
+    const report = {
+      configVersion: before,
+      crlNumbers: [{ issuer: 'CN=DMR Agents CA', crlNumber: '4' }],
+      version: '0.1.0',
+      startedAt: '2026-12-07T10:00:00.000Z',
+    };
     const put = await send('server', 'PUT', '/v1/servers/dmr-1-4711', report);
     expect(put.status).toBe(200);
-    expect(put.body).toMatchObject({ instanceId: 'dmr-1-4711', name: 'dmr-1.example', configVersion: before, version: '0.1.0' });
+    expect(put.body).toMatchObject({
+      instanceId: 'dmr-1-4711',
+      name: 'dmr-1.example',
+      configVersion: before,
+      version: '0.1.0',
+      crlNumbers: report.crlNumbers,
+    });
+    const unknownMember = await send('server', 'PUT', '/v1/servers/dmr-1-4711', { ...report, extra: 1 });
+    expect(unknownMember.body).toMatchObject({ statusCode: 400, code: 'DMR_CONTROL_INVALID_INPUT', field: 'extra' });
+    const early = await send('server', 'PUT', '/v1/servers/dmr-2', { ...report, configVersion: null, crlNumbers: [] });
+    expect(early.body).toMatchObject({ instanceId: 'dmr-2', configVersion: 0 });
     expect((await send('admin', 'PUT', '/v1/servers/dmr-1-4711', report)).status).toBe(403);
     const list = await send('operator', 'GET', '/v1/servers');
-    expect((list.body.items as Array<{ instanceId: string }>).map((item) => item.instanceId)).toEqual(['dmr-1-4711']);
+    expect((list.body.items as Array<{ instanceId: string }>).map((item) => item.instanceId)).toEqual(['dmr-1-4711', 'dmr-2']);
     expect(await configVersion()).toBe(before);
   });
 });

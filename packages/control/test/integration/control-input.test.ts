@@ -5,6 +5,7 @@
  * the registry stay as they were.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { createLogger } from '@dmr/shared';
 import { TestCa, testKeyPair } from '@dmr/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlFixture, IDENTITY_HEADER, injectIdentity, startControl } from './helpers/control-fixture.js';
@@ -70,9 +71,9 @@ describe('malformed documents and unknown fields', () => {
   it('a body of another content type is 415', async () => {
     const before = await state();
     const answer = await post('/v1/agents', 'name=a', 'application/x-www-form-urlencoded');
-    expect(answer).toMatchObject({ status: 415, body: { code: 'DMR_CONTROL_MEDIA_TYPE_UNSUPPORTED' } });
+    expect(answer).toMatchObject({ status: 415, body: { code: 'DMR_CONTROL_UNSUPPORTED_MEDIA' } });
     const yaml = await post('/v1/agents', 'name: a\n', 'application/yaml');
-    expect(yaml).toMatchObject({ status: 415, body: { code: 'DMR_CONTROL_MEDIA_TYPE_UNSUPPORTED' } });
+    expect(yaml).toMatchObject({ status: 415, body: { code: 'DMR_CONTROL_UNSUPPORTED_MEDIA' } });
     expect(await state()).toEqual(before);
   });
 
@@ -202,5 +203,37 @@ describe('SQL-ish strings', () => {
       headers: { [IDENTITY_HEADER]: 'auditor' },
     });
     expect(JSON.parse(nul.body)).toMatchObject({ statusCode: 400, code: 'DMR_CONTROL_INVALID_INPUT', field: 'namePrefix' });
+  });
+});
+
+describe('no secret in an answer or a log line', () => {
+  it('a private key sent as a key is refused without being echoed, and no log line (debug level) holds it', async () => {
+    const lines: string[] = [];
+    const destination = { write: (line: string) => lines.push(line) };
+    const logged = await startControl(
+      {},
+      { identify: injectIdentity, log: createLogger({ name: 'dmr-control-test', level: 'debug', destination }) },
+    );
+    try {
+      const secret = testKeyPair().privatePem;
+      const answer = await logged.control.app.inject({
+        method: 'POST',
+        url: '/v1/agents',
+        headers: { [IDENTITY_HEADER]: 'admin', 'content-type': 'application/json' },
+        payload: JSON.stringify({ id: 'leaky', name: 'Leaky', authenticationCertificate: secret }),
+      });
+      expect(answer.statusCode).toBe(400);
+      expect(answer.body).not.toContain('PRIVATE KEY');
+      const refused = await logged.control.app.inject({ method: 'GET', url: '/v1/export', headers: { [IDENTITY_HEADER]: 'none' } });
+      expect(refused.statusCode).toBe(401);
+      const body = secret.split('\n')[1] as string;
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) {
+        expect(line).not.toContain('PRIVATE KEY');
+        expect(line).not.toContain(body);
+      }
+    } finally {
+      await logged.stop();
+    }
   });
 });

@@ -104,7 +104,7 @@ const GROUPS: ReadonlyArray<{ readonly group: string; readonly method: string; r
     group: 'servers:report',
     method: 'PUT',
     path: '/v1/servers/dmr-1',
-    body: { configVersion: 0, crlNumbers: {}, version: '0.1.0', startedAt: '2026-12-07T10:00:00.000Z' },
+    body: { configVersion: 0, crlNumbers: [], version: '0.1.0', startedAt: '2026-12-07T10:00:00.000Z' },
   },
   { group: 'policies:read', method: 'GET', path: '/v1/policies' },
   { group: 'policies:write', method: 'POST', path: '/v1/policies', body: { document: {} } },

@@ -4,7 +4,8 @@
  * one; a refused write publishes nothing; with the broker gone writes still succeed (announcements are hints) and the
  * skipped announcement is counted; after RabbitMQ drops the connection the announcer reconnects; without RABBITMQ_DEFAULT_HOST push is off.
  */
-import { CONTROL_EXCHANGE, type ControlAnnouncement, parseControlAnnouncement } from '@dmr/shared';
+import { randomUUID } from 'node:crypto';
+import { CONTROL_EXCHANGE, type ControlAnnouncement, controlQueueName, parseControlAnnouncement } from '@dmr/shared';
 import amqp, { type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RabbitVhostHandle, useRabbitVhost } from '../../../../test/support/rabbit.js';
@@ -32,17 +33,20 @@ beforeAll(async () => {
   await bindConsumer();
 });
 
-/** As a server does: an exclusive, auto-delete, server-named queue bound to the fanout exchange, on a new connection. */
+/** As a server does: an exclusive, auto-delete queue named `dmr.control.<instanceId>.<nonce>`, bound to the exchange, on a new connection. */
 async function bindConsumer(): Promise<void> {
   connection = await amqp.connect(rabbit.amqpUrl);
   connection.on('error', () => undefined);
   const channel = await connection.createChannel();
-  const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+  const { queue } = await channel.assertQueue(controlQueueName('push-test', randomUUID().slice(0, 8)), {
+    exclusive: true,
+    autoDelete: true,
+  });
   await channel.bindQueue(queue, CONTROL_EXCHANGE, '');
   await channel.consume(queue, (message) => {
     if (message === null) return;
     const announcement = parseControlAnnouncement(message.content);
-    if (announcement) received.push(announcement);
+    if (announcement.ok) received.push(announcement.value);
     channel.ack(message);
   });
 }

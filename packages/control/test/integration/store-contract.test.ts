@@ -5,7 +5,13 @@ import { type PostgresCluster, startPostgres } from '@dmr/testkit';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { type FreshStore, freshStoreEach, postgresFactory, type StoreFactory, sqliteFactory } from '../helpers/store-fixtures.js';
 import { agentContract } from '../helpers/store-suite-agents.js';
-import { appendOnlyContract, twoInstanceContract } from '../helpers/store-suite-engine.js';
+import {
+  appendOnlyContract,
+  openFailureContract,
+  postgresOpenFailureContract,
+  sqliteOpenFailureContract,
+  twoInstanceContract,
+} from '../helpers/store-suite-engine.js';
 import { certificateContract, policyAndServerContract, tokenContract } from '../helpers/store-suite-records.js';
 import { changeLogContract, reopenContract, textContract, transactionContract } from '../helpers/store-suite-transactions.js';
 
@@ -20,6 +26,7 @@ function contract(factory: () => StoreFactory): FreshStore {
   textContract(ctx);
   reopenContract(ctx);
   appendOnlyContract(ctx);
+  openFailureContract(ctx);
   return ctx;
 }
 
@@ -32,6 +39,7 @@ describe('ControlStore on SQLite', () => {
     await factory?.dispose();
   });
   contract(() => factory as StoreFactory);
+  sqliteOpenFailureContract();
 });
 
 describe('ControlStore on PostgreSQL', () => {
@@ -45,4 +53,5 @@ describe('ControlStore on PostgreSQL', () => {
     await cluster?.stop();
   });
   twoInstanceContract(contract(() => factory as StoreFactory));
+  postgresOpenFailureContract(() => cluster as PostgresCluster);
 });

@@ -11,6 +11,14 @@ export {
   LOCAL_FILES,
   parseBrokerHosts,
 } from '@dmr/shared';
+export {
+  type ControlConfig,
+  defaultInstanceId,
+  type HostFacts,
+  LOCAL_HOST_FACTS,
+  readControl,
+  type ServerTlsFiles,
+} from './control-config.js';
 export { type GatewayLimits, type RegistryTrust, readGatewayLimits, readRegistryTrust } from './limits-config.js';
 export {
   type GatewayConfig,

@@ -13,14 +13,17 @@ export const TLS12_CIPHERS = [
   'ECDHE-RSA-AES128-GCM-SHA256',
 ].join(':');
 
-/** The secure-context part (reloadable at run time with `server.setSecureContext`). */
-export function secureContextOptions(config: TlsConfig, crlPem: string | undefined): SecureContextOptions {
+/**
+ * The secure-context part (reloadable at run time with `server.setSecureContext`). `crlPems`: the CRLs in force, one PEM
+ * per CA (OpenSSL reads one CRL per entry); with none the context checks no revocation.
+ */
+export function secureContextOptions(config: TlsConfig, crlPems: readonly string[] | undefined): SecureContextOptions {
   return {
     key: readFileSync(config.keyFile),
     cert: readFileSync(config.certFile),
     // one entry per certificate: a bundle concatenated without newlines would otherwise lose every CA after the seam
     ca: pemCertificates(readFileSync(config.caFile, 'utf8')),
-    ...(crlPem ? { crl: crlPem } : {}),
+    ...(crlPems && crlPems.length > 0 ? { crl: [...crlPems] } : {}),
     minVersion: 'TLSv1.2',
     ciphers: TLS12_CIPHERS,
   };
@@ -31,6 +34,6 @@ export function secureContextOptions(config: TlsConfig, crlPem: string | undefin
  * but not enforced at the TLS layer, so probes and Prometheus can reach /v1/health, /v1/ready and /metrics
  * without one; the Socket.IO handshake refuses any agent whose certificate did not verify.
  */
-export function httpsServerOptions(config: TlsConfig, crlPem: string | undefined): TlsOptions {
-  return { ...secureContextOptions(config, crlPem), requestCert: true, rejectUnauthorized: false };
+export function httpsServerOptions(config: TlsConfig, crlPems: readonly string[] | undefined): TlsOptions {
+  return { ...secureContextOptions(config, crlPems), requestCert: true, rejectUnauthorized: false };
 }

@@ -177,13 +177,13 @@ function revisionOrThrow(outcome: RevisionOutcome): AgentRecord {
 }
 
 /**
- * The revision of a strong `If-Match: "<revision>"`: 428 DMR_CONTROL_PRECONDITION_REQUIRED without one (a write
+ * The revision of a strong `If-Match: "<revision>"`: 428 DMR_CONTROL_IF_MATCH_REQUIRED without one (a write
  * without it could overwrite a change its author never saw), 400 naming `If-Match` for any other form (`*`, weak, lists).
  */
 export function requiredRevision(request: FastifyRequest): number {
   const header = request.headers['if-match'];
   if (header === undefined) {
-    throw new ApiError('DMR_CONTROL_PRECONDITION_REQUIRED', 'If-Match is required: send the ETag of the agent as read', {
+    throw new ApiError('DMR_CONTROL_IF_MATCH_REQUIRED', 'If-Match is required: send the ETag of the agent as read', {
       field: 'If-Match',
     });
   }

@@ -1,4 +1,4 @@
-import type { ControlAnnouncementKind } from '@dmr/shared';
+import type { ControlKind } from '@dmr/shared';
 import type { FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { stringify as toYaml } from 'yaml';
@@ -143,8 +143,8 @@ function isEmptyDiff(diff: RegistryDiff): boolean {
   return added.length === 0 && changed.length === 0 && removed.length === 0 && (diff.policy === 'unchanged' || diff.policy === 'absent');
 }
 
-function kindsOf(diff: RegistryDiff): ControlAnnouncementKind[] {
+function kindsOf(diff: RegistryDiff): ControlKind[] {
   const { added, changed, removed } = diff.agents;
-  const kinds: ControlAnnouncementKind[] = added.length + changed.length + removed.length > 0 ? ['registry'] : [];
+  const kinds: ControlKind[] = added.length + changed.length + removed.length > 0 ? ['registry'] : [];
   return diff.policy === 'added' || diff.policy === 'changed' ? [...kinds, 'policy'] : kinds;
 }

@@ -51,7 +51,8 @@ export const serverRoutes: RouteGroup = async (app, { context }) => {
         tx.servers.report({
           instanceId: request.params.instanceId,
           name: caller.name,
-          configVersion,
+          // the store keeps a number: a server without a versioned registry yet (it reports null) is at version 0
+          configVersion: configVersion ?? 0,
           crlNumbers,
           softwareVersion: version,
           startedAt,
