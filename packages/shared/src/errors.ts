@@ -253,6 +253,47 @@ export const ERROR_CATALOG = {
     isTransient: false,
     summary: 'The request body has a content type the route does not take (JSON everywhere; JSON or YAML for an import).',
   },
+  // control plane certificate lifecycle (issue 18): CSR checks, renewal, signing CAs (token refusals: DMR_CONTROL_TOKEN_*)
+  DMR_CONTROL_CSR_INVALID: {
+    httpStatus: 400,
+    isTransient: false,
+    summary: 'The csr is not a PEM PKCS#10 certificate request, or its signature does not verify with its own key.',
+  },
+  DMR_CONTROL_CSR_KEY_UNSUPPORTED: {
+    httpStatus: 400,
+    isTransient: false,
+    summary: 'The csr carries a key the control plane does not certify: only RSA 2048-8192 bits and EC P-256.',
+  },
+  DMR_CONTROL_CSR_SUBJECT_MISMATCH: {
+    httpStatus: 403,
+    isTransient: false,
+    summary: 'The csr names another identity (CN or urn:dmr: SAN URI) than the one the token or certificate is for.',
+  },
+  DMR_CONTROL_CERTIFICATE_UNKNOWN: {
+    httpStatus: 401,
+    isTransient: false,
+    summary: 'The client certificate presented for renewal was not issued by this control plane for an agent or server.',
+  },
+  DMR_CONTROL_CERTIFICATE_REVOKED: {
+    httpStatus: 401,
+    isTransient: false,
+    summary: 'The client certificate presented for renewal is revoked.',
+  },
+  DMR_CONTROL_CERTIFICATE_EXPIRED: {
+    httpStatus: 401,
+    isTransient: false,
+    summary: 'The client certificate presented for renewal is outside its validity period.',
+  },
+  DMR_CONTROL_RENEWAL_KEY_CHANGED: {
+    httpStatus: 409,
+    isTransient: false,
+    summary: 'The renewal csr carries another public key than the certificate being renewed; renewal keeps the key pair.',
+  },
+  DMR_CONTROL_CA_UNAVAILABLE: {
+    httpStatus: 503,
+    isTransient: true,
+    summary: 'The control plane has no usable signing CA for this kind of certificate (ring.json, CA directory or key).',
+  },
   // issue 18 (dmrctl as the admin API's client)
   DMR_CLI_DOCUMENT_INVALID: {
     httpStatus: 400,

@@ -63,6 +63,7 @@ export function buildApiApp(deps: ApiDeps): FastifyInstance {
     readiness: deps.readiness,
     metricsRegistry: deps.metricsRegistry,
     log: deps.log,
+    ...(deps.certificates ? { certificates: deps.certificates } : {}),
   };
   for (const group of deps.routeGroups ?? ROUTE_GROUPS) void app.register(group, { context });
   return app;

@@ -1,6 +1,7 @@
 import type { Logger } from '@dmr/shared';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { CertificateLifecycle } from '../enroll/index.js';
 import type { ControlStore, PageOutcome } from '../store/index.js';
 import { ApiError } from './api-error.js';
 import type { Announce, WriteContext } from './commit.js';
@@ -19,6 +20,8 @@ export interface RouteContext {
   readonly readiness: () => Promise<ReadinessReport>;
   readonly metricsRegistry: Registry;
   readonly log: Logger;
+  /** The certificate lifecycle (control/certs) once started; undefined without a CA (`DMR_CONTROL_CA_DIR` unset) or before start. */
+  readonly certificates?: () => CertificateLifecycle | undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The admin API's wire contract as JSON Schema (TypeBox): request validation and the OpenAPI document both come
 // from here. Every object refuses unknown members (additionalProperties: false).
 
-import { AgentCapability, AgentId, INSTANCE_ID_PATTERN, ServerReport } from '@dmr/shared';
+import { AgentCapability, AgentId, CentOpsAgent, DmrRegistryExtension, INSTANCE_ID_PATTERN, ServerReport } from '@dmr/shared';
 import Type, { type TSchema } from 'typebox';
 import {
   GROUP_NAME_PATTERN,
@@ -236,20 +236,11 @@ export const ImportResult = Type.Object(
   CLOSED,
 );
 
-/** `GET /centops/configuration`: CentOps' shape plus the `dmr` extension seed-003 readers ignore. */
-export const CentOpsResponse = Type.Object({
-  response: Type.Array(
-    Type.Object({
-      id: AgentId,
-      name: Type.String(),
-      authentication_certificate: Type.String(),
-      created_at: Type.String(),
-      updated_at: Type.String(),
-      capabilities: Type.Optional(Type.Array(Type.String())),
-    }),
-  ),
-  dmr: Type.Object({ configVersion: Type.Integer({ minimum: 0 }), disabled: Type.Array(AgentId) }),
-});
+/**
+ * `GET /centops/configuration`: CentOps' shape plus the `dmr` extension seed-003 readers ignore; the very schemas
+ * dmr-server validates the document with (`CentOpsAgent`, `DmrRegistryExtension` in @dmr/shared), the member required.
+ */
+export const CentOpsResponse = Type.Object({ response: Type.Array(CentOpsAgent), dmr: DmrRegistryExtension });
 
 /** `GET /v1/health`. */
 export const HealthBody = Type.Object({ status: Type.Literal('ok') });

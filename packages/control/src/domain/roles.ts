@@ -88,7 +88,11 @@ export type Access =
   | 'changes:read'
   | 'config-version:read'
   | 'registry:export'
-  | 'registry:import';
+  | 'registry:import'
+  | 'certificates:read'
+  | 'certificates:write'
+  | 'certificates:servers'
+  | 'certificates:renew';
 
 /**
  * The role matrix (docs/control-plane.md): admin everything; operator agents (read, write), read servers and
@@ -106,6 +110,12 @@ export const ACCESS_ROLES: Readonly<Record<Exclude<Access, 'public'>, readonly R
   'config-version:read': ['admin', 'operator', 'auditor', 'server', 'agent'],
   'registry:export': ['admin'],
   'registry:import': ['admin'],
+  // control/certs: list; revoke, issue for agents and their enrollment tokens; the same for servers and the relay
+  // user (admin only: their certificates open the broker and every agent's traffic); renewal of one's own certificate
+  'certificates:read': ['admin', 'operator', 'auditor'],
+  'certificates:write': ['admin', 'operator'],
+  'certificates:servers': ['admin'],
+  'certificates:renew': ['server', 'agent'],
 };
 
 /** Whether `role` may do `access`. */

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import type { TlsOptions } from 'node:tls';
+import type { TlsOptions, Server as TlsServer } from 'node:tls';
 import { type ControlKind, createLogger, DmrError, LISTEN_BACKLOG, type Logger, OpsListener, pemCertificates } from '@dmr/shared';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type ApiDeps, buildApiApp, type ReadinessReport, type RouteGroup } from '../api/index.js';
 import type { PresentedCertificate } from '../domain/index.js';
+import { CaRingHolder, CertificateLifecycle } from '../enroll/index.js';
 import { ControlAnnouncer } from '../push/index.js';
 import { type ControlStore, openControlStore, redactStoreUrl } from '../store/index.js';
 import type { ControlConfig } from './control-config.js';
@@ -26,6 +27,8 @@ export interface DmrControl {
   readonly opsPort: number | undefined;
   /** The open store (throws DMR_CONTROL_STORE_FAILED before start and after stop). */
   store(): ControlStore;
+  /** The certificate lifecycle once started with a CA (`DMR_CONTROL_CA_DIR`); undefined otherwise. */
+  certificates(): CertificateLifecycle | undefined;
   /** Opens the store, starts the ops listener, the announcer and the HTTPS listener; resolves with the bound port. */
   start(): Promise<{ port: number }>;
   /** Graceful stop: intake off, requests in flight finished, announcements settled, store closed. Memoised. */
@@ -66,7 +69,9 @@ export function buildControl(config: ControlConfig, deps: ControlDeps = {}): Dmr
     void announcer?.announce({ configVersion, kinds: [...kinds], at: new Date().toISOString() });
   };
   const readiness = async (): Promise<ReadinessReport> => readinessOf(state, store, announcer);
-  const app = buildApiApp(apiDeps(config, deps, { log, metrics, currentStore, announce, readiness }));
+  let lifecycle: CertificateLifecycle | undefined;
+  const certificates = () => lifecycle;
+  const app = buildApiApp(apiDeps(config, deps, { log, metrics, currentStore, announce, readiness, certificates }));
   const ops = config.ops
     ? new OpsListener(config.ops, { forward: (request) => app.inject(request), log: log.child({ component: 'ops' }) })
     : undefined;
@@ -77,6 +82,7 @@ export function buildControl(config: ControlConfig, deps: ControlDeps = {}): Dmr
     await ops?.start();
     store = await (deps.openStore ?? openStore)(config.databaseUrl, log);
     metrics.configVersion.set(await store.configVersion());
+    lifecycle = await startCertificates(config, { app, store, log, announce });
     if (announcer) announcer.start();
     else log.info('RABBITMQ_DEFAULT_HOST is not set: config push is off; servers learn of changes on their poll');
     await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
@@ -93,6 +99,7 @@ export function buildControl(config: ControlConfig, deps: ControlDeps = {}): Dmr
         ['http', () => closeWithin(app, config.shutdownTimeoutMs)],
         ['push', async () => announcer?.stop()],
         ['ops', async () => ops?.stop()],
+        ['certificates', async () => lifecycle?.stop()],
         ['store', async () => store?.close()],
       ],
       (next) => (state = next),
@@ -104,6 +111,7 @@ export function buildControl(config: ControlConfig, deps: ControlDeps = {}): Dmr
     metrics,
     announcer,
     store: currentStore,
+    certificates,
     get state() {
       return state;
     },
@@ -121,6 +129,7 @@ interface Wiring {
   readonly currentStore: () => ControlStore;
   readonly announce: ApiDeps['announce'];
   readonly readiness: ApiDeps['readiness'];
+  readonly certificates: () => CertificateLifecycle | undefined;
 }
 
 function apiDeps(config: ControlConfig, deps: ControlDeps, wiring: Wiring): ApiDeps {
@@ -131,6 +140,7 @@ function apiDeps(config: ControlConfig, deps: ControlDeps, wiring: Wiring): ApiD
     readiness: wiring.readiness,
     metricsRegistry: wiring.metrics.registry,
     log: wiring.log,
+    certificates: wiring.certificates,
     https: httpsOptions(config),
     maxBodyBytes: config.maxBodyBytes,
     isRevoked: (serial) => isRevoked(wiring.currentStore(), serial),
@@ -140,14 +150,50 @@ function apiDeps(config: ControlConfig, deps: ControlDeps, wiring: Wiring): ApiD
   };
 }
 
-/** The admin API's TLS: its certificate, the client CAs of DMR_TLS_CA_FILE (one entry per certificate), TLS ≥ 1.2. */
-export function httpsOptions(config: ControlConfig): TlsOptions {
+/**
+ * The admin API's TLS: its certificate, the client CAs of DMR_TLS_CA_FILE (one entry per certificate), TLS ≥ 1.2.
+ * With a CA ring and no DMR_TLS_CA_FILE, the client CAs are the ring's trusted agent CAs, set at start and after
+ * every change of the ring (`ringCas`).
+ */
+export function httpsOptions(config: ControlConfig, ringCas?: string): TlsOptions {
+  const caPem = config.tls.caFile === '' ? (ringCas ?? '') : readFileSync(config.tls.caFile, 'utf8');
   return {
     key: readFileSync(config.tls.keyFile),
     cert: readFileSync(config.tls.certFile),
-    ca: pemCertificates(readFileSync(config.tls.caFile, 'utf8')),
+    ...(caPem === '' ? {} : { ca: pemCertificates(caPem) }),
     minVersion: 'TLSv1.2',
   };
+}
+
+/**
+ * Opens the CA ring and starts the certificate lifecycle (its first CRL check signs what is missing), when a CA is
+ * configured. Throws (refusing the start) when the ring does not load: a control plane without its CAs is broken.
+ */
+async function startCertificates(
+  config: ControlConfig,
+  wiring: { app: FastifyInstance; store: ControlStore; log: Logger; announce: ApiDeps['announce'] },
+): Promise<CertificateLifecycle | undefined> {
+  if (config.caDir === undefined) return undefined;
+  const ring = await CaRingHolder.open(config.caDir);
+  const refreshClientCas = (): void => {
+    const server = wiring.app.server as unknown as Partial<TlsServer>;
+    if (config.tls.caFile !== '' || server.setSecureContext === undefined) return;
+    server.setSecureContext(httpsOptions(config, ring.bundle('agents')));
+  };
+  refreshClientCas();
+  const lifecycle = new CertificateLifecycle(
+    {
+      store: wiring.store,
+      ring,
+      clock: { now: () => new Date() },
+      announcer: { announce: async ({ configVersion, kinds }) => wiring.announce(kinds, configVersion) },
+      log: wiring.log,
+      onTrustChanged: refreshClientCas,
+    },
+    config.certificates,
+  );
+  await lifecycle.start();
+  return lifecycle;
 }
 
 /** The default revocation check: the certificate is in the store's table and revoked (unknown serials are not). */

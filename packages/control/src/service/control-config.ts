@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   type BrokerConfig,
   type ConfigFiles,
@@ -14,6 +15,9 @@ import {
   readOpsListener,
 } from '@dmr/shared';
 import { caPaths, keyModeProblem } from '../ca/files.js';
+import { RING_FILE } from '../ca/ring.js';
+import { parseCaRing, trustedCas } from '../domain/index.js';
+import { type LifecycleConfig, readLifecycleConfig } from '../enroll/config.js';
 import { CONTROL_DATABASE_URL_ENV, DEFAULT_CONTROL_DATABASE_URL, parseStoreUrl } from '../store/index.js';
 
 /** Default largest request body, bytes (`DMR_MAX_BODY_BYTES`): room for an import of thousands of agents. */
@@ -25,7 +29,10 @@ export interface ControlTlsConfig {
   readonly certFile: string;
   /** `DMR_TLS_KEY_FILE`: its private key. */
   readonly keyFile: string;
-  /** `DMR_TLS_CA_FILE`: CA certificate(s) trusted for client certificates; default the CA dir's `ca.cert.pem`. */
+  /**
+   * `DMR_TLS_CA_FILE`: CA certificate(s) trusted for client certificates; default the CA dir's `ca.cert.pem`, or, with
+   * a CA ring (`ring.json`), `''`: the ring's trusted agent CAs, following every change-over step without a restart.
+   */
   readonly caFile: string;
 }
 
@@ -49,6 +56,8 @@ export interface ControlConfig {
   readonly logLevel: LogLevel;
   /** `DMR_SHUTDOWN_TIMEOUT_MS`: how long a stop lets requests in flight finish before closing their connections (default 10000). */
   readonly shutdownTimeoutMs: number;
+  /** The certificate lifecycle (enrollment, renewal, CRLs); used when `caDir` is set. */
+  readonly certificates: LifecycleConfig;
 }
 
 /** The file system facts the config check needs beyond reading files; injectable for unit tests. */
@@ -72,20 +81,24 @@ export function loadControlConfig(env: Env, files: ControlConfigFiles = LOCAL_CO
   if (!logLevel) read.problem(`LOGGER_LOG_LEVELS has an unknown level in "${logLevels}"`);
   const port = read.int('DMR_CONTROL_PORT', { default: 8443, min: 0, max: 65_535 });
   const caDir = read.optionalString('DMR_CONTROL_CA_DIR');
+  const isRing = caDir !== undefined && isReadable(files, join(caDir, RING_FILE));
   const config: ControlConfig = {
     host: read.string('DMR_CONTROL_HOST', '0.0.0.0'),
     port,
     ops: readOpsListener(read, port),
     databaseUrl: readDatabaseUrl(read),
     caDir,
-    tls: readTls(read, caDir),
+    tls: readTls(read, caDir, isRing),
     broker: readOptionalBroker(read),
     maxBodyBytes: read.int('DMR_MAX_BODY_BYTES', { default: DEFAULT_MAX_BODY_BYTES, min: 1024, max: 1024 * 1024 * 1024 }),
     logLevel: logLevel ?? 'info',
     shutdownTimeoutMs: read.int('DMR_SHUTDOWN_TIMEOUT_MS', { default: 10_000, min: 0 }),
+    certificates: readLifecycleConfig(read),
   };
   checkConfiguredFiles(read, configuredFiles(config), files);
-  if (caDir !== undefined) checkCaKey(read, caDir, files);
+  if (caDir !== undefined) {
+    for (const keyPath of caKeyPaths(read, caDir, isRing, files)) checkCaKey(read, keyPath, files);
+  }
   read.finish();
   return deepFreeze(config);
 }
@@ -98,10 +111,11 @@ function readDatabaseUrl(read: EnvReader): string {
   return url;
 }
 
-function readTls(read: EnvReader, caDir: string | undefined): ControlTlsConfig {
+function readTls(read: EnvReader, caDir: string | undefined, isRing: boolean): ControlTlsConfig {
   const certFile = read.requiredString('DMR_TLS_CERT_FILE');
   const keyFile = read.requiredString('DMR_TLS_KEY_FILE');
-  const caFile = read.optionalString('DMR_TLS_CA_FILE') ?? (caDir === undefined ? undefined : caPaths(caDir).certificate);
+  const fromCaDir = caDir === undefined ? undefined : isRing ? '' : caPaths(caDir).certificate;
+  const caFile = read.optionalString('DMR_TLS_CA_FILE') ?? fromCaDir;
   if (caFile === undefined)
     read.problem('DMR_TLS_CA_FILE is required when DMR_CONTROL_CA_DIR is not set (the CAs of admin client certificates)');
   return { certFile, keyFile, caFile: caFile ?? '' };
@@ -126,9 +140,29 @@ function configuredFiles(config: ControlConfig): ConfiguredFile[] {
   ];
 }
 
+function isReadable(files: ControlConfigFiles, path: string): boolean {
+  try {
+    files.readFile(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The CA keys the service will sign with: the one CA directory's, or every trusted CA's of the ring. */
+function caKeyPaths(read: EnvReader, caDir: string, isRing: boolean, files: ControlConfigFiles): string[] {
+  if (!isRing) return [caPaths(caDir).key];
+  try {
+    const ring = parseCaRing(files.readFile(join(caDir, RING_FILE)).toString('utf8'));
+    return trustedCas(ring).map((entry) => caPaths(join(caDir, entry.id)).key);
+  } catch (error) {
+    read.problem(`DMR_CONTROL_CA_DIR: ${(error as Error).message}`);
+    return [];
+  }
+}
+
 /** The CA key must exist and be private: group or other bits refuse the start (DMR_CA_KEY_EXPOSED's rule). */
-function checkCaKey(read: EnvReader, caDir: string, files: ControlConfigFiles): void {
-  const keyPath = caPaths(caDir).key;
+function checkCaKey(read: EnvReader, keyPath: string, files: ControlConfigFiles): void {
   let mode: number;
   try {
     mode = files.modeOf(keyPath);

@@ -2,6 +2,7 @@
 // Reads are on the store and on every transaction; writes exist only inside `transaction(fn)`, so nothing is
 // ever half-written and the configVersion rule below holds by construction.
 
+import type { CrlRecord, ServiceTokenInput, ServiceTokenRecord } from './lifecycle-records.js';
 import type {
   AgentQuery,
   AlreadyExists,
@@ -135,6 +136,31 @@ export interface ServerWriter extends ServerReader {
   report(report: ServerReport): Promise<ServerRecord>;
 }
 
+/** Reading signed CRLs. */
+export interface CrlReader {
+  /** The CRL with the highest number of `caId`, or undefined before its first. */
+  latest(caId: string): Promise<CrlRecord | undefined>;
+}
+
+/** Keeping signed CRLs (inside a transaction). Does not bump the configVersion by itself; keeps the last 50 per CA. */
+export interface CrlWriter extends CrlReader {
+  /** Stores a CRL whose number came from `caState.allocateCrlNumber` in the same transaction. */
+  save(record: CrlRecord): Promise<void>;
+}
+
+/** Reading enrollment tokens of server instances and the relay user (by hash only). */
+export interface ServiceTokenReader {
+  get(tokenHash: string): Promise<ServiceTokenRecord | undefined>;
+}
+
+/** Making and consuming service enrollment tokens (inside a transaction); the same rules as agent tokens. */
+export interface ServiceTokenWriter extends ServiceTokenReader {
+  /** `DMR_CONTROL_ALREADY_EXISTS` for a reused hash. */
+  create(input: ServiceTokenInput): Promise<Outcome<ServiceTokenRecord, AlreadyExists>>;
+  /** Marks it used at `now`, exactly once; refusals as {@link EnrollmentTokenWriter.consume}. */
+  consume(tokenHash: string, now: Date): Promise<Outcome<ServiceTokenRecord, TokenRefusal>>;
+}
+
 /** Reading the change log. It has no update or delete, on purpose. */
 export interface ChangeLogReader {
   list(query?: ChangeQuery): Promise<PageOutcome<ChangeRecord>>;
@@ -159,6 +185,8 @@ export interface ControlReader {
   readonly policies: PolicyReader;
   readonly servers: ServerReader;
   readonly changes: ChangeLogReader;
+  readonly crls: CrlReader;
+  readonly serviceTokens: ServiceTokenReader;
   /** The current configVersion (0 in a new store). */
   configVersion(): Promise<number>;
 }
@@ -177,6 +205,8 @@ export interface ControlTransaction extends ControlReader {
   readonly policies: PolicyWriter;
   readonly servers: ServerWriter;
   readonly changes: ChangeLogWriter;
+  readonly crls: CrlWriter;
+  readonly serviceTokens: ServiceTokenWriter;
   /**
    * Bumps the configVersion by one the first time it is called in this transaction and returns the new
    * value; later calls return the same value. Visible to others only after commit.

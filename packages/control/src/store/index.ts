@@ -12,15 +12,20 @@ export type {
   ControlReader,
   ControlStore,
   ControlTransaction,
+  CrlReader,
+  CrlWriter,
   EnrollmentTokenReader,
   EnrollmentTokenWriter,
   PolicyReader,
   PolicyWriter,
   ServerReader,
   ServerWriter,
+  ServiceTokenReader,
+  ServiceTokenWriter,
   StoreEngine,
   TransactionOptions,
 } from './control-store.js';
+export type { CrlRecord, ServiceSubjectKind, ServiceTokenInput, ServiceTokenRecord } from './lifecycle-records.js';
 export { CONTROL_DATABASE_URL_ENV, DEFAULT_CONTROL_DATABASE_URL, type OpenControlStoreOptions } from './open-options.js';
 export { openControlStore } from './open-store.js';
 export {

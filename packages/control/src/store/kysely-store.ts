@@ -9,6 +9,7 @@ import { certificateReader, certificateWriter } from './certificates-repo.js';
 import { changeLogReader, changeLogWriter } from './changes-repo.js';
 import type { ControlReader, ControlStore, ControlTransaction, StoreEngine, TransactionOptions } from './control-store.js';
 import { guarded, isRetriable, toStoreError } from './db-errors.js';
+import { crlReader, crlWriter, serviceTokenReader, serviceTokenWriter } from './lifecycle-repos.js';
 import { policyReader, policyWriter } from './policies-repo.js';
 import { type RepoContext, TransactionState } from './repo-context.js';
 import type { ControlDatabase } from './schema.js';
@@ -53,6 +54,8 @@ function reader(ctx: RepoContext): ControlReader {
     policies: guarded(policyReader(ctx), 'policies'),
     servers: guarded(serverReader(ctx), 'servers'),
     changes: guarded(changeLogReader(ctx), 'changes'),
+    crls: guarded(crlReader(ctx), 'crls'),
+    serviceTokens: guarded(serviceTokenReader(ctx), 'serviceTokens'),
     configVersion: guarded({ configVersion: () => readConfigVersion(ctx.db) }, 'store').configVersion,
   };
 }
@@ -66,6 +69,8 @@ function writer(ctx: RepoContext, now: string): ControlTransaction {
     policies: guarded(policyWriter(ctx), 'policies'),
     servers: guarded(serverWriter(ctx), 'servers'),
     changes: guarded(changeLogWriter(ctx), 'changes'),
+    crls: guarded(crlWriter(ctx), 'crls'),
+    serviceTokens: guarded(serviceTokenWriter(ctx), 'serviceTokens'),
     ...guarded({ configVersion: () => readConfigVersion(ctx.db), bumpConfigVersion: () => bumpConfigVersion(ctx) }, 'store'),
     now,
   };

@@ -5,6 +5,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import type { StoreEngine } from './control-store.js';
+import { createLifecycleTables } from './lifecycle-migration.js';
 
 /** The names of the tables Kysely's Migrator keeps its history and lock in. */
 export const MIGRATION_TABLE = 'dmr_control_migrations';
@@ -15,6 +16,7 @@ export const MIGRATION_LOCK_TABLE = 'dmr_control_migrations_lock';
 export function controlMigrations(engine: StoreEngine): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '2026-12-07-001-initial': { up: (db) => createInitialSchema(db, engine) },
+    '2026-12-07-002-certificate-lifecycle': { up: (db) => createLifecycleTables(db, engine) },
   };
   return { getMigrations: async () => migrations };
 }

@@ -2,6 +2,7 @@
 // JSON values are text; PostgreSQL's bigint columns come back as strings and are read with Number().
 
 import type { Generated } from 'kysely';
+import type { CrlTable, ServiceTokenTable } from './lifecycle-schema.js';
 
 /** `counters`: named integers (`config_version`, `policy_version`). */
 export interface CounterTable {
@@ -122,4 +123,6 @@ export interface ControlDatabase {
   policies: PolicyTable;
   servers: ServerTable;
   change_log: ChangeLogTable;
+  crls: CrlTable;
+  service_enrollment_tokens: ServiceTokenTable;
 }

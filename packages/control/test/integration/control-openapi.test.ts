@@ -48,7 +48,16 @@ describe('packages/control/openapi.json', () => {
 
   it('marks every guarded operation with mutualTLS and the roles of the caller guard, and the public ones without', () => {
     const paths = committed.paths as Record<string, Record<string, Json>>;
-    const publicPaths = ['/v1/health', '/v1/ready', '/metrics', '/v1/openapi.json', '/centops/configuration'];
+    const publicPaths = [
+      '/v1/health',
+      '/v1/ready',
+      '/metrics',
+      '/v1/openapi.json',
+      '/centops/configuration',
+      '/v1/enroll',
+      '/v1/crl',
+      '/v1/ca-certificates',
+    ];
     for (const [path, operations] of Object.entries(paths)) {
       for (const [method, operation] of Object.entries(operations)) {
         if (publicPaths.includes(path)) {
@@ -61,7 +70,19 @@ describe('packages/control/openapi.json', () => {
       }
     }
     expect(Object.keys(paths)).toEqual(
-      expect.arrayContaining([...publicPaths, '/v1/agents', '/v1/agents/{id}', '/v1/import', '/v1/export', '/v1/changes']),
+      expect.arrayContaining([
+        ...publicPaths,
+        '/v1/agents',
+        '/v1/agents/{id}',
+        '/v1/import',
+        '/v1/export',
+        '/v1/changes',
+        '/v1/renew',
+        '/v1/certificates',
+        '/v1/certificates/{serial}/revocation',
+        '/v1/agents/{id}/enrollment-tokens',
+        '/v1/servers/{name}/enrollment-tokens',
+      ]),
     );
   });
 });

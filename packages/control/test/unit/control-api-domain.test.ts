@@ -59,22 +59,29 @@ describe('identityFromSubjectAltName', () => {
 });
 
 describe('the role matrix', () => {
-  it('admin may do everything; agent only read the config version; server report and read policies', () => {
+  it('admin may do everything; agent only read the config version and renew; server report, read policies and renew', () => {
     for (const access of Object.keys(ACCESS_ROLES) as Array<keyof typeof ACCESS_ROLES>) {
-      expect(isAllowed('admin', access) || access === 'servers:report').toBe(true);
+      // a report and a renewal are the caller's own: an admin certificate is neither a server's nor renewable online
+      expect(isAllowed('admin', access) || access === 'servers:report' || access === 'certificates:renew').toBe(true);
     }
     expect(Object.keys(ACCESS_ROLES).filter((access) => isAllowed('agent', access as keyof typeof ACCESS_ROLES))).toEqual([
       'config-version:read',
+      'certificates:renew',
     ]);
     expect(Object.keys(ACCESS_ROLES).filter((access) => isAllowed('server', access as keyof typeof ACCESS_ROLES))).toEqual([
       'servers:report',
       'policies:read',
       'config-version:read',
+      'certificates:renew',
     ]);
     expect(isAllowed('auditor', 'agents:write')).toBe(false);
     expect(isAllowed('operator', 'changes:read')).toBe(false);
     expect(isAllowed('operator', 'policies:write')).toBe(false);
     expect(isAllowed('agent', 'public')).toBe(true);
+    expect(isAllowed('operator', 'certificates:write')).toBe(true);
+    expect(isAllowed('operator', 'certificates:servers')).toBe(false);
+    expect(isAllowed('auditor', 'certificates:read')).toBe(true);
+    expect(isAllowed('auditor', 'certificates:write')).toBe(false);
   });
 });
 

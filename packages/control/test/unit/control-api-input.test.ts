@@ -1,5 +1,6 @@
 // The admin API's body parsers and the CentOps view, as pure functions: strict JSON (no __proto__, bounded nesting),
 // YAML 1.2 core schema only (no tags that run code, unique keys, bounded aliases), and the CentOps document's filter.
+import { CentOpsConfiguration, compileValidator } from '@dmr/shared';
 import { describe, expect, it } from 'vitest';
 import { ApiError, centOpsDocument, parseJson, parseYamlDocument } from '../../src/api/index.js';
 import type { AgentRecord } from '../../src/store/index.js';
@@ -87,5 +88,11 @@ describe('centOpsDocument', () => {
       ],
       dmr: { configVersion: 42, disabled: ['b'] },
     });
+  });
+
+  it('passes the schema dmr-server validates a registry document with (CentOpsConfiguration, dmr member included)', () => {
+    const pem = '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n';
+    const document = centOpsDocument([agent('a', true, pem), agent('b', false, pem)], 7);
+    expect(compileValidator(CentOpsConfiguration)(document)).toMatchObject({ ok: true });
   });
 });

@@ -1,6 +1,7 @@
 import type { RouteGroup } from '../route-context.js';
 import { agentRoutes } from './agents.js';
 import { centOpsRoutes } from './centops.js';
+import { certificateRoutes } from './certificates.js';
 import { changeLogRoutes } from './change-log.js';
 import { openApiRoutes } from './openapi.js';
 import { opsRoutes } from './ops.js';
@@ -22,4 +23,5 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   policyRoutes,
   changeLogRoutes,
   registryTransferRoutes,
+  certificateRoutes,
 ];
