@@ -120,7 +120,7 @@ export async function deleteAgent(io: CliIo, context: CliContext, id: string, fl
 
 /** `agents token <id>`: the token on stdout, once; the warning on stderr, so `token=$(dmrctl …)` captures only the token. */
 export async function makeToken(io: CliIo, context: CliContext, id: string, flags: ApiFlags): Promise<void> {
-  const issued = await withControlClient(context, flags, (client) => client.post(`${agentPath(id)}/enrollment-tokens`, {}));
+  const issued = await withControlClient(context, flags, (client) => client.post(`${agentPath(id)}/enrollment-tokens`, undefined));
   const expiresAt = String(issued.expiresAt);
   io.err(
     `dmrctl: this enrollment token is a SECRET: whoever holds it can enroll as agent ${id} once, until ${expiresAt}.\n` +

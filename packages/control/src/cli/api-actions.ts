@@ -5,25 +5,35 @@ import type { ApiFlags } from './api-options.js';
 import { emit, pageProgress, withControlClient } from './api-session.js';
 import { readDocumentFile, serialiseDocument } from './document-files.js';
 import type { CliContext, CliIo } from './output.js';
-import { CHANGE_COLUMNS, certificateColumns, isExpiringWithin, POLICY_COLUMNS, serverColumns, versionsBehind } from './record-views.js';
+import { CHANGE_COLUMNS, certificateColumns, POLICY_COLUMNS, serverColumns, versionsBehind } from './record-views.js';
 import { cellText, renderFields, renderTable } from './table.js';
 
-/** `certs list`: every page, then the filters; JSON `{items}`. */
-export async function listCertificates(
-  io: CliIo,
-  context: CliContext,
-  flags: ApiFlags & { expiringWithin?: number; subject?: string },
-): Promise<void> {
+type CertificateListFlags = ApiFlags & {
+  readonly expiringWithin?: number;
+  readonly subject?: string;
+  readonly kind?: string;
+  readonly revoked?: true;
+  readonly unrevoked?: true;
+};
+
+/** `certs list`: every page with the API's filters; JSON `{items}`. */
+export async function listCertificates(io: CliIo, context: CliContext, flags: CertificateListFlags): Promise<void> {
   const now = new Date();
   const certificates = await withControlClient(context, flags, (client) =>
-    client.list('v1/certificates', { onPage: pageProgress(io, 'certificates', PAGE_SIZE) }),
+    client.list('v1/certificates', { query: certificateQuery(flags, now), onPage: pageProgress(io, 'certificates', PAGE_SIZE) }),
   );
-  const shown = certificates.filter(
-    (certificate) =>
-      (flags.subject === undefined || certificate.subjectId === flags.subject) &&
-      (flags.expiringWithin === undefined || isExpiringWithin(certificate, now, flags.expiringWithin)),
-  );
-  emit(io, flags.output, { items: shown }, () => renderTable(certificateColumns(now), shown));
+  emit(io, flags.output, { items: certificates }, () => renderTable(certificateColumns(now), certificates));
+}
+
+/** The query of `GET /v1/certificates`: `--expiring-within` becomes `expiringBefore` (now + span) of unrevoked ones. */
+export function certificateQuery(flags: CertificateListFlags, now: Date): Record<string, string | boolean | undefined> {
+  const isExpiring = flags.expiringWithin !== undefined;
+  return {
+    subjectId: flags.subject,
+    subjectKind: flags.kind,
+    revoked: flags.revoked ? true : flags.unrevoked || isExpiring ? false : undefined,
+    expiringBefore: isExpiring ? new Date(now.getTime() + (flags.expiringWithin ?? 0)).toISOString() : undefined,
+  };
 }
 
 /** `certs revoke <serial> --reason <reason>`: what was revoked (keyCompromise: the same key's siblings too), agents cut. */

@@ -30,6 +30,9 @@ export function certsCommand(io: CliIo, context: CliContext): Command {
       parseDuration,
     )
     .option('--subject <id>', 'only certificates of this agent, server or person')
+    .addOption(new Option('--kind <kind>', 'only certificates of this kind').choices(['agent', 'server', 'admin', 'relay-user'] as const))
+    .addOption(new Option('--revoked', 'only revoked ones').conflicts(['unrevoked', 'expiringWithin']))
+    .option('--unrevoked', 'only unrevoked ones')
     .action(async (flags) => (await actions()).listCertificates(io, context, flags));
   const revoke = withApiOptions(
     new Command('revoke')

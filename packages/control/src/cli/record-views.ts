@@ -48,12 +48,6 @@ export function certificateStatus(certificate: ApiRecord, now: Date): string {
   return !Number.isNaN(notAfter) && notAfter <= now.getTime() ? 'expired' : 'valid';
 }
 
-/** True when an unrevoked certificate's notAfter falls before `now + withinMs` (already expired ones included). */
-export function isExpiringWithin(certificate: ApiRecord, now: Date, withinMs: number): boolean {
-  if (typeof certificate.revokedAt === 'string' || typeof certificate.notAfter !== 'string') return false;
-  return Date.parse(certificate.notAfter) <= now.getTime() + withinMs;
-}
-
 /** What `certs list` shows. */
 export function certificateColumns(now: Date): Column<ApiRecord>[] {
   return [

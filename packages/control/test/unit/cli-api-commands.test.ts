@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { agentCreateBody, agentPatchBody, isEmptyUpdate } from '../../src/cli/agent-edit.js';
 import { agentQuery } from '../../src/cli/agents-actions.js';
-import { revocationText } from '../../src/cli/api-actions.js';
+import { certificateQuery, revocationText } from '../../src/cli/api-actions.js';
 import { ControlApiError } from '../../src/cli/api-client/index.js';
 import { parseAgentId, parseDuration, parseLabel, parseSince, parseWhole } from '../../src/cli/api-options.js';
 import { type CliIo, UsageError } from '../../src/cli/output.js';
@@ -66,6 +66,23 @@ describe('API option parsers', () => {
       hasKey: false,
     });
     expect(agentQuery({ output: 'json', enabled: true, enrolled: true })).toMatchObject({ enabled: true, hasKey: true });
+  });
+
+  it('turns certs list flags into the API query: --expiring-within is expiringBefore of unrevoked ones', () => {
+    const now = new Date('2026-12-07T12:00:00.000Z');
+    expect(certificateQuery({ output: 'table', expiringWithin: 30 * 86_400_000, subject: 'tax-bot', kind: 'agent' }, now)).toEqual({
+      subjectId: 'tax-bot',
+      subjectKind: 'agent',
+      revoked: false,
+      expiringBefore: '2027-01-06T12:00:00.000Z',
+    });
+    expect(certificateQuery({ output: 'table', revoked: true }, now)).toMatchObject({ revoked: true, expiringBefore: undefined });
+    expect(certificateQuery({ output: 'table' }, now)).toEqual({
+      subjectId: undefined,
+      subjectKind: undefined,
+      revoked: undefined,
+      expiringBefore: undefined,
+    });
   });
 
   it('checks agent ids and whole numbers', () => {
