@@ -10,6 +10,7 @@ import { importPrivateKey, importPublicKey, sealPayload } from '@dmr/shared';
 import { measureBrokerLatency, measureCeiling } from './lib/ceiling.mjs';
 import { ROOT } from './lib/children.mjs';
 import { installSignalHandlers, onCleanup, stopAll } from './lib/cleanup.mjs';
+import { measureControl } from './lib/control.mjs';
 import { measureCryptoCost, measureEcdhBackends } from './lib/crypto-cost.mjs';
 import { certifyIdentities, makeIdentity, messageTemplate, writeRegistry } from './lib/identities.mjs';
 import { closedLoop, createPoster, poolOpenLoops, summarise } from './lib/load.mjs';
@@ -33,6 +34,7 @@ const PROFILES = {
     latencyRates: [100, 200, 500, 1000],
     overloadMs: 3000,
     scaleSteps: [500],
+    control: { importAgents: 1000, pushWrites: 15, reads: 150, writes: 60 },
     roundTrips: 5,
     rabbitWatermark: '4GiB',
     warmupMessages: 1500,
@@ -48,6 +50,7 @@ const PROFILES = {
     latencyRates: [100, 200, 500, 1000],
     overloadMs: 10_000,
     scaleSteps: [1000, 5000],
+    control: { importAgents: 1000, pushWrites: 50, reads: 500, writes: 200 },
     roundTrips: 20,
     rabbitWatermark: '8GiB',
     warmupMessages: 6000,
@@ -73,6 +76,8 @@ const { values: args } = parseArgs({
     // open loops at these rates only (comma-separated msg/s, e.g. 2400,2400): for A/B runs of a latency row
     'latency-at': { type: 'string' },
     'scale-only': { type: 'string' },
+    // only the control plane phase (issue 18): prints its report member, writes no results
+    'control-only': { type: 'boolean', default: false },
   },
 });
 const profileName = args.quick ? 'quick' : 'full';
@@ -350,6 +355,11 @@ async function main() {
     keep.runDir = Boolean(args['cpu-prof'] || args['keep-logs']);
     return;
   }
+  if (args['control-only']) {
+    console.log(JSON.stringify(await runControl(rabbit, runDir, logDir), null, 2));
+    keep.runDir = Boolean(args['keep-logs']);
+    return;
+  }
   const settings = settingsFromArgs();
   const identities = [makeIdentity('ec', 'ec-a'), makeIdentity('ec', 'ec-b'), makeIdentity('rsa', 'rsa-a'), makeIdentity('rsa', 'rsa-b')];
   const body = await wireMessage(messageTemplate(identities[1].id), identities[0], identities[1]);
@@ -380,6 +390,8 @@ async function main() {
     keep.runDir = Boolean(args['cpu-prof'] || args['keep-logs']);
     return;
   }
+  // before the scale step, which ends with the RabbitMQ node killed
+  const control = await runControl(rabbit, runDir, logDir);
   let scale = { rows: [], registryAgents: 0 };
   if (!args['no-scale']) {
     log(`scale: ${profile.scaleSteps.join(' then ')} agents on one server`);
@@ -399,7 +411,7 @@ async function main() {
       );
     }
   }
-  writeResults(args.out, assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body, busyAtStart }));
+  writeResults(args.out, assemble({ rabbit, ceilings, crypto, dmr, scale, control, settings, body, busyAtStart }));
   log(`wrote ${join(args.out, 'latest.json')} and latest.md`);
   keep.runDir = Boolean(args['cpu-prof'] || args['keep-logs']);
 }
@@ -409,12 +421,21 @@ async function main() {
  * a graceful `rabbitmqctl stop` of 10 000 of them took over 2 minutes and then ran into the test kit's stop timeout,
  * and the node's data goes with the run directory anyway. The cleanup's stop then finds the node down.
  */
+/** The control plane phase on its own vhost; a failure is reported in `control.error`, never loses the run. */
+async function runControl(rabbit, runDir, logDir) {
+  log(`control: dmr-control (SQLite) + 3 servers with push; import ${profile.control.importAgents} agents`);
+  return measureControl({ node: rabbit.node, runDir, logDir, counts: profile.control, log }).catch((error) => {
+    log(`  → control failed: ${error instanceof Error ? error.message : String(error)}`);
+    return { error: error instanceof Error ? error.message.split('\n')[0] : String(error) };
+  });
+}
+
 async function dropScaleNode(rabbit) {
   log(`stopping RabbitMQ node ${rabbit.node.nodeName} with SIGKILL (its scale-step queues would take minutes to stop)`);
   await rabbit.node.kill();
 }
 
-function assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body, busyAtStart }) {
+function assemble({ rabbit, ceilings, crypto, dmr, scale, control, settings, body, busyAtStart }) {
   const at = (rate) => dmr.latency.find((run) => run.targetRate === rate)?.latencyMs.p99 ?? null;
   const biggest = scale.rows[scale.rows.length - 1];
   const ratio = (value) => Math.round((value / ceilings.same.msgsPerS) * 1000) / 1000;
@@ -448,6 +469,7 @@ function assemble({ rabbit, ceilings, crypto, dmr, scale, settings, body, busyAt
     latency: dmr.latency,
     overload: dmr.overload,
     scale,
+    control,
     settings: {
       concurrentSenders: settings.concurrency,
       serverPrefetch: settings.prefetch,

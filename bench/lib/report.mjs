@@ -48,6 +48,12 @@ export function evaluateTargets(results) {
       results.overload_accepted_p99_ms,
       results.overload_accepted_p99_ms !== null && results.overload_accepted_p99_ms <= OVERLOAD_BOUND_MS,
     ),
+    check(
+      'p99 registry push to all 3 servers ≤ 2000 ms (control.push_p99_ms: API write returned → dmr_config_version on every server)',
+      results.control?.push_p99_ms,
+      results.control?.push_p99_ms !== null && results.control?.push_p99_ms <= 2000,
+      results.control?.error ? `control phase failed: ${results.control.error}` : undefined,
+    ),
   ];
 }
 
