@@ -163,7 +163,10 @@ describe('dmr-control drives a real dmr-server and real agents', () => {
       );
       agentB = await startAgent(b, portB, receiverB.url);
       await waitUntil(
-        () => server.lines().some((line) => line.code === 'DMR_AUTH_AGENT_DISABLED' || String(line.msg).includes('disabled')),
+        () =>
+          server
+            .lines()
+            .some((line) => line.msg === 'agent handshake refused' && line.code === 'DMR_AUTH_AGENT_DISABLED' && String(line.reason).includes(idB)),
         10_000,
         'the disabled B is refused at the handshake',
       );
