@@ -159,7 +159,6 @@ async function main() {
       DMR_TLS_CA_FILE: pki.caCertPath,
       DMR_TLS_CERT_FILE: agent.certFile,
       DMR_TLS_KEY_FILE: agent.keyFile,
-      DMR_PEER_CA_FILE: pki.caCertPath,
       OUTGOING_MESSAGE_ENDPOINT: `http://127.0.0.1:${ports.receiver}/${agent.name}`,
     });
   }
