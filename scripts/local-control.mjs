@@ -69,9 +69,13 @@ export async function enrollAgent(base, caPem, admin, agent, workDir) {
 /** A PKCS#10 request for `id` (CN and SAN urn:dmr:agent:<id>), signed by the agent's own key. */
 async function csrFor(privateKeyObject, publicKeyObject, id) {
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256' };
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', privateKeyObject.export({ type: 'pkcs8', format: 'der' }), algorithm, false, [
-    'sign',
-  ]);
+  const privateKey = await webcrypto.subtle.importKey(
+    'pkcs8',
+    privateKeyObject.export({ type: 'pkcs8', format: 'der' }),
+    algorithm,
+    false,
+    ['sign'],
+  );
   const publicKey = await webcrypto.subtle.importKey('spki', publicKeyObject.export({ type: 'spki', format: 'der' }), algorithm, true, [
     'verify',
   ]);

@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { findFreePorts } from '@dmr/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  callControl,
   type ControlPki,
+  callControl,
   createAndEnroll,
   type EnrolledAgent,
   launch,
@@ -54,7 +54,11 @@ beforeAll(async () => {
     }),
   );
   procs.push(server);
-  await waitUntil(async () => (await probe(`${serverUrl}/v1/ready`, pki.caPem).catch(() => undefined))?.status === 200, 30_000, 'server ready');
+  await waitUntil(
+    async () => (await probe(`${serverUrl}/v1/ready`, pki.caPem).catch(() => undefined))?.status === 200,
+    30_000,
+    'server ready',
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -166,7 +170,10 @@ describe('dmr-control drives a real dmr-server and real agents', () => {
         () =>
           server
             .lines()
-            .some((line) => line.msg === 'agent handshake refused' && line.code === 'DMR_AUTH_AGENT_DISABLED' && String(line.reason).includes(idB)),
+            .some(
+              (line) =>
+                line.msg === 'agent handshake refused' && line.code === 'DMR_AUTH_AGENT_DISABLED' && String(line.reason).includes(idB),
+            ),
         10_000,
         'the disabled B is refused at the handshake',
       );
@@ -186,7 +193,9 @@ describe('dmr-control drives a real dmr-server and real agents', () => {
       expect(revoked.status).toBe(200);
       const revokeReturned = Date.now();
       const revokeCutMs = await serverLogged(idA, ['disconnecting agent', 'agent disconnected'], revokeReturned, 5_000);
-      process.stdout.write(`control-plane e2e: revoke → A cut on the server in ${revokeCutMs} ms (API took ${revokeReturned - revokeStarted} ms)\n`);
+      process.stdout.write(
+        `control-plane e2e: revoke → A cut on the server in ${revokeCutMs} ms (API took ${revokeReturned - revokeStarted} ms)\n`,
+      );
       expect(revokeCutMs).toBeLessThanOrEqual(5_000);
       await waitUntil(async () => !(await isReady(portA)), 5_000, "A's agent reports itself disconnected");
     } finally {

@@ -25,7 +25,10 @@ export interface Proc {
 
 /** Starts `node <bin>` (a dist/main.js) with exactly `env` plus PATH. */
 export function launch(bin: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [join(root, bin)], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(root, bin)], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
@@ -125,7 +128,13 @@ export interface ControlAnswer {
 export function callControl(
   control: RunningControl,
   pki: ControlPki,
-  options: { method?: string; path: string; body?: unknown; headers?: Record<string, string>; client?: { cert: string; key: string } | null },
+  options: {
+    method?: string;
+    path: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+    client?: { cert: string; key: string } | null;
+  },
 ): Promise<ControlAnswer> {
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   const client = options.client === undefined ? pki.admin : options.client;
@@ -170,7 +179,12 @@ export async function createAndEnroll(control: RunningControl, pki: ControlPki, 
   if (token.status !== 201) throw new Error(`token ${id}: ${token.status} ${JSON.stringify(token.json)}`);
   const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const csr = await csrFor(pair, id);
-  const enrolled = await callControl(control, pki, { method: 'POST', path: '/v1/enroll', body: { token: token.json.token, csr }, client: null });
+  const enrolled = await callControl(control, pki, {
+    method: 'POST',
+    path: '/v1/enroll',
+    body: { token: token.json.token, csr },
+    client: null,
+  });
   if (enrolled.status !== 201) throw new Error(`enroll ${id}: ${enrolled.status} ${JSON.stringify(enrolled.json)}`);
   const keyFile = join(pki.dir, `${id}.key.pem`);
   const certFile = join(pki.dir, `${id}.cert.pem`);
@@ -184,7 +198,9 @@ async function csrFor(pair: ReturnType<typeof generateKeyPairSync<'ec'>>, id: st
   const privateKey = await webcrypto.subtle.importKey('pkcs8', pair.privateKey.export({ type: 'pkcs8', format: 'der' }), algorithm, false, [
     'sign',
   ]);
-  const publicKey = await webcrypto.subtle.importKey('spki', pair.publicKey.export({ type: 'spki', format: 'der' }), algorithm, true, ['verify']);
+  const publicKey = await webcrypto.subtle.importKey('spki', pair.publicKey.export({ type: 'spki', format: 'der' }), algorithm, true, [
+    'verify',
+  ]);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: new x509.Name([{ CN: [{ utf8String: id }] }]),
     keys: { privateKey, publicKey } as unknown as webcrypto.CryptoKeyPair,
@@ -195,7 +211,12 @@ async function csrFor(pair: ReturnType<typeof generateKeyPairSync<'ec'>>, id: st
 }
 
 /** PATCHes agent `id` with `fields`, reading its ETag first (If-Match). */
-export async function patchAgent(control: RunningControl, pki: ControlPki, id: string, fields: Record<string, unknown>): Promise<ControlAnswer> {
+export async function patchAgent(
+  control: RunningControl,
+  pki: ControlPki,
+  id: string,
+  fields: Record<string, unknown>,
+): Promise<ControlAnswer> {
   const current = await callControl(control, pki, { path: `/v1/agents/${id}` });
   const etag = String(current.headers.etag);
   return callControl(control, pki, { method: 'PATCH', path: `/v1/agents/${id}`, body: fields, headers: { 'if-match': etag } });

@@ -163,7 +163,9 @@ export function isEmptyDiff(diff: RegistryDiff): boolean {
  */
 export function partialListOf(diff: RegistryDiff, isDisabled: (agentId: string) => boolean = () => false): AgentInfo[] {
   const changed = [...diff.added, ...diff.updated, ...diff.rekeyed].map((agent) => agent.info);
-  const removed = diff.removed.map((info) => (isDisabled(info.id) ? { ...info, deleted: true, disabled: true } : { ...info, deleted: true }));
+  const removed = diff.removed.map((info) =>
+    isDisabled(info.id) ? { ...info, deleted: true, disabled: true } : { ...info, deleted: true },
+  );
   return [...changed, ...removed];
 }
 

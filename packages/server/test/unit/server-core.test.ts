@@ -134,7 +134,8 @@ describe('registry', () => {
     expect(diff.removed.map((a) => a.id)).toEqual(['c']);
     const partial = partialListOf(diff);
     expect(partial.find((a) => a.id === 'c')).toMatchObject({ deleted: true });
-    expect(partial.find((a) => a.id === 'd')).toMatchObject({ authenticationCertificate: keyA });    expect(partial.find((a) => a.id === 'c')).not.toHaveProperty('disabled');
+    expect(partial.find((a) => a.id === 'd')).toMatchObject({ authenticationCertificate: keyA });
+    expect(partial.find((a) => a.id === 'c')).not.toHaveProperty('disabled');
     // an agent removed because the control plane disabled it is named as such, for agents that read the marker
     expect(partialListOf(diff, (id) => id === 'c').find((a) => a.id === 'c')).toMatchObject({ deleted: true, disabled: true });
   });
