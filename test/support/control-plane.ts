@@ -2,7 +2,7 @@
 // `dmrctl cert server` and `dmrctl cert admin` write), dmr-control as a real process on a SQLite file, an admin
 // client over mutual TLS, and agent enrollment the way an agent does it (key made here, CSR, POST /v1/enroll).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { generateKeyPairSync, webcrypto } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, webcrypto } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -193,7 +193,7 @@ export async function createAndEnroll(control: RunningControl, pki: ControlPki, 
   return { id, keyFile, certFile, serial: String(enrolled.json.serial) };
 }
 
-async function csrFor(pair: ReturnType<typeof generateKeyPairSync<'ec'>>, id: string): Promise<string> {
+async function csrFor(pair: { privateKey: KeyObject; publicKey: KeyObject }, id: string): Promise<string> {
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256' };
   const privateKey = await webcrypto.subtle.importKey('pkcs8', pair.privateKey.export({ type: 'pkcs8', format: 'der' }), algorithm, false, [
     'sign',
