@@ -109,8 +109,8 @@ async function serverLogged(agentId: string, messages: readonly string[], since:
 
 describe('dmr-control drives a real dmr-server and real agents', () => {
   it('enroll → relay → disable (cut, refused) → re-enable (queued messages arrive) → revoke (cut)', async () => {
-    const idA = `agent-a-${randomUUID().slice(0, 8)}`;
-    const idB = `agent-b-${randomUUID().slice(0, 8)}`;
+    const idA = randomUUID();
+    const idB = randomUUID();
     const a = await createAndEnroll(control, pki, idA);
     const b = await createAndEnroll(control, pki, idB);
     const receiverA = await new Receiver().start();
@@ -124,7 +124,17 @@ describe('dmr-control drives a real dmr-server and real agents', () => {
 
       // relay A → B with certificates from the control plane
       const first = v1Body(idB);
-      await waitUntil(async () => (await postMessage(agentAUrl, first)).status === 202, 10_000, 'A knows B');
+      let sent = await postMessage(agentAUrl, first);
+      await waitUntil(
+        async () => {
+          sent = await postMessage(agentAUrl, first);
+          return sent.status === 202;
+        },
+        10_000,
+        'A knows B',
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}; last answer ${JSON.stringify(sent)}; server: ${server.output.join('').slice(-3000)}`);
+      });
       await waitUntil(() => receiverB.countOf(first.id) === 1, 10_000, 'first message at B');
 
       // disable B while it is connected: the server cuts it, and A's send is refused with a clear code
