@@ -1,14 +1,16 @@
-// Runs DMR locally: private RabbitMQ node, dmr-server, agents A and B (P-256 keys and a dev CA generated now,
-// never committed; agents reach the server over mutual TLS, and the registry lists each agent's certificate from
-// the dev CA, the only way an agent trusts a peer's key), and a receiver that prints what each agent
-// delivers. Ctrl-C stops everything, node included.
+// Runs DMR locally: private RabbitMQ node, dmr-control (registry, CA, CRL, config push; SQLite in the work dir),
+// dmr-server, agents A and B (P-256 keys and a dev CA generated now, never committed; agents reach the server over
+// mutual TLS and got their certificates by enrollment through dmr-control's API, whose registry lists each agent's
+// certificate, the only way an agent trusts a peer's key), and a receiver that prints what each agent delivers.
+// Ctrl-C stops everything, node included.
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
-import { initCa, issueAgentCertificate, issueServerCertificate, publishCrl } from '@dmr/control';
+import { initCa, issueServerCertificate } from '@dmr/control';
 import { startRabbitNode } from '@dmr/testkit';
+import { enrollAgent, makeAdmin } from './local-control.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 // DMR_LOCAL_DIR: where keys, certificates and the RabbitMQ node live (wiped at start); tests point it elsewhere
@@ -18,36 +20,15 @@ const ports = {
   agentA: Number(process.env.DMR_LOCAL_AGENT_A_PORT ?? 8091),
   agentB: Number(process.env.DMR_LOCAL_AGENT_B_PORT ?? 8092),
   receiver: Number(process.env.DMR_LOCAL_RECEIVER_PORT ?? 8093),
+  control: Number(process.env.DMR_LOCAL_CONTROL_PORT ?? 8094),
 };
 // each deployable's ops listener (health, readiness, metrics over plain HTTP, no client certificate): main port + 100
-const opsPorts = { server: ports.server + 100, agentA: ports.agentA + 100, agentB: ports.agentB + 100 };
+const opsPorts = { server: ports.server + 100, agentA: ports.agentA + 100, agentB: ports.agentB + 100, control: ports.control + 100 };
+const controlUrl = `https://127.0.0.1:${ports.control}`;
 const children = [];
 let rabbit;
 let receiver;
 let isStopping = false;
-
-function makeAgent(name) {
-  const id = randomUUID();
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const keyFile = join(workDir, `agent-${name}.key.pem`);
-  writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  return { id, name, keyFile, publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
-}
-
-function writeRegistry(agents) {
-  const now = new Date().toISOString();
-  const response = agents.map((a) => ({
-    id: a.id,
-    name: `Agent ${a.name}`,
-    // the agent's certificate from the dev CA: peers trust its key only through that CA (DMR_PEER_CA_FILE)
-    authentication_certificate: a.certificatePem,
-    created_at: now,
-    updated_at: now,
-  }));
-  const file = join(workDir, 'agents.json');
-  writeFileSync(file, JSON.stringify({ response }, null, 2));
-  return file;
-}
 
 function startReceiver() {
   return new Promise((resolveListen) => {
@@ -81,22 +62,16 @@ function isOk(url) {
   );
 }
 
-async function makePki(agents) {
+async function makePki() {
   const caDir = join(workDir, 'pki', 'ca');
   const outDir = join(workDir, 'pki', 'certs');
-  // the agent CA (DMR server and agent certificates); RabbitMQ runs without TLS here. With AMQPS, its certificates
-  // come from a separate broker CA (dmrctl ca init --purpose broker): see deploy/rabbitmq/README.md
+  // the agent CA (dmr-control, DMR server and agent certificates); RabbitMQ runs without TLS here. With AMQPS, its
+  // certificates come from a separate broker CA (dmrctl ca init --purpose broker): see deploy/rabbitmq/README.md
   const ca = await initCa({ dir: caDir, commonName: 'DMR local dev CA', purpose: 'agents' });
+  // one certificate for 127.0.0.1 serves dmr-control's and dmr-server's TLS listeners
   const server = await issueServerCertificate(caDir, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }, { outDir, name: 'server' });
-  const crl = await publishCrl(caDir);
-  const leaves = {};
-  // one key per agent: the certificate is for the agent's own signing key, and serves both mTLS and the registry
-  for (const agent of agents) {
-    const leaf = await issueAgentCertificate(caDir, agent.id, { outDir, name: `agent-${agent.name}`, publicKeyPem: agent.publicPem });
-    leaves[agent.id] = { ...leaf, keyPath: agent.keyFile };
-    agent.certificatePem = leaf.certificatePem;
-  }
-  return { caDir, caCertPath: ca.certificatePath, caPem: ca.certificatePem, server, crlPath: crl.path, leaves };
+  const admin = await makeAdmin(caDir, outDir);
+  return { caDir, caCertPath: ca.certificatePath, caPem: ca.certificatePem, server, admin };
 }
 
 async function waitReady(url, label) {
@@ -111,7 +86,7 @@ async function waitReady(url, label) {
 async function stop(exitCode) {
   if (isStopping) return;
   isStopping = true;
-  console.log('\n[local] stopping agents, server, receiver and the RabbitMQ node ...');
+  console.log('\n[local] stopping agents, server, dmr-control, receiver and the RabbitMQ node ...');
   for (const { child } of children.reverse()) child.kill('SIGTERM');
   await Promise.all(children.map(({ child }) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : null)));
   receiver?.close();
@@ -127,28 +102,46 @@ async function main() {
   process.on('SIGTERM', () => void stop(0));
   console.log('[local] starting a private RabbitMQ node ...');
   rabbit = await startRabbitNode({ name: `dmrlocal-${process.pid}@localhost`, baseDir: join(workDir, 'rabbitmq') });
-  const a = makeAgent('a');
-  const b = makeAgent('b');
-  const pki = await makePki([a, b]);
-  const registryFile = writeRegistry([a, b]);
+  const pki = await makePki();
   receiver = await startReceiver();
   const logEnv = { LOGGER_LOG_LEVELS: process.env.LOGGER_LOG_LEVELS ?? 'error,warn,log' };
+  const rabbitEnv = {
+    RABBITMQ_DEFAULT_HOST: '127.0.0.1',
+    RABBITMQ_DEFAULT_PORT: String(rabbit.amqpPort),
+    RABBITMQ_DEFAULT_USER: rabbit.user,
+    RABBITMQ_DEFAULT_PASS: rabbit.password,
+  };
+  run('dmr-control', 'packages/control/dist/service/main.js', {
+    ...logEnv,
+    ...rabbitEnv,
+    DMR_CONTROL_HOST: '127.0.0.1',
+    DMR_CONTROL_PORT: String(ports.control),
+    DMR_OPS_PORT: String(opsPorts.control),
+    DMR_CONTROL_DATABASE_URL: `sqlite:${join(workDir, 'dmr-control.db')}`,
+    DMR_CONTROL_CA_DIR: pki.caDir,
+    DMR_TLS_CERT_FILE: pki.server.certificatePath,
+    DMR_TLS_KEY_FILE: pki.server.keyPath,
+    DMR_TLS_CA_FILE: pki.caCertPath,
+  });
+  await waitReady(`http://127.0.0.1:${opsPorts.control}/v1/ready`, 'dmr-control');
+  const agents = [];
+  for (const name of ['a', 'b']) agents.push(await enrollAgent(controlUrl, pki.caPem, pki.admin, { id: randomUUID(), name }, workDir));
+  const [a, b] = agents;
   run('dmr-server', 'packages/server/dist/main.js', {
     ...logEnv,
     PORT: String(ports.server),
     HOST: '127.0.0.1',
     DMR_OPS_PORT: String(opsPorts.server),
-    CENTOPS_CONFIGURATION_URL: `file://${registryFile}`,
+    // the registry and the CRL come from dmr-control; its announcements on dmr.control make the server re-read at once
+    CENTOPS_CONFIGURATION_URL: `${controlUrl}/centops/configuration`,
+    CENTOPS_CONFIGURATION_CA_FILE: pki.caCertPath,
     CENTOPS_CONFIGURATION_CRON_TIME: '*/10 * * * * *',
-    RABBITMQ_DEFAULT_HOST: '127.0.0.1',
-    RABBITMQ_DEFAULT_PORT: String(rabbit.amqpPort),
+    ...rabbitEnv,
     RABBITMQ_DEFAULT_MANAGEMENT_UI_URI: `http://127.0.0.1:${rabbit.managementPort}`,
-    RABBITMQ_DEFAULT_USER: rabbit.user,
-    RABBITMQ_DEFAULT_PASS: rabbit.password,
     DMR_TLS_CERT_FILE: pki.server.certificatePath,
     DMR_TLS_KEY_FILE: pki.server.keyPath,
     DMR_TLS_CA_FILE: pki.caCertPath,
-    DMR_TLS_CRL_FILE: pki.crlPath,
+    DMR_TLS_CRL_URL: `${controlUrl}/v1/crl`,
   });
   await waitReady(`http://127.0.0.1:${opsPorts.server}/v1/ready`, 'dmr-server');
   for (const [agent, port, opsPort] of [
@@ -164,17 +157,17 @@ async function main() {
       AGENT_PRIVATE_KEY_FILE: agent.keyFile,
       DMR_SERVER_WEBSOCKET_URL: `https://127.0.0.1:${ports.server}`,
       DMR_TLS_CA_FILE: pki.caCertPath,
-      DMR_TLS_CERT_FILE: pki.leaves[agent.id].certificatePath,
-      DMR_TLS_KEY_FILE: pki.leaves[agent.id].keyPath,
+      DMR_TLS_CERT_FILE: agent.certFile,
+      DMR_TLS_KEY_FILE: agent.keyFile,
       OUTGOING_MESSAGE_ENDPOINT: `http://127.0.0.1:${ports.receiver}/${agent.name}`,
     });
   }
   await waitReady(`http://127.0.0.1:${opsPorts.agentA}/v1/ready`, 'agent A');
   await waitReady(`http://127.0.0.1:${opsPorts.agentB}/v1/ready`, 'agent B');
-  printInstructions(a, b, registryFile, pki);
+  printInstructions(a, b, pki);
 }
 
-function printInstructions(a, b, registryFile, pki) {
+function printInstructions(a, b, pki) {
   // every id is a UUID, as POST /v1/messages requires (seed 003); the chat's messages carry its id as chatId
   const chatId = randomUUID();
   const body = {
@@ -199,13 +192,14 @@ function printInstructions(a, b, registryFile, pki) {
 [local] DMR is running.
   dmr-server  https://127.0.0.1:${ports.server}  (mutual TLS for agents)
               ops http://127.0.0.1:${opsPorts.server}/v1/health, /v1/ready, /metrics (no client certificate)
-  dev CA      ${pki.caDir}
-              revoke an agent: npx dmrctl revoke --dir ${pki.caDir} --agent-id <id> --reason keyCompromise
-              then publish:    npx dmrctl crl --dir ${pki.caDir}   (the server drops that agent within seconds)
+  dmr-control ${controlUrl}  (admin API, mutual TLS; registry /centops/configuration, CRL /v1/crl)
+              ops http://127.0.0.1:${opsPorts.control}/v1/ready; dev CA ${pki.caDir}
+              admin: export DMR_CONTROL_URL=${controlUrl} DMR_CONTROL_CA_FILE=${pki.caCertPath} \\
+                       DMR_CONTROL_CERT_FILE=${pki.admin.certPath} DMR_CONTROL_KEY_FILE=${pki.admin.keyPath}
+              then e.g. npx dmrctl agents list; disabling or revoking an agent cuts it within seconds
   agent A     http://127.0.0.1:${ports.agentA}   id ${a.id}   ops http://127.0.0.1:${opsPorts.agentA}/metrics
   agent B     http://127.0.0.1:${ports.agentB}   id ${b.id}   ops http://127.0.0.1:${opsPorts.agentB}/metrics
   RabbitMQ    amqp 127.0.0.1:${rabbit.amqpPort}, management http://127.0.0.1:${rabbit.managementPort} (user ${rabbit.user}, password ${rabbit.password})
-  registry    ${registryFile} (re-read every 10 s)
 
 Send a message A -> B (paste into another terminal; give each new message a new UUID as "id", e.g. from uuidgen):
 

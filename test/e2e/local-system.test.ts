@@ -3,12 +3,12 @@
 // printed must work: its URL and JSON body are taken from the output and POSTed to agent A, and B's receiver must
 // print the delivered message.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findFreePorts } from '@dmr/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../support/dmr-system.js';
+import { probe, waitUntil } from '../support/dmr-system.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const SCRIPT = join(root, 'scripts/local-system.mjs');
@@ -21,10 +21,12 @@ describe('npm start (scripts/local-system.mjs)', () => {
   let child: ChildProcess;
   let exited: Promise<number | null>;
   let output = '';
+  let controlPort = 0;
   const workDir = mkdtempSync(join(tmpdir(), 'dmr-local-system-'));
 
   beforeAll(async () => {
-    const [server, agentA, agentB, receiver] = await findFreePorts(4);
+    const [server, agentA, agentB, receiver, control] = await findFreePorts(5);
+    controlPort = control ?? 0;
     child = spawn(process.execPath, [SCRIPT], {
       env: {
         ...process.env,
@@ -33,6 +35,7 @@ describe('npm start (scripts/local-system.mjs)', () => {
         DMR_LOCAL_AGENT_A_PORT: String(agentA),
         DMR_LOCAL_AGENT_B_PORT: String(agentB),
         DMR_LOCAL_RECEIVER_PORT: String(receiver),
+        DMR_LOCAL_CONTROL_PORT: String(control),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -69,5 +72,16 @@ describe('npm start (scripts/local-system.mjs)', () => {
     const { senderId, ...body } = delivered;
     expect(body).toEqual(sent);
     expect(senderId, 'sent by agent A').toBe(/agent A\s+\S+\s+id (\S+)/.exec(output)?.[1]);
+  });
+
+  it('runs dmr-control, whose registry lists both enrolled agents with their certificates', async () => {
+    expect((await fetch(`http://127.0.0.1:${controlPort + 100}/v1/ready`)).status).toBe(200);
+    const caPem = readFileSync(join(workDir, 'pki/ca/ca.cert.pem'), 'utf8');
+    const registry = await probe(`https://127.0.0.1:${controlPort}/centops/configuration`, caPem);
+    expect(registry.status).toBe(200);
+    const listed = (JSON.parse(registry.text) as { response: Array<{ id: string; authentication_certificate: string }> }).response;
+    const ids = ['A', 'B'].map((name) => new RegExp(`agent ${name}\\s+\\S+\\s+id (\\S+)`).exec(output)?.[1]);
+    expect(listed.map((agent) => agent.id).sort()).toEqual([...ids].sort());
+    for (const agent of listed) expect(agent.authentication_certificate).toContain('BEGIN CERTIFICATE');
   });
 });

@@ -344,13 +344,16 @@ export async function postMessage(agentUrl: string, body: unknown): Promise<{ st
   return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
-/** GET for the server's operator endpoints; over https it trusts the test CA and presents no client certificate (like a probe). */
-export async function probe(url: string): Promise<{ status: number; text: string }> {
+/**
+ * GET for the server's operator endpoints; over https it trusts `caPem` (default: the test CA) and presents no client
+ * certificate (like a probe).
+ */
+export async function probe(url: string, caPem?: string): Promise<{ status: number; text: string }> {
   if (!url.startsWith('https:')) {
     const response = await fetch(url);
     return { status: response.status, text: await response.text() };
   }
-  const ca = (await testPki()).caCert;
+  const ca = caPem ?? (await testPki()).caCert;
   return new Promise((resolve, reject) => {
     const request = httpsGet(url, { ca }, (response) => {
       let text = '';

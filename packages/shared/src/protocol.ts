@@ -22,6 +22,12 @@ export interface AgentInfo {
   readonly updatedAt: string;
   readonly deleted?: boolean;
   /**
+   * With `deleted: true` in a `partial-list`: the agent left the list because the control plane disabled it
+   * (`dmr.disabled`), so an agent that sees it answers DMR_ROUTE_RECIPIENT_DISABLED for it instead of
+   * DMR_VALIDATION_UNKNOWN_RECIPIENT. Seed 003's agents ignore the member (they only read `deleted`).
+   */
+  readonly disabled?: boolean;
+  /**
    * What the agent announced it supports beyond the seed-003 profile (registry entry `capabilities`, passed through
    * unchanged; absent when the registry lists none). See {@link AGENT_CAPABILITIES}.
    */

@@ -64,7 +64,7 @@ const checkBody = compileValidator<V1MessageBody>(V1MessageBody);
  * The outbound path: validate the v1 body, sign+encrypt it to the recipient, emit it and wait for
  * the server's confirmation. At most `maxInFlight` sends are processed at once: above that the sender
  * refuses at once with DMR_LINK_BACKPRESSURE instead of queueing work that would only time out.
- * Codes: DMR_VALIDATION_FAILED, DMR_VALIDATION_UNKNOWN_RECIPIENT, DMR_CRYPTO_PEER_KEY_UNTRUSTED, DMR_LINK_NOT_CONNECTED, DMR_LINK_REJECTED,
+ * Codes: DMR_VALIDATION_FAILED, DMR_VALIDATION_UNKNOWN_RECIPIENT, DMR_ROUTE_RECIPIENT_DISABLED, DMR_CRYPTO_PEER_KEY_UNTRUSTED, DMR_LINK_NOT_CONNECTED, DMR_LINK_REJECTED,
  * DMR_LINK_TIMEOUT, DMR_LINK_BACKPRESSURE, DMR_LIFECYCLE_SHUTTING_DOWN, DMR_INTERNAL_ERROR.
  */
 export class OutboundSender {
@@ -157,6 +157,10 @@ export class OutboundSender {
     if (recipient.status === 'unknown') {
       const errors = [{ path: 'recipientId', message: `${message.recipientId} is not a known agent` }];
       return failure('DMR_VALIDATION_UNKNOWN_RECIPIENT', `unknown recipient ${message.recipientId}`, errors);
+    }
+    if (recipient.status === 'disabled') {
+      const errors = [{ path: 'recipientId', message: `${message.recipientId} is disabled in the control plane` }];
+      return failure('DMR_ROUTE_RECIPIENT_DISABLED', `recipient ${message.recipientId} is disabled; nothing was sent`, errors);
     }
     if (recipient.status === 'untrusted') {
       // nothing is encrypted to a key the relay handed out without the CA's word for it

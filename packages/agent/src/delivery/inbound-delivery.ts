@@ -221,7 +221,7 @@ export class InboundDelivery {
   /** Verifies and decrypts the payload and checks it is a v1 payload. */
   async #open(wire: WireMessageBody): Promise<{ ok: true; delivered: DeliveredMessage } | { ok: false; failure: Processed }> {
     const sender = this.#deps.lookupKey(wire.senderId);
-    if (sender.status === 'unknown') {
+    if (sender.status === 'unknown' || sender.status === 'disabled') {
       return { ok: false, failure: failure('DMR_CRYPTO_UNKNOWN_SENDER', `no public key known for sender ${wire.senderId}`) };
     }
     if (sender.status === 'untrusted') {

@@ -26,6 +26,8 @@ export type PeerKeyLookup =
       readonly capabilities: readonly string[];
     }
   | { readonly status: 'unknown' }
+  /** Left the list as disabled by the control plane (a `partial-list` entry with `deleted` and `disabled`). */
+  | { readonly status: 'disabled' }
   | { readonly status: 'untrusted'; readonly reason: string };
 
 /** How the directory decides which keys to trust, and its clock. */
@@ -60,6 +62,8 @@ export class AgentDirectory {
   readonly #now: () => number;
   readonly #trusted = new Map<string, TrustedEntry>();
   readonly #untrusted = new Map<string, string>();
+  /** Agents the last live delta removed as disabled; forgotten when listed again or on a full list (which names none). */
+  readonly #disabled = new Set<string>();
 
   constructor(options: DirectoryOptions) {
     this.#trust = options.trust;
@@ -71,6 +75,7 @@ export class AgentDirectory {
     const entries = Array.isArray(agents) ? agents : [];
     const skipped: SkippedAgent[] = [];
     const previous = new Set(this.#ids());
+    this.#disabled.clear();
     const present = new Set<string>();
     for (const entry of entries) {
       const outcome = this.#put(entry);
@@ -93,8 +98,10 @@ export class AgentDirectory {
     for (const entry of entries) {
       if (isRecord(entry) && entry.deleted === true && typeof entry.id === 'string') {
         removed += this.#remove(entry.id) ? 1 : 0;
+        if (entry.disabled === true) this.#disabled.add(entry.id);
         continue;
       }
+      if (hasStringId(entry)) this.#disabled.delete(entry.id);
       const outcome = this.#put(entry);
       if (outcome.ok) applied += 1;
       else skipped.push({ id: outcome.id, reason: outcome.reason });
@@ -107,7 +114,8 @@ export class AgentDirectory {
     const entry = this.#trusted.get(agentId);
     if (entry === undefined) {
       const reason = this.#untrusted.get(agentId);
-      return reason === undefined ? { status: 'unknown' } : { status: 'untrusted', reason };
+      if (reason !== undefined) return { status: 'untrusted', reason };
+      return this.#disabled.has(agentId) ? { status: 'disabled' } : { status: 'unknown' };
     }
     const nowMs = this.#now();
     if (nowMs > entry.validToMs)
@@ -173,4 +181,8 @@ function capabilitiesOf(value: unknown): readonly string[] {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
+}
+
+function hasStringId(value: unknown): value is Record<string, unknown> & { id: string } {
+  return isRecord(value) && typeof value.id === 'string';
 }

@@ -26,6 +26,19 @@ describe('AgentDirectory', () => {
     trust = { anchors: parseTrustAnchors(ca.pem), legacyAgentIds: new Set(), allowUnverified: false };
   });
 
+  it('answers disabled for an agent a live delta removed as disabled, until it is listed again or a full list comes', async () => {
+    const directory = new AgentDirectory({ trust });
+    directory.replaceAll([entry('a', await cert('a')), entry('b', await cert('b'))]);
+    directory.applyPartial([{ ...entry('b', ''), deleted: true, disabled: true }, entry('c', '', true)]);
+    expect(directory.lookup('b')).toEqual({ status: 'disabled' });
+    expect(directory.lookup('c')).toEqual({ status: 'unknown' });
+    directory.applyPartial([entry('b', await cert('b'))]);
+    expect(directory.lookup('b').status).toBe('trusted');
+    directory.applyPartial([{ ...entry('b', ''), deleted: true, disabled: true }]);
+    directory.replaceAll([entry('a', await cert('a'))]);
+    expect(directory.lookup('b')).toEqual({ status: 'unknown' });
+  });
+
   it('replaces everything on a full list and keeps entries whose key cannot be used as untrusted', async () => {
     const directory = new AgentDirectory({ trust });
     directory.replaceAll([entry('old', await cert('old'))]);

@@ -293,7 +293,7 @@ export class SocketGateway {
   }
 
   #onRegistryChanged(diff: RegistryDiff, versions: ListChange): void {
-    const entries = partialListOf(diff);
+    const entries = partialListOf(diff, (agentId) => this.deps.registry.isDisabled(agentId));
     if (entries.length > 0) {
       // seed 003's agents get `[entries]`; versioned ones also learn the versions it leads from and to, and check them
       const { version, baseVersion } = versions;

@@ -157,10 +157,16 @@ export function isEmptyDiff(diff: RegistryDiff): boolean {
   return diff.added.length + diff.updated.length + diff.rekeyed.length + diff.removed.length === 0;
 }
 
-/** The `partial-list` entries for a diff: changed agents, and removed ones flagged `deleted: true`. */
-export function partialListOf(diff: RegistryDiff): AgentInfo[] {
+/**
+ * The `partial-list` entries for a diff: changed agents, and removed ones flagged `deleted: true` (plus
+ * `disabled: true` when `isDisabled` says the control plane disabled them, so agents can name the refusal).
+ */
+export function partialListOf(diff: RegistryDiff, isDisabled: (agentId: string) => boolean = () => false): AgentInfo[] {
   const changed = [...diff.added, ...diff.updated, ...diff.rekeyed].map((agent) => agent.info);
-  return [...changed, ...diff.removed.map((info) => ({ ...info, deleted: true }))];
+  const removed = diff.removed.map((info) =>
+    isDisabled(info.id) ? { ...info, deleted: true, disabled: true } : { ...info, deleted: true },
+  );
+  return [...changed, ...removed];
 }
 
 /** Whether two capability lists (absent = none) announce the same set. */

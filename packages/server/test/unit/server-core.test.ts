@@ -135,6 +135,9 @@ describe('registry', () => {
     const partial = partialListOf(diff);
     expect(partial.find((a) => a.id === 'c')).toMatchObject({ deleted: true });
     expect(partial.find((a) => a.id === 'd')).toMatchObject({ authenticationCertificate: keyA });
+    expect(partial.find((a) => a.id === 'c')).not.toHaveProperty('disabled');
+    // an agent removed because the control plane disabled it is named as such, for agents that read the marker
+    expect(partialListOf(diff, (id) => id === 'c').find((a) => a.id === 'c')).toMatchObject({ deleted: true, disabled: true });
   });
 });
 
