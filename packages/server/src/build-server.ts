@@ -4,9 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { type BrokerConnection, QueueFullTranslator } from './amqp/index.js';
 import { CertificateGuard, createCrlMetrics, SessionCertificates } from './auth/index.js';
 import { type BrokerSide, createBrokerSide } from './broker-side.js';
+import { type CertificateUpkeep, createCertificateUpkeep } from './certificate-upkeep.js';
 import type { ServerConfig } from './config/index.js';
 import { SocketGateway } from './gateway/index.js';
-import { buildHttpApp, httpsServerOptions, type ReadinessReport, secureContextOptions } from './http/index.js';
+import { buildHttpApp, LiveTlsContext, type ReadinessReport, readTlsMaterial } from './http/index.js';
 import { createServerMetrics, type ServerMetrics } from './obs/index.js';
 import { AgentRegistry } from './registry/index.js';
 import { MessageRouter, RouteAdmission } from './routing/index.js';
@@ -21,6 +22,8 @@ export interface DmrServer {
   readonly registry: AgentRegistry;
   readonly broker: BrokerConnection;
   readonly gateway: SocketGateway;
+  /** Issue 18: the keepers of the TLS and RabbitMQ client certificates (reload, renewal with dmr-control). */
+  readonly certificates: CertificateUpkeep;
   readonly state: LifecycleState;
   /** Bound port of the ops listener (`DMR_OPS_PORT`) once started; undefined without one. */
   readonly opsPort: number | undefined;
@@ -75,24 +78,26 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     };
   };
   const tls = config.tls;
+  const tlsMaterial = tls ? readTlsMaterial(tls) : undefined;
+  // one TLS context for the CRL and the identity: either can change at run time without the other being lost
+  const liveTls = tlsMaterial ? new LiveTlsContext(tlsMaterial, () => app.server as unknown as HttpsServer) : undefined;
   // the CRL comes into force only once the guard verified it (guard.start(), before the listener opens)
   const app = buildHttpApp({
     metricsRegistry: metrics.registry,
     readiness,
     log,
-    ...(tls ? { https: httpsServerOptions(tls, undefined) } : {}),
+    ...(liveTls ? { https: liveTls.serverOptions } : {}),
   });
-  const guard = tls
-    ? new CertificateGuard(
-        tls,
-        {
-          applyCrl: (crlPem) => (app.server as unknown as HttpsServer).setSecureContext(secureContextOptions(tls, crlPem)),
-          recheck: () => gateway.recheckCertificates(),
-        },
-        log.child({ component: 'tls' }),
-        createCrlMetrics(metrics.registry),
-      )
-    : undefined;
+  const guard =
+    tls && liveTls
+      ? new CertificateGuard(
+          tls,
+          { applyCrl: (crlPem) => liveTls.applyCrl(crlPem), recheck: () => gateway.recheckCertificates() },
+          log.child({ component: 'tls' }),
+          createCrlMetrics(metrics.registry),
+        )
+      : undefined;
+  const certificates = createCertificateUpkeep(config, { liveTls, tlsMaterial, broker, metrics, log });
   // probes and Prometheus without a client certificate: the same answers as the main port, nothing else
   const ops = config.ops
     ? new OpsListener(config.ops, { forward: (request) => app.inject(request), log: log.child({ component: 'ops' }) })
@@ -133,6 +138,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     broker.start();
     await registry.start();
     await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
+    certificates.start();
     state = 'running';
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -149,6 +155,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
       router,
       log,
       guard,
+      certificates,
       ops,
       drainMs: config.shutdownTimeoutMs,
       setState: (next) => (state = next),
@@ -161,6 +168,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     registry,
     broker,
     gateway,
+    certificates,
     get state() {
       return state;
     },
@@ -196,13 +204,14 @@ interface ShutdownParts {
   readonly router: MessageRouter;
   readonly log: Logger;
   readonly guard: CertificateGuard | undefined;
+  readonly certificates: CertificateUpkeep;
   readonly ops: OpsListener | undefined;
   readonly drainMs: number;
   readonly setState: (state: LifecycleState) => void;
 }
 
 /**
- * Reverse start order, draining first: intake off → in-flight publishes → deliveries → sockets → broker → ops → HTTP.
+ * Reverse start order, draining first: intake off → certificate upkeep → in-flight publishes → deliveries → sockets → broker → ops → HTTP.
  * The ops listener stays up through the drain (readiness says 503 `stopping`) and closes before the app it asks.
  */
 async function shutdown(parts: ShutdownParts): Promise<void> {
@@ -210,6 +219,8 @@ async function shutdown(parts: ShutdownParts): Promise<void> {
   parts.log.info('dmr-server stopping');
   const steps: Array<[string, () => Promise<void>]> = [
     ['intake', async () => parts.gateway.stopIntake()],
+    // before the broker stops: a reload in progress may be reconnecting to RabbitMQ and waits for it
+    ['certificates', () => parts.certificates.stop()],
     ['registry', () => parts.registry.stop()],
     ['broker-retries', () => parts.brokerSide.stopRetries()],
     ['tls', async () => parts.guard?.stop()],

@@ -1,5 +1,12 @@
 export { AgentDirectory, type DirectoryOptions, type DirectoryUpdate, type PeerKeyLookup, type SkippedAgent } from './agent-directory.js';
-export { AgentLink, type InboundHandler, type LinkDeps, type LinkObserver, type LinkState } from './agent-link.js';
+export {
+  AgentLink,
+  type InboundHandler,
+  type LinkDeps,
+  type LinkObserver,
+  type LinkState,
+  SWITCH_CONNECT_TIMEOUT_MS,
+} from './agent-link.js';
 export { connectFailureCode } from './connect-failure.js';
 export {
   interpretSendAck,

@@ -51,6 +51,10 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
   #endpointIndex = 0;
   // set between connection.blocked and connection.unblocked of the current connection
   #blockedReason: string | undefined;
+  // set from a recycle() until its connection closed: new publishes are refused meanwhile
+  #isRecycling = false;
+  // a recycle() closed the connection on purpose: reconnect without the backoff pause, once
+  #isReconnectPlanned = false;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -107,6 +111,9 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
     if (!channel || !this.isConnected) {
       return Promise.reject(new DmrError('DMR_ROUTE_BROKER_UNAVAILABLE', 'RabbitMQ is not connected'));
     }
+    if (this.#isRecycling) {
+      return Promise.reject(new DmrError('DMR_ROUTE_BROKER_UNAVAILABLE', 'reconnecting to RabbitMQ with a new client certificate'));
+    }
     if (this.#blockedReason !== undefined) {
       return Promise.reject(new DmrError('DMR_ROUTE_BROKER_BLOCKED', `RabbitMQ blocked publishing: ${this.#blockedReason}`));
     }
@@ -144,6 +151,43 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
     return channel;
   }
 
+  /**
+   * Reconnects now so the TLS files are read anew (issue 18: a rotated client certificate), at a quiet moment: new
+   * publishes are refused with DMR_ROUTE_BROKER_UNAVAILABLE (transient: the sender is told, nothing is half-sent)
+   * while those awaiting RabbitMQ's confirm settle (at most `confirmTimeoutMs`); then the connection closes and the
+   * loop reconnects without a backoff pause. Deliveries an agent has not acked return to their queues and are
+   * redelivered (the agent's duplicate window suppresses a second post). Without a connection it returns at once: the
+   * loop reads the files on every attempt. Rejects with DMR_ROUTE_BROKER_UNAVAILABLE when not reconnected within
+   * `timeoutMs` (the loop keeps trying).
+   */
+  async recycle(reason: string, timeoutMs = 30_000): Promise<void> {
+    const model = this.#model;
+    if (!model || !this.isConnected || this.#isRecycling) return;
+    this.#isRecycling = true;
+    this.log.info({ reason, pendingConfirms: this.#pending.size }, 'reconnecting to RabbitMQ at a quiet moment');
+    const deadline = Date.now() + this.config.confirmTimeoutMs;
+    while (this.#pending.size > 0 && Date.now() < deadline && this.#model === model) await pause(5);
+    const reconnected = this.#waitUntilReconnected(timeoutMs);
+    this.#isReconnectPlanned = true;
+    await model.close().catch((error: unknown) => this.log.debug({ err: error }, 'closing RabbitMQ connection for a reconnect'));
+    await reconnected;
+  }
+
+  /** Resolves on the next `connected` event, or rejects with DMR_ROUTE_BROKER_UNAVAILABLE after `timeoutMs`. */
+  #waitUntilReconnected(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('connected', onConnected);
+        reject(new DmrError('DMR_ROUTE_BROKER_UNAVAILABLE', `RabbitMQ not reconnected within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onConnected = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.once('connected', onConnected);
+    });
+  }
+
   /** Stops the loop, fails pending publishes, closes the connection. Memoised. */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
@@ -173,7 +217,10 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
         this.log.error({ err: error, attempt, endpoint: this.#endpointLabel() }, 'RabbitMQ connect failed');
       }
       if (this.#isClosed()) break;
+      const isPlanned = this.#isReconnectPlanned;
+      this.#isReconnectPlanned = false;
       this.#markDown();
+      if (isPlanned) continue;
       this.#endpointIndex++;
       const delayMs = backoffDelayMs(attempt++, {
         initialDelayMs: this.config.reconnectIntervalMs,
@@ -285,6 +332,7 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
   #markDown(): void {
     const wasConnected = this.#status === 'connected';
     this.#status = 'reconnecting';
+    this.#isRecycling = false;
     this.#publisher = undefined;
     this.#model = undefined;
     // the block belonged to the lost connection; a new one is told again if the alarm still holds
@@ -298,6 +346,10 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
       this.emit('disconnected');
     }
   }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function confirmFailureOf(error: unknown): string {

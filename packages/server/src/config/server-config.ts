@@ -1,5 +1,6 @@
 import {
   type BrokerConfig,
+  type CertLifecycleSettings,
   CLUSTER_ID_PATTERN,
   DEFAULT_CLUSTER_ID,
   type Env,
@@ -10,6 +11,7 @@ import {
   type PolicySettings,
   parseLogLevels,
   readBrokerConfig,
+  readCertLifecycle,
   readOpsListener,
   splitUrlList,
 } from '@dmr/shared';
@@ -76,6 +78,12 @@ export interface ServerConfig {
   readonly policies: PolicySettings;
   readonly gateway: GatewayConfig;
   readonly registry: RegistryConfig;
+  /**
+   * Issue 18: renewal of the TLS certificate with dmr-control (`DMR_CONTROL_URL`, `DMR_CONTROL_CA_FILE`,
+   * `DMR_CERT_RENEW_AT_FRACTION`) and reloading of the TLS and RabbitMQ client certificates when their files change
+   * (`DMR_CERT_RELOAD_INTERVAL_MS`).
+   */
+  readonly certificates: CertLifecycleSettings;
 }
 
 /**
@@ -103,6 +111,7 @@ export function loadServerConfig(env: Env, files: ConfigFiles = LOCAL_FILES): Se
     policies: readPolicies(read),
     gateway: readGateway(read),
     registry: readRegistry(read),
+    certificates: readCertLifecycle(read),
   };
   if (!config.tls && !config.allowPlaintext) {
     read.problem(
@@ -136,6 +145,7 @@ function configuredFiles(config: ServerConfig): ConfiguredFile[] {
     { variable: 'RABBITMQ_TLS_CA_FILE', path: broker?.caFile, kind: 'ca-bundle' },
     { variable: 'RABBITMQ_TLS_CERT_FILE', path: broker?.certFile, kind: 'certificate' },
     { variable: 'RABBITMQ_TLS_KEY_FILE', path: broker?.keyFile, kind: 'private-key' },
+    { variable: 'DMR_CONTROL_CA_FILE', path: config.certificates.control?.caFile, kind: 'ca-bundle' },
   ];
 }
 

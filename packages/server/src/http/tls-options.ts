@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import { pemCertificates } from '@dmr/shared';
 import type { TlsConfig } from '../config/index.js';
@@ -13,13 +14,30 @@ export const TLS12_CIPHERS = [
   'ECDHE-RSA-AES128-GCM-SHA256',
 ].join(':');
 
-/** The secure-context part (reloadable at run time with `server.setSecureContext`). */
-export function secureContextOptions(config: TlsConfig, crlPem: string | undefined): SecureContextOptions {
+/** The server's TLS identity and the agent CA bundle, as PEM text held in memory. */
+export interface TlsMaterial {
+  readonly certificate: string;
+  readonly key: string;
+  /** The CA bundle that verifies agent client certificates (`DMR_TLS_CA_FILE`). */
+  readonly ca: string;
+}
+
+/** Reads `DMR_TLS_CERT_FILE`, `DMR_TLS_KEY_FILE` and `DMR_TLS_CA_FILE` (checked by the config loader already). */
+export function readTlsMaterial(config: TlsConfig): TlsMaterial {
   return {
-    key: readFileSync(config.keyFile),
-    cert: readFileSync(config.certFile),
+    certificate: readFileSync(config.certFile, 'utf8'),
+    key: readFileSync(config.keyFile, 'utf8'),
+    ca: readFileSync(config.caFile, 'utf8'),
+  };
+}
+
+/** The secure-context part (reloadable at run time with `server.setSecureContext`). */
+export function secureContextOptions(material: TlsMaterial, crlPem: string | undefined): SecureContextOptions {
+  return {
+    key: material.key,
+    cert: material.certificate,
     // one entry per certificate: a bundle concatenated without newlines would otherwise lose every CA after the seam
-    ca: pemCertificates(readFileSync(config.caFile, 'utf8')),
+    ca: pemCertificates(material.ca),
     ...(crlPem ? { crl: crlPem } : {}),
     minVersion: 'TLSv1.2',
     ciphers: TLS12_CIPHERS,
@@ -31,6 +49,39 @@ export function secureContextOptions(config: TlsConfig, crlPem: string | undefin
  * but not enforced at the TLS layer, so probes and Prometheus can reach /v1/health, /v1/ready and /metrics
  * without one; the Socket.IO handshake refuses any agent whose certificate did not verify.
  */
-export function httpsServerOptions(config: TlsConfig, crlPem: string | undefined): TlsOptions {
-  return { ...secureContextOptions(config, crlPem), requestCert: true, rejectUnauthorized: false };
+export function httpsServerOptions(material: TlsMaterial, crlPem: string | undefined): TlsOptions {
+  return { ...secureContextOptions(material, crlPem), requestCert: true, rejectUnauthorized: false };
+}
+
+/**
+ * The TLS context of the live HTTPS server, rebuilt from one place when the CRL or the identity changes
+ * (issue 18): `setSecureContext` serves new handshakes with the new context, while established connections
+ * (agents' Socket.IO sockets) keep theirs and are not dropped.
+ */
+export class LiveTlsContext {
+  #material: TlsMaterial;
+  #crlPem: string | undefined;
+  readonly #server: () => HttpsServer;
+
+  constructor(material: TlsMaterial, server: () => HttpsServer) {
+    this.#material = material;
+    this.#server = server;
+  }
+
+  /** Options the HTTPS server is created with (no CRL yet: the guard puts it in force once verified). */
+  get serverOptions(): TlsOptions {
+    return httpsServerOptions(this.#material, this.#crlPem);
+  }
+
+  /** Puts a verified CRL in force for new handshakes. Throws when TLS refuses it (the old context stays). */
+  applyCrl(crlPem: string): void {
+    this.#server().setSecureContext(secureContextOptions(this.#material, crlPem));
+    this.#crlPem = crlPem;
+  }
+
+  /** Puts a new certificate, key and CA bundle in force for new handshakes. Throws when TLS refuses them. */
+  applyIdentity(material: TlsMaterial): void {
+    this.#server().setSecureContext(secureContextOptions(material, this.#crlPem));
+    this.#material = material;
+  }
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { ControlEndpoint } from '../config/cert-lifecycle-config.js';
 import { DmrError, type DmrErrorCode, toDmrError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
+import { pemCertificates } from '../pki/pem-bundle.js';
 import { describeErrors } from '../result.js';
 import { type CertificatePaths, readMaterial, writeIssued } from './cert-files.js';
 import { type CertificateFacts, type CertificateMaterial, inspectMaterial } from './certificate-material.js';
@@ -306,11 +307,12 @@ function dmrUris(subjectAltName: string | undefined): Set<string> {
 }
 
 function sameMaterial(a: CertificateMaterial, b: CertificateMaterial): boolean {
-  return a.certificate === b.certificate && a.key === b.key && (a.ca ?? '') === (b.ca ?? '');
+  return contentKey(a) === contentKey(b);
 }
 
+/** The material as one string; the CA bundle in canonical form (a process may hold it re-written: one block per CA). */
 function contentKey(material: CertificateMaterial): string {
-  return `${material.certificate}\u0000${material.key}\u0000${material.ca ?? ''}`;
+  return `${material.certificate}\u0000${material.key}\u0000${pemCertificates(material.ca ?? '').join('')}`;
 }
 
 function iso(ms: number): string {

@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { DmrError } from '../errors.js';
 import { pemCertificates } from '../pki/pem-bundle.js';
 import { accept, type Result, refuse } from '../result.js';
 
@@ -30,10 +31,10 @@ export interface CertificateFacts {
 
 /**
  * Checks that `material` is a usable identity at `nowMs`: the first certificate parses, the key parses and belongs to
- * it, every CA of the bundle parses, and the certificate is inside its window. Pure (no I/O); the refusal's message
- * names what is wrong (never the key).
+ * it, every CA of the bundle parses, and (unless `nowMs` is undefined: describing what a process was started with) the
+ * certificate is inside its window at `nowMs`. Pure (no I/O); the refusal's message names what is wrong (never the key).
  */
-export function inspectMaterial(material: CertificateMaterial, nowMs: number): Result<CertificateFacts> {
+export function inspectMaterial(material: CertificateMaterial, nowMs: number | undefined): Result<CertificateFacts> {
   const leafPem = pemCertificates(material.certificate)[0];
   if (leafPem === undefined) return refuse(INVALID, 'certificate', 'holds no PEM certificate');
   let leaf: X509Certificate;
@@ -53,8 +54,9 @@ export function inspectMaterial(material: CertificateMaterial, nowMs: number): R
   if (caProblem !== undefined) return refuse(INVALID, 'ca', caProblem);
   const notBeforeMs = leaf.validFromDate.getTime();
   const notAfterMs = leaf.validToDate.getTime();
-  if (nowMs >= notAfterMs) return refuse(INVALID, 'certificate', `expired at ${leaf.validToDate.toISOString()}`);
-  if (nowMs < notBeforeMs) return refuse(INVALID, 'certificate', `is valid only from ${leaf.validFromDate.toISOString()}`);
+  if (nowMs !== undefined && nowMs >= notAfterMs) return refuse(INVALID, 'certificate', `expired at ${leaf.validToDate.toISOString()}`);
+  if (nowMs !== undefined && nowMs < notBeforeMs)
+    return refuse(INVALID, 'certificate', `is valid only from ${leaf.validFromDate.toISOString()}`);
   return accept({
     serial: leaf.serialNumber,
     notBeforeMs,
@@ -85,4 +87,14 @@ function bundleProblem(text: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The facts of the material a process was built with, whatever the time (an expired certificate still gets a keeper,
+ * which says so). Throws DMR_CERT_MATERIAL_INVALID when the material is not an identity at all.
+ */
+export function identityOf(material: CertificateMaterial): { material: CertificateMaterial; facts: CertificateFacts } {
+  const checked = inspectMaterial(material, undefined);
+  if (!checked.ok) throw new DmrError(INVALID, checked.errors.map((error) => `${error.path}: ${error.message}`).join('; '));
+  return { material, facts: checked.value };
 }

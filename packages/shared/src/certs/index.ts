@@ -21,7 +21,13 @@ export {
   type ReloadResult,
   type RenewalOutcome,
 } from './certificate-keeper.js';
-export { type CertificateFacts, type CertificateMaterial, inspectMaterial, publicKeyFingerprint } from './certificate-material.js';
+export {
+  type CertificateFacts,
+  type CertificateMaterial,
+  identityOf,
+  inspectMaterial,
+  publicKeyFingerprint,
+} from './certificate-material.js';
 export { CERTIFICATE_METRICS, type CertificateMetricSet, certificateObserver } from './certificate-metrics.js';
 export {
   type ClientIdentity,
