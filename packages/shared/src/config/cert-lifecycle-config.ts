@@ -39,14 +39,14 @@ export function readCertLifecycle(read: EnvReader): CertLifecycleSettings {
   };
 }
 
-/** `DMR_CONTROL_URL` (+ `DMR_CONTROL_CA_FILE`): undefined when the URL is unset; a CA file without a URL is refused. */
+/**
+ * `DMR_CONTROL_URL` (+ `DMR_CONTROL_CA_FILE`): undefined when the URL is unset. A CA file alone is not refused: the
+ * server also trusts it for other dmr-control endpoints (an https `DMR_TLS_CRL_URL`).
+ */
 export function readControlEndpoint(read: EnvReader): ControlEndpoint | undefined {
   const url = read.optionalString('DMR_CONTROL_URL');
   const caFile = read.optionalString('DMR_CONTROL_CA_FILE');
-  if (url === undefined) {
-    if (caFile !== undefined) read.problem('DMR_CONTROL_CA_FILE is set but DMR_CONTROL_URL is not: set the URL of dmr-control');
-    return undefined;
-  }
+  if (url === undefined) return undefined;
   read.url('DMR_CONTROL_URL', ['https:']);
   return { url: url.replace(/\/+$/, ''), caFile };
 }

@@ -49,10 +49,10 @@ describe('certificate lifecycle configuration', () => {
     },
   );
 
-  it('refuses a plain-http control URL (the token and the renewal need TLS) and a CA file without a URL', () => {
+  it('refuses a plain-http control URL (the token and the renewal need TLS); a CA file alone is no renewal', () => {
     expect(() => read({ DMR_CONTROL_URL: 'http://control:8094' })).toThrow(/DMR_CONTROL_URL must use https:/);
     expect(() => read({ DMR_CONTROL_URL: 'not a url' })).toThrow(/DMR_CONTROL_URL is not a valid URL/);
-    expect(() => read({ DMR_CONTROL_CA_FILE: '/ca.pem' })).toThrow(/DMR_CONTROL_CA_FILE is set but DMR_CONTROL_URL is not/);
+    expect(read({ DMR_CONTROL_CA_FILE: '/ca.pem' }).control).toBeUndefined();
   });
 
   it('refuses a reload interval below 100 ms', () => {
