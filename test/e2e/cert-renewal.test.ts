@@ -24,7 +24,7 @@ import {
   waitUntil,
 } from '../support/dmr-system.js';
 import { FakeControl } from '../support/fake-control.js';
-import type { TestPki } from '../support/pki.js';
+import { TestPki } from '../support/pki.js';
 import { type RabbitVhostHandle, useRabbitVhost } from '../support/rabbit.js';
 import { connectRawAgent } from '../support/raw-agent.js';
 
@@ -236,10 +236,36 @@ describe('certificate renewal and reload without dropping traffic', () => {
     expect(metric(text, 'dmr_certificate_renewals_total', 'certificate="tls",outcome="success"')).toBe(1);
     // nothing secret in any log line
     expect(agentA.logs.text.join('\n')).not.toContain('PRIVATE KEY');
+    await agentA.agent.stop();
+  });
+
+  it('agent: a new certificate the server refuses (another CA) does not cut the agent off: the old connection stays and serves', async () => {
+    const otherPki = await new TestPki().init('Some Other CA');
+    try {
+      const agentA = await startRenewingAgent({ DMR_CERT_RELOAD_INTERVAL_MS: '200' });
+      const agentB = await startAgent(b, server.url, receiver.url);
+      stops.push(() => agentB.agent.stop());
+      const inForce = agentA.agent.certificates?.facts.serial;
+      const foreign = await otherPki.agentForKey(a.id, a.publicPem);
+      writeFileSync(agentA.certFile, foreign.cert);
+      const failed = 'the new certificate could not be put in force; the one in force stays and the next check tries again';
+      await waitUntil(() => agentA.logs.find({ msg: failed }).length === 1, 20_000, 'the switch refused');
+      expect(agentA.agent.certificates?.facts.serial).toBe(inForce);
+      expect(agentA.agent.linkState).toBe('connected');
+      const body = v1Body(b.id);
+      expect((await postMessage(agentA.url, body)).status).toBe(202);
+      await waitUntil(() => receiver.countOf(body.id) === 1, 10_000, 'delivery on the old connection');
+      const text = await agentA.agent.metrics.registry.metrics();
+      expect(metric(text, 'dmr_certificate_reloads_total', 'certificate="tls",result="failed"')).toBeGreaterThanOrEqual(1);
+      await agentA.agent.stop();
+      await agentB.agent.stop();
+    } finally {
+      otherPki.remove();
+    }
   });
 
   /** An agent (identity A) whose client certificate is renewed through the fake dmr-control. */
-  async function startRenewingAgent(): Promise<RunningAgent> {
+  async function startRenewingAgent(extra: Record<string, string> = {}): Promise<RunningAgent & { certFile: string }> {
     const agentDir = mkdtempSync(join(dir, 'agent-'));
     const files = { keyFile: join(agentDir, 'a.key.pem'), certFile: join(agentDir, 'a.cert.pem') };
     writeFileSync(files.keyFile, a.privatePem, { mode: 0o600 });
@@ -251,9 +277,10 @@ describe('certificate renewal and reload without dropping traffic', () => {
       DMR_TLS_CA_FILE: pki.caCertPath,
       DMR_CONTROL_URL: control.url,
       DMR_CONTROL_CA_FILE: control.caFile,
+      ...extra,
     });
     stops.push(() => running.agent.stop());
-    return running;
+    return { ...running, certFile: files.certFile };
   }
 
   /** Sends A→B and B→A, four at a time each way, until `untilMs`; returns the ids accepted (202) and the other answers. */

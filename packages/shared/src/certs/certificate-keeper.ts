@@ -78,6 +78,7 @@ export class CertificateKeeper {
   #isExpiryLogged = false;
   // the material whose apply failed last, so a failure that repeats on every poll is logged once
   #applyFailedKey: string | undefined;
+  #isPollQueued = false;
 
   /** `initial` is what the component was built with (checked: {@link inspectMaterial}). */
   constructor(config: KeeperConfig, initial: { material: CertificateMaterial; facts: CertificateFacts }, deps: KeeperDeps) {
@@ -102,7 +103,7 @@ export class CertificateKeeper {
     if (this.#state !== 'idle') return;
     this.#state = 'running';
     this.#deps.observer.expiry(this.#facts.notAfterMs / 1000);
-    this.#pollTimer = setInterval(() => this.#enqueue(() => this.#poll()), this.#config.reloadIntervalMs);
+    this.#pollTimer = setInterval(() => this.#schedulePoll(), this.#config.reloadIntervalMs);
     this.#pollTimer.unref();
     this.#planRenewal();
   }
@@ -121,6 +122,16 @@ export class CertificateKeeper {
   /** Renews now, whatever the schedule says (tests, operators); resolves once the attempt ended. */
   renewNow(): Promise<void> {
     return this.#enqueue(() => this.#renew());
+  }
+
+  /** One poll waits in line at most: a slow renewal or reconnect must not pile up a poll per interval behind it. */
+  #schedulePoll(): void {
+    if (this.#isPollQueued) return;
+    this.#isPollQueued = true;
+    void this.#enqueue(async () => {
+      this.#isPollQueued = false;
+      await this.#poll();
+    });
   }
 
   async #stop(): Promise<void> {
@@ -169,7 +180,7 @@ export class CertificateKeeper {
     try {
       await this.#deps.apply(material, facts);
     } catch (error) {
-      this.#onApplyFailed(material, toDmrError(error));
+      this.#onApplyFailed(material, facts, toDmrError(error));
       return;
     }
     this.#material = material;
@@ -189,10 +200,10 @@ export class CertificateKeeper {
   }
 
   /** Counted every time; logged as an error once per content, then at debug: every poll tries again. */
-  #onApplyFailed(material: CertificateMaterial, failure: DmrError): void {
+  #onApplyFailed(material: CertificateMaterial, facts: CertificateFacts, failure: DmrError): void {
     this.#deps.observer.reload('failed');
     const key = contentKey(material);
-    const fields = { code: failure.code, reason: failure.message, serial: this.#facts.serial };
+    const fields = { code: failure.code, reason: failure.message, serial: facts.serial, serialInForce: this.#facts.serial };
     const message = 'the new certificate could not be put in force; the one in force stays and the next check tries again';
     if (this.#applyFailedKey === key) this.#log().debug(fields, message);
     else this.#log().error(fields, message);
