@@ -157,23 +157,37 @@ describe('agent enrollment with a one-time token', () => {
   });
 
   it.each([
-    ['a used token', (agentId: string) => usedToken(agentId), 'DMR_CONTROL_TOKEN_USED'],
-    ['an expired token', (agentId: string) => control.addToken(agentId, -1000), 'DMR_CONTROL_TOKEN_EXPIRED'],
-    ['an unknown token', () => 'dmr_et_never-issued', 'DMR_CONTROL_TOKEN_UNKNOWN'],
-    ["another agent's token", () => control.addToken(crypto.randomUUID()), 'DMR_CONTROL_CSR_SUBJECT_MISMATCH'],
-  ])('refuses %s with DMR_CERT_ENROLLMENT_REFUSED naming dmr-control’s code; exit code 2', async (_name, tokenFor, controlCode) => {
-    const agentId = crypto.randomUUID();
-    const { files, env } = agentFiles(agentId);
-    const token = await tokenFor(agentId);
-    const failure = await prepareAgentCertificate({ ...env, DMR_ENROLLMENT_TOKEN: token }, { logger: new LogCapture('a').logger }).catch(
-      (error: unknown) => error,
-    );
-    expect(failure).toMatchObject({ code: 'DMR_CERT_ENROLLMENT_REFUSED', message: expect.stringContaining(controlCode) });
-    expect(enrollmentExitCode(failure)).toBe(2);
-    // the key generated for the attempt stays for the next token; no certificate was written
-    expect(existsSync(files.keyFile)).toBe(true);
-    expect(existsSync(files.certFile)).toBe(false);
-  });
+    [
+      'a used token',
+      (agentId: string) => usedToken(agentId),
+      'DMR_CONTROL_TOKEN_USED',
+      /ask an operator for a new enrollment token.*may have leaked/,
+    ],
+    [
+      'an expired token',
+      (agentId: string) => control.addToken(agentId, -1000),
+      'DMR_CONTROL_TOKEN_EXPIRED',
+      /ask an operator for a new enrollment token/,
+    ],
+    ['an unknown token', () => 'dmr_et_never-issued', 'DMR_CONTROL_TOKEN_UNKNOWN', /check DMR_ENROLLMENT_TOKEN was copied whole/],
+    ["another agent's token", () => control.addToken(crypto.randomUUID()), 'DMR_CONTROL_CSR_SUBJECT_MISMATCH', /is the token for AGENT_ID/],
+  ])(
+    'refuses %s with DMR_CERT_ENROLLMENT_REFUSED naming dmr-control’s code and what to do; exit code 2',
+    async (_name, tokenFor, controlCode, hint) => {
+      const agentId = crypto.randomUUID();
+      const { files, env } = agentFiles(agentId);
+      const token = await tokenFor(agentId);
+      const failure = await prepareAgentCertificate({ ...env, DMR_ENROLLMENT_TOKEN: token }, { logger: new LogCapture('a').logger }).catch(
+        (error: unknown) => error,
+      );
+      expect(failure).toMatchObject({ code: 'DMR_CERT_ENROLLMENT_REFUSED', message: expect.stringContaining(controlCode) });
+      expect((failure as Error).message).toMatch(hint);
+      expect(enrollmentExitCode(failure)).toBe(2);
+      // the key generated for the attempt stays for the next token; no certificate was written
+      expect(existsSync(files.keyFile)).toBe(true);
+      expect(existsSync(files.certFile)).toBe(false);
+    },
+  );
 
   it('dmr-agent exits 2 with one clear line (no stack trace) when its token was already used', async () => {
     const agentId = crypto.randomUUID();

@@ -5,7 +5,7 @@ import type { Logger } from '../obs/logger.js';
 import { describeErrors } from '../result.js';
 import { type CertificatePaths, fileExists, KEY_FILE_MODE, readMaterial, writeFileAtomically, writeIssued } from './cert-files.js';
 import { type CertificateFacts, type CertificateMaterial, inspectMaterial, publicKeyFingerprint } from './certificate-material.js';
-import { type ControlTarget, enrollAtControl, type IssuedCertificate } from './control-client.js';
+import { ControlError, type ControlTarget, enrollAtControl, type IssuedCertificate } from './control-client.js';
 import { agentEnrollmentCsr, type CsrKeys } from './csr.js';
 import { type EnrollmentKeyType, generateKeys, keysOf } from './key-pairs.js';
 
@@ -73,7 +73,9 @@ export async function ensureEnrolled(plan: EnrollmentPlan, deps: EnrollmentDeps)
     'enrolling with dmr-control',
   );
   const csr = await agentEnrollmentCsr(plan.agentId, keys);
-  const issued = await withRetry(() => enrollAtControl(plan.control, plan.token as string, csr), deps);
+  const issued = await withRetry(() => enrollAtControl(plan.control, plan.token as string, csr), deps).catch((error: unknown) => {
+    throw withHint(error, plan.agentId);
+  });
   const facts = checkIssued(plan.agentId, issued, keys, now());
   await writeIssued(plan.paths, issued);
   deps.log.info(
@@ -139,6 +141,22 @@ function checkIssued(agentId: string, issued: IssuedCertificate, keys: CsrKeys, 
     throw new DmrError('DMR_CERT_RESPONSE_INVALID', 'dmr-control issued a certificate for another key than the CSR');
   }
   return checked.value;
+}
+
+const NEW_TOKEN = 'ask an operator for a new enrollment token (POST /v1/agents/{id}/enrollment-tokens) and start with it';
+const HINTS: Readonly<Record<string, string>> = {
+  DMR_CONTROL_TOKEN_USED: `${NEW_TOKEN}; a token this agent did not use itself may have leaked`,
+  DMR_CONTROL_TOKEN_EXPIRED: NEW_TOKEN,
+  DMR_CONTROL_TOKEN_UNKNOWN: `${NEW_TOKEN} (check DMR_ENROLLMENT_TOKEN was copied whole)`,
+};
+
+/** A refusal with what the operator does next, by dmr-control's code. */
+function withHint(error: unknown, agentId: string): unknown {
+  if (!(error instanceof ControlError) || error.code !== 'DMR_CERT_ENROLLMENT_REFUSED') return error;
+  const controlCode = error.refusal?.controlCode ?? '';
+  const hint =
+    HINTS[controlCode] ?? (controlCode === 'DMR_CONTROL_CSR_SUBJECT_MISMATCH' ? `is the token for AGENT_ID ${agentId}?` : undefined);
+  return hint === undefined ? error : new ControlError(error.code, `${error.message}: ${hint}`, error.refusal, error);
 }
 
 /** Retries transient failures (dmr-control unreachable) with backoff for `retryForMs`; refusals end at once. */
