@@ -228,9 +228,9 @@ describe('agent enrollment with a one-time token', () => {
     await expect(prepareAgentCertificate({ ...env, DMR_ENROLLMENT_KEY_TYPE: 'ed25519' }, { logger })).rejects.toThrow(
       /DMR_ENROLLMENT_KEY_TYPE must be ec-p256 or rsa-3072, got "ed25519"/,
     );
-    await expect(prepareAgentCertificate({ ...env, DMR_TLS_KEY_FILE: '/elsewhere.pem' }, { logger })).rejects.toThrow(
-      /DMR_TLS_KEY_FILE must be AGENT_PRIVATE_KEY_FILE/,
-    );
+    await expect(
+      prepareAgentCertificate({ ...env, DMR_TLS_KEY_FILE: '/elsewhere.pem', DMR_ENROLLMENT_TOKEN: 't' }, { logger }),
+    ).rejects.toThrow(/DMR_TLS_KEY_FILE must be AGENT_PRIVATE_KEY_FILE/);
     await expect(prepareAgentCertificate({ ...env, DMR_TLS_CERT_FILE: '' }, { logger })).rejects.toThrow(/DMR_TLS_CERT_FILE is required/);
   });
 

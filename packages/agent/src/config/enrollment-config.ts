@@ -17,7 +17,8 @@ const KEY_TYPES: readonly EnrollmentKeyType[] = ['ec-p256', 'rsa-3072'];
  * not exist yet (issue 18). Undefined when the agent does not enroll: no `DMR_CONTROL_URL`, or a key given inline
  * (`AGENT_PRIVATE_KEY`, which the agent cannot write). Requires `AGENT_ID`, `AGENT_PRIVATE_KEY_FILE` (where the
  * generated key goes) and `DMR_TLS_CERT_FILE` (where the certificate goes); `DMR_TLS_KEY_FILE`, if set, must name
- * the same file (the certificate is for the agent's own key); `DMR_TLS_CA_FILE`, if set, receives the CA bundle.
+ * the same file to enroll (the certificate is for the agent's own key: another key file means a client certificate
+ * that is renewed, never enrolled); `DMR_TLS_CA_FILE`, if set, receives the CA bundle.
  * Throws DMR_CONFIG_INVALID naming each bad variable.
  */
 export function loadEnrollmentSettings(env: Env, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')) {
@@ -38,7 +39,12 @@ export function loadEnrollmentSettings(env: Env, readFile: (path: string) => str
   if (certFile === undefined) reader.problem('DMR_CONTROL_URL: DMR_TLS_CERT_FILE is required (where the agent keeps its certificate)');
   const tlsKeyFile = reader.optionalString('DMR_TLS_KEY_FILE');
   if (tlsKeyFile !== undefined && keyFile !== undefined && tlsKeyFile !== keyFile) {
-    reader.problem('DMR_TLS_KEY_FILE must be AGENT_PRIVATE_KEY_FILE (or unset) with DMR_CONTROL_URL: the certificate is for the agent key');
+    // a client certificate for a key of its own (as dmrctl issued them before enrollment) is renewed, never enrolled
+    if (token === undefined) {
+      reader.finish();
+      return undefined;
+    }
+    reader.problem('DMR_TLS_KEY_FILE must be AGENT_PRIVATE_KEY_FILE (or unset) to enroll: the certificate is for the agent key');
   }
   const ca = control.caFile === undefined ? undefined : readConfiguredFile(reader, readFile, 'DMR_CONTROL_CA_FILE', control.caFile);
   const logLevel = parseLogLevels(reader.string('LOGGER_LOG_LEVELS', 'error,warn,log')) ?? 'info';

@@ -85,7 +85,10 @@ describe('enrollment settings', () => {
     caPem ||= (await TestCa.create()).pem;
   });
 
-  it('are undefined without DMR_CONTROL_URL, or with an inline key the agent cannot write', () => {
+  it('are undefined without DMR_CONTROL_URL, with an inline key the agent cannot write, or with a TLS key of its own (renewal only)', () => {
+    expect(
+      loadEnrollmentSettings(agentEnv({ DMR_CONTROL_URL: 'https://c', DMR_TLS_KEY_FILE: '/other.key' }), files.readFile),
+    ).toBeUndefined();
     expect(loadEnrollmentSettings(agentEnv(), files.readFile)).toBeUndefined();
     expect(
       loadEnrollmentSettings(
@@ -118,7 +121,10 @@ describe('enrollment settings', () => {
     ],
     [{ DMR_CONTROL_URL: 'https://c', AGENT_PRIVATE_KEY_FILE: '' }, /AGENT_PRIVATE_KEY_FILE is required/],
     [{ DMR_CONTROL_URL: 'https://c', DMR_TLS_CERT_FILE: '' }, /DMR_TLS_CERT_FILE is required/],
-    [{ DMR_CONTROL_URL: 'https://c', DMR_TLS_KEY_FILE: '/other.key' }, /DMR_TLS_KEY_FILE must be AGENT_PRIVATE_KEY_FILE/],
+    [
+      { DMR_CONTROL_URL: 'https://c', DMR_TLS_KEY_FILE: '/other.key', DMR_ENROLLMENT_TOKEN: 't' },
+      /DMR_TLS_KEY_FILE must be AGENT_PRIVATE_KEY_FILE/,
+    ],
     [{ DMR_CONTROL_URL: 'https://c', DMR_ENROLLMENT_KEY_TYPE: 'rsa-1024' }, /DMR_ENROLLMENT_KEY_TYPE must be ec-p256 or rsa-3072/],
     [{ DMR_CONTROL_URL: 'https://c', AGENT_ID: 'not an id' }, /AGENT_ID must be 1-128 letters/],
     [{ DMR_CONTROL_URL: 'https://c', DMR_CONTROL_CA_FILE: '/missing.pem' }, /DMR_CONTROL_CA_FILE: cannot read "\/missing.pem"/],
