@@ -108,7 +108,7 @@ describe('certificate renewal and reload without dropping traffic', () => {
   });
 
   it('server: renews its TLS certificate with dmr-control and swaps it live: a connected agent stays, a new handshake sees the new serial', async () => {
-    const tls = server.server.certificates.tls;
+    const tls = server.server.certificateKeepers.tls;
     if (!tls) throw new Error('the server has no TLS keeper');
     const before = tls.facts;
     expect(await handshakeSerial(server.port, pki.caCert)).toBe(before.serial);
@@ -142,7 +142,7 @@ describe('certificate renewal and reload without dropping traffic', () => {
   });
 
   it('server: certificate files rotated on disk (new key pair) are reloaded within the interval; a broken pair is refused and the old one stays', async () => {
-    const tls = server.server.certificates.tls;
+    const tls = server.server.certificateKeepers.tls;
     if (!tls) throw new Error('the server has no TLS keeper');
     const live = await connectRawAgent(server.url, b);
     // a key and certificate that do not belong together (the key written first, as a careless rotation would)

@@ -23,7 +23,7 @@ export interface DmrServer {
   readonly broker: BrokerConnection;
   readonly gateway: SocketGateway;
   /** Issue 18: the keepers of the TLS and RabbitMQ client certificates (reload, renewal with dmr-control). */
-  readonly certificates: CertificateUpkeep;
+  readonly certificateKeepers: CertificateUpkeep;
   readonly state: LifecycleState;
   /** Bound port of the ops listener (`DMR_OPS_PORT`) once started; undefined without one. */
   readonly opsPort: number | undefined;
@@ -97,7 +97,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
           createCrlMetrics(metrics.registry),
         )
       : undefined;
-  const certificates = createCertificateUpkeep(config, { liveTls, tlsMaterial, broker, metrics, log });
+  const certificateKeepers = createCertificateUpkeep(config, { liveTls, tlsMaterial, broker, metrics, log });
   // probes and Prometheus without a client certificate: the same answers as the main port, nothing else
   const ops = config.ops
     ? new OpsListener(config.ops, { forward: (request) => app.inject(request), log: log.child({ component: 'ops' }) })
@@ -138,7 +138,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     broker.start();
     await registry.start();
     await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
-    certificates.start();
+    certificateKeepers.start();
     state = 'running';
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -155,7 +155,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
       router,
       log,
       guard,
-      certificates,
+      certificateKeepers,
       ops,
       drainMs: config.shutdownTimeoutMs,
       setState: (next) => (state = next),
@@ -168,7 +168,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     registry,
     broker,
     gateway,
-    certificates,
+    certificateKeepers,
     get state() {
       return state;
     },
@@ -204,7 +204,7 @@ interface ShutdownParts {
   readonly router: MessageRouter;
   readonly log: Logger;
   readonly guard: CertificateGuard | undefined;
-  readonly certificates: CertificateUpkeep;
+  readonly certificateKeepers: CertificateUpkeep;
   readonly ops: OpsListener | undefined;
   readonly drainMs: number;
   readonly setState: (state: LifecycleState) => void;
@@ -220,7 +220,7 @@ async function shutdown(parts: ShutdownParts): Promise<void> {
   const steps: Array<[string, () => Promise<void>]> = [
     ['intake', async () => parts.gateway.stopIntake()],
     // before the broker stops: a reload in progress may be reconnecting to RabbitMQ and waits for it
-    ['certificates', () => parts.certificates.stop()],
+    ['certificates', () => parts.certificateKeepers.stop()],
     ['registry', () => parts.registry.stop()],
     ['broker-retries', () => parts.brokerSide.stopRetries()],
     ['tls', async () => parts.guard?.stop()],
