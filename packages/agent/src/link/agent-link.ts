@@ -21,7 +21,7 @@ import type { LinkConfig, LinkTlsOptions } from '../config/index.js';
 import type { AgentDirectory, DirectoryUpdate } from './agent-directory.js';
 import { AgentListState } from './agent-list-state.js';
 import { connectFailureCode } from './connect-failure.js';
-import { SendGate } from './send-gate.js';
+import { SendGate, SWITCH_CONNECT_TIMEOUT_MS } from './send-gate.js';
 import { interpretSendAck, type SendOutcome } from './send-outcome.js';
 import { describeCause, idOf, streamUnder } from './socket-details.js';
 
@@ -54,24 +54,21 @@ export interface LinkDeps {
 
 type AgentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 const KNOWN_EVENTS = new Set<string>(Object.values(EVENTS));
-/** How long a move to a new client certificate waits for the new connection before it gives up and keeps the old one. */
-export const SWITCH_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * The agent's one Socket.IO connection to a DMR server (namespace `/v1/dmr-agent-events`).
  *
- * socket.io-client's own reconnection is off and this class owns the only reconnect loop:
- * the built-in one never retries after the server's middleware refuses the handshake
- * (`connect_error` with `socket.active === false`) nor after `io server disconnect`, so a
- * second loop would be needed anyway; one loop with one backoff and one cancellable timer
- * is easier to reason about and to stop. The `auth` option is a function, so every
- * (re)connect carries a freshly signed token.
+ * socket.io-client's own reconnection is off and this class owns the only reconnect loop: the built-in one never
+ * retries after the server's middleware refuses the handshake (`connect_error` with `socket.active === false`) nor
+ * after `io server disconnect`, so a second loop would be needed anyway; one loop with one backoff and one cancellable
+ * timer is easier to reason about and to stop. The `auth` option is a function, so every (re)connect carries a freshly
+ * signed token.
  *
- * Several server URLs (a comma list in `DMR_SERVER_WEBSOCKET_URL`) are tried round-robin: a failed
- * connect or a lost connection moves to the next one, with the same backoff. Every connection attempt
- * gets its own socket and Manager: socket.io-client writes an ack on whatever connection its Manager has
- * *now*, and a server numbers its acks from 0 per process, so an ack of a delivery from a previous
- * connection could otherwise settle a different delivery of the new one (a restarted server reuses the ids).
+ * Several server URLs (a comma list in `DMR_SERVER_WEBSOCKET_URL`) are tried round-robin: a failed connect or a lost
+ * connection moves to the next one, with the same backoff. Every connection attempt gets its own socket and Manager:
+ * socket.io-client writes an ack on whatever connection its Manager has *now*, and a server numbers its acks from 0
+ * per process, so an ack of a delivery from a previous connection could otherwise settle a different delivery of the
+ * new one (a restarted server reuses the ids).
  */
 export class AgentLink {
   readonly #config: LinkConfig;
@@ -92,8 +89,9 @@ export class AgentLink {
   #urlIndex = 0;
   // TLS material of every new connection; replaced by switchTls()
   #tls: LinkTlsOptions | undefined;
-  // the connection being opened with new TLS material while the current one still serves
+  // the connection being opened with new TLS material while the current one still serves, and how to give it up
   #candidate: AgentSocket | undefined;
+  #abandonCandidate: ((reason: string) => void) | undefined;
   readonly #gate = new SendGate();
 
   constructor(config: LinkConfig, deps: LinkDeps) {
@@ -157,13 +155,13 @@ export class AgentLink {
   }
 
   /**
-   * Puts new TLS material (a renewed or rotated client certificate, issue 18) in force without losing a message.
-   * Not connected: the next connection uses it. Connected: new sends wait, the sends in flight get their acks (at most
-   * `ackTimeoutMs`), then a second connection with the new material is opened while the first still serves inbound
-   * deliveries; once it is up it becomes the link's connection and the first is closed (the server, too, keeps only the
-   * newest socket of an agent). Deliveries the first connection had not acked go back to RabbitMQ and come again on the
-   * new one (the agent's duplicate window posts each once). Rejects with DMR_LINK_NOT_CONNECTED when the new connection
-   * is refused or not up within {@link SWITCH_CONNECT_TIMEOUT_MS}: the old material and connection then stay.
+   * Puts new TLS material (a renewed or rotated client certificate, issue 18) in force without losing a message. Not
+   * connected: the next connection uses it. Connected: new sends wait, the sends in flight get their acks (at most
+   * `ackTimeoutMs`), a second connection with the new material opens while the first still serves; once it is up it
+   * takes over and the first closes (the server, too, keeps an agent's newest socket). Deliveries the first had not
+   * acked come again from RabbitMQ on the new one (the duplicate window posts each once). Rejects with
+   * DMR_LINK_NOT_CONNECTED when the new connection is refused or not up within {@link SWITCH_CONNECT_TIMEOUT_MS}: the
+   * old material and connection then stay.
    */
   async switchTls(tls: LinkTlsOptions): Promise<void> {
     const previous = this.#tls;
@@ -189,7 +187,7 @@ export class AgentLink {
     this.#state = 'closed';
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
-    if (this.#candidate) this.#dispose(this.#candidate);
+    this.#abandonCandidate?.('the link is stopping');
     // disconnect() emits 'disconnect' synchronously when connected, which records the session metrics.
     if (this.#socket) this.#dispose(this.#socket);
     this.#hasAgentList = false;
@@ -233,15 +231,18 @@ export class AgentLink {
       this.#candidate = candidate;
       const fail = (reason: string): void => {
         clearTimeout(timer);
+        this.#abandonCandidate = undefined;
         if (this.#candidate === candidate) this.#dispose(candidate);
         // the old connection may have been closed meanwhile (by the server): the reconnect loop takes over
         if (this.#state !== 'closed' && !this.#socket?.connected) this.#scheduleReconnect();
         reject(new DmrError('DMR_LINK_NOT_CONNECTED', `the connection with the new client certificate failed: ${reason}`));
       };
       const timer = setTimeout(() => fail(`not connected within ${SWITCH_CONNECT_TIMEOUT_MS} ms`), SWITCH_CONNECT_TIMEOUT_MS);
+      this.#abandonCandidate = fail;
       candidate.once('connect_error', (error) => fail(error.message));
       candidate.once('connect', () => {
         clearTimeout(timer);
+        this.#abandonCandidate = undefined;
         this.#promote(candidate, current);
         resolve();
       });
@@ -251,7 +252,6 @@ export class AgentLink {
 
   /** The new connection takes over; the old one is closed (its unacked deliveries come again on the new one). */
   #promote(candidate: AgentSocket, old: AgentSocket): void {
-    if (this.#state === 'closed') return;
     this.#candidate = undefined;
     if (this.#connectedAt > 0) this.#deps.observer.linkDisconnected((performance.now() - this.#connectedAt) / 1000);
     this.#socket = candidate;
@@ -319,7 +319,7 @@ export class AgentLink {
     this.#hasAgentList = false;
     if (this.#state === 'closed') return;
     if (this.#candidate) {
-      // closed while its successor connects (the server saw the new socket first): that connection is the reconnect
+      // closed while its successor connects (the server saw the new socket first): that one is the reconnect
       this.#state = 'connecting';
       this.#dispose(socket);
       return;

@@ -5,9 +5,9 @@ export {
   type LinkDeps,
   type LinkObserver,
   type LinkState,
-  SWITCH_CONNECT_TIMEOUT_MS,
 } from './agent-link.js';
 export { connectFailureCode } from './connect-failure.js';
+export { SWITCH_CONNECT_TIMEOUT_MS } from './send-gate.js';
 export {
   interpretSendAck,
   RETRY_LATER_SERVER_CODES,

@@ -1,3 +1,6 @@
+/** How long a move to a new client certificate waits for the new connection before it gives up and keeps the old one. */
+export const SWITCH_CONNECT_TIMEOUT_MS = 10_000;
+
 /**
  * Counts the sends waiting for the server's ack on the current connection, and holds new sends back while the link
  * moves to a new connection (a renewed client certificate, issue 18), so that no send is emitted on a connection about
