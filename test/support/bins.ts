@@ -3,11 +3,12 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-/** The three deployable bins and the package whose version each reports. */
+/** The bins, the package whose version each reports, and a variable the help of an env-configured one must list. */
 export const BINS = [
-  { name: 'dmr-server', packageDir: 'packages/server' },
-  { name: 'dmr-agent', packageDir: 'packages/agent' },
-  { name: 'dmrctl', packageDir: 'packages/control' },
+  { name: 'dmr-server', packageDir: 'packages/server', mainVariable: 'DMR_ALLOW_PLAINTEXT' },
+  { name: 'dmr-agent', packageDir: 'packages/agent', mainVariable: 'DMR_ALLOW_PLAINTEXT' },
+  { name: 'dmr-control', packageDir: 'packages/control', mainVariable: 'DMR_CONTROL_DATABASE_URL' },
+  { name: 'dmrctl', packageDir: 'packages/control', mainVariable: undefined },
 ] as const;
 
 /** PATH without any `.tools/node/bin` entry (what a fresh shell has before set-up touches it). */

@@ -3,9 +3,11 @@ import { createLogger, LISTEN_BACKLOG, type Logger, OpsListener } from '@dmr/sha
 import type { FastifyInstance } from 'fastify';
 import { type BrokerConnection, QueueFullTranslator } from './amqp/index.js';
 import { CertificateGuard, createCrlMetrics, SessionCertificates } from './auth/index.js';
+import { serverBinInfo } from './bin-info.js';
 import { type BrokerSide, createBrokerSide } from './broker-side.js';
 import { type CertificateUpkeep, createCertificateUpkeep } from './certificate-upkeep.js';
 import type { ServerConfig } from './config/index.js';
+import { type ControlSide, createControlSide } from './control-side.js';
 import { SocketGateway } from './gateway/index.js';
 import { buildHttpApp, LiveTlsContext, type ReadinessReport, readTlsMaterial } from './http/index.js';
 import { createServerMetrics, type ServerMetrics } from './obs/index.js';
@@ -22,6 +24,10 @@ export interface DmrServer {
   readonly registry: AgentRegistry;
   readonly broker: BrokerConnection;
   readonly gateway: SocketGateway;
+  /** Config push, re-reads and the report to the control plane (issue 18). */
+  readonly control: ControlSide;
+  /** Keeper of the CRLs in force; undefined without mutual TLS. */
+  readonly certificates: CertificateGuard | undefined;
   /** Issue 18: the keepers of the TLS and RabbitMQ client certificates (reload, renewal with dmr-control). */
   readonly certificateKeepers: CertificateUpkeep;
   readonly state: LifecycleState;
@@ -44,10 +50,12 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
   const log = deps.log ?? createLogger({ name: 'dmr-server', level: config.logLevel });
   const metrics = createServerMetrics();
   let registry: AgentRegistry | undefined;
+  // built after the registry and the guard, which report to it once they applied something
+  let control: ControlSide | undefined;
   // issue 15 (12-14): per-agent queue isolation, policies in the background, refusal while RabbitMQ blocks publishing
   const brokerSide = createBrokerSide(config, metrics, log, () => registry?.agentIds() ?? []);
   const { broker } = brokerSide;
-  registry = createRegistry(config, brokerSide, metrics, log);
+  registry = createRegistry(config, brokerSide, metrics, log, () => control?.onApplied());
   const router = new MessageRouter(
     {
       // recipient-queue guard first (queues not declared), then a nack on a full queue told apart (max-length)
@@ -57,6 +65,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
         log.child({ component: 'router' }),
       ),
       isKnownAgent: (id) => registry.has(id),
+      isDisabledAgent: (id) => registry.isDisabled(id),
       metrics,
       log: log.child({ component: 'router' }),
     },
@@ -65,6 +74,11 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
   const readiness = (): ReadinessReport => {
     // an expired CRL in force makes TLS refuse every agent: not ready, so the load balancer sends agents elsewhere
     const crl = guard?.readiness();
+    const { configVersion } = registry;
+    const detail = {
+      ...(configVersion === undefined ? {} : { configVersion: String(configVersion) }),
+      ...(crl?.detail ? { crl: crl.detail } : {}),
+    };
     return {
       isReady: brokerSide.isPublishing() && registry.isLoaded && state === 'running' && crl?.isUsable !== false,
       checks: {
@@ -72,9 +86,11 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
         registry: registry.isLoaded ? 'loaded' : 'not-loaded',
         lifecycle: state,
         ...brokerSide.readinessChecks(),
+        ...(control?.readinessChecks() ?? {}),
         ...(crl ? { crl: crl.health } : {}),
+        ...(crl?.fetch ? { crlFetch: crl.fetch } : {}),
       },
-      ...(crl?.detail ? { detail: { crl: crl.detail } } : {}),
+      ...(Object.keys(detail).length > 0 ? { detail } : {}),
     };
   };
   const tls = config.tls;
@@ -92,9 +108,14 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     tls && liveTls
       ? new CertificateGuard(
           tls,
-          { applyCrl: (crlPem) => liveTls.applyCrl(crlPem), recheck: () => gateway.recheckCertificates() },
+          {
+            applyCrl: (crlPems) => liveTls.applyCrls(crlPems),
+            recheck: () => gateway.recheckCertificates(),
+            onCrlsChanged: () => control?.onApplied(),
+          },
           log.child({ component: 'tls' }),
           createCrlMetrics(metrics.registry),
+          { fetch: { timeoutMs: config.control.timeoutMs, caFile: config.control.caFile } },
         )
       : undefined;
   const certificateKeepers = createCertificateUpkeep(config, { liveTls, tlsMaterial, broker, metrics, log });
@@ -123,6 +144,15 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     },
     config.gateway,
   );
+  control = createControlSide(config, {
+    broker,
+    registry,
+    guard,
+    metrics,
+    log,
+    version: serverBinInfo().version,
+    startedAt: new Date(),
+  });
 
   let state: LifecycleState = 'idle';
   let stopping: Promise<void> | undefined;
@@ -136,6 +166,8 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
       );
     await guard?.start();
     broker.start();
+    // bound before the first sync; each binding catches up, so nothing announced from now on is missed
+    await control?.start();
     await registry.start();
     await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
     certificateKeepers.start();
@@ -156,6 +188,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
       log,
       guard,
       certificateKeepers,
+      control,
       ops,
       drainMs: config.shutdownTimeoutMs,
       setState: (next) => (state = next),
@@ -168,6 +201,8 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     registry,
     broker,
     gateway,
+    control,
+    certificates: guard,
     certificateKeepers,
     get state() {
       return state;
@@ -181,18 +216,28 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
   };
 }
 
-function createRegistry(config: ServerConfig, brokerSide: BrokerSide, metrics: ServerMetrics, log: Logger): AgentRegistry {
-  return new AgentRegistry(
+function createRegistry(
+  config: ServerConfig,
+  brokerSide: BrokerSide,
+  metrics: ServerMetrics,
+  log: Logger,
+  onApplied: () => void,
+): AgentRegistry {
+  const registry: AgentRegistry = new AgentRegistry(
     config.registry,
     {
       prepare: (diff) => brokerSide.prepareRegistryChange(diff),
       onSync: (result, agentCount) => {
         metrics.registrySyncsTotal.inc({ result });
         metrics.registryAgents.set(agentCount);
+        if (result !== 'changed' && result !== 'unchanged') return;
+        metrics.configVersion.set(registry.configVersion ?? 0);
+        onApplied();
       },
     },
     log.child({ component: 'registry' }),
   );
+  return registry;
 }
 
 interface ShutdownParts {
@@ -205,6 +250,7 @@ interface ShutdownParts {
   readonly log: Logger;
   readonly guard: CertificateGuard | undefined;
   readonly certificateKeepers: CertificateUpkeep;
+  readonly control: ControlSide | undefined;
   readonly ops: OpsListener | undefined;
   readonly drainMs: number;
   readonly setState: (state: LifecycleState) => void;
@@ -221,6 +267,7 @@ async function shutdown(parts: ShutdownParts): Promise<void> {
     ['intake', async () => parts.gateway.stopIntake()],
     // before the broker stops: a reload in progress may be reconnecting to RabbitMQ and waits for it
     ['certificates', () => parts.certificateKeepers.stop()],
+    ['control', async () => parts.control?.stop()],
     ['registry', () => parts.registry.stop()],
     ['broker-retries', () => parts.brokerSide.stopRetries()],
     ['tls', async () => parts.guard?.stop()],

@@ -217,6 +217,110 @@ export const ERROR_CATALOG = {
     summary: 'A CRL is older (lower CRL number or earlier thisUpdate) than the one in force.',
   },
   DMR_CA_IO_FAILED: { httpStatus: 500, isTransient: true, summary: 'A CA file or directory could not be read or written.' },
+  // control plane storage (issue 18)
+  DMR_CONTROL_NOT_FOUND: {
+    httpStatus: 404,
+    isTransient: false,
+    summary: 'No control-plane record (agent, policy version, server, …) has that id.',
+  },
+  DMR_CONTROL_ALREADY_EXISTS: { httpStatus: 409, isTransient: false, summary: 'A control-plane record with that id already exists.' },
+  DMR_CONTROL_REVISION_MISMATCH: {
+    httpStatus: 412,
+    isTransient: false,
+    summary: "The If-Match revision is not the record's current one: someone changed it since it was read.",
+  },
+  DMR_CONTROL_CURSOR_INVALID: {
+    httpStatus: 400,
+    isTransient: false,
+    summary: 'The list cursor was not made by this list (or was altered).',
+  },
+  DMR_CONTROL_TOKEN_UNKNOWN: {
+    httpStatus: 401,
+    isTransient: false,
+    summary: 'No enrollment token matches (never made, or its agent was deleted).',
+  },
+  DMR_CONTROL_TOKEN_USED: { httpStatus: 401, isTransient: false, summary: 'The enrollment token was already used; tokens are single use.' },
+  DMR_CONTROL_TOKEN_EXPIRED: { httpStatus: 401, isTransient: false, summary: 'The enrollment token has expired.' },
+  DMR_CONTROL_TEXT_UNSTORABLE: {
+    httpStatus: 400,
+    isTransient: false,
+    summary:
+      'A text field holds a NUL character (U+0000) or a lone UTF-16 surrogate, which cannot be stored as UTF-8 text; nothing was written.',
+  },
+  DMR_CONTROL_STORE_FAILED: {
+    httpStatus: 503,
+    isTransient: true,
+    summary: 'The control-plane database could not be opened, migrated, reached or written.',
+  },
+  // control plane admin API (issue 18)
+  DMR_CONTROL_CERTIFICATE_REQUIRED: {
+    httpStatus: 401,
+    isTransient: false,
+    summary:
+      'An admin route was called without a valid client certificate: none, not from a trusted CA, expired, revoked, or naming no DMR identity.',
+  },
+  DMR_CONTROL_ROLE_FORBIDDEN: { httpStatus: 403, isTransient: false, summary: "The client certificate's role may not use this route." },
+  DMR_CONTROL_INVALID_INPUT: {
+    httpStatus: 400,
+    isTransient: false,
+    summary: 'A request body, path or query parameter is malformed or breaks a rule; `field` names it and nothing was written.',
+  },
+  DMR_CONTROL_IF_MATCH_REQUIRED: {
+    httpStatus: 428,
+    isTransient: false,
+    summary: "An update or delete came without If-Match: the record's ETag is required so no change is lost.",
+  },
+  DMR_CONTROL_BODY_TOO_LARGE: {
+    httpStatus: 413,
+    isTransient: false,
+    summary: 'The request body exceeds DMR_MAX_BODY_BYTES; nothing was written.',
+  },
+  DMR_CONTROL_UNSUPPORTED_MEDIA: {
+    httpStatus: 415,
+    isTransient: false,
+    summary: 'The request body has a content type the route does not take (JSON everywhere; JSON or YAML for an import).',
+  },
+  // control plane certificate lifecycle (issue 18): CSR checks, renewal, signing CAs (token refusals: DMR_CONTROL_TOKEN_*)
+  DMR_CONTROL_CSR_INVALID: {
+    httpStatus: 400,
+    isTransient: false,
+    summary: 'The csr is not a PEM PKCS#10 certificate request, or its signature does not verify with its own key.',
+  },
+  DMR_CONTROL_CSR_KEY_UNSUPPORTED: {
+    httpStatus: 400,
+    isTransient: false,
+    summary: 'The csr carries a key the control plane does not certify: only RSA 2048-8192 bits and EC P-256.',
+  },
+  DMR_CONTROL_CSR_SUBJECT_MISMATCH: {
+    httpStatus: 403,
+    isTransient: false,
+    summary: 'The csr names another identity (CN or urn:dmr: SAN URI) than the one the token or certificate is for.',
+  },
+  DMR_CONTROL_CERTIFICATE_UNKNOWN: {
+    httpStatus: 401,
+    isTransient: false,
+    summary: 'The client certificate presented for renewal was not issued by this control plane for an agent or server.',
+  },
+  DMR_CONTROL_CERTIFICATE_REVOKED: {
+    httpStatus: 401,
+    isTransient: false,
+    summary: 'The client certificate presented for renewal is revoked.',
+  },
+  DMR_CONTROL_CERTIFICATE_EXPIRED: {
+    httpStatus: 401,
+    isTransient: false,
+    summary: 'The client certificate presented for renewal is outside its validity period.',
+  },
+  DMR_CONTROL_RENEWAL_KEY_CHANGED: {
+    httpStatus: 409,
+    isTransient: false,
+    summary: 'The renewal csr carries another public key than the certificate being renewed; renewal keeps the key pair.',
+  },
+  DMR_CONTROL_CA_UNAVAILABLE: {
+    httpStatus: 503,
+    isTransient: true,
+    summary: 'The control plane has no usable signing CA for this kind of certificate (ring.json, CA directory or key).',
+  },
   // issue 16 (moving seed-003 queues with dmrctl queues migrate)
   DMR_MIGRATE_DEAD_LETTER: {
     httpStatus: 500,
@@ -269,6 +373,38 @@ export const ERROR_CATALOG = {
     isTransient: true,
     summary:
       "The recipient agent refused a delivery with an error type that is neither a DMR code nor one of seed 003's; retried up to the delivery limit.",
+  },
+  // issue 18 (server side of config push, CRL distribution and version reporting; docs/control-plane.md)
+  DMR_REGISTRY_STALE_VERSION: {
+    httpStatus: 500,
+    isTransient: true,
+    summary:
+      'The agent registry carries an older configVersion than the one in force (or none after a versioned one); the last good one stays in force.',
+  },
+  DMR_ROUTE_RECIPIENT_DISABLED: {
+    httpStatus: 409,
+    isTransient: false,
+    summary: 'The recipient agent is disabled in the control plane (dmr.disabled of the registry); nothing was queued.',
+  },
+  DMR_AUTH_AGENT_DISABLED: {
+    httpStatus: 403,
+    isTransient: false,
+    summary: 'The agent is disabled in the control plane; its handshake is refused and its live connections are cut.',
+  },
+  DMR_CA_CRL_FETCH_FAILED: {
+    httpStatus: 502,
+    isTransient: true,
+    summary: 'The CRL bundle could not be fetched from DMR_TLS_CRL_URL; the CRLs in force stay.',
+  },
+  DMR_CONTROL_ANNOUNCEMENT_INVALID: {
+    httpStatus: 400,
+    isTransient: false,
+    summary: 'A message on the dmr.control exchange is not a valid announcement {configVersion, kinds, at}; it was logged and dropped.',
+  },
+  DMR_CONTROL_REPORT_FAILED: {
+    httpStatus: 502,
+    isTransient: true,
+    summary: 'The server could not report what it runs to the control plane (PUT /v1/servers/{instanceId}); retried after the next sync.',
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -53,6 +53,14 @@ export const METRIC = {
   certificateRenewalsTotal: 'dmr_certificate_renewals_total',
   /** Beyond seed 003 (issue 18): changed certificate files by `certificate` and `result` (`applied`, `refused`, `failed`). */
   certificateReloadsTotal: 'dmr_certificate_reloads_total',
+  /** Beyond seed 003 (issue 18): the `configVersion` of the registry in force (0 until a versioned registry is in force). */
+  configVersion: 'dmr_config_version',
+  /** Beyond seed 003 (issue 18): 1 while the CRL in force of a CA (`issuer`) is within DMR_TLS_CRL_WARN_BEFORE_MS of its nextUpdate or past it. */
+  crlExpiring: 'dmr_crl_expiring',
+  /** Beyond seed 003 (issue 18): announcements read from `dmr.control`, by `result` (`acted`, `ignored`, `invalid`). */
+  controlAnnouncementsTotal: 'dmr_control_announcements_total',
+  /** Beyond seed 003 (issue 18): reports to the control plane (`PUT /v1/servers/{instanceId}`), by `result` (`ok`, `failed`). */
+  controlReportsTotal: 'dmr_control_reports_total',
 } as const;
 
 /** Histogram buckets (seconds) for message paths that should take milliseconds. */

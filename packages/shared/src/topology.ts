@@ -13,6 +13,20 @@ export const VALIDATION_FAILURES_QUEUE = 'dmr.validation-failures';
  * exchange, so the relay user needs permissions on `dmr.` resources only (the default exchange is `amq.default`).
  */
 export const VALIDATION_FAILURES_EXCHANGE = 'dmr.validation-failures';
+/**
+ * Fanout exchange on which dmr-control announces every committed change as `{configVersion, kinds, at}`
+ * (design.md, docs/control-plane.md). Durable, no arguments (declare-by-policy).
+ */
+export const CONTROL_EXCHANGE = 'dmr.control';
+
+/**
+ * Name of one server's exclusive, auto-delete announcement queue on {@link CONTROL_EXCHANGE}: `dmr.control.<instanceId>.<nonce>`.
+ * Named by the server, not by RabbitMQ: the relay user may only touch `dmr.` resources, so a broker-named
+ * `amq.gen-*` queue would be refused; the nonce (new per binding) keeps a reconnect clear of the old connection's queue.
+ */
+export function controlQueueName(instanceId: string, nonce: string): string {
+  return `${CONTROL_EXCHANGE}.${instanceId}.${nonce}`;
+}
 /** Header carrying why DMR dead-lettered or refused a message. */
 export const REASON_HEADER = 'x-dmr-reason';
 /** Header carrying the DMR error code of a refusal or dead-letter. */

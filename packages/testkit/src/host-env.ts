@@ -4,6 +4,8 @@ export interface HostEnv {
   readonly rabbitSbinOverride: string | undefined;
   /** `PATH`, passed on so the RabbitMQ scripts find `erl`; nothing else of the host env reaches the node. */
   readonly path: string | undefined;
+  /** `DMR_POSTGRES_BIN`: directory holding `initdb`, `pg_ctl` and `postgres`, when set and non-empty. */
+  readonly postgresBinOverride: string | undefined;
 }
 
 /**
@@ -13,8 +15,10 @@ export interface HostEnv {
  */
 export function readHostEnv(): HostEnv {
   const override = process.env.DMR_RABBITMQ_SBIN;
+  const postgresBin = process.env.DMR_POSTGRES_BIN;
   return {
     rabbitSbinOverride: override === undefined || override === '' ? undefined : override,
     path: process.env.PATH,
+    postgresBinOverride: postgresBin === undefined || postgresBin === '' ? undefined : postgresBin,
   };
 }

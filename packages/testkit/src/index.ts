@@ -28,6 +28,8 @@ export {
   type RabbitNodeInfo,
   toNodeInfo,
 } from './node-info.js';
+export { POSTGRES_TEST_USER, type PostgresCluster, type StartPostgresOptions, startPostgres } from './postgres.js';
+export { DEFAULT_POSTGRES_LIB_DIR, locatePostgresBin } from './postgres-process.js';
 export { type RabbitCluster, type StartRabbitClusterOptions, startRabbitCluster } from './rabbit-cluster.js';
 export {
   DEFAULT_MEMORY_HIGH_WATERMARK,
@@ -38,5 +40,13 @@ export {
   startRabbitNode,
 } from './rabbit-node.js';
 export { DEFAULT_RABBITMQ_LIB_DIR, locateRabbitSbin, pickNewestServerDir } from './rabbit-sbin.js';
-export { type CertWindow, selfSignedAgentCertificate, TestCa, type TestLeafOptions, testKeyPair, windowDays } from './test-ca.js';
+export {
+  type CertWindow,
+  selfSignedAgentCertificate,
+  TestCa,
+  type TestCrlOptions,
+  type TestLeafOptions,
+  testKeyPair,
+  windowDays,
+} from './test-ca.js';
 export { createVhost, type RabbitVhost } from './vhost.js';

@@ -14,6 +14,18 @@ export interface CertWindow {
   readonly notAfter: Date;
 }
 
+/** What a test CRL says. */
+export interface TestCrlOptions {
+  /** CRL number (extension 2.5.29.20); none when undefined. */
+  readonly number?: number;
+  /** Default: an hour ago. */
+  readonly thisUpdate?: Date;
+  /** Default: seven days after thisUpdate. */
+  readonly nextUpdate?: Date;
+  /** Revoked serials, hex (a certificate's `serialNumber`). */
+  readonly revokedSerials?: readonly string[];
+}
+
 /** What a test leaf says: SAN URIs (default `urn:dmr:agent:<agentId>`), validity, CA flag. */
 export interface TestLeafOptions {
   /** SAN URIs; default one `urn:dmr:agent:<agentId>`. */
@@ -56,6 +68,21 @@ export class TestCa {
   /** PEM of the CA certificate (a trust anchor). */
   get pem(): string {
     return this.certificate.toString('pem');
+  }
+
+  /** PEM (`X509 CRL` label) of a CRL signed by this CA. */
+  async crlPem(options: TestCrlOptions = {}): Promise<string> {
+    const thisUpdate = options.thisUpdate ?? new Date(Date.now() - 3_600_000);
+    const crl = await x509.X509CrlGenerator.create({
+      issuer: this.certificate.subjectName,
+      thisUpdate,
+      nextUpdate: options.nextUpdate ?? new Date(thisUpdate.getTime() + 7 * DAY_MS),
+      signingKey: this.#signingKey,
+      signingAlgorithm: SIGNING,
+      extensions: options.number === undefined ? [] : [new x509.Extension('2.5.29.20', false, derInteger(options.number))],
+      entries: (options.revokedSerials ?? []).map((serialNumber) => ({ serialNumber, revocationDate: thisUpdate })),
+    });
+    return x509.PemConverter.encode(crl.rawData, 'X509 CRL');
   }
 
   /** An intermediate CA signed by this one. */
@@ -158,6 +185,15 @@ async function toWebCryptoPublicKey(key: KeyObject): Promise<webcrypto.CryptoKey
   const algorithm =
     key.asymmetricKeyType === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } : { name: 'ECDSA', namedCurve: 'P-256' };
   return webcrypto.subtle.importKey('spki', spki, algorithm, true, ['verify']);
+}
+
+/** A non-negative integer as a DER INTEGER. */
+function derInteger(value: number): Uint8Array {
+  let hex = value.toString(16);
+  if (hex.length % 2 === 1) hex = `0${hex}`;
+  if (Number.parseInt(hex.slice(0, 2), 16) >= 0x80) hex = `00${hex}`;
+  const content = Buffer.from(hex, 'hex');
+  return Uint8Array.from([0x02, content.length, ...content]);
 }
 
 function serial(): string {

@@ -1,5 +1,4 @@
 import { CRL_NUMBER_OID, withFinalNewline } from '@dmr/shared/pki';
-import type { RevokedRecord } from './ca-state.js';
 import type { CaSigner } from './issue.js';
 import { signatureAlgorithmFor } from './keys.js';
 import { derInteger } from './serial.js';
@@ -20,6 +19,16 @@ export {
   readCrl,
 } from '@dmr/shared/pki';
 
+/** An RFC 5280 CRLReason name (`removeFromCRL` excepted: delta CRLs only). */
+export type CrlReasonName = Exclude<keyof typeof x509.X509CrlReason, 'removeFromCRL'>;
+
+/** One revoked certificate as a CRL lists it: canonical hex serial, ISO revocation time, reason. */
+export interface CrlEntry {
+  readonly serial: string;
+  readonly revokedAt: string;
+  readonly reason: CrlReasonName;
+}
+
 /** The window and number of one CRL. */
 export interface CrlWindow {
   readonly crlNumber: number;
@@ -31,7 +40,7 @@ export interface CrlWindow {
  * Signs a v2 CRL listing `revoked` (with revocation dates and reason codes), with the CRL number
  * and authority key identifier extensions, and returns it as PEM labelled `X509 CRL`, ending with a newline.
  */
-export async function buildCrl(ca: CaSigner, revoked: readonly RevokedRecord[], window: CrlWindow): Promise<string> {
+export async function buildCrl(ca: CaSigner, revoked: readonly CrlEntry[], window: CrlWindow): Promise<string> {
   const crl = await x509.X509CrlGenerator.create({
     issuer: ca.certificate.subjectName,
     thisUpdate: window.thisUpdate,

@@ -22,6 +22,8 @@ export {
 } from './ca-state.js';
 export {
   CRL_PEM_LABEL,
+  type CrlEntry,
+  type CrlReasonName,
   type CrlSnapshot,
   DEFAULT_CRL_VALIDITY_DAYS,
   isCertificateRevoked,
@@ -29,11 +31,13 @@ export {
   isPeerRevoked,
   readCrl,
 } from './crl.js';
+export { MAX_CSR_PEM_LENGTH, type VerifiedCsr, verifyCsr } from './csr.js';
 export { type CaPaths, caPaths, keyModeProblem, type LeafPaths, leafPaths, PRIVATE_FILE_MODE, PUBLIC_FILE_MODE } from './files.js';
 export { CLOCK_SKEW_MS, DEFAULT_CA_VALIDITY_DAYS, DEFAULT_LEAF_VALIDITY_DAYS, type Validity } from './issue.js';
 export { KEY_TYPES, type KeyType } from './keys.js';
 export {
   type AgentIssueOptions,
+  issueAdminCertificate,
   issueAgentCertificate,
   issueRabbitmqServerCertificate,
   issueRelayUserCertificate,
@@ -41,7 +45,9 @@ export {
   type ServerNames,
 } from './leaves.js';
 export { AGENT_ID_PATTERN, AGENT_URI_PREFIX, agentUri, isAgentId } from './names.js';
+export { type SignedLeaf, signCrlWith, signLeafWith } from './online.js';
 export {
+  adminProfile,
   agentProfile,
   assertKindAllowed,
   CA_PURPOSES,
@@ -50,8 +56,22 @@ export {
   type CertificateKind,
   type LeafProfile,
   relayUserProfile,
+  serverInstanceProfile,
   serverProfile,
 } from './profiles.js';
+export {
+  type AddCaOptions,
+  activateRingCa,
+  addCaToRing,
+  type LoadedRing,
+  loadCaRing,
+  RING_FILE,
+  type RingCa,
+  retireRingCa,
+  signingCaOf,
+  trustedBundlePem,
+  trustedCasOf,
+} from './ring.js';
 export { type AltName, agentIdFromCertificate, agentIdFromSubjectAltName, parseSubjectAltName } from './san.js';
 export { normaliseSerial, randomSerial } from './serial.js';
 export { type CertificateSummary, describeCertificate } from './show.js';

@@ -1,5 +1,5 @@
 import { type IssuedCertificate, type IssueOptions, issueCertificate } from './authority.js';
-import { agentProfile, relayUserProfile, serverProfile } from './profiles.js';
+import { adminProfile, agentProfile, relayUserProfile, serverProfile } from './profiles.js';
 
 /** Names of a TLS server certificate. */
 export interface ServerNames {
@@ -45,4 +45,14 @@ export function issueAgentCertificate(caDir: string, agentId: string, options: A
  */
 export function issueRelayUserCertificate(caDir: string, user: string, options: IssueOptions): Promise<IssuedCertificate> {
   return issueCertificate(caDir, relayUserProfile(user), user.replace(/[^A-Za-z0-9._-]/g, '_'), options);
+}
+
+/**
+ * Issues an administrator's client certificate for dmr-control (SAN URI `urn:dmr:role:<role>:<person>`, EKU
+ * clientAuth) from the agent CA; files `admin-<role>-<person>.*.pem`. This is how an operator bootstraps the first
+ * admin offline (`dmrctl cert admin`). Throws DMR_CA_INVALID_REQUEST for an unknown role or a bad name, and the codes
+ * of {@link issueCertificate}.
+ */
+export function issueAdminCertificate(caDir: string, role: string, person: string, options: IssueOptions): Promise<IssuedCertificate> {
+  return issueCertificate(caDir, adminProfile(role, person), `admin-${role}-${person.replace(/[^A-Za-z0-9._-]/g, '_')}`, options);
 }

@@ -1,5 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { DmrError, reservedAgentIdProblem } from '@dmr/shared/base';
+import { isServerName } from '../domain/identity.js';
+import { ADMIN_ROLES, type AdminRole, isAdminRole, PERSON_PATTERN, ROLE_URI_PREFIX, SERVER_URI_PREFIX } from '../domain/roles.js';
 import { isRsaKey, toX509PublicKey } from './keys.js';
 import { agentUri, checkCommonName, checkDnsNames, checkIpAddresses, checkUserName } from './names.js';
 import type { CaPurpose, CertificateKind } from './vocabulary.js';
@@ -8,7 +10,7 @@ import { x509 } from './x509.js';
 export { CA_PURPOSES, type CaPurpose, CERTIFICATE_KINDS, type CertificateKind } from './vocabulary.js';
 
 const KINDS_OF_PURPOSE: Readonly<Record<CaPurpose, readonly CertificateKind[]>> = {
-  agents: ['server', 'agent'],
+  agents: ['server', 'agent', 'admin'],
   broker: ['rabbitmq-server', 'relay-user'],
 };
 
@@ -31,7 +33,8 @@ export interface LeafProfile {
   readonly uris: readonly string[];
   /** Set for agent certificates only. */
   readonly agentId?: string;
-  readonly extendedKeyUsage: 'serverAuth' | 'clientAuth';
+  /** `serverAuth+clientAuth`: a DMR server instance, which also logs in to the control plane with its certificate. */
+  readonly extendedKeyUsage: 'serverAuth' | 'clientAuth' | 'serverAuth+clientAuth';
 }
 
 /**
@@ -64,6 +67,38 @@ export function agentProfile(agentId: string, brokerUsers: readonly string[] = [
   return { kind: 'agent', commonName: agentId, dnsNames: [], ipAddresses: [], uris: [uri], agentId, extendedKeyUsage: 'clientAuth' };
 }
 
+/**
+ * An administrator's client profile for dmr-control's admin API: CN = the person, SAN URI
+ * `urn:dmr:role:<role>:<person>`, EKU clientAuth (docs/control-plane.md, "Identities and roles"). Throws
+ * DMR_CA_INVALID_REQUEST for a role other than admin, operator or auditor, or a person outside {@link PERSON_PATTERN}.
+ */
+export function adminProfile(role: string, person: string): LeafProfile {
+  if (!isAdminRole(role)) throw new DmrError('DMR_CA_INVALID_REQUEST', `role "${role}" must be one of ${ADMIN_ROLES.join(', ')}`);
+  if (!PERSON_PATTERN.test(person)) throw new DmrError('DMR_CA_INVALID_REQUEST', `name "${person}" must match ${PERSON_PATTERN.source}`);
+  const commonName = checkCommonName(person.slice(0, 64));
+  const uri = `${ROLE_URI_PREFIX}${role satisfies AdminRole}:${person}`;
+  return { kind: 'admin', commonName, dnsNames: [], ipAddresses: [], uris: [uri], extendedKeyUsage: 'clientAuth' };
+}
+
+/**
+ * A DMR server instance as the control plane issues it online: SAN URI `urn:dmr:server:<serverName>` (its identity
+ * towards the control plane) plus its DNS names and IP addresses, CN = the first DNS name (else the first IP, else
+ * the server name), EKU serverAuth + clientAuth. Throws DMR_CA_INVALID_REQUEST for a bad name.
+ */
+export function serverInstanceProfile(
+  serverName: string,
+  names: { dnsNames?: readonly string[]; ipAddresses?: readonly string[] },
+): LeafProfile {
+  if (!isServerName(serverName)) {
+    throw new DmrError('DMR_CA_INVALID_REQUEST', `server name "${serverName}" must be a DNS-style name (letters, digits, hyphens, dots)`);
+  }
+  const dnsNames = checkDnsNames(names.dnsNames ?? []);
+  const ipAddresses = checkIpAddresses(names.ipAddresses ?? []);
+  const commonName = checkCommonName(dnsNames[0] ?? ipAddresses[0] ?? serverName);
+  const uris = [`${SERVER_URI_PREFIX}${serverName}`];
+  return { kind: 'server', commonName, dnsNames, ipAddresses, uris, extendedKeyUsage: 'serverAuth+clientAuth' };
+}
+
 /** A RabbitMQ SASL EXTERNAL client profile: CN = the RabbitMQ user name, EKU clientAuth. Throws DMR_CA_INVALID_REQUEST. */
 export function relayUserProfile(user: string): LeafProfile {
   const commonName = checkUserName(user);
@@ -86,18 +121,23 @@ export async function caExtensions(publicKey: x509.PublicKey): Promise<x509.Exte
  */
 export async function leafExtensions(profile: LeafProfile, subjectKey: KeyObject, caPublicKey: x509.PublicKey): Promise<x509.Extension[]> {
   const publicKey = toX509PublicKey(subjectKey);
-  const isServer = profile.extendedKeyUsage === 'serverAuth';
+  const isServer = profile.extendedKeyUsage !== 'clientAuth';
   const usages = x509.KeyUsageFlags.digitalSignature | (isServer && isRsaKey(subjectKey) ? x509.KeyUsageFlags.keyEncipherment : 0);
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(usages, true),
-    new x509.ExtendedKeyUsageExtension([isServer ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth], false),
+    new x509.ExtendedKeyUsageExtension(extendedKeyUsages(profile), false),
     await x509.SubjectKeyIdentifierExtension.create(publicKey),
     await x509.AuthorityKeyIdentifierExtension.create(caPublicKey),
   ];
   const sans = subjectAltNames(profile);
   if (sans.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(sans, false));
   return extensions;
+}
+
+function extendedKeyUsages(profile: LeafProfile): string[] {
+  if (profile.extendedKeyUsage === 'serverAuth+clientAuth') return [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth];
+  return [profile.extendedKeyUsage === 'serverAuth' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth];
 }
 
 function subjectAltNames(profile: LeafProfile): x509.JsonGeneralNames {

@@ -8,16 +8,17 @@ export type KeyType = 'ec-p256' | 'rsa-3072';
 export const KEY_TYPES: readonly KeyType[] = ['ec-p256', 'rsa-3072'];
 
 /** The kinds of certificate this CA issues. */
-export type CertificateKind = 'server' | 'agent' | 'rabbitmq-server' | 'relay-user';
+export type CertificateKind = 'server' | 'agent' | 'admin' | 'rabbitmq-server' | 'relay-user';
 
 /** Every {@link CertificateKind}. */
-export const CERTIFICATE_KINDS: readonly CertificateKind[] = ['server', 'agent', 'rabbitmq-server', 'relay-user'];
+export const CERTIFICATE_KINDS: readonly CertificateKind[] = ['server', 'agent', 'admin', 'rabbitmq-server', 'relay-user'];
 
 /**
  * What a CA is for. RabbitMQ maps a client certificate's CN to a user name, and agent certificates carry
  * CN = agent id; so the CA RabbitMQ trusts must never sign agent certificates. An `agents` CA signs DMR server
  * and agent certificates; a `broker` CA, the only one in RabbitMQ's `ssl_options.cacertfile`, signs the RabbitMQ
- * listener and relay-user certificates.
+ * listener and relay-user certificates. Administrator certificates (`admin`, a role for dmr-control's admin API) come
+ * from the agent CA, whose certificate dmr-control trusts for client certificates.
  */
 export type CaPurpose = 'agents' | 'broker';
 

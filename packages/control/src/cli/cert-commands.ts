@@ -1,6 +1,7 @@
 import { Command } from '@commander-js/extra-typings';
 import type { IssueOptions, KeyType, ServerNames } from '../ca/index.js';
-import { parseDays, parseKeyType, parseList } from './options.js';
+import { ADMIN_ROLES } from '../domain/roles.js';
+import { parseDays, parseKeyType, parseList, parseRole } from './options.js';
 import { type CliIo, formatIssued, formatSummary, loadCa, readInputFile } from './output.js';
 
 interface LeafFlags {
@@ -74,6 +75,27 @@ function agentCommand(io: CliIo) {
     });
 }
 
+function adminCommand(io: CliIo) {
+  return new Command('admin')
+    .description(
+      "issue an administrator's client certificate for dmr-control's admin API (SAN URI urn:dmr:role:<role>:<name>, EKU clientAuth); how the first admin is bootstrapped",
+    )
+    .requiredOption('--dir <dir>', 'CA directory (the agent CA, whose certificate dmr-control trusts)')
+    .requiredOption('--out <dir>', 'output directory for the .cert.pem (0644) and .key.pem (0600); created 0700')
+    .requiredOption('--role <role>', `role: ${ADMIN_ROLES.join(', ')}`, parseRole)
+    .requiredOption('--name <person>', 'who holds it (letters, digits, ._@-), e.g. mari.maasikas')
+    .option('--file-name <name>', 'file base name (default: admin-<role>-<name>)')
+    .option('--public-key <file>', 'PEM public key or CSR of a key pair made elsewhere: no private key is generated or written')
+    .option('--key-type <type>', 'type of a generated key: ec-p256 (default) or rsa-3072', parseKeyType)
+    .option('--days <n>', 'validity in days (default: 397)', parseDays)
+    .action(async (flags) => {
+      const options = await issueOptions({ ...flags, name: flags.fileName });
+      const { issueAdminCertificate } = await loadCa();
+      const issued = await issueAdminCertificate(flags.dir, flags.role, flags.name, options);
+      io.out(formatIssued(`issued ${flags.role} certificate for ${flags.name}`, issued));
+    });
+}
+
 function relayUserCommand(io: CliIo) {
   return leafCommand(
     'relay-user',
@@ -102,12 +124,13 @@ function showCommand(io: CliIo) {
     });
 }
 
-/** `dmrctl cert …`: issue server, agent, RabbitMQ server and relay-user certificates; show one. */
+/** `dmrctl cert …`: issue server, agent, administrator, RabbitMQ server and relay-user certificates; show one. */
 export function certCommand(io: CliIo): Command {
   return new Command('cert')
     .description('issue and inspect certificates')
     .addCommand(serverCommand(io, 'server'))
     .addCommand(agentCommand(io))
+    .addCommand(adminCommand(io))
     .addCommand(serverCommand(io, 'rabbitmq-server'))
     .addCommand(relayUserCommand(io))
     .addCommand(showCommand(io));

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '@commander-js/extra-typings';
 // the light modules only (no @peculiar/x509): option parsing runs for every command line, --help included
 import { parseRevocationReason, type RevocationReason } from '../ca/ca-state.js';
 import { CA_PURPOSES, type CaPurpose, KEY_TYPES, type KeyType } from '../ca/vocabulary.js';
+import { ADMIN_ROLES, type AdminRole, isAdminRole } from '../domain/roles.js';
 
 /** Parses `a,b, c` into trimmed non-empty items (commander argParser; repeated options accumulate). */
 export function parseList(value: string, previous: string[] = []): string[] {
@@ -41,4 +42,10 @@ export function parsePurpose(value: string): CaPurpose {
   const purpose = CA_PURPOSES.find((name) => name === value);
   if (purpose === undefined) throw new InvalidArgumentError(`expected one of ${CA_PURPOSES.join(', ')}`);
   return purpose;
+}
+
+/** Parses an administrator role (`admin`, `operator`, `auditor`). */
+export function parseRole(value: string): AdminRole {
+  if (!isAdminRole(value)) throw new InvalidArgumentError(`expected one of ${ADMIN_ROLES.join(', ')}`);
+  return value;
 }

@@ -21,6 +21,8 @@ export interface HandshakeDeps {
   readonly keyOf: (agentId: string) => PublicKeyRef | undefined;
   readonly isAcceptingConnections: () => { ok: true } | { ok: false; code: DmrErrorCode; reason: string };
   readonly tokens: TokenPolicy;
+  /** True when the control plane disabled `agentId` (`dmr.disabled` of the registry; issue 18). */
+  readonly isDisabled?: (agentId: string) => boolean;
   /** Clock, ms; default `Date.now`. */
   readonly now?: () => number;
 }
@@ -28,8 +30,9 @@ export interface HandshakeDeps {
 /**
  * Authenticates a Socket.IO handshake: the server must be able to serve the agent (broker up, registry loaded,
  * not stopping), and `auth.token` must be a fresh JWT signed by the key the registry holds for its `kid`, bound to
- * this cluster (`aud`) and never seen before (`jti`). Codes: those of `verifyAgentToken`, DMR_AUTH_TOKEN_REPLAYED,
- * DMR_AUTH_REPLAY_GUARD_FULL, and the availability codes.
+ * this cluster (`aud`) and never seen before (`jti`). Codes: those of `verifyAgentToken`, DMR_AUTH_AGENT_DISABLED (the
+ * token names an agent the control plane disabled: it has no key in force, and "unknown agent" would mislead),
+ * DMR_AUTH_TOKEN_REPLAYED, DMR_AUTH_REPLAY_GUARD_FULL, and the availability codes.
  */
 export async function authenticateHandshake(auth: unknown, deps: HandshakeDeps): Promise<HandshakeResult> {
   const availability = deps.isAcceptingConnections();
@@ -37,7 +40,16 @@ export async function authenticateHandshake(auth: unknown, deps: HandshakeDeps):
   const token = typeof auth === 'object' && auth !== null ? (auth as Record<string, unknown>).token : undefined;
   const nowMs = (deps.now ?? Date.now)();
   const { audience, legacyAgentIds, replayGuard } = deps.tokens;
-  const verified = await verifyAgentToken(token, deps.keyOf, { audience, isLegacy: (id) => legacyAgentIds.has(id), nowMs });
+  let disabledId: string | undefined;
+  const keyOf = (agentId: string): PublicKeyRef | undefined => {
+    const key = deps.keyOf(agentId);
+    if (key === undefined && deps.isDisabled?.(agentId)) disabledId = agentId;
+    return key;
+  };
+  const verified = await verifyAgentToken(token, keyOf, { audience, isLegacy: (id) => legacyAgentIds.has(id), nowMs });
+  if (!verified.ok && verified.code === 'DMR_AUTH_UNKNOWN_AGENT' && disabledId !== undefined) {
+    return { ok: false, code: 'DMR_AUTH_AGENT_DISABLED', reason: `agent ${disabledId} is disabled in the control plane` };
+  }
   if (!verified.ok) return { ok: false, code: verified.code, reason: describeErrors(verified.errors) };
   const { agentId, tokenId, expiresAtS } = verified.value;
   // only after the signature verified: unsigned junk must not fill the guard

@@ -1,5 +1,24 @@
 // broker settings are read in @dmr/shared (dmrctl connects the same way); re-exported for the server's modules
-export { type BrokerConfig, type BrokerEndpoint, type BrokerTlsConfig, brokerUrl, parseBrokerHosts } from '@dmr/shared';
+// file checks moved to @dmr/shared (dmr-control checks its TLS files the same way); re-exported for the server's modules
+export {
+  type BrokerConfig,
+  type BrokerEndpoint,
+  type BrokerTlsConfig,
+  brokerUrl,
+  type ConfigFiles,
+  type ConfiguredFile,
+  checkConfiguredFiles,
+  LOCAL_FILES,
+  parseBrokerHosts,
+} from '@dmr/shared';
+export {
+  type ControlConfig,
+  defaultInstanceId,
+  type HostFacts,
+  LOCAL_HOST_FACTS,
+  readControl,
+  type ServerTlsFiles,
+} from './control-config.js';
 export { type GatewayLimits, type RegistryTrust, readGatewayLimits, readRegistryTrust } from './limits-config.js';
 export {
   type GatewayConfig,
@@ -8,4 +27,3 @@ export {
   type ServerConfig,
   type TlsConfig,
 } from './server-config.js';
-export { type ConfigFiles, type ConfiguredFile, checkConfiguredFiles, LOCAL_FILES } from './tls-files.js';

@@ -2,21 +2,26 @@ import {
   type BrokerConfig,
   type CertLifecycleSettings,
   CLUSTER_ID_PATTERN,
+  type ConfigFiles,
+  type ConfiguredFile,
+  checkConfiguredFiles,
   DEFAULT_CLUSTER_ID,
   type Env,
   EnvReader,
   isAgentId,
+  LOCAL_FILES,
   type LogLevel,
   type OpsListenerConfig,
   type PolicySettings,
   parseLogLevels,
   readBrokerConfig,
-  readCertLifecycle,
+  readCertReloadIntervalMs,
   readOpsListener,
+  readRenewAtFraction,
   splitUrlList,
 } from '@dmr/shared';
+import { type ControlConfig, type HostFacts, LOCAL_HOST_FACTS, readControl } from './control-config.js';
 import { type GatewayLimits, type RegistryTrust, readGatewayLimits, readRegistryTrust } from './limits-config.js';
-import { type ConfigFiles, type ConfiguredFile, checkConfiguredFiles, LOCAL_FILES } from './tls-files.js';
 
 /** TLS termination for agents (mutual TLS). */
 export interface TlsConfig {
@@ -24,8 +29,16 @@ export interface TlsConfig {
   readonly keyFile: string;
   /** CA that issued agent client certificates. */
   readonly caFile: string;
-  /** CRL re-read every `crlReloadIntervalMs`; revoked agents are refused and their live connections dropped. */
+  /**
+   * CRL bundle file (`DMR_TLS_CRL_FILE`: one CRL per CA of `caFile`) re-read every `crlReloadIntervalMs`; revoked agents are
+   * refused and their live connections dropped. At most one of `crlFile` and `crlUrl`.
+   */
   readonly crlFile: string | undefined;
+  /** CRL bundle URL (`DMR_TLS_CRL_URL`, dmr-control's `GET /v1/crl`): fetched at start, on a `crl` push and every `crlFetchIntervalMs`. */
+  readonly crlUrl: string | undefined;
+  /** `DMR_TLS_CRL_FETCH_INTERVAL_MS` (default 60000). */
+  readonly crlFetchIntervalMs: number;
+  /** Re-check interval of live certificates (expiry) and of `crlFile` (`DMR_TLS_CRL_RELOAD_INTERVAL_MS`, default 2000). */
   readonly crlReloadIntervalMs: number;
   /** A warning is logged once the CRL in force expires within this many ms (`DMR_TLS_CRL_WARN_BEFORE_MS`, default 24 h). */
   readonly crlWarnBeforeMs: number;
@@ -78,10 +91,12 @@ export interface ServerConfig {
   readonly policies: PolicySettings;
   readonly gateway: GatewayConfig;
   readonly registry: RegistryConfig;
+  /** Config push, version report and control-plane trust (issue 18). */
+  readonly control: ControlConfig;
   /**
-   * Issue 18: renewal of the TLS certificate with dmr-control (`DMR_CONTROL_URL`, `DMR_CONTROL_CA_FILE`,
-   * `DMR_CERT_RENEW_AT_FRACTION`) and reloading of the TLS and RabbitMQ client certificates when their files change
-   * (`DMR_CERT_RELOAD_INTERVAL_MS`).
+   * Issue 18: renewal of the TLS certificate with dmr-control (`control.url` and `control.caFile`: `DMR_CONTROL_URL`,
+   * `DMR_CONTROL_CA_FILE`; `DMR_CERT_RENEW_AT_FRACTION`) and reloading of the TLS and RabbitMQ client certificates when
+   * their files change (`DMR_CERT_RELOAD_INTERVAL_MS`).
    */
   readonly certificates: CertLifecycleSettings;
 }
@@ -91,13 +106,15 @@ export interface ServerConfig {
  * variable promises (`files`: the file system, injectable for tests). Throws DMR_CONFIG_INVALID naming every bad
  * variable (and file).
  */
-export function loadServerConfig(env: Env, files: ConfigFiles = LOCAL_FILES): ServerConfig {
+export function loadServerConfig(env: Env, files: ConfigFiles = LOCAL_FILES, host: HostFacts = LOCAL_HOST_FACTS): ServerConfig {
   const read = new EnvReader(env);
   const logLevels = read.string('LOGGER_LOG_LEVELS', 'error,warn,log');
   const logLevel = parseLogLevels(logLevels);
   if (!logLevel) read.problem(`LOGGER_LOG_LEVELS has an unknown level in "${logLevels}"`);
   const port = read.int('PORT', { default: 5000, min: 0, max: 65535 });
   refuseIgnoredSeedVariables(read);
+  const tls = readTls(read);
+  const control = readControl(read, tls, host);
   const config: ServerConfig = {
     port,
     host: read.string('HOST', '0.0.0.0'),
@@ -105,13 +122,14 @@ export function loadServerConfig(env: Env, files: ConfigFiles = LOCAL_FILES): Se
     environment: read.string('ENVIRONMENT', 'development'),
     logLevel: logLevel ?? 'info',
     shutdownTimeoutMs: read.int('DMR_SHUTDOWN_TIMEOUT_MS', { default: 10_000, min: 0 }),
-    tls: readTls(read),
+    tls,
     allowPlaintext: read.bool('DMR_ALLOW_PLAINTEXT', false),
     broker: readBrokerConfig(read),
     policies: readPolicies(read),
     gateway: readGateway(read),
     registry: readRegistry(read),
-    certificates: readCertLifecycle(read),
+    control,
+    certificates: readCertificates(read, control),
   };
   if (!config.tls && !config.allowPlaintext) {
     read.problem(
@@ -145,8 +163,30 @@ function configuredFiles(config: ServerConfig): ConfiguredFile[] {
     { variable: 'RABBITMQ_TLS_CA_FILE', path: broker?.caFile, kind: 'ca-bundle' },
     { variable: 'RABBITMQ_TLS_CERT_FILE', path: broker?.certFile, kind: 'certificate' },
     { variable: 'RABBITMQ_TLS_KEY_FILE', path: broker?.keyFile, kind: 'private-key' },
-    { variable: 'DMR_CONTROL_CA_FILE', path: config.certificates.control?.caFile, kind: 'ca-bundle' },
+    ...controlFiles(config),
   ];
+}
+
+/** The control plane's own files; the fall-backs (DMR_TLS_*, CENTOPS_CONFIGURATION_CA_FILE) are checked under their own names. */
+/** The certificate lifecycle: dmr-control as `readControl` read it (one reading of `DMR_CONTROL_URL`), plus its own variables. */
+function readCertificates(read: EnvReader, control: ControlConfig): CertLifecycleSettings {
+  return {
+    control: control.url === undefined ? undefined : { url: control.url, caFile: control.caFile },
+    renewAtFraction: readRenewAtFraction(read),
+    reloadIntervalMs: readCertReloadIntervalMs(read),
+  };
+}
+
+function controlFiles(config: ServerConfig): ConfiguredFile[] {
+  const { control, tls } = config;
+  const files: ConfiguredFile[] = [];
+  if (control.caFile !== config.registry.trust.caFile)
+    files.push({ variable: 'DMR_CONTROL_CA_FILE', path: control.caFile, kind: 'ca-bundle' });
+  if (control.clientCertFile !== tls?.certFile) {
+    files.push({ variable: 'DMR_CONTROL_CLIENT_CERT_FILE', path: control.clientCertFile, kind: 'certificate' });
+    files.push({ variable: 'DMR_CONTROL_CLIENT_KEY_FILE', path: control.clientKeyFile, kind: 'private-key' });
+  }
+  return files;
 }
 
 function readRegistry(read: EnvReader): RegistryConfig {
@@ -168,14 +208,21 @@ function readTls(read: EnvReader): TlsConfig | undefined {
   const keyFile = read.optionalString('DMR_TLS_KEY_FILE');
   const caFile = read.optionalString('DMR_TLS_CA_FILE');
   const crlFile = read.optionalString('DMR_TLS_CRL_FILE');
+  // a CRL is signed: like a CRL distribution point it may come over http://, and an older one never replaces a newer
+  const crlUrl = read.optionalString('DMR_TLS_CRL_URL') === undefined ? undefined : read.url('DMR_TLS_CRL_URL', ['https:', 'http:']);
+  const crlFetchIntervalMs = read.int('DMR_TLS_CRL_FETCH_INTERVAL_MS', { default: 60_000, min: 1000 });
   const crlReloadIntervalMs = read.int('DMR_TLS_CRL_RELOAD_INTERVAL_MS', { default: 2000, min: 100 });
   const crlWarnBeforeMs = read.int('DMR_TLS_CRL_WARN_BEFORE_MS', { default: 86_400_000, min: 0 });
-  if (!certFile && !keyFile && !caFile) return undefined;
+  if (crlFile !== undefined && crlUrl !== undefined) read.problem('DMR_TLS_CRL_FILE and DMR_TLS_CRL_URL are alternatives: set one of them');
+  if (!certFile && !keyFile && !caFile) {
+    if (crlUrl !== undefined) read.problem('DMR_TLS_CRL_URL needs DMR_TLS_CERT_FILE, DMR_TLS_KEY_FILE and DMR_TLS_CA_FILE (mutual TLS)');
+    return undefined;
+  }
   if (!certFile || !keyFile || !caFile) {
     read.problem('DMR_TLS_CERT_FILE, DMR_TLS_KEY_FILE and DMR_TLS_CA_FILE must be set together');
     return undefined;
   }
-  return { certFile, keyFile, caFile, crlFile, crlReloadIntervalMs, crlWarnBeforeMs };
+  return { certFile, keyFile, caFile, crlFile, crlUrl, crlFetchIntervalMs, crlReloadIntervalMs, crlWarnBeforeMs };
 }
 
 function readPolicies(read: EnvReader): PolicySettings {

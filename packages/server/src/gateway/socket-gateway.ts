@@ -115,6 +115,7 @@ export class SocketGateway {
   async #authenticate(socket: AgentSocket, next: (error?: Error) => void): Promise<void> {
     const result = await authenticateHandshake(socket.handshake.auth, {
       keyOf: (agentId) => this.deps.registry.keyOf(agentId),
+      isDisabled: (agentId) => this.deps.registry.isDisabled(agentId),
       isAcceptingConnections: () => this.#availability(),
       tokens: this.#tokens,
     });
@@ -301,9 +302,14 @@ export class SocketGateway {
       this.#namespace.to(VERSIONED_LIST_ROOM).emit(EVENTS.partialList, [entries, meta]);
       this.deps.metrics.socketEventsSentTotal.inc({ event: EVENTS.partialList, namespace: AGENT_NAMESPACE }, this.#sessions.size);
     }
+    // removed (or disabled) agents lose their right to be here, re-keyed ones must prove the new key: both are cut at once
     for (const agent of [...diff.removed, ...diff.rekeyed.map((entry) => entry.info)]) {
       const session = this.#sessions.get(agent.id);
-      if (session) void this.#endSession(agent.id, session, 'registry-change');
+      if (!session) continue;
+      const isDisabled = this.deps.registry.isDisabled(agent.id);
+      if (isDisabled)
+        this.deps.log.warn({ agentId: agent.id, code: 'DMR_AUTH_AGENT_DISABLED' }, 'dropping live connection of a disabled agent');
+      void this.#endSession(agent.id, session, isDisabled ? 'agent-disabled' : 'registry-change');
     }
   }
 

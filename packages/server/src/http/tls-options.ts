@@ -31,14 +31,17 @@ export function readTlsMaterial(config: TlsConfig): TlsMaterial {
   };
 }
 
-/** The secure-context part (reloadable at run time with `server.setSecureContext`). */
-export function secureContextOptions(material: TlsMaterial, crlPem: string | undefined): SecureContextOptions {
+/**
+ * The secure-context part (reloadable at run time with `server.setSecureContext`). `crlPems`: the CRLs in force, one PEM
+ * per CA (OpenSSL reads one CRL per entry); with none the context checks no revocation.
+ */
+export function secureContextOptions(material: TlsMaterial, crlPems: readonly string[] | undefined): SecureContextOptions {
   return {
     key: material.key,
     cert: material.certificate,
     // one entry per certificate: a bundle concatenated without newlines would otherwise lose every CA after the seam
     ca: pemCertificates(material.ca),
-    ...(crlPem ? { crl: crlPem } : {}),
+    ...(crlPems && crlPems.length > 0 ? { crl: [...crlPems] } : {}),
     minVersion: 'TLSv1.2',
     ciphers: TLS12_CIPHERS,
   };
@@ -49,18 +52,18 @@ export function secureContextOptions(material: TlsMaterial, crlPem: string | und
  * but not enforced at the TLS layer, so probes and Prometheus can reach /v1/health, /v1/ready and /metrics
  * without one; the Socket.IO handshake refuses any agent whose certificate did not verify.
  */
-export function httpsServerOptions(material: TlsMaterial, crlPem: string | undefined): TlsOptions {
-  return { ...secureContextOptions(material, crlPem), requestCert: true, rejectUnauthorized: false };
+export function httpsServerOptions(material: TlsMaterial, crlPems: readonly string[] | undefined): TlsOptions {
+  return { ...secureContextOptions(material, crlPems), requestCert: true, rejectUnauthorized: false };
 }
 
 /**
- * The TLS context of the live HTTPS server, rebuilt from one place when the CRL or the identity changes
+ * The TLS context of the live HTTPS server, rebuilt from one place when the CRLs or the identity change
  * (issue 18): `setSecureContext` serves new handshakes with the new context, while established connections
  * (agents' Socket.IO sockets) keep theirs and are not dropped.
  */
 export class LiveTlsContext {
   #material: TlsMaterial;
-  #crlPem: string | undefined;
+  #crlPems: readonly string[] | undefined;
   readonly #server: () => HttpsServer;
 
   constructor(material: TlsMaterial, server: () => HttpsServer) {
@@ -68,20 +71,20 @@ export class LiveTlsContext {
     this.#server = server;
   }
 
-  /** Options the HTTPS server is created with (no CRL yet: the guard puts it in force once verified). */
+  /** Options the HTTPS server is created with (no CRL yet: the guard puts them in force once verified). */
   get serverOptions(): TlsOptions {
-    return httpsServerOptions(this.#material, this.#crlPem);
+    return httpsServerOptions(this.#material, this.#crlPems);
   }
 
-  /** Puts a verified CRL in force for new handshakes. Throws when TLS refuses it (the old context stays). */
-  applyCrl(crlPem: string): void {
-    this.#server().setSecureContext(secureContextOptions(this.#material, crlPem));
-    this.#crlPem = crlPem;
+  /** Puts verified CRLs (one per CA) in force for new handshakes. Throws when TLS refuses them (the old context stays). */
+  applyCrls(crlPems: readonly string[]): void {
+    this.#server().setSecureContext(secureContextOptions(this.#material, crlPems));
+    this.#crlPems = crlPems;
   }
 
   /** Puts a new certificate, key and CA bundle in force for new handshakes. Throws when TLS refuses them. */
   applyIdentity(material: TlsMaterial): void {
-    this.#server().setSecureContext(secureContextOptions(material, this.#crlPem));
+    this.#server().setSecureContext(secureContextOptions(material, this.#crlPems));
     this.#material = material;
   }
 }

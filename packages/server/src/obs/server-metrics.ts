@@ -26,6 +26,12 @@ export interface ServerMetrics {
   readonly processUnhandledErrorsTotal: Counter<'kind' | 'code'>;
   /** Issue 18: expiry, renewals and reloads of the TLS and RabbitMQ client certificates (label `certificate`). */
   readonly certificates: CertificateMetricSet;
+  /** Issue 18: `configVersion` of the registry in force (0 until a versioned one is in force). */
+  readonly configVersion: Gauge;
+  /** Issue 18: messages read from `dmr.control`, by result (`acted`, `ignored`, `invalid`). */
+  readonly controlAnnouncementsTotal: Counter<'result'>;
+  /** Issue 18: reports to the control plane, by result (`ok`, `failed`). */
+  readonly controlReportsTotal: Counter<'result'>;
 }
 
 const EVENT_LOOP_SAMPLE_MS = 100;
@@ -132,5 +138,30 @@ export function createServerMetrics(): ServerMetrics {
       renewals: new Counter({ ...CERTIFICATE_METRICS.renewals, registers }),
       reloads: new Counter({ ...CERTIFICATE_METRICS.reloads, registers }),
     },
+    ...createControlMetrics(registers),
+  };
+}
+
+function createControlMetrics(
+  registers: Registry[],
+): Pick<ServerMetrics, 'configVersion' | 'controlAnnouncementsTotal' | 'controlReportsTotal'> {
+  return {
+    configVersion: new Gauge({
+      name: METRIC.configVersion,
+      help: 'configVersion of the agent registry in force (dmr-control; 0 until a versioned registry is in force)',
+      registers,
+    }),
+    controlAnnouncementsTotal: new Counter({
+      name: METRIC.controlAnnouncementsTotal,
+      help: 'Messages read from the dmr.control exchange, by result (acted, ignored: nothing newer, invalid: dropped)',
+      labelNames: ['result'],
+      registers,
+    }),
+    controlReportsTotal: new Counter({
+      name: METRIC.controlReportsTotal,
+      help: 'Reports of what this server runs to the control plane (PUT /v1/servers/{instanceId}), by result',
+      labelNames: ['result'],
+      registers,
+    }),
   };
 }

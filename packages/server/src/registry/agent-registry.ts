@@ -1,14 +1,25 @@
 import { EventEmitter } from 'node:events';
-import { type AgentInfo, backoffDelayMs, describeErrors, type Logger, type PublicKeyRef, toDmrError } from '@dmr/shared';
+import {
+  type AgentInfo,
+  backoffDelayMs,
+  describeErrors,
+  type Logger,
+  type PublicKeyRef,
+  type RunClock,
+  RunCoalescer,
+  toDmrError,
+} from '@dmr/shared';
 import { Cron } from 'croner';
 import type { RegistryConfig } from '../config/index.js';
 import { judgeRegistryChange } from './change-guard.js';
+import { judgeConfigVersion } from './config-version.js';
 import { AgentListHistory, type ListPlan } from './list-history.js';
 import {
   diffRegistry,
   internUnchanged,
   isEmptyDiff,
-  parseRegistry,
+  type ParsedRegistry,
+  parseRegistryDocument,
   type RegistryDiff,
   type RegistrySnapshot,
 } from './registry-snapshot.js';
@@ -31,15 +42,30 @@ export type SyncResult = 'changed' | 'unchanged' | 'refused' | 'failed';
 /** Hooks the registry calls; `prepare` runs before a new snapshot takes effect (e.g. declare queues). */
 export interface RegistryHooks {
   readonly prepare: (diff: RegistryDiff) => Promise<void>;
+  /** After every sync; `changed` and `unchanged` mean the document read is in force (its config version too). */
   readonly onSync: (result: SyncResult, agentCount: number) => void;
 }
+
+/** How syncs are paced (tests inject a clock). */
+export interface RegistrySyncPacing {
+  /** Least time between the starts of two fetches, ms (default {@link MIN_SYNC_GAP_MS}). */
+  readonly minGapMs?: number;
+  readonly clock?: RunClock;
+}
+
+/**
+ * Default least time between two registry fetches, ms: a flood of announcements (anyone who can publish to
+ * `dmr.control`) costs the control plane at most this rate of reads per server, and a real push waits at most this long.
+ */
+export const MIN_SYNC_GAP_MS = 200;
 
 const EMPTY_LIST: readonly AgentInfo[] = Object.freeze([]);
 
 /**
- * The agent registry in force. Syncs at start, on the cron schedule and on demand; a document that
- * fails validation is refused whole and the last good snapshot stays in force. Until the first good
- * sync it retries on a short backoff, so a slow CentOps at boot does not leave the server unready for a whole cron period.
+ * The agent registry in force. Syncs at start, on the cron schedule and on demand (a push, SIGHUP) with at most one
+ * fetch in flight and one queued; a document that fails validation, or is older than the config version in force, is
+ * refused whole and the last good snapshot stays in force. Until the first good sync it retries on a short backoff, so a
+ * slow CentOps at boot does not leave the server unready for a whole cron period.
  */
 export class AgentRegistry extends EventEmitter<RegistryEvents> {
   #snapshot: RegistrySnapshot | undefined;
@@ -48,17 +74,34 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   #cron: Cron | undefined;
   #bootRetry: NodeJS.Timeout | undefined;
   #bootAttempt = 0;
-  #syncing: Promise<SyncResult> | undefined;
+  readonly #syncs: RunCoalescer<SyncResult>;
   #isStopped = false;
-  // one-shot: set by sync({force}), spent by the next registry that is applied
-  #isForced = false;
+  // one-shot: set by sync({force}), spent by the next fetch that starts
+  #isForcePending = false;
+  #configVersion: number | undefined;
+  #disabled: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly config: RegistryConfig,
     private readonly hooks: RegistryHooks,
     private readonly log: Logger,
+    pacing: RegistrySyncPacing = {},
   ) {
     super();
+    this.#syncs = new RunCoalescer(() => this.#sync(), {
+      minGapMs: pacing.minGapMs ?? MIN_SYNC_GAP_MS,
+      ...(pacing.clock ? { clock: pacing.clock } : {}),
+    });
+  }
+
+  /** `dmr.configVersion` of the registry in force; undefined while none or an unversioned one is in force. */
+  get configVersion(): number | undefined {
+    return this.#configVersion;
+  }
+
+  /** True when the registry in force lists `agentId` in `dmr.disabled` (such an agent is never registered). */
+  isDisabled(agentId: string): boolean {
+    return this.#disabled.has(agentId);
   }
 
   /** True once a valid registry is in force. */
@@ -106,16 +149,14 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   }
 
   /**
-   * Fetches, validates and applies the registry once; concurrent callers share the run. `force` accepts this one
-   * registry even when it removes more than CENTOPS_MAX_REMOVED_SHARE of the agents (an empty one still needs
-   * CENTOPS_ALLOW_EMPTY_REGISTRY).
+   * Fetches, validates and applies the registry in a fetch that starts after this call: callers during a fetch share
+   * the one queued after it, so a change announced while a fetch was in flight is never missed. `force` accepts the next
+   * registry even when it removes more than CENTOPS_MAX_REMOVED_SHARE of the agents or carries an older config version
+   * (an empty one still needs CENTOPS_ALLOW_EMPTY_REGISTRY). Resolves `failed` once stopped; never rejects.
    */
-  sync(options: { force?: boolean } = {}): Promise<SyncResult> {
-    if (options.force) this.#isForced = true;
-    this.#syncing ??= this.#sync().finally(() => {
-      this.#syncing = undefined;
-    });
-    return this.#syncing;
+  async sync(options: { force?: boolean } = {}): Promise<SyncResult> {
+    if (options.force) this.#isForcePending = true;
+    return (await this.#syncs.trigger()) ?? 'failed';
   }
 
   /** Stops the schedule and waits for a running sync. Idempotent. */
@@ -123,19 +164,27 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     this.#isStopped = true;
     this.#cron?.stop();
     clearTimeout(this.#bootRetry);
-    await this.#syncing;
+    await this.#syncs.stop();
   }
 
   async #sync(): Promise<SyncResult> {
-    this.#warnIfInsecure();
-    const result = await this.#fetchAndApply();
-    this.#isForced = false;
+    const isForced = this.#isForcePending;
+    this.#isForcePending = false;
+    let result: SyncResult;
+    try {
+      this.#warnIfInsecure();
+      result = await this.#fetchAndApply(isForced);
+    } catch (error) {
+      // never expected (each step reports its own failure); a rejection here would reach every waiting caller
+      this.log.error({ err: toDmrError(error) }, 'agent registry sync failed unexpectedly; previous registry stays in force');
+      result = 'failed';
+    }
     this.hooks.onSync(result, this.#snapshot?.size ?? 0);
     if (!this.isLoaded && !this.#isStopped) this.#scheduleBootRetry();
     return result;
   }
 
-  async #fetchAndApply(): Promise<SyncResult> {
+  async #fetchAndApply(isForced: boolean): Promise<SyncResult> {
     let document: unknown;
     try {
       document = await fetchRegistryDocument(this.config.url, this.config.fetchTimeoutMs, this.config.trust);
@@ -144,7 +193,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
       this.log.error({ code: dmrError.code, err: dmrError }, 'agent registry sync failed; previous registry stays in force');
       return dmrError.code === 'DMR_REGISTRY_INVALID' ? 'refused' : 'failed';
     }
-    const parsed = parseRegistry(document, this.config.reservedAgentIds);
+    const parsed = parseRegistryDocument(document, this.config.reservedAgentIds);
     if (!parsed.ok) {
       this.log.error(
         { code: parsed.code, reason: describeErrors(parsed.errors) },
@@ -152,13 +201,22 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
       );
       return 'refused';
     }
-    return this.#apply(parsed.value);
+    const version = judgeConfigVersion(this.#configVersion, parsed.value.configVersion, isForced);
+    if (!version.ok) {
+      this.log.error({ code: version.code, reason: version.reason }, 'agent registry refused; previous registry stays in force');
+      return 'refused';
+    }
+    return this.#apply(parsed.value, isForced);
   }
 
-  async #apply(next: RegistrySnapshot): Promise<SyncResult> {
+  async #apply(document: ParsedRegistry, isForced: boolean): Promise<SyncResult> {
+    const next = document.agents;
     const diff = diffRegistry(this.#snapshot ?? new Map(), next);
-    if (this.#snapshot && isEmptyDiff(diff)) return 'unchanged';
-    const verdict = judgeRegistryChange(this.#snapshot, next, diff, this.config.trust, this.#isForced);
+    if (this.#snapshot && isEmptyDiff(diff)) {
+      this.#takeVersion(document);
+      return 'unchanged';
+    }
+    const verdict = judgeRegistryChange(this.#snapshot, next, diff, this.config.trust, isForced, document.disabled);
     if (!verdict.ok) {
       this.log.error(
         { code: verdict.code, reason: verdict.reason, agents: next.size, removed: diff.removed.length },
@@ -166,7 +224,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
       );
       return 'refused';
     }
-    if (this.#isForced && diff.removed.length > 0) this.log.warn({ removed: diff.removed.length }, 'forced registry change applied');
+    if (isForced && diff.removed.length > 0) this.log.warn({ removed: diff.removed.length }, 'forced registry change applied');
     try {
       await this.hooks.prepare(diff);
     } catch (error) {
@@ -179,8 +237,12 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     const baseVersion = this.#lists.current?.version;
     this.#snapshot = internUnchanged(this.#snapshot ?? new Map(), next);
     const { version } = this.#lists.record(this.#snapshot);
+    // before 'changed': the gateway asks which removed agents were disabled when it cuts them
+    this.#takeVersion(document);
     this.log.info(
       {
+        configVersion: document.configVersion,
+        disabled: document.disabled.size,
         agents: next.size,
         added: diff.added.length,
         removed: diff.removed.length,
@@ -191,6 +253,14 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     );
     this.emit('changed', diff, { version, baseVersion });
     return 'changed';
+  }
+
+  #takeVersion(document: ParsedRegistry): void {
+    if (document.configVersion !== this.#configVersion) {
+      this.log.info({ configVersion: document.configVersion, previous: this.#configVersion }, 'config version in force');
+    }
+    this.#configVersion = document.configVersion;
+    this.#disabled = document.disabled;
   }
 
   /** Loud on every sync: an unverified registry lets whoever sits on the path hand out agent keys. */

@@ -16,7 +16,8 @@ export type ChangeVerdict = { readonly ok: true } | { readonly ok: false; readon
  * Decides whether a valid registry may replace the one in force. The registry is the root of trust for agent keys
  * and the list of who may connect: an empty document, or one that drops most agents at once (a truncated export, a
  * wrong environment, a compromised CentOps), would disconnect the fleet in one sync. Refused unless the operator
- * allowed an empty registry or forced this one change. Pure.
+ * allowed an empty registry or forced this one change. Agents in `disabled` (dmr-control's `dmr.disabled`) left on
+ * purpose and do not count as removed. Pure.
  */
 export function judgeRegistryChange(
   previous: RegistrySnapshot | undefined,
@@ -24,6 +25,7 @@ export function judgeRegistryChange(
   diff: RegistryDiff,
   rules: ChangeRules,
   isForced: boolean,
+  disabled: ReadonlySet<string> = new Set(),
 ): ChangeVerdict {
   if (next.size === 0) {
     if (rules.allowEmpty) return { ok: true };
@@ -31,11 +33,12 @@ export function judgeRegistryChange(
   }
   const before = previous?.size ?? 0;
   if (before === 0 || isForced) return { ok: true };
-  const share = diff.removed.length / before;
+  const removed = diff.removed.filter((agent) => !disabled.has(agent.id)).length;
+  const share = removed / before;
   if (share <= rules.maxRemovedShare) return { ok: true };
   return {
     ok: false,
     code: 'DMR_REGISTRY_MASS_REMOVAL',
-    reason: `the agent registry would remove ${diff.removed.length} of ${before} agents at once, more than CENTOPS_MAX_REMOVED_SHARE ${rules.maxRemovedShare}; send SIGHUP to force this change once`,
+    reason: `the agent registry would remove ${removed} of ${before} agents at once, more than CENTOPS_MAX_REMOVED_SHARE ${rules.maxRemovedShare}; send SIGHUP to force this change once`,
   };
 }

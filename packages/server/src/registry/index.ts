@@ -1,11 +1,23 @@
-export { AgentRegistry, type ListChange, type RegistryEvents, type RegistryHooks, type SyncResult } from './agent-registry.js';
+export {
+  AgentRegistry,
+  type ListChange,
+  MIN_SYNC_GAP_MS,
+  type RegistryEvents,
+  type RegistryHooks,
+  type RegistrySyncPacing,
+  type SyncResult,
+} from './agent-registry.js';
 export { type ChangeRules, type ChangeVerdict, judgeRegistryChange } from './change-guard.js';
+export { isNewerVersion, judgeConfigVersion, type VersionVerdict } from './config-version.js';
 export { AgentListHistory, DEFAULT_LIST_HISTORY, type ListPlan, type ListVersion } from './list-history.js';
 export {
   diffRegistry,
+  hasSameKey,
   internUnchanged,
   isEmptyDiff,
+  type ParsedRegistry,
   parseRegistry,
+  parseRegistryDocument,
   partialListOf,
   type RegisteredAgent,
   type RegistryDiff,

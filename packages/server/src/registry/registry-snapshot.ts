@@ -1,5 +1,6 @@
 import {
   type AgentInfo,
+  type CentOpsAgent,
   CentOpsConfiguration,
   compileValidator,
   type FieldError,
@@ -19,7 +20,10 @@ export interface RegisteredAgent {
 /** The registry in force: agents by id. */
 export type RegistrySnapshot = ReadonlyMap<string, RegisteredAgent>;
 
-/** What changed between two snapshots. `rekeyed` agents must reconnect; `removed` ones are cut off. */
+/**
+ * What changed between two snapshots. `rekeyed` agents (another public key) must reconnect; `removed` ones are cut off.
+ * A renewed certificate with the same key is an update: queued messages stay decryptable and the agent stays connected.
+ */
 export interface RegistryDiff {
   readonly added: readonly RegisteredAgent[];
   readonly updated: readonly RegisteredAgent[];
@@ -29,16 +33,48 @@ export interface RegistryDiff {
 
 const validateConfiguration = compileValidator<CentOpsConfiguration>(CentOpsConfiguration, 'DMR_REGISTRY_INVALID');
 
+/** A validated CentOps document: the agents and, from dmr-control's `dmr` member, the config version and disabled agents. */
+export interface ParsedRegistry {
+  readonly agents: RegistrySnapshot;
+  /** `dmr.configVersion`; undefined for a document without the member (seed 003, a real CentOps). */
+  readonly configVersion: number | undefined;
+  /** `dmr.disabled`: agents the control plane disabled (never in `agents`). */
+  readonly disabled: ReadonlySet<string>;
+}
+
 /**
  * Validates a CentOps document completely (schema, unique ids, no id that names a RabbitMQ user, every key
  * importable) or refuses it whole. `reservedIds`: deployment broker user names beyond the built-in ones.
  */
 export function parseRegistry(document: unknown, reservedIds: readonly string[] = []): Result<RegistrySnapshot> {
+  const parsed = parseRegistryDocument(document, reservedIds);
+  return parsed.ok ? { ok: true, value: parsed.value.agents } : parsed;
+}
+
+/**
+ * {@link parseRegistry} plus dmr-control's optional `dmr` member (docs/control-plane.md): `configVersion` and the
+ * `disabled` ids. An id both listed in `response` and disabled is a contradiction, refused like any invalid field.
+ */
+export function parseRegistryDocument(document: unknown, reservedIds: readonly string[] = []): Result<ParsedRegistry> {
   const checked = validateConfiguration(document);
   if (!checked.ok) return checked;
-  const agents = new Map<string, RegisteredAgent>();
   const errors: FieldError[] = [];
-  checked.value.response.forEach((entry, index) => {
+  const agents = collectAgents(checked.value.response, reservedIds, errors);
+  const disabled = new Set(checked.value.dmr?.disabled ?? []);
+  (checked.value.dmr?.disabled ?? []).forEach((id, index) => {
+    if (agents.has(id)) errors.push({ path: `dmr.disabled.${index}`, message: `agent ${id} is listed both in response and as disabled` });
+  });
+  if (errors.length > 0) return { ok: false, code: 'DMR_REGISTRY_INVALID', errors };
+  return { ok: true, value: { agents, configVersion: checked.value.dmr?.configVersion, disabled } };
+}
+
+function collectAgents(
+  entries: readonly CentOpsAgent[],
+  reservedIds: readonly string[],
+  errors: FieldError[],
+): Map<string, RegisteredAgent> {
+  const agents = new Map<string, RegisteredAgent>();
+  entries.forEach((entry, index) => {
     if (agents.has(entry.id)) {
       errors.push({ path: `response.${index}.id`, message: `duplicate agent id ${entry.id}` });
       return;
@@ -49,23 +85,24 @@ export function parseRegistry(document: unknown, reservedIds: readonly string[] 
       return;
     }
     try {
-      const key = importPublicKey(entry.authentication_certificate);
-      const info: AgentInfo = {
-        id: entry.id,
-        name: entry.name,
-        authenticationCertificate: entry.authentication_certificate,
-        createdAt: entry.created_at,
-        updatedAt: entry.updated_at,
-        // only when listed: seed-003 agents get the entry exactly as before
-        ...(entry.capabilities === undefined ? {} : { capabilities: entry.capabilities }),
-      };
-      agents.set(entry.id, { info, key });
+      agents.set(entry.id, { info: agentInfoOf(entry), key: importPublicKey(entry.authentication_certificate) });
     } catch (error) {
       errors.push({ path: `response.${index}.authentication_certificate`, message: toDmrError(error).message });
     }
   });
-  if (errors.length > 0) return { ok: false, code: 'DMR_REGISTRY_INVALID', errors };
-  return { ok: true, value: agents };
+  return agents;
+}
+
+function agentInfoOf(entry: CentOpsAgent): AgentInfo {
+  return {
+    id: entry.id,
+    name: entry.name,
+    authenticationCertificate: entry.authentication_certificate,
+    createdAt: entry.created_at,
+    updatedAt: entry.updated_at,
+    // only when listed: seed-003 agents get the entry exactly as before
+    ...(entry.capabilities === undefined ? {} : { capabilities: entry.capabilities }),
+  };
 }
 
 /** Pure diff of two snapshots. */
@@ -76,11 +113,19 @@ export function diffRegistry(previous: RegistrySnapshot, next: RegistrySnapshot)
   for (const [id, agent] of next) {
     const before = previous.get(id);
     if (!before) added.push(agent);
-    else if (before.info.authenticationCertificate !== agent.info.authenticationCertificate) rekeyed.push(agent);
+    else if (!hasSameKey(before, agent)) rekeyed.push(agent);
     else if (!isSameListing(before.info, agent.info)) updated.push(agent);
   }
   const removed = [...previous.values()].filter((agent) => !next.has(agent.info.id)).map((agent) => agent.info);
   return { added, updated, rekeyed, removed };
+}
+
+/**
+ * True when both entries carry the same public key (SubjectPublicKeyInfo), whatever the PEM around it: a certificate
+ * renewed for the same key pair, a certificate replacing the bare key it certifies, or the same key re-encoded.
+ */
+export function hasSameKey(a: RegisteredAgent, b: RegisteredAgent): boolean {
+  return a.info.authenticationCertificate === b.info.authenticationCertificate || a.key.key.equals(b.key.key);
 }
 
 /** True when two entries list the same key under the same name and dates (every field of the agent list version). */

@@ -4,6 +4,8 @@ import { compileValidator, type Refusal, type Result, refuse, type WireMessageBo
 export interface InboundContext {
   readonly authenticatedAgentId: string;
   readonly isKnownAgent: (agentId: string) => boolean;
+  /** True for an agent the control plane disabled (issue 18): refused with its own code, not as unknown. */
+  readonly isDisabledAgent?: (agentId: string) => boolean;
   readonly maxMessageBytes: number;
 }
 
@@ -33,7 +35,7 @@ const MAX_ERROR_CHARS = 200;
  * The order is what keeps it safe: the untrusted value is only walked iteratively and within
  * {@link INBOUND_SHAPE_LIMITS} until the schema accepted it, and only the accepted value (six bounded strings)
  * is serialised. Codes: DMR_VALIDATION_FAILED, DMR_VALIDATION_TOO_LARGE, DMR_VALIDATION_SENDER_MISMATCH,
- * DMR_VALIDATION_UNKNOWN_RECIPIENT.
+ * DMR_ROUTE_RECIPIENT_DISABLED, DMR_VALIDATION_UNKNOWN_RECIPIENT.
  */
 export function validateInbound(raw: unknown, context: InboundContext): Result<AcceptedMessage> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
@@ -53,6 +55,9 @@ export function validateInbound(raw: unknown, context: InboundContext): Result<A
       'senderId',
       `is ${message.senderId} but the connection is authenticated as ${context.authenticatedAgentId}`,
     );
+  }
+  if (context.isDisabledAgent?.(message.recipientId)) {
+    return refuse('DMR_ROUTE_RECIPIENT_DISABLED', 'recipientId', `agent ${message.recipientId} is disabled in the control plane`);
   }
   if (!context.isKnownAgent(message.recipientId)) {
     return refuse('DMR_VALIDATION_UNKNOWN_RECIPIENT', 'recipientId', `agent ${message.recipientId} is not in the registry`);

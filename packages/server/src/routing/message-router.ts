@@ -26,6 +26,8 @@ interface OutcomeIds {
 export interface RouterDeps {
   readonly broker: Pick<BrokerConnection, 'publish'>;
   readonly isKnownAgent: (agentId: string) => boolean;
+  /** Agents the control plane disabled (issue 18); refused with DMR_ROUTE_RECIPIENT_DISABLED. */
+  readonly isDisabledAgent?: (agentId: string) => boolean;
   readonly metrics: ServerMetrics;
   readonly log: Logger;
 }
@@ -68,7 +70,12 @@ export class MessageRouter {
   }
 
   async #route(raw: unknown, authenticatedAgentId: string, startedAt: number): Promise<SendAck> {
-    const context: InboundContext = { authenticatedAgentId, isKnownAgent: this.deps.isKnownAgent, maxMessageBytes: this.maxMessageBytes };
+    const context: InboundContext = {
+      authenticatedAgentId,
+      isKnownAgent: this.deps.isKnownAgent,
+      ...(this.deps.isDisabledAgent ? { isDisabledAgent: this.deps.isDisabledAgent } : {}),
+      maxMessageBytes: this.maxMessageBytes,
+    };
     const checked = validateInbound(raw, context);
     if (!checked.ok) return await this.#refuse(raw, authenticatedAgentId, checked, startedAt);
     const { message, body } = checked.value;

@@ -68,3 +68,19 @@ describe('handshake authentication: token replay', () => {
     expect(tokens.replayGuard.size).toBe(0);
   });
 });
+
+describe('handshake authentication: disabled agents (issue 18)', () => {
+  it('refuses an agent the control plane disabled with DMR_AUTH_AGENT_DISABLED, an unknown one still as unknown', async () => {
+    const deps = { ...depsAt(NOW_MS, policy()), isDisabled: (id: string) => id === 'agent-off' };
+    const off = await createAgentToken('agent-off', privateKey, { audience: 'cluster-1', nowMs: NOW_MS });
+    expect(await authenticateHandshake({ token: off }, deps)).toEqual({
+      ok: false,
+      code: 'DMR_AUTH_AGENT_DISABLED',
+      reason: 'agent agent-off is disabled in the control plane',
+    });
+    const stranger = await createAgentToken('agent-x', privateKey, { audience: 'cluster-1', nowMs: NOW_MS });
+    expect(await authenticateHandshake({ token: stranger }, deps)).toMatchObject({ ok: false, code: 'DMR_AUTH_UNKNOWN_AGENT' });
+    const on = await createAgentToken('agent-a', privateKey, { audience: 'cluster-1', nowMs: NOW_MS });
+    expect(await authenticateHandshake({ token: on }, deps)).toEqual({ ok: true, agentId: 'agent-a' });
+  });
+});

@@ -17,6 +17,16 @@ const exactBytes = Buffer.byteLength(JSON.stringify(wire));
 const context = { authenticatedAgentId: 'agent-a', isKnownAgent: (id: string) => id === 'agent-b', maxMessageBytes: 4096 };
 
 describe('validateInbound', () => {
+  it('refuses a recipient the control plane disabled with its own code, not as unknown (issue 18)', () => {
+    const disabled = { ...context, isKnownAgent: () => false, isDisabledAgent: (id: string) => id === 'agent-b' };
+    expect(validateInbound(wire, disabled)).toEqual({
+      ok: false,
+      code: 'DMR_ROUTE_RECIPIENT_DISABLED',
+      errors: [{ path: 'recipientId', message: 'agent agent-b is disabled in the control plane' }],
+    });
+    expect(validateInbound({ ...wire, recipientId: 'agent-c' }, disabled)).toMatchObject({ code: 'DMR_VALIDATION_UNKNOWN_RECIPIENT' });
+  });
+
   it.each([null, [wire], 'text', 42, true])('refuses %j as "not a JSON object" before any schema walk', (raw) => {
     expect(validateInbound(raw, context)).toEqual({
       ok: false,

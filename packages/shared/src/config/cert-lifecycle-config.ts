@@ -35,8 +35,13 @@ export function readCertLifecycle(read: EnvReader): CertLifecycleSettings {
   return {
     control: readControlEndpoint(read),
     renewAtFraction: readRenewAtFraction(read),
-    reloadIntervalMs: read.int('DMR_CERT_RELOAD_INTERVAL_MS', { default: DEFAULT_CERT_RELOAD_INTERVAL_MS, min: 100, max: 86_400_000 }),
+    reloadIntervalMs: readCertReloadIntervalMs(read),
   };
+}
+
+/** `DMR_CERT_RELOAD_INTERVAL_MS`: 100 ms to a day, default {@link DEFAULT_CERT_RELOAD_INTERVAL_MS}. */
+export function readCertReloadIntervalMs(read: EnvReader): number {
+  return read.int('DMR_CERT_RELOAD_INTERVAL_MS', { default: DEFAULT_CERT_RELOAD_INTERVAL_MS, min: 100, max: 86_400_000 });
 }
 
 /**

@@ -17,9 +17,11 @@ export {
   DEFAULT_RENEW_AT_FRACTION,
   RENEW_AT_FRACTION_RANGE,
   readCertLifecycle,
+  readCertReloadIntervalMs,
   readControlEndpoint,
   readRenewAtFraction,
 } from './cert-lifecycle-config.js';
+export { type ConfigFiles, type ConfiguredFile, checkConfiguredFiles, type FileKind, LOCAL_FILES } from './config-files.js';
 export { type Env, EnvReader } from './env-reader.js';
 export { type LogLevel, parseLogLevels } from './log-level.js';
 export { DEFAULT_OPS_HOST, type OpsListenerConfig, readOpsListener } from './ops-config.js';

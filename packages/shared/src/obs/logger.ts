@@ -32,13 +32,19 @@ const LINE_FORMAT = {
  * Creates the root JSON logger of a process; components take `log.child({ component })`. Without a destination it
  * writes to stdout, one write per event-loop turn ({@link turnBatchedDestination}).
  */
-export function createLogger(options: { name: string; level: LogLevel; destination?: DestinationStream }): Logger {
+export function createLogger(options: {
+  name: string;
+  level: LogLevel;
+  destination?: DestinationStream;
+  /** Paths masked besides {@link REDACT_PATHS} (dmr-control: CA and TLS keys, enrollment tokens). */
+  redact?: readonly string[];
+}): Logger {
   return pino(
     {
       ...LINE_FORMAT,
       name: options.name,
       level: options.level,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      redact: { paths: [...REDACT_PATHS, ...(options.redact ?? [])], censor: '[redacted]' },
     },
     options.destination ?? turnBatchedDestination(),
   );

@@ -24,13 +24,36 @@ export interface CrlSnapshot {
  * DMR_CA_CERT_INVALID when the CA file has no certificate); the caller keeps its previous CRL.
  */
 export async function readCrl(crlPemOrDer: string | Uint8Array, issuerCertificatesPem?: string): Promise<CrlSnapshot> {
-  let crl: x509.X509Crl;
+  const crl = parseCrl(crlPemOrDer);
+  if (issuerCertificatesPem !== undefined) await findIssuer(crl, certificatesOf(issuerCertificatesPem));
+  return snapshotOf(crl);
+}
+
+/** A CRL verified against one CA of a bundle: its snapshot and the CA that signed it. */
+export interface IssuedCrl {
+  readonly snapshot: CrlSnapshot;
+  readonly issuer: x509.X509Certificate;
+}
+
+/**
+ * Like {@link readCrl} with a required CA bundle, and also names the CA certificate whose key made the CRL's
+ * signature (two CAs of a change-over may share a name; only the key tells them apart). Throws DMR_CA_CRL_INVALID.
+ */
+export async function readCrlFromCas(crlPemOrDer: string | Uint8Array, cas: readonly x509.X509Certificate[]): Promise<IssuedCrl> {
+  const crl = parseCrl(crlPemOrDer);
+  const issuer = await findIssuer(crl, cas);
+  return { snapshot: snapshotOf(crl), issuer };
+}
+
+function parseCrl(crlPemOrDer: string | Uint8Array): x509.X509Crl {
   try {
-    crl = new x509.X509Crl(typeof crlPemOrDer === 'string' ? crlPemOrDer : Uint8Array.from(crlPemOrDer));
+    return new x509.X509Crl(typeof crlPemOrDer === 'string' ? crlPemOrDer : Uint8Array.from(crlPemOrDer));
   } catch (error) {
     throw new DmrError('DMR_CA_CRL_INVALID', 'the CRL cannot be parsed', { cause: error });
   }
-  if (issuerCertificatesPem !== undefined) await checkIssuer(crl, issuerCertificatesPem);
+}
+
+function snapshotOf(crl: x509.X509Crl): CrlSnapshot {
   const numberExtension = crl.getExtension(CRL_NUMBER_OID);
   return {
     issuer: crl.issuer,
@@ -42,7 +65,7 @@ export async function readCrl(crlPemOrDer: string | Uint8Array, issuerCertificat
 }
 
 /** Every certificate in a PEM text (one certificate or a bundle). Throws DMR_CA_CERT_INVALID when there is none. */
-function certificatesOf(pem: string): x509.X509Certificate[] {
+export function certificatesOf(pem: string): x509.X509Certificate[] {
   try {
     // tolerant of bundles concatenated without a newline between files (see pem-bundle.ts)
     const certificates = pemCertificates(pem).map((block) => new x509.X509Certificate(block));
@@ -53,14 +76,14 @@ function certificatesOf(pem: string): x509.X509Certificate[] {
   throw new DmrError('DMR_CA_CERT_INVALID', 'the CA file for CRL checking holds no certificate');
 }
 
-async function checkIssuer(crl: x509.X509Crl, issuerCertificatesPem: string): Promise<void> {
-  const named = certificatesOf(issuerCertificatesPem).filter((certificate) => certificate.subject === crl.issuer);
+async function findIssuer(crl: x509.X509Crl, cas: readonly x509.X509Certificate[]): Promise<x509.X509Certificate> {
+  const named = cas.filter((certificate) => certificate.subject === crl.issuer);
   if (named.length === 0) {
     throw new DmrError('DMR_CA_CRL_INVALID', `the CRL was issued by "${crl.issuer}", not by the configured CA`);
   }
   for (const issuer of named) {
     // Stryker disable next-line ArrowFunction: `() => undefined` is as falsy as `() => false`; the same refusal follows
-    if (await crl.verify({ publicKey: issuer }).catch(() => false)) return;
+    if (await crl.verify({ publicKey: issuer }).catch(() => false)) return issuer;
   }
   throw new DmrError('DMR_CA_CRL_INVALID', `the CRL signature does not verify with the key of CA "${crl.issuer}"`);
 }

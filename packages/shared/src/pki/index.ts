@@ -5,13 +5,17 @@ export {
   type CrlHealth,
   type CrlSnapshot,
   type CrlSuccession,
+  certificatesOf,
   crlHealth,
+  type IssuedCrl,
   isCertificateRevoked,
   isCrlCurrent,
   isPeerRevoked,
   judgeCrlSuccession,
   readCrl,
+  readCrlFromCas,
 } from './crl.js';
+export { type CaIdentity, type CrlBundleEntry, caIdentityOf, readCrlBundle, trustedCas, type VerifiedCrl } from './crl-bundle.js';
 export { formatPemBlock, type PemBlock, pemBlocks, pemCertificates, withFinalNewline } from './pem-bundle.js';
 export { normaliseSerial, parseDerInteger } from './serial.js';
 export { x509 } from './x509.js';

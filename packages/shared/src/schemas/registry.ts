@@ -18,8 +18,23 @@ export const CentOpsAgent = Type.Object({
   capabilities: Type.Optional(Type.Array(AgentCapability, { maxItems: 16 })),
 });
 
-/** CentOps `CENTOPS_CONFIGURATION_URL` response. */
-export const CentOpsConfiguration = Type.Object({ response: Type.Array(CentOpsAgent) });
+/** Largest agent count `dmr.disabled` may list (the registry itself is bounded by its byte size). */
+export const MAX_DISABLED_AGENTS = 100_000;
+
+/**
+ * The `dmr` member dmr-control adds to the CentOps document (issue 18, docs/control-plane.md): the `configVersion`
+ * the document was read at (monotonic; a server refuses an older one than it runs) and the ids of disabled agents
+ * (not in `response`; a message to one is refused with DMR_ROUTE_RECIPIENT_DISABLED, its handshake with
+ * DMR_AUTH_AGENT_DISABLED). Seed-003 readers ignore the member; documents without it stay valid.
+ */
+export const DmrRegistryExtension = Type.Object({
+  configVersion: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  disabled: Type.Optional(Type.Array(AgentId, { maxItems: MAX_DISABLED_AGENTS })),
+});
+
+/** CentOps `CENTOPS_CONFIGURATION_URL` response, with dmr-control's optional `dmr` member. */
+export const CentOpsConfiguration = Type.Object({ response: Type.Array(CentOpsAgent), dmr: Type.Optional(DmrRegistryExtension) });
 
 export type CentOpsAgent = Static<typeof CentOpsAgent>;
+export type DmrRegistryExtension = Static<typeof DmrRegistryExtension>;
 export type CentOpsConfiguration = Static<typeof CentOpsConfiguration>;

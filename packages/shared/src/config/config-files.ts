@@ -1,6 +1,7 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type EnvReader, pemCertificates } from '@dmr/shared';
+import { pemCertificates } from '../pki/pem-bundle.js';
+import type { EnvReader } from './env-reader.js';
 
 /** File I/O the config check needs; injectable so the check runs in unit tests without files. */
 export interface ConfigFiles {

@@ -1,0 +1,1 @@
+export { type AnnounceResult, type AnnouncerDeps, type AnnouncerStatus, ControlAnnouncer } from './control-announcer.js';
