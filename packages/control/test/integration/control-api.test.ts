@@ -181,6 +181,7 @@ describe('policies', () => {
     const before = await configVersion();
     const first = await send('admin', 'POST', '/v1/policies', { document: { rules: [{ allow: true }] }, comment: 'first' });
     expect(first.status).toBe(201);
+    expect(first.headers.location).toBe(`/v1/policies/${first.body.version}`);
     expect(first.body).toMatchObject({ document: { rules: [{ allow: true }] }, comment: 'first', createdBy: 'urn:dmr:role:admin:tester' });
     const second = await send('admin', 'POST', '/v1/policies', { document: { rules: [] } });
     expect(second.body.version).toBe((first.body.version as number) + 1);

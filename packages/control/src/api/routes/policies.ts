@@ -58,7 +58,10 @@ export const policyRoutes: RouteGroup = async (app, { context }) => {
         response: { 201: PolicyView, ...errors, 413: ErrorBody },
       },
     },
-    async (request, reply) => reply.code(201).send(policyView(await createPolicy(context, request))),
+    async (request, reply) => {
+      const created = await createPolicy(context, request);
+      return reply.code(201).header('location', `/v1/policies/${created.version}`).send(policyView(created));
+    },
   );
 };
 
