@@ -101,6 +101,52 @@ describe('CertificateKeeper', () => {
     expect(expired).toHaveLength(1);
   });
 
+  it('renews on behalf of another identity (the relay user): the caller’s certificate authenticates, the renewed one travels in the body', async () => {
+    const server = testKeyPair('ec');
+    const serverCert = await control.issue({ commonName: 'localhost', uris: ['urn:dmr:server:dmr-9'], isServer: true }, server.publicPem);
+    const relay = testKeyPair('ec');
+    const base = mkdtempSync(join(dir, 'relay-'));
+    const paths = { certFile: join(base, 'relay.cert.pem'), keyFile: join(base, 'relay.key.pem') };
+    writeFileSync(paths.certFile, await control.issue({ commonName: 'dmr-relay', uris: [], isServer: false }, relay.publicPem));
+    writeFileSync(paths.keyFile, relay.privatePem, { mode: 0o600 });
+    let caller = { certificate: serverCert, key: server.privatePem };
+    const applied: CertificateMaterial[] = [];
+    const keeper = new CertificateKeeper(
+      {
+        name: 'rabbitmq',
+        paths,
+        reloadIntervalMs: 60_000,
+        renewal: { control: { url: control.url, caFile: control.caFile }, fraction: 0.6667, caller: () => caller },
+      },
+      await readIdentity(paths),
+      {
+        apply: (material) => {
+          applied.push(material);
+        },
+        observer: { expiry: () => undefined, renewal: () => undefined, reload: () => undefined },
+        log: new LogCapture('k').logger,
+      },
+    );
+    keepers.push(keeper);
+    keeper.start();
+    const before = keeper.facts;
+    const relayRenewals = control.relayRenewals;
+    await keeper.renewNow();
+    expect(control.relayRenewals).toBe(relayRenewals + 1);
+    expect(control.calls.at(-1)).toMatchObject({ path: '/v1/renew', status: 201, caller: 'urn:dmr:server:dmr-9' });
+    expect(keeper.facts.serial).not.toBe(before.serial);
+    expect(keeper.facts.publicKeySha256).toBe(before.publicKeySha256);
+    expect(keeper.facts.subject).toBe('CN=dmr-relay');
+    expect(applied).toHaveLength(1);
+    // a caller that is not a server is refused: the certificate in force stays
+    const agentCert = await control.issue({ commonName: 'a1', uris: ['urn:dmr:agent:a1'], isServer: false }, server.publicPem);
+    caller = { certificate: agentCert, key: server.privatePem };
+    const inForce = keeper.facts.serial;
+    await keeper.renewNow();
+    expect(control.calls.at(-1)).toMatchObject({ status: 403, code: 'DMR_CONTROL_ROLE_FORBIDDEN' });
+    expect(keeper.facts.serial).toBe(inForce);
+  });
+
   it('stop() is idempotent, awaits the work in progress, and nothing runs after it', async () => {
     const { keeper, events, logs } = await keeperFor(3_600_000, 0.5);
     keeper.start();

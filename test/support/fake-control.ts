@@ -42,6 +42,8 @@ export class FakeControl {
   /** When set, `/v1/renew` answers this refusal instead of issuing. */
   renewRefusal: { status: number; code: string } | undefined;
   lifetimeMs: LifetimeMs = () => 3_600_000;
+  /** Relay-user certificates renewed on a server's behalf. */
+  relayRenewals = 0;
   url = '';
   readonly #tokens = new Map<string, TokenRecord>();
   readonly #pki: TestPki;
@@ -146,7 +148,7 @@ export class FakeControl {
     return { status: 201, pem: (await this.#sign(profile, csr.publicKey)).toString('pem') };
   }
 
-  async #renew(request: { csr?: string }, socket: TLSSocket): Promise<Outcome> {
+  async #renew(request: { csr?: string; certificate?: string }, socket: TLSSocket): Promise<Outcome> {
     const peer = socket.getPeerX509Certificate();
     if (!peer || !socket.authorized) return refused(401, 'DMR_CONTROL_CERTIFICATE_REQUIRED');
     const caller = (peer.subjectAltName ?? '')
@@ -154,6 +156,8 @@ export class FakeControl {
       .find((name) => name.startsWith('URI:urn:dmr:'))
       ?.slice(4);
     if (this.renewRefusal) return { ...refused(this.renewRefusal.status, this.renewRefusal.code), ...(caller ? { caller } : {}) };
+    if (request.certificate !== undefined)
+      return this.#renewRelayUser({ csr: request.csr ?? '', certificate: request.certificate }, caller);
     const csr = new x509.Pkcs10CertificateRequest(request.csr ?? '');
     const samePublicKey = Buffer.from(csr.publicKey.rawData).equals(peer.publicKey.export({ type: 'spki', format: 'der' }));
     if (!(await csr.verify()) || !caller || !sanUris(csr).includes(caller)) return refused(400, 'DMR_CONTROL_CSR_SUBJECT_MISMATCH');
@@ -166,6 +170,19 @@ export class FakeControl {
       ipAddresses: names.filter((name) => name.type === 'ip').map((name) => name.value),
       isServer: caller.startsWith('urn:dmr:server:'),
     };
+    return { status: 201, pem: (await this.#sign(profile, csr.publicKey)).toString('pem'), caller };
+  }
+
+  /** dmr-control's rule: only a server renews the relay user's certificate, for the key and CN that certificate has. */
+  async #renewRelayUser(request: { csr: string; certificate: string }, caller: string | undefined): Promise<Outcome> {
+    if (!caller?.startsWith('urn:dmr:server:')) return refused(403, 'DMR_CONTROL_ROLE_FORBIDDEN');
+    const current = new x509.X509Certificate(request.certificate);
+    const csr = new x509.Pkcs10CertificateRequest(request.csr);
+    const samePublicKey = Buffer.from(csr.publicKey.rawData).equals(Buffer.from(current.publicKey.rawData));
+    if (!(await csr.verify()) || csr.subject !== current.subject) return refused(400, 'DMR_CONTROL_CSR_SUBJECT_MISMATCH');
+    if (!samePublicKey) return refused(400, 'DMR_CONTROL_RENEWAL_KEY_CHANGED');
+    const profile = { commonName: current.subject.replace(/^CN=/, ''), uris: [], isServer: false };
+    this.relayRenewals += 1;
     return { status: 201, pem: (await this.#sign(profile, csr.publicKey)).toString('pem'), caller };
   }
 
@@ -191,7 +208,7 @@ export class FakeControl {
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
         new x509.ExtendedKeyUsageExtension(profile.isServer ? [usage.serverAuth, usage.clientAuth] : [usage.clientAuth], false),
-        new x509.SubjectAlternativeNameExtension(sans, false),
+        ...(sans.length > 0 ? [new x509.SubjectAlternativeNameExtension(sans, false)] : []),
         await x509.AuthorityKeyIdentifierExtension.create(ca.publicKey),
       ],
     } as Parameters<typeof x509.X509CertificateGenerator.create>[0]);

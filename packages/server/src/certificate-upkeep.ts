@@ -27,11 +27,13 @@ export interface UpkeepParts {
  * Keeps the server's certificates current. The TLS certificate (`DMR_TLS_*`) is reloaded live with
  * `setSecureContext` when its files change, and, with `DMR_CONTROL_URL`, renewed through dmr-control at
  * `DMR_CERT_RENEW_AT_FRACTION` of its lifetime. The RabbitMQ client certificate (`RABBITMQ_TLS_CERT_FILE`/`_KEY_FILE`)
- * is reloaded by reconnecting at a quiet moment ({@link BrokerConnection.recycle}); dmr-control does not renew it.
+ * is reloaded by reconnecting at a quiet moment ({@link BrokerConnection.recycle}), and with
+ * `DMR_CONTROL_RENEW_RABBITMQ_CERT=true` renewed through dmr-control on the relay user's behalf (the relay user cannot
+ * call dmr-control itself: the server's own certificate authenticates the call).
  */
 export function createCertificateUpkeep(config: ServerConfig, parts: UpkeepParts): CertificateUpkeep {
   const tls = tlsKeeper(config, parts);
-  const rabbitmq = rabbitmqKeeper(config, parts);
+  const rabbitmq = rabbitmqKeeper(config, parts, tls);
   if (config.certificates.control && !tls) {
     parts.log.warn('DMR_CONTROL_URL is set but the server has no TLS certificate (DMR_ALLOW_PLAINTEXT): nothing to renew');
   }
@@ -72,22 +74,23 @@ function tlsKeeper(config: ServerConfig, parts: UpkeepParts): CertificateKeeper 
   );
 }
 
-function rabbitmqKeeper(config: ServerConfig, parts: UpkeepParts): CertificateKeeper | undefined {
+function rabbitmqKeeper(config: ServerConfig, parts: UpkeepParts, tls: CertificateKeeper | undefined): CertificateKeeper | undefined {
   const files = config.broker.tls;
   if (!files?.certFile || !files.keyFile) return undefined;
+  const { control, renewAtFraction, renewRabbitmqCertificate } = config.certificates;
+  const renewal =
+    renewRabbitmqCertificate && control && tls
+      ? { control, fraction: renewAtFraction, caller: () => ({ certificate: tls.material.certificate, key: tls.material.key }) }
+      : undefined;
   const paths = { certFile: files.certFile, keyFile: files.keyFile, caFile: files.caFile };
   const initial = identityOf({
     certificate: readFileSync(paths.certFile, 'utf8'),
     key: readFileSync(paths.keyFile, 'utf8'),
     ca: readFileSync(paths.caFile, 'utf8'),
   });
-  return new CertificateKeeper(
-    { name: 'rabbitmq', paths, reloadIntervalMs: config.certificates.reloadIntervalMs, renewal: undefined },
-    initial,
-    {
-      apply: () => parts.broker.recycle('the RabbitMQ client certificate changed on disk'),
-      observer: certificateObserver(parts.metrics.certificates, 'rabbitmq'),
-      log: parts.log.child({ component: 'certificates', certificate: 'rabbitmq' }),
-    },
-  );
+  return new CertificateKeeper({ name: 'rabbitmq', paths, reloadIntervalMs: config.certificates.reloadIntervalMs, renewal }, initial, {
+    apply: () => parts.broker.recycle('the RabbitMQ client certificate changed'),
+    observer: certificateObserver(parts.metrics.certificates, 'rabbitmq'),
+    log: parts.log.child({ component: 'certificates', certificate: 'rabbitmq' }),
+  });
 }

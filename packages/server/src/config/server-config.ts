@@ -98,7 +98,16 @@ export interface ServerConfig {
    * `DMR_CONTROL_CA_FILE`; `DMR_CERT_RENEW_AT_FRACTION`) and reloading of the TLS and RabbitMQ client certificates when
    * their files change (`DMR_CERT_RELOAD_INTERVAL_MS`).
    */
-  readonly certificates: CertLifecycleSettings;
+  readonly certificates: ServerCertificates;
+}
+
+/** The server's certificate lifecycle settings. */
+export interface ServerCertificates extends CertLifecycleSettings {
+  /**
+   * Renew the relay user's RabbitMQ client certificate through dmr-control too, authenticated by the server's own
+   * certificate (`DMR_CONTROL_RENEW_RABBITMQ_CERT`, default false: a certificate made offline by dmrctl cannot be).
+   */
+  readonly renewRabbitmqCertificate: boolean;
 }
 
 /**
@@ -169,11 +178,20 @@ function configuredFiles(config: ServerConfig): ConfiguredFile[] {
 
 /** The control plane's own files; the fall-backs (DMR_TLS_*, CENTOPS_CONFIGURATION_CA_FILE) are checked under their own names. */
 /** The certificate lifecycle: dmr-control as `readControl` read it (one reading of `DMR_CONTROL_URL`), plus its own variables. */
-function readCertificates(read: EnvReader, control: ControlConfig): CertLifecycleSettings {
+function readCertificates(read: EnvReader, control: ControlConfig): ServerCertificates {
+  const renewRabbitmqCertificate = read.bool('DMR_CONTROL_RENEW_RABBITMQ_CERT', false);
+  const hasRelayCertificate = read.optionalString('RABBITMQ_TLS_CERT_FILE') !== undefined;
+  const hasTls = read.optionalString('DMR_TLS_CERT_FILE') !== undefined;
+  if (renewRabbitmqCertificate && (control.url === undefined || !hasRelayCertificate || !hasTls)) {
+    read.problem(
+      'DMR_CONTROL_RENEW_RABBITMQ_CERT=true needs DMR_CONTROL_URL, RABBITMQ_TLS_CERT_FILE (the certificate renewed) and DMR_TLS_CERT_FILE (the server certificate that authenticates the renewal)',
+    );
+  }
   return {
     control: control.url === undefined ? undefined : { url: control.url, caFile: control.caFile },
     renewAtFraction: readRenewAtFraction(read),
     reloadIntervalMs: readCertReloadIntervalMs(read),
+    renewRabbitmqCertificate,
   };
 }
 

@@ -24,7 +24,21 @@ describe('server certificate lifecycle configuration', () => {
   const files = () => fakeFiles({ '/s.pem': server.cert, '/s.key': server.key, '/ca.pem': ca.cert, '/control-ca.pem': ca.cert });
 
   it('defaults: files re-read every 10 s, no renewal, renewal point 0.6667', () => {
-    expect(loadServerConfig(base, files()).certificates).toEqual({ control: undefined, renewAtFraction: 0.6667, reloadIntervalMs: 10_000 });
+    expect(loadServerConfig(base, files()).certificates).toEqual({
+      control: undefined,
+      renewAtFraction: 0.6667,
+      reloadIntervalMs: 10_000,
+      renewRabbitmqCertificate: false,
+    });
+  });
+
+  it('renews the relay user’s RabbitMQ certificate only when asked, and only with dmr-control, that certificate and TLS', () => {
+    const relay = { RABBITMQ_TLS_CA_FILE: '/ca.pem', RABBITMQ_TLS_CERT_FILE: '/s.pem', RABBITMQ_TLS_KEY_FILE: '/s.key' };
+    const env = { ...base, ...relay, DMR_CONTROL_URL: 'https://control:8094', DMR_CONTROL_CA_FILE: '/control-ca.pem' };
+    expect(loadServerConfig({ ...env, DMR_CONTROL_RENEW_RABBITMQ_CERT: 'true' }, files()).certificates.renewRabbitmqCertificate).toBe(true);
+    expect(() => loadServerConfig({ ...base, DMR_CONTROL_RENEW_RABBITMQ_CERT: 'true' }, files())).toThrow(
+      /DMR_CONTROL_RENEW_RABBITMQ_CERT=true needs DMR_CONTROL_URL, RABBITMQ_TLS_CERT_FILE/,
+    );
   });
 
   it('renews with dmr-control at the configured fraction; the control CA file is checked at start', () => {
@@ -38,6 +52,7 @@ describe('server certificate lifecycle configuration', () => {
       control: { url: 'https://control:8094', caFile: '/control-ca.pem' },
       renewAtFraction: 0.8,
       reloadIntervalMs: 10_000,
+      renewRabbitmqCertificate: false,
     });
     expect(() => loadServerConfig({ ...env, DMR_CONTROL_CA_FILE: '/missing.pem' }, files())).toThrow(
       /DMR_CONTROL_CA_FILE: cannot read "\/missing.pem" \(no such file\)/,

@@ -6,7 +6,7 @@ import { pemCertificates } from '../pki/pem-bundle.js';
 import { describeErrors } from '../result.js';
 import { type CertificatePaths, readMaterial, writeIssued } from './cert-files.js';
 import { type CertificateFacts, type CertificateMaterial, inspectMaterial } from './certificate-material.js';
-import { type IssuedCertificate, renewAtControl } from './control-client.js';
+import { type ClientIdentity, type IssuedCertificate, renewAtControl } from './control-client.js';
 import { renewalCsr } from './csr.js';
 import { keysOf } from './key-pairs.js';
 import { nextRenewalAttemptMs } from './renewal-schedule.js';
@@ -39,7 +39,20 @@ export interface KeeperConfig {
   /** How often the files are compared with the material in force, ms (`DMR_CERT_RELOAD_INTERVAL_MS`). */
   readonly reloadIntervalMs: number;
   /** Renewal through dmr-control at `fraction` of the lifetime; undefined = files only. */
-  readonly renewal: { readonly control: ControlEndpoint; readonly fraction: number } | undefined;
+  readonly renewal: RenewalConfig | undefined;
+}
+
+/** How a keeper renews through dmr-control. */
+export interface RenewalConfig {
+  readonly control: ControlEndpoint;
+  /** Share of the lifetime after which the certificate is renewed (`DMR_CERT_RENEW_AT_FRACTION`). */
+  readonly fraction: number;
+  /**
+   * Who calls: undefined = the certificate being renewed (agents, servers). Set for an identity renewed on its behalf
+   * (the relay user's RabbitMQ certificate, renewed by its server): the client certificate of the call, read at each
+   * attempt; the renewed certificate then travels in the body.
+   */
+  readonly caller?: () => ClientIdentity;
 }
 
 /** Collaborators. */
@@ -96,6 +109,11 @@ export class CertificateKeeper {
   /** The certificate in force. */
   get facts(): CertificateFacts {
     return this.#facts;
+  }
+
+  /** The material in force (PEM texts; the key is for TLS clients of this identity, never for logs). */
+  get material(): CertificateMaterial {
+    return this.#material;
   }
 
   /** Starts polling the files and, with dmr-control, the renewal timer. Idempotent. */
@@ -251,7 +269,7 @@ export class CertificateKeeper {
     this.#log().info({ serial: current.serial, notAfter: iso(current.notAfterMs), attempt }, 'renewing certificate with dmr-control');
     let renewed: { material: CertificateMaterial; facts: CertificateFacts };
     try {
-      const issued = await this.#requestRenewal(renewal.control);
+      const issued = await this.#requestRenewal(renewal);
       const material = { certificate: issued.certificate, key: this.#material.key, ca: issued.caCertificates || this.#material.ca };
       renewed = { material, facts: checkRenewed(material, current, this.#now()) };
       await writeIssued(this.#config.paths, issued);
@@ -266,10 +284,12 @@ export class CertificateKeeper {
     await this.#putInForce(renewed.material, facts, 'renewed');
   }
 
-  async #requestRenewal(control: ControlEndpoint): Promise<IssuedCertificate> {
+  async #requestRenewal({ control, caller }: RenewalConfig): Promise<IssuedCertificate> {
     const ca = control.caFile === undefined ? undefined : await readFile(control.caFile, 'utf8');
-    const csr = await renewalCsr(this.#material.certificate, keysOf(this.#material.key));
-    return renewAtControl({ url: control.url, ca }, csr, { certificate: this.#material.certificate, key: this.#material.key });
+    const { certificate, key } = this.#material;
+    const csr = await renewalCsr(certificate, keysOf(key));
+    const target = { url: control.url, ca };
+    return caller ? renewAtControl(target, csr, caller(), certificate) : renewAtControl(target, csr, { certificate, key });
   }
 
   #onRenewalFailed(failure: DmrError, attempt: number): void {

@@ -54,11 +54,18 @@ export function enrollAtControl(target: ControlTarget, token: string, csr: strin
 }
 
 /**
- * `POST /v1/renew {csr}` over mTLS with the certificate being renewed. Throws ControlError: DMR_CERT_RENEWAL_REFUSED
- * (4xx), DMR_CERT_CONTROL_UNREACHABLE, DMR_CERT_RESPONSE_INVALID.
+ * `POST /v1/renew {csr}` over mTLS with the certificate being renewed; or, with `certificate` (a server renewing the
+ * relay user's RabbitMQ certificate), `{csr, certificate}` over mTLS with the server's own certificate as `client`.
+ * Throws ControlError: DMR_CERT_RENEWAL_REFUSED (4xx), DMR_CERT_CONTROL_UNREACHABLE, DMR_CERT_RESPONSE_INVALID.
  */
-export function renewAtControl(target: ControlTarget, csr: string, client: ClientIdentity): Promise<IssuedCertificate> {
-  return postForCertificate(target, '/v1/renew', { csr }, client, 'DMR_CERT_RENEWAL_REFUSED');
+export function renewAtControl(
+  target: ControlTarget,
+  csr: string,
+  client: ClientIdentity,
+  certificate?: string,
+): Promise<IssuedCertificate> {
+  const body = certificate === undefined ? { csr } : { csr, certificate };
+  return postForCertificate(target, '/v1/renew', body, client, 'DMR_CERT_RENEWAL_REFUSED');
 }
 
 async function postForCertificate(

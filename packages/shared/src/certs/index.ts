@@ -19,6 +19,7 @@ export {
   type KeeperDeps,
   type KeeperState,
   type ReloadResult,
+  type RenewalConfig,
   type RenewalOutcome,
 } from './certificate-keeper.js';
 export {
