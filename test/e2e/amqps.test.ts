@@ -3,9 +3,9 @@
 // Issue 15 finding 9: RabbitMQ trusts only the broker CA, so an agent certificate whose CN names a broker user
 // (issued by the agent CA the DMR servers trust) cannot log in.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { issueCertificate, type LeafProfile } from '@dmr/control';
+import { issueCertificate, issueRelayUserCertificate, type LeafProfile } from '@dmr/control';
 import { DEFAULT_RELAY_USER } from '@dmr/shared';
 import { type RabbitNode, startRabbitNode } from '@dmr/testkit';
 import amqp from 'amqplib';
@@ -16,6 +16,7 @@ import {
   postMessage,
   Receiver,
   RegistryFile,
+  type RunningAgent,
   type RunningServer,
   serverEnv,
   startAgent,
@@ -39,6 +40,8 @@ describe('server ↔ RabbitMQ over AMQPS with certificate login', () => {
   let a: Identity;
   let b: Identity;
   const stops: Array<() => Promise<void>> = [];
+  let relayFiles: { certPath: string; keyPath: string };
+  let running: [RunningAgent, RunningAgent] | undefined;
 
   function tlsOptions(withCert = true): Record<string, unknown> {
     return { ca: [readFileSync(pki.caCertPath)], ...(withCert ? relay : {}), noDelay: true };
@@ -73,8 +76,11 @@ describe('server ↔ RabbitMQ over AMQPS with certificate login', () => {
         RABBITMQ_TLS_CA_FILE: pki.caCertPath,
         RABBITMQ_TLS_CERT_FILE: relayCert.certPath,
         RABBITMQ_TLS_KEY_FILE: relayCert.keyPath,
+        // issue 18: a rotated relay certificate is noticed within 200 ms
+        DMR_CERT_RELOAD_INTERVAL_MS: '200',
       }),
     );
+    relayFiles = { certPath: relayCert.certPath, keyPath: relayCert.keyPath };
   });
 
   afterAll(async () => {
@@ -86,13 +92,22 @@ describe('server ↔ RabbitMQ over AMQPS with certificate login', () => {
     pki?.remove();
   });
 
+  /** Agents A and B, started once for the file (one instance per identity: the server keeps the newest socket). */
+  async function agents(): Promise<[RunningAgent, RunningAgent]> {
+    if (!running) {
+      const agentA = await startAgent(a, server.url, receiver.url);
+      const agentB = await startAgent(b, server.url, receiver.url);
+      stops.push(
+        () => agentA.agent.stop(),
+        () => agentB.agent.stop(),
+      );
+      running = [agentA, agentB];
+    }
+    return running;
+  }
+
   it('relays through a broker it reaches with its certificate alone, under the deployed policies', async () => {
-    const agentA = await startAgent(a, server.url, receiver.url);
-    const agentB = await startAgent(b, server.url, receiver.url);
-    stops.push(
-      () => agentA.agent.stop(),
-      () => agentB.agent.stop(),
-    );
+    const [agentA] = await agents();
     const body = v1Body(b.id);
     expect((await postMessage(agentA.url, body)).status).toBe(202);
     await waitUntil(() => receiver.countOf(body.id) === 1, 10_000, 'delivery via AMQPS');
@@ -180,4 +195,70 @@ describe('server ↔ RabbitMQ over AMQPS with certificate login', () => {
       await connection.close().catch(() => undefined);
     }
   });
+
+  // issue 18: the relay user's certificate rotated on disk (by an operator or cert-manager) is taken by reconnecting
+  // at a quiet moment; publishes refused meanwhile are told to the sender (503, retried), none is lost
+  it('reloads a rotated relay certificate by reconnecting to RabbitMQ while messages flow: every message delivered once', async () => {
+    const [agentA, agentB] = await agents();
+    const before = await relayConnections();
+    const rotatedAt = Date.now();
+    const flow = sendUntilDelivered([agentA, agentB], [b.id, a.id], rotatedAt + 4000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const next = await issueRelayUserCertificate(pki.caDir, DEFAULT_RELAY_USER, { outDir: pki.outDir, name: `relay-${randomUUID()}` });
+    // key first, then the certificate, each by rename: for a moment the pair does not match and must not be taken
+    writeFileSync(`${relayFiles.keyPath}.next`, readFileSync(next.keyPath ?? ''), { mode: 0o600 });
+    renameSync(`${relayFiles.keyPath}.next`, relayFiles.keyPath);
+    writeFileSync(`${relayFiles.certPath}.next`, next.certificatePem);
+    renameSync(`${relayFiles.certPath}.next`, relayFiles.certPath);
+    const sent = await flow;
+    process.stdout.write(
+      `relay certificate reload: ${sent.accepted.length} accepted, ${sent.refusedStatuses.length} answers 502/503 (sent again)\n`,
+    );
+    expect(sent.accepted.length).toBeGreaterThan(20);
+    await waitUntil(() => sent.accepted.every((id) => receiver.countOf(id) >= 1), 15_000, 'every accepted message delivered');
+    expect(sent.accepted.filter((id) => receiver.countOf(id) !== 1)).toEqual([]);
+    // refusals during the reconnect are transient (503, sent again by the caller) and name the broker, never a loss
+    expect(sent.refusedStatuses.every((status) => status === 503 || status === 502)).toBe(true);
+    const reloaded = server.logs.find({ msg: 'certificate reloaded', certificate: 'rabbitmq' });
+    expect(reloaded).toHaveLength(1);
+    expect(reloaded[0]?.serial).toBe(next.serial.toUpperCase());
+    // RabbitMQ now sees one relay connection, opened after the rotation, with the new certificate's validity
+    await waitUntil(async () => (await relayConnections()).some((c) => c.connected_at >= rotatedAt), 15_000, 'new relay connection listed');
+    const after = await relayConnections();
+    expect(after).toHaveLength(1);
+    expect(after[0]?.peer_cert_validity).not.toBe(before[0]?.peer_cert_validity);
+  });
+
+  async function relayConnections(): Promise<Array<{ connected_at: number; peer_cert_validity: string }>> {
+    const connections = (await (await management('/connections')).json()) as Array<{
+      user: string;
+      connected_at: number;
+      peer_cert_validity: string;
+    }>;
+    return connections.filter((connection) => connection.user === DEFAULT_RELAY_USER);
+  }
+
+  /** Sends between the agents until `untilMs`, sending again what was refused (as a caller would); returns what happened. */
+  async function sendUntilDelivered(agents: RunningAgent[], recipients: string[], untilMs: number) {
+    const accepted: string[] = [];
+    const refusedStatuses: number[] = [];
+    const lane = async (agent: RunningAgent, recipientId: string) => {
+      while (Date.now() < untilMs) {
+        const body = v1Body(recipientId);
+        for (let attempt = 0; attempt < 50; attempt++) {
+          const answer = await postMessage(agent.url, body);
+          if (answer.status === 202) {
+            accepted.push(body.id);
+            break;
+          }
+          refusedStatuses.push(answer.status);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+    };
+    await Promise.all(
+      agents.flatMap((agent, index) => [lane(agent, recipients[index] as string), lane(agent, recipients[index] as string)]),
+    );
+    return { accepted, refusedStatuses };
+  }
 });

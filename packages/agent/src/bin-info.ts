@@ -13,6 +13,7 @@ Configured by environment variables only, validated at start (a bad value exits 
   DMR_TLS_CA_FILE                       CA of the server certificate
   DMR_TLS_CERT_FILE, DMR_TLS_KEY_FILE   the agent's client certificate and key (mutual TLS)
   DMR_ALLOW_PLAINTEXT=true              allow running without TLS (development only)
+  DMR_CONTROL_URL, DMR_ENROLLMENT_TOKEN enroll with dmr-control (key made here) and renew the certificate
   OUTGOING_MESSAGE_ENDPOINT             where received messages are delivered
   PORT, HOST                            listen address of the agent's HTTP API
   DMR_OPS_PORT, DMR_OPS_HOST            health, readiness, metrics over plain HTTP (none unless set)

@@ -11,8 +11,10 @@ import {
   type Logger,
   OpsListener,
 } from '@dmr/shared';
+import type { CertificateKeeper } from '@dmr/shared/certs';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApp, LoopDelayGauge, OutboundSender, type Readiness } from './api/index.js';
+import { createClientCertificateKeeper } from './certs/index.js';
 import type { AgentConfig } from './config/index.js';
 import { createHttpPost, EndpointClient, httpPostFromFetch, InboundDelivery } from './delivery/index.js';
 import { AgentDirectory, AgentLink, type LinkState } from './link/index.js';
@@ -45,6 +47,8 @@ export interface Agent {
   readonly opsPort: number | undefined;
   /** The agent's metrics (`main.ts` counts survived process-level errors here). */
   readonly metrics: AgentMetrics;
+  /** Issue 18: keeps the TLS client certificate current (reload, renewal with dmr-control); undefined without one. */
+  readonly certificates: CertificateKeeper | undefined;
   /** Listens on `HOST:PORT` (and `DMR_OPS_HOST:DMR_OPS_PORT`), then opens the link. Idempotent; rejects after stop with DMR_LIFECYCLE_SHUTTING_DOWN. */
   start(): Promise<void>;
   /**
@@ -117,9 +121,11 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
   const ops = config.ops
     ? new OpsListener(config.ops, { forward: (request) => app.inject(request), log: root.child({ component: 'ops' }) })
     : undefined;
+  const certificates = createClientCertificateKeeper(config, { link, metrics, log: root });
   const runner = new AgentRunner({
     config,
     metrics,
+    certificates,
     log: root.child({ component: 'agent' }),
     link,
     inbound,
@@ -137,6 +143,7 @@ interface AgentParts {
   readonly metrics: AgentMetrics;
   readonly log: Logger;
   readonly link: AgentLink;
+  readonly certificates: CertificateKeeper | undefined;
   readonly inbound: InboundDelivery;
   readonly outbound: OutboundSender;
   readonly app: FastifyInstance;
@@ -179,6 +186,10 @@ class AgentRunner implements Agent {
     return this.#parts.metrics;
   }
 
+  get certificates(): CertificateKeeper | undefined {
+    return this.#parts.certificates;
+  }
+
   /** Ready = running, connected, and the current connection delivered a full agent list. */
   readiness(): Readiness {
     const { link } = this.#parts;
@@ -209,6 +220,7 @@ class AgentRunner implements Agent {
     if (config.http.maxEventLoopDelayMs > 0) this.#parts.loopDelay.start();
     logPeerTrust(log, config);
     link.start();
+    this.#parts.certificates?.start();
     this.#state = 'running';
     // `node:crypto` here means @dmr/native-ecdh was not built: correct, but ~0.12 ms more CPU per P-256 message
     log.info(
@@ -231,6 +243,8 @@ class AgentRunner implements Agent {
     // Let a start in progress finish first, so its listen() cannot outlive app.close().
     await this.#starting?.catch(() => undefined);
     this.#state = 'stopping';
+    // first: a renewal or reload in progress may be moving the link to a new connection, and is awaited
+    await this.#step('certificates', async () => this.#parts.certificates?.stop());
     await this.#step('drain', () => this.#drain());
     await this.#step('link', () => link.stop());
     // Closing the link failed every send still waiting for an ack, and aborted deliveries end promptly.

@@ -3,7 +3,9 @@
  */
 export { buildOpenApiDocument, type ErrorBody, type JsonObject, type Readiness } from './api/index.js';
 export { type Agent, type AgentDeps, type AgentState, buildAgent } from './build-agent.js';
+export { enrollmentExitCode, type PrepareDeps, prepareAgentCertificate } from './certs/index.js';
 export {
+  type AgentCertificatesConfig,
   type AgentConfig,
   type ConfigSources,
   type DeliveryConfig,

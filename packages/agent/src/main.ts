@@ -1,10 +1,17 @@
 #!/usr/bin/env node
 import { createLogger, DmrError, guardProcess, handleBinArgs } from '@dmr/shared';
 import { agentBinInfo } from './bin-info.js';
-import { type AgentConfig, buildAgent, loadAgentConfig } from './index.js';
+import { type AgentConfig, buildAgent, enrollmentExitCode, loadAgentConfig, prepareAgentCertificate } from './index.js';
 
 // --help / --version (and a refusal of any other argument) before the configuration is read
 handleBinArgs(agentBinInfo());
+
+// issue 18: with DMR_CONTROL_URL, a key and certificate are made sure of (enrolling with DMR_ENROLLMENT_TOKEN) before
+// the configuration reads their files
+await prepareAgentCertificate(process.env).catch((error: unknown) => {
+  process.stderr.write(`dmr-agent: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(enrollmentExitCode(error));
+});
 
 // The only place that reads process.env: everything below gets the parsed, frozen config.
 let config: AgentConfig;

@@ -5,10 +5,11 @@ import { type BrokerConnection, QueueFullTranslator } from './amqp/index.js';
 import { CertificateGuard, createCrlMetrics, SessionCertificates } from './auth/index.js';
 import { serverBinInfo } from './bin-info.js';
 import { type BrokerSide, createBrokerSide } from './broker-side.js';
+import { type CertificateUpkeep, createCertificateUpkeep } from './certificate-upkeep.js';
 import type { ServerConfig } from './config/index.js';
 import { type ControlSide, createControlSide } from './control-side.js';
 import { SocketGateway } from './gateway/index.js';
-import { buildHttpApp, httpsServerOptions, type ReadinessReport, secureContextOptions } from './http/index.js';
+import { buildHttpApp, LiveTlsContext, type ReadinessReport, readTlsMaterial } from './http/index.js';
 import { createServerMetrics, type ServerMetrics } from './obs/index.js';
 import { AgentRegistry } from './registry/index.js';
 import { MessageRouter, RouteAdmission } from './routing/index.js';
@@ -27,6 +28,8 @@ export interface DmrServer {
   readonly control: ControlSide;
   /** Keeper of the CRLs in force; undefined without mutual TLS. */
   readonly certificates: CertificateGuard | undefined;
+  /** Issue 18: the keepers of the TLS and RabbitMQ client certificates (reload, renewal with dmr-control). */
+  readonly certificateKeepers: CertificateUpkeep;
   readonly state: LifecycleState;
   /** Bound port of the ops listener (`DMR_OPS_PORT`) once started; undefined without one. */
   readonly opsPort: number | undefined;
@@ -91,26 +94,31 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     };
   };
   const tls = config.tls;
+  const tlsMaterial = tls ? readTlsMaterial(tls) : undefined;
+  // one TLS context for the CRL and the identity: either can change at run time without the other being lost
+  const liveTls = tlsMaterial ? new LiveTlsContext(tlsMaterial, () => app.server as unknown as HttpsServer) : undefined;
   // the CRL comes into force only once the guard verified it (guard.start(), before the listener opens)
   const app = buildHttpApp({
     metricsRegistry: metrics.registry,
     readiness,
     log,
-    ...(tls ? { https: httpsServerOptions(tls, undefined) } : {}),
+    ...(liveTls ? { https: liveTls.serverOptions } : {}),
   });
-  const guard = tls
-    ? new CertificateGuard(
-        tls,
-        {
-          applyCrl: (crlPems) => (app.server as unknown as HttpsServer).setSecureContext(secureContextOptions(tls, crlPems)),
-          recheck: () => gateway.recheckCertificates(),
-          onCrlsChanged: () => control?.onApplied(),
-        },
-        log.child({ component: 'tls' }),
-        createCrlMetrics(metrics.registry),
-        { fetch: { timeoutMs: config.control.timeoutMs, caFile: config.control.caFile } },
-      )
-    : undefined;
+  const guard =
+    tls && liveTls
+      ? new CertificateGuard(
+          tls,
+          {
+            applyCrl: (crlPems) => liveTls.applyCrls(crlPems),
+            recheck: () => gateway.recheckCertificates(),
+            onCrlsChanged: () => control?.onApplied(),
+          },
+          log.child({ component: 'tls' }),
+          createCrlMetrics(metrics.registry),
+          { fetch: { timeoutMs: config.control.timeoutMs, caFile: config.control.caFile } },
+        )
+      : undefined;
+  const certificateKeepers = createCertificateUpkeep(config, { liveTls, tlsMaterial, broker, metrics, log });
   // probes and Prometheus without a client certificate: the same answers as the main port, nothing else
   const ops = config.ops
     ? new OpsListener(config.ops, { forward: (request) => app.inject(request), log: log.child({ component: 'ops' }) })
@@ -162,6 +170,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     await control?.start();
     await registry.start();
     await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
+    certificateKeepers.start();
     state = 'running';
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -178,6 +187,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
       router,
       log,
       guard,
+      certificateKeepers,
       control,
       ops,
       drainMs: config.shutdownTimeoutMs,
@@ -193,6 +203,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     gateway,
     control,
     certificates: guard,
+    certificateKeepers,
     get state() {
       return state;
     },
@@ -238,6 +249,7 @@ interface ShutdownParts {
   readonly router: MessageRouter;
   readonly log: Logger;
   readonly guard: CertificateGuard | undefined;
+  readonly certificateKeepers: CertificateUpkeep;
   readonly control: ControlSide | undefined;
   readonly ops: OpsListener | undefined;
   readonly drainMs: number;
@@ -245,7 +257,7 @@ interface ShutdownParts {
 }
 
 /**
- * Reverse start order, draining first: intake off → in-flight publishes → deliveries → sockets → broker → ops → HTTP.
+ * Reverse start order, draining first: intake off → certificate upkeep → in-flight publishes → deliveries → sockets → broker → ops → HTTP.
  * The ops listener stays up through the drain (readiness says 503 `stopping`) and closes before the app it asks.
  */
 async function shutdown(parts: ShutdownParts): Promise<void> {
@@ -253,6 +265,8 @@ async function shutdown(parts: ShutdownParts): Promise<void> {
   parts.log.info('dmr-server stopping');
   const steps: Array<[string, () => Promise<void>]> = [
     ['intake', async () => parts.gateway.stopIntake()],
+    // before the broker stops: a reload in progress may be reconnecting to RabbitMQ and waits for it
+    ['certificates', () => parts.certificateKeepers.stop()],
     ['control', async () => parts.control?.stop()],
     ['registry', () => parts.registry.stop()],
     ['broker-retries', () => parts.brokerSide.stopRetries()],

@@ -137,6 +137,33 @@ export const ERROR_CATALOG = {
     summary: 'The agent registry failed validation; the last good one stays in force.',
   },
   DMR_REGISTRY_FETCH_FAILED: { httpStatus: 502, isTransient: true, summary: 'The agent registry could not be fetched.' },
+  // issue 18: certificate enrollment, renewal and reload on agents and servers (the client side of dmr-control)
+  DMR_CERT_MATERIAL_INVALID: {
+    httpStatus: 500,
+    isTransient: false,
+    summary:
+      'Certificate, key and CA files do not form a usable identity (unreadable, key of another certificate, expired, not yet valid).',
+  },
+  DMR_CERT_ENROLLMENT_REFUSED: {
+    httpStatus: 502,
+    isTransient: false,
+    summary: "dmr-control refused the enrollment (the message names dmr-control's code, e.g. an unknown, used or expired token).",
+  },
+  DMR_CERT_RENEWAL_REFUSED: {
+    httpStatus: 502,
+    isTransient: false,
+    summary: "dmr-control refused to renew this certificate (the message names dmr-control's code).",
+  },
+  DMR_CERT_CONTROL_UNREACHABLE: {
+    httpStatus: 503,
+    isTransient: true,
+    summary: 'dmr-control could not be reached, its TLS certificate was not trusted, or it answered 5xx or too late.',
+  },
+  DMR_CERT_RESPONSE_INVALID: {
+    httpStatus: 502,
+    isTransient: true,
+    summary: "dmr-control's answer holds no usable certificate for this key and identity.",
+  },
   DMR_CA_INVALID_REQUEST: {
     httpStatus: 400,
     isTransient: false,

@@ -47,6 +47,12 @@ export const METRIC = {
    * metadata (seed-003 `{data}`-only JWS), by `basis` (`legacy-sender` | `all-senders`).
    */
   unboundMessagesAcceptedTotal: 'dmr_unbound_messages_accepted_total',
+  /** Beyond seed 003 (issue 18): notAfter of the certificate in force, Unix seconds, by `certificate` (`tls`, `rabbitmq`). */
+  certificateExpirySeconds: 'dmr_certificate_expiry_seconds',
+  /** Beyond seed 003 (issue 18): renewal attempts with dmr-control by `outcome` (`success`, `refused`, `failed`). */
+  certificateRenewalsTotal: 'dmr_certificate_renewals_total',
+  /** Beyond seed 003 (issue 18): changed certificate files by `certificate` and `result` (`applied`, `refused`, `failed`). */
+  certificateReloadsTotal: 'dmr_certificate_reloads_total',
   /** Beyond seed 003 (issue 18): the `configVersion` of the registry in force (0 until a versioned registry is in force). */
   configVersion: 'dmr_config_version',
   /** Beyond seed 003 (issue 18): 1 while the CRL in force of a CA (`issuer`) is within DMR_TLS_CRL_WARN_BEFORE_MS of its nextUpdate or past it. */

@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   AgentId,
@@ -14,20 +13,12 @@ import {
   type PrivateKeyRef,
   parseLogLevels,
   parseTrustAnchors,
-  pemCertificates,
   readOpsListener,
 } from '@dmr/shared';
 import { readConfiguredFile } from './config-files.js';
+import { type AgentCertificatesConfig, type LinkTlsOptions, readLinkTls } from './link-tls-config.js';
 
-/** TLS material for the link: the CA that signs the server certificate, and this agent's client certificate (mTLS). */
-export interface LinkTlsOptions {
-  /** PEM CA bundle that signs the server certificate, re-written in canonical form (one newline-ended block per CA). */
-  readonly ca?: string;
-  /** PEM client certificate presented to the server. */
-  readonly cert?: string;
-  /** PEM private key of the client certificate. */
-  readonly key?: string;
-}
+export type { AgentCertificatesConfig, LinkTlsOptions } from './link-tls-config.js';
 
 /** The link's slice: how to reach and keep the one Socket.IO connection. */
 export interface LinkConfig {
@@ -120,6 +111,10 @@ export interface AgentConfig {
   readonly link: LinkConfig;
   readonly delivery: DeliveryConfig;
   readonly peerTrust: PeerTrustConfig;
+  /** The file the private key was read from (`AGENT_PRIVATE_KEY_FILE`); undefined when it came inline. */
+  readonly privateKeyFile: string | undefined;
+  /** Issue 18: the TLS client certificate's files and how they are kept current; undefined without TLS material. */
+  readonly certificates: AgentCertificatesConfig | undefined;
 }
 
 /** I/O the loader needs; injectable so parsing stays testable without files. */
@@ -144,7 +139,7 @@ export function loadAgentConfig(env: Env, sources: ConfigSources = DEFAULT_SOURC
   const privateKey = readPrivateKey(reader, sources);
   const http = readHttp(reader);
   const ops = readOpsListener(reader, http.port);
-  const tls = readLinkTls(reader, sources);
+  const { tls, certificates } = readLinkTls(reader, sources);
   const link = { ...readLink(reader), ...(tls ? { tls } : {}) };
   const delivery = readDelivery(reader);
   const peerTrust = readPeerTrust(reader, sources);
@@ -167,6 +162,8 @@ export function loadAgentConfig(env: Env, sources: ConfigSources = DEFAULT_SOURC
     link,
     delivery,
     peerTrust,
+    privateKeyFile: reader.optionalString('AGENT_PRIVATE_KEY_FILE'),
+    certificates,
   });
 }
 
@@ -217,61 +214,6 @@ function readHttp(reader: EnvReader): HttpConfig {
     maxInFlightSends: reader.int('DMR_MAX_IN_FLIGHT_SENDS', { default: 32, min: 1, max: 100_000 }),
     maxEventLoopDelayMs: reader.int('DMR_MAX_EVENT_LOOP_DELAY_MS', { default: 50, min: 0, max: 60_000 }),
   };
-}
-
-/**
- * Secure by default: the link needs TLS material and `https`/`wss` server URLs unless DMR_ALLOW_PLAINTEXT=true
- * (TLS terminated by an ingress in front of the agent's traffic, or local experiments).
- */
-function readLinkTls(reader: EnvReader, sources: ConfigSources): LinkTlsOptions | undefined {
-  const allowPlaintext = reader.bool('DMR_ALLOW_PLAINTEXT', false);
-  const files = {
-    ca: reader.optionalString('DMR_TLS_CA_FILE'),
-    cert: reader.optionalString('DMR_TLS_CERT_FILE'),
-    key: reader.optionalString('DMR_TLS_KEY_FILE'),
-  };
-  const urls = (reader.optionalString('DMR_SERVER_WEBSOCKET_URL') ?? '')
-    .split(',')
-    .map((url) => url.trim())
-    .filter(Boolean);
-  const hasPlainUrl = urls.some((url) => /^(http|ws):/i.test(url));
-  if (!allowPlaintext && (!files.ca || !files.cert || !files.key || hasPlainUrl)) {
-    reader.problem(
-      'TLS is not configured: set DMR_TLS_CA_FILE, DMR_TLS_CERT_FILE, DMR_TLS_KEY_FILE and an https/wss DMR_SERVER_WEBSOCKET_URL, or DMR_ALLOW_PLAINTEXT=true',
-    );
-    return undefined;
-  }
-  if (Boolean(files.cert) !== Boolean(files.key)) reader.problem('DMR_TLS_CERT_FILE and DMR_TLS_KEY_FILE must be set together');
-  if (!files.ca && !files.cert) return undefined;
-  const read = (variable: string, path: string | undefined) =>
-    path === undefined ? undefined : readConfiguredFile(reader, sources.readFile, variable, path);
-  const caText = read('DMR_TLS_CA_FILE', files.ca);
-  const ca = caText === undefined ? undefined : readCaBundle(reader, files.ca as string, caText);
-  const cert = read('DMR_TLS_CERT_FILE', files.cert);
-  const key = read('DMR_TLS_KEY_FILE', files.key);
-  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
-}
-
-/**
- * `DMR_TLS_CA_FILE` as one canonical PEM text: OpenSSL reads PEM by lines, so a bundle made with `cat` from files
- * lacking their final newline would lose every CA after the seam; each certificate must parse, or the agent would
- * trust fewer CAs than the file names.
- */
-function readCaBundle(reader: EnvReader, path: string, text: string): string | undefined {
-  const certificates = pemCertificates(text);
-  if (certificates.length === 0) {
-    reader.problem(`DMR_TLS_CA_FILE: "${path}" holds no PEM certificate`);
-    return undefined;
-  }
-  for (const [index, pem] of certificates.entries()) {
-    try {
-      new X509Certificate(pem);
-    } catch {
-      reader.problem(`DMR_TLS_CA_FILE: certificate ${index + 1} of ${certificates.length} in "${path}" is not a valid PEM certificate`);
-      return undefined;
-    }
-  }
-  return certificates.join('');
 }
 
 function readLink(reader: EnvReader): LinkConfig {

@@ -1,4 +1,5 @@
 export {
+  type AgentCertificatesConfig,
   type AgentConfig,
   type ConfigSources,
   type DeliveryConfig,
@@ -8,3 +9,4 @@ export {
   loadAgentConfig,
   type PeerTrustConfig,
 } from './agent-config.js';
+export { type EnrollmentSettings, loadEnrollmentSettings } from './enrollment-config.js';

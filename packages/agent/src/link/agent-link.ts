@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import {
   AGENT_LIST_DELTA_FEATURE,
   AGENT_LIST_VERSION_FIELD,
@@ -9,6 +8,7 @@ import {
   createAgentToken,
   DELIVERY_DEADLINE_FEATURE,
   type DeliveryAck,
+  DmrError,
   deliveryErrorOf,
   EVENTS,
   type Logger,
@@ -17,11 +17,13 @@ import {
   type WireMessage,
 } from '@dmr/shared';
 import { io, type Socket } from 'socket.io-client';
-import type { LinkConfig } from '../config/index.js';
+import type { LinkConfig, LinkTlsOptions } from '../config/index.js';
 import type { AgentDirectory, DirectoryUpdate } from './agent-directory.js';
 import { AgentListState } from './agent-list-state.js';
 import { connectFailureCode } from './connect-failure.js';
+import { SendGate, SWITCH_CONNECT_TIMEOUT_MS } from './send-gate.js';
 import { interpretSendAck, type SendOutcome } from './send-outcome.js';
+import { describeCause, idOf, streamUnder } from './socket-details.js';
 
 /** Connection state, fed to `/v1/ready` and the metrics. `closed` is final (after stop). */
 export type LinkState = 'disconnected' | 'connecting' | 'connected' | 'closed';
@@ -56,18 +58,17 @@ const KNOWN_EVENTS = new Set<string>(Object.values(EVENTS));
 /**
  * The agent's one Socket.IO connection to a DMR server (namespace `/v1/dmr-agent-events`).
  *
- * socket.io-client's own reconnection is off and this class owns the only reconnect loop:
- * the built-in one never retries after the server's middleware refuses the handshake
- * (`connect_error` with `socket.active === false`) nor after `io server disconnect`, so a
- * second loop would be needed anyway; one loop with one backoff and one cancellable timer
- * is easier to reason about and to stop. The `auth` option is a function, so every
- * (re)connect carries a freshly signed token.
+ * socket.io-client's own reconnection is off and this class owns the only reconnect loop: the built-in one never
+ * retries after the server's middleware refuses the handshake (`connect_error` with `socket.active === false`) nor
+ * after `io server disconnect`, so a second loop would be needed anyway; one loop with one backoff and one cancellable
+ * timer is easier to reason about and to stop. The `auth` option is a function, so every (re)connect carries a freshly
+ * signed token.
  *
- * Several server URLs (a comma list in `DMR_SERVER_WEBSOCKET_URL`) are tried round-robin: a failed
- * connect or a lost connection moves to the next one, with the same backoff. Every connection attempt
- * gets its own socket and Manager: socket.io-client writes an ack on whatever connection its Manager has
- * *now*, and a server numbers its acks from 0 per process, so an ack of a delivery from a previous
- * connection could otherwise settle a different delivery of the new one (a restarted server reuses the ids).
+ * Several server URLs (a comma list in `DMR_SERVER_WEBSOCKET_URL`) are tried round-robin: a failed connect or a lost
+ * connection moves to the next one, with the same backoff. Every connection attempt gets its own socket and Manager:
+ * socket.io-client writes an ack on whatever connection its Manager has *now*, and a server numbers its acks from 0
+ * per process, so an ack of a delivery from a previous connection could otherwise settle a different delivery of the
+ * new one (a restarted server reuses the ids).
  */
 export class AgentLink {
   readonly #config: LinkConfig;
@@ -86,11 +87,18 @@ export class AgentLink {
   #isStarted = false;
   // index into serverUrls of the next connection attempt
   #urlIndex = 0;
+  // TLS material of every new connection; replaced by switchTls()
+  #tls: LinkTlsOptions | undefined;
+  // the connection being opened with new TLS material while the current one still serves, and how to give it up
+  #candidate: AgentSocket | undefined;
+  #abandonCandidate: ((reason: string) => void) | undefined;
+  readonly #gate = new SendGate();
 
   constructor(config: LinkConfig, deps: LinkDeps) {
     this.#config = config;
     this.#deps = deps;
     this.#log = deps.log;
+    this.#tls = config.tls;
   }
 
   /** Current connection state. */
@@ -124,11 +132,14 @@ export class AgentLink {
    * after RabbitMQ confirmed the publish. Never throws. Codes: DMR_LINK_NOT_CONNECTED, DMR_LINK_REJECTED, DMR_LINK_TIMEOUT.
    */
   async send(message: WireMessage): Promise<SendOutcome> {
+    // during a move to a new certificate, wait for it: a send on the connection about to close could lose its ack
+    if (this.#gate.isHeld) await this.#gate.whenOpen();
     const socket = this.#socket;
     if (!socket || this.#state !== 'connected' || !socket.connected) {
       return { ok: false, code: 'DMR_LINK_NOT_CONNECTED', message: 'the agent has no live connection to a DMR server' };
     }
     this.#deps.observer.eventSent(EVENTS.messageToServer);
+    const answered = this.#gate.enter();
     try {
       const ack: unknown = await socket.timeout(this.#config.ackTimeoutMs).emitWithAck(EVENTS.messageToServer, message);
       return interpretSendAck(ack);
@@ -138,6 +149,35 @@ export class AgentLink {
         return { ok: false, code: 'DMR_LINK_NOT_CONNECTED', message: 'the connection to the DMR server was lost before it confirmed' };
       }
       return { ok: false, code: 'DMR_LINK_TIMEOUT', message: `the DMR server did not confirm within ${this.#config.ackTimeoutMs} ms` };
+    } finally {
+      answered();
+    }
+  }
+
+  /**
+   * Puts new TLS material (a renewed or rotated client certificate, issue 18) in force without losing a message. Not
+   * connected: the next connection uses it. Connected: new sends wait, the sends in flight get their acks (at most
+   * `ackTimeoutMs`), a second connection with the new material opens while the first still serves; once it is up it
+   * takes over and the first closes (the server, too, keeps an agent's newest socket). Deliveries the first had not
+   * acked come again from RabbitMQ on the new one (the duplicate window posts each once). Rejects with
+   * DMR_LINK_NOT_CONNECTED when the new connection is refused or not up within {@link SWITCH_CONNECT_TIMEOUT_MS}: the
+   * old material and connection then stay.
+   */
+  async switchTls(tls: LinkTlsOptions): Promise<void> {
+    const previous = this.#tls;
+    this.#tls = tls;
+    const current = this.#socket;
+    if (this.#state !== 'connected' || !current?.connected) return;
+    if (this.#gate.isHeld) throw new DmrError('DMR_INTERNAL_ERROR', 'a certificate switch is already in progress');
+    this.#gate.hold();
+    try {
+      await this.#gate.settled(this.#config.ackTimeoutMs);
+      await this.#connectCandidate(current);
+    } catch (error) {
+      this.#tls = previous;
+      throw error;
+    } finally {
+      this.#gate.release();
     }
   }
 
@@ -147,6 +187,7 @@ export class AgentLink {
     this.#state = 'closed';
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    this.#abandonCandidate?.('the link is stopping');
     // disconnect() emits 'disconnect' synchronously when connected, which records the session metrics.
     if (this.#socket) this.#dispose(this.#socket);
     this.#hasAgentList = false;
@@ -160,7 +201,7 @@ export class AgentLink {
       reconnection: false, // this class owns the reconnect loop (see the class comment)
       transports: ['websocket'],
       auth: (cb) => this.#authenticate(cb),
-      ...this.#config.tls,
+      ...this.#tls,
     });
     socket.on('connect', () => this.#onConnect(socket));
     socket.on('connect_error', (error) => this.#onConnectError(socket, error));
@@ -180,6 +221,43 @@ export class AgentLink {
     socket.removeAllListeners();
     socket.offAny();
     if (this.#socket === socket) this.#socket = undefined;
+    if (this.#candidate === socket) this.#candidate = undefined;
+  }
+
+  /** Opens the connection with the new material; resolves once it is the link's connection. */
+  #connectCandidate(current: AgentSocket): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const candidate = this.#open(this.serverUrl);
+      this.#candidate = candidate;
+      const fail = (reason: string): void => {
+        clearTimeout(timer);
+        this.#abandonCandidate = undefined;
+        if (this.#candidate === candidate) this.#dispose(candidate);
+        // the old connection may have been closed meanwhile (by the server): the reconnect loop takes over
+        if (this.#state !== 'closed' && !this.#socket?.connected) this.#scheduleReconnect();
+        reject(new DmrError('DMR_LINK_NOT_CONNECTED', `the connection with the new client certificate failed: ${reason}`));
+      };
+      const timer = setTimeout(() => fail(`not connected within ${SWITCH_CONNECT_TIMEOUT_MS} ms`), SWITCH_CONNECT_TIMEOUT_MS);
+      this.#abandonCandidate = fail;
+      candidate.once('connect_error', (error) => fail(error.message));
+      candidate.once('connect', () => {
+        clearTimeout(timer);
+        this.#abandonCandidate = undefined;
+        this.#promote(candidate, current);
+        resolve();
+      });
+      candidate.connect();
+    });
+  }
+
+  /** The new connection takes over; the old one is closed (its unacked deliveries come again on the new one). */
+  #promote(candidate: AgentSocket, old: AgentSocket): void {
+    this.#candidate = undefined;
+    if (this.#connectedAt > 0) this.#deps.observer.linkDisconnected((performance.now() - this.#connectedAt) / 1000);
+    this.#socket = candidate;
+    this.#onConnect(candidate);
+    this.#dispose(old);
+    this.#log.info({ serverUrl: this.serverUrl }, 'moved to a new connection with the new client certificate');
   }
 
   #authenticate(cb: (data: object) => void): void {
@@ -240,6 +318,12 @@ export class AgentLink {
     this.#connectedAt = 0;
     this.#hasAgentList = false;
     if (this.#state === 'closed') return;
+    if (this.#candidate) {
+      // closed while its successor connects (the server saw the new socket first): that one is the reconnect
+      this.#state = 'connecting';
+      this.#dispose(socket);
+      return;
+    }
     this.#state = 'disconnected';
     this.#log.warn({ serverUrl: this.serverUrl, reason }, 'disconnected from the DMR server');
     this.#dispose(socket);
@@ -311,24 +395,4 @@ export class AgentLink {
     }
     ack(reply);
   }
-}
-
-function idOf(message: unknown): string | undefined {
-  const id = typeof message === 'object' && message !== null ? (message as { id?: unknown }).id : undefined;
-  return typeof id === 'string' ? id.slice(0, 128) : undefined;
-}
-
-function describeCause(description: unknown): string | undefined {
-  if (typeof description === 'object' && description !== null && 'message' in description) return String(description.message);
-  return typeof description === 'string' ? description : undefined;
-}
-
-/**
- * The TCP/TLS socket under a connected Socket.IO client (engine.io-client's `ws` transport; private fields, so
- * undefined when a future version moves them, which only costs the write coalescing).
- */
-function streamUnder(socket: AgentSocket): Writable | undefined {
-  const engine = socket.io.engine as unknown as { transport?: { ws?: { _socket?: unknown } } } | undefined;
-  const stream = engine?.transport?.ws?._socket;
-  return stream instanceof Writable ? stream : undefined;
 }

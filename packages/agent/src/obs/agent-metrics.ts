@@ -1,4 +1,5 @@
 import { AGENT_NAMESPACE, codeLabel, LATENCY_BUCKETS_S, METRIC } from '@dmr/shared';
+import { CERTIFICATE_METRICS, type CertificateMetricSet } from '@dmr/shared/certs';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Which way a message travels through this agent. */
@@ -141,6 +142,13 @@ export class AgentMetrics {
     labelNames: ['kind', 'code'],
     registers: [this.registry],
   });
+
+  /** Issue 18: expiry, renewals and reloads of the client certificate (label `certificate` = `tls`). */
+  readonly certificates: CertificateMetricSet = {
+    expiry: new Gauge({ ...CERTIFICATE_METRICS.expiry, registers: [this.registry] }),
+    renewals: new Counter({ ...CERTIFICATE_METRICS.renewals, registers: [this.registry] }),
+    reloads: new Counter({ ...CERTIFICATE_METRICS.reloads, registers: [this.registry] }),
+  };
 
   /** Issue 15: an error escaped every handler and the process served on (`guardProcess`); `code` is a catalog code. */
   unhandledError(kind: string, code: string): void {

@@ -51,6 +51,10 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
   #endpointIndex = 0;
   // set between connection.blocked and connection.unblocked of the current connection
   #blockedReason: string | undefined;
+  // settles once a recycle() reconnected or gave up; publishes arriving meanwhile wait for it (at most RECYCLE_HOLD_MS)
+  #recycled: Promise<void> | undefined;
+  // a recycle() closed the connection on purpose: reconnect without the backoff pause, once
+  #isReconnectPlanned = false;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -103,6 +107,13 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
    * on nack, return (no queue bound), channel loss or confirm timeout.
    */
   publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish = {}): Promise<void> {
+    const recycled = this.#recycled;
+    if (recycled === undefined) return this.#publishNow(exchange, routingKey, content, options);
+    // a planned reconnect (recycle) takes a few hundred ms: waiting beats refusing the sender
+    return settledWithin(recycled, RECYCLE_HOLD_MS).then(() => this.#publishNow(exchange, routingKey, content, options));
+  }
+
+  #publishNow(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
     const channel = this.#publisher;
     if (!channel || !this.isConnected) {
       return Promise.reject(new DmrError('DMR_ROUTE_BROKER_UNAVAILABLE', 'RabbitMQ is not connected'));
@@ -144,6 +155,51 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
     return channel;
   }
 
+  /**
+   * Reconnects now so the TLS files are read anew (issue 18: a rotated client certificate), at a quiet moment: new
+   * publishes wait (at most {@link RECYCLE_HOLD_MS}, then they are refused with DMR_ROUTE_BROKER_UNAVAILABLE, transient)
+   * while those awaiting RabbitMQ's confirm settle (at most `confirmTimeoutMs`); then the connection closes, the loop
+   * reconnects without a backoff pause, and the waiting publishes go out on the new connection. Deliveries an agent
+   * has not acked return to their queues and are redelivered (the agent's duplicate window suppresses a second post).
+   * Without a connection it returns at once: the loop reads the files on every attempt. Rejects with
+   * DMR_ROUTE_BROKER_UNAVAILABLE when not reconnected within `timeoutMs` (the loop keeps trying).
+   */
+  async recycle(reason: string, timeoutMs = 30_000): Promise<void> {
+    const model = this.#model;
+    if (!model || !this.isConnected || this.#recycled) return;
+    let release = (): void => undefined;
+    this.#recycled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      this.log.info({ reason, pendingConfirms: this.#pending.size }, 'reconnecting to RabbitMQ at a quiet moment');
+      const deadline = Date.now() + this.config.confirmTimeoutMs;
+      while (this.#pending.size > 0 && Date.now() < deadline && this.#model === model) await pause(5);
+      const reconnected = this.#waitUntilReconnected(timeoutMs);
+      this.#isReconnectPlanned = true;
+      await model.close().catch((error: unknown) => this.log.debug({ err: error }, 'closing RabbitMQ connection for a reconnect'));
+      await reconnected;
+    } finally {
+      this.#recycled = undefined;
+      release();
+    }
+  }
+
+  /** Resolves on the next `connected` event, or rejects with DMR_ROUTE_BROKER_UNAVAILABLE after `timeoutMs`. */
+  #waitUntilReconnected(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('connected', onConnected);
+        reject(new DmrError('DMR_ROUTE_BROKER_UNAVAILABLE', `RabbitMQ not reconnected within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onConnected = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.once('connected', onConnected);
+    });
+  }
+
   /** Stops the loop, fails pending publishes, closes the connection. Memoised. */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
@@ -173,7 +229,10 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
         this.log.error({ err: error, attempt, endpoint: this.#endpointLabel() }, 'RabbitMQ connect failed');
       }
       if (this.#isClosed()) break;
+      const isPlanned = this.#isReconnectPlanned;
+      this.#isReconnectPlanned = false;
       this.#markDown();
+      if (isPlanned) continue;
       this.#endpointIndex++;
       const delayMs = backoffDelayMs(attempt++, {
         initialDelayMs: this.config.reconnectIntervalMs,
@@ -298,6 +357,22 @@ export class BrokerConnection extends EventEmitter<BrokerEvents> {
       this.emit('disconnected');
     }
   }
+}
+
+/** How long publishes wait for a planned reconnect ({@link BrokerConnection.recycle}) before they are refused. */
+export const RECYCLE_HOLD_MS = 1000;
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first. */
+function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function confirmFailureOf(error: unknown): string {

@@ -24,6 +24,7 @@ export {
   type GatewayConfig,
   loadServerConfig,
   type RegistryConfig,
+  type ServerCertificates,
   type ServerConfig,
   type TlsConfig,
 } from './server-config.js';

@@ -1,5 +1,6 @@
 import {
   type BrokerConfig,
+  type CertLifecycleSettings,
   CLUSTER_ID_PATTERN,
   type ConfigFiles,
   type ConfiguredFile,
@@ -14,7 +15,9 @@ import {
   type PolicySettings,
   parseLogLevels,
   readBrokerConfig,
+  readCertReloadIntervalMs,
   readOpsListener,
+  readRenewAtFraction,
   splitUrlList,
 } from '@dmr/shared';
 import { type ControlConfig, type HostFacts, LOCAL_HOST_FACTS, readControl } from './control-config.js';
@@ -90,6 +93,21 @@ export interface ServerConfig {
   readonly registry: RegistryConfig;
   /** Config push, version report and control-plane trust (issue 18). */
   readonly control: ControlConfig;
+  /**
+   * Issue 18: renewal of the TLS certificate with dmr-control (`control.url` and `control.caFile`: `DMR_CONTROL_URL`,
+   * `DMR_CONTROL_CA_FILE`; `DMR_CERT_RENEW_AT_FRACTION`) and reloading of the TLS and RabbitMQ client certificates when
+   * their files change (`DMR_CERT_RELOAD_INTERVAL_MS`).
+   */
+  readonly certificates: ServerCertificates;
+}
+
+/** The server's certificate lifecycle settings. */
+export interface ServerCertificates extends CertLifecycleSettings {
+  /**
+   * Renew the relay user's RabbitMQ client certificate through dmr-control too, authenticated by the server's own
+   * certificate (`DMR_CONTROL_RENEW_RABBITMQ_CERT`, default false: a certificate made offline by dmrctl cannot be).
+   */
+  readonly renewRabbitmqCertificate: boolean;
 }
 
 /**
@@ -105,6 +123,7 @@ export function loadServerConfig(env: Env, files: ConfigFiles = LOCAL_FILES, hos
   const port = read.int('PORT', { default: 5000, min: 0, max: 65535 });
   refuseIgnoredSeedVariables(read);
   const tls = readTls(read);
+  const control = readControl(read, tls, host);
   const config: ServerConfig = {
     port,
     host: read.string('HOST', '0.0.0.0'),
@@ -118,7 +137,8 @@ export function loadServerConfig(env: Env, files: ConfigFiles = LOCAL_FILES, hos
     policies: readPolicies(read),
     gateway: readGateway(read),
     registry: readRegistry(read),
-    control: readControl(read, tls, host),
+    control,
+    certificates: readCertificates(read, control),
   };
   if (!config.tls && !config.allowPlaintext) {
     read.problem(
@@ -157,6 +177,24 @@ function configuredFiles(config: ServerConfig): ConfiguredFile[] {
 }
 
 /** The control plane's own files; the fall-backs (DMR_TLS_*, CENTOPS_CONFIGURATION_CA_FILE) are checked under their own names. */
+/** The certificate lifecycle: dmr-control as `readControl` read it (one reading of `DMR_CONTROL_URL`), plus its own variables. */
+function readCertificates(read: EnvReader, control: ControlConfig): ServerCertificates {
+  const renewRabbitmqCertificate = read.bool('DMR_CONTROL_RENEW_RABBITMQ_CERT', false);
+  const hasRelayCertificate = read.optionalString('RABBITMQ_TLS_CERT_FILE') !== undefined;
+  const hasTls = read.optionalString('DMR_TLS_CERT_FILE') !== undefined;
+  if (renewRabbitmqCertificate && (control.url === undefined || !hasRelayCertificate || !hasTls)) {
+    read.problem(
+      'DMR_CONTROL_RENEW_RABBITMQ_CERT=true needs DMR_CONTROL_URL, RABBITMQ_TLS_CERT_FILE (the certificate renewed) and DMR_TLS_CERT_FILE (the server certificate that authenticates the renewal)',
+    );
+  }
+  return {
+    control: control.url === undefined ? undefined : { url: control.url, caFile: control.caFile },
+    renewAtFraction: readRenewAtFraction(read),
+    reloadIntervalMs: readCertReloadIntervalMs(read),
+    renewRabbitmqCertificate,
+  };
+}
+
 function controlFiles(config: ServerConfig): ConfiguredFile[] {
   const { control, tls } = config;
   const files: ConfiguredFile[] = [];

@@ -1,2 +1,9 @@
 export { buildHttpApp, type HttpDeps, type ReadinessReport } from './http-app.js';
-export { httpsServerOptions, secureContextOptions, TLS12_CIPHERS } from './tls-options.js';
+export {
+  httpsServerOptions,
+  LiveTlsContext,
+  readTlsMaterial,
+  secureContextOptions,
+  TLS12_CIPHERS,
+  type TlsMaterial,
+} from './tls-options.js';

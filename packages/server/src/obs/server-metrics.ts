@@ -1,4 +1,5 @@
 import { LATENCY_BUCKETS_S, METRIC } from '@dmr/shared';
+import { CERTIFICATE_METRICS, type CertificateMetricSet } from '@dmr/shared/certs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The server's Prometheus metrics on a private registry (no global state, so tests can build many servers). */
@@ -23,6 +24,8 @@ export interface ServerMetrics {
   readonly brokerQueuePrepareFailuresTotal: Counter<'code'>;
   /** Issue 15: errors that escaped every handler and were survived (see `guardProcess`). */
   readonly processUnhandledErrorsTotal: Counter<'kind' | 'code'>;
+  /** Issue 18: expiry, renewals and reloads of the TLS and RabbitMQ client certificates (label `certificate`). */
+  readonly certificates: CertificateMetricSet;
   /** Issue 18: `configVersion` of the registry in force (0 until a versioned one is in force). */
   readonly configVersion: Gauge;
   /** Issue 18: messages read from `dmr.control`, by result (`acted`, `ignored`, `invalid`). */
@@ -130,6 +133,11 @@ export function createServerMetrics(): ServerMetrics {
       labelNames: ['kind', 'code'],
       registers,
     }),
+    certificates: {
+      expiry: new Gauge({ ...CERTIFICATE_METRICS.expiry, registers }),
+      renewals: new Counter({ ...CERTIFICATE_METRICS.renewals, registers }),
+      reloads: new Counter({ ...CERTIFICATE_METRICS.reloads, registers }),
+    },
     ...createControlMetrics(registers),
   };
 }

@@ -1,0 +1,2 @@
+export { type ClientCertificateParts, createClientCertificateKeeper } from './client-certificate.js';
+export { enrollmentExitCode, type PrepareDeps, prepareAgentCertificate } from './enroll-at-start.js';
