@@ -4,6 +4,7 @@ import { DEFAULT_CLUSTER_ID, MAX_TOKEN_LIFETIME_S, TOKEN_EXPIRY_TOLERANCE_S } fr
 import { type Result, refuse } from '../result.js';
 import { ALGORITHMS, type PrivateKeyRef, type PublicKeyRef } from './keys.js';
 import { checkTokenClaims, type TokenBinding, type TokenFacts } from './token-claims.js';
+import { acceptTokenFast } from './token-fast-path.js';
 
 export type { TokenBinding, TokenFacts } from './token-claims.js';
 
@@ -42,7 +43,9 @@ export interface VerifyTokenOptions extends Partial<TokenBinding> {
 /**
  * Verifies a handshake token against the key of the agent its `kid` names, then its time window and binding
  * claims ({@link checkTokenClaims}; audience default {@link DEFAULT_CLUSTER_ID}, no legacy agents by default).
- * Replay of a `jti` is the caller's to check with the returned facts.
+ * Replay of a `jti` is the caller's to check with the returned facts. The signature and JWT checks run on the
+ * node:crypto path first ({@link acceptTokenFast}, which only accepts); any token it does not accept goes to jose's
+ * `jwtVerify`, so refusals and their reasons are jose's.
  * Refusals: DMR_AUTH_TOKEN_MISSING, DMR_AUTH_TOKEN_INVALID, DMR_AUTH_UNKNOWN_AGENT, DMR_AUTH_TOKEN_WRONG_AUDIENCE,
  * DMR_AUTH_TOKEN_UNBOUND.
  */
@@ -62,19 +65,28 @@ export async function verifyAgentToken(
   const key = keyOf(kid);
   if (!key) return refuse('DMR_AUTH_UNKNOWN_AGENT', 'auth.token', `agent ${kid} is not in the registry`);
   const nowMs = options.nowMs ?? Date.now();
+  const nowS = Math.floor(nowMs / 1000);
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, key.key, {
-      algorithms: [...ALGORITHMS[key.kind].verify],
-      subject: kid,
-      requiredClaims: ['iat', 'exp', 'sub'],
-      clockTolerance: TOKEN_EXPIRY_TOLERANCE_S,
-      currentDate: new Date(nowMs),
-    }));
+    payload =
+      acceptTokenFast(token, key, { subject: kid, clockToleranceS: TOKEN_EXPIRY_TOLERANCE_S, nowS }) ??
+      (await verifyWithJose(token, kid, key, nowMs));
   } catch (error) {
     const reason = error instanceof Error && 'code' in error ? String(error.code) : 'verification failed';
     return refuse('DMR_AUTH_TOKEN_INVALID', 'auth.token', reason);
   }
   const binding = { audience: options.audience ?? DEFAULT_CLUSTER_ID, isLegacy: options.isLegacy ?? (() => false) };
-  return checkTokenClaims(kid, payload, binding, Math.floor(nowMs / 1000));
+  return checkTokenClaims(kid, payload, binding, nowS);
+}
+
+/** jose's `jwtVerify` with the handshake's rules: the path of every refusal (its error `code` becomes the reason). */
+async function verifyWithJose(token: string, kid: string, key: PublicKeyRef, nowMs: number): Promise<Record<string, unknown>> {
+  const { payload } = await jwtVerify(token, key.key, {
+    algorithms: [...ALGORITHMS[key.kind].verify],
+    subject: kid,
+    requiredClaims: ['iat', 'exp', 'sub'],
+    clockTolerance: TOKEN_EXPIRY_TOLERANCE_S,
+    currentDate: new Date(nowMs),
+  });
+  return payload;
 }
