@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { DEFAULT_CLUSTER_ID, MAX_TOKEN_LIFETIME_S, TOKEN_EXPIRY_TOLERANCE_S } from '../protocol.js';
 import { type Result, refuse } from '../result.js';
+import { signCompactJws } from './compact-jws.js';
 import { ALGORITHMS, type PrivateKeyRef, type PublicKeyRef } from './keys.js';
 import { checkTokenClaims, type TokenBinding, type TokenFacts } from './token-claims.js';
 import { acceptTokenFast } from './token-fast-path.js';
@@ -19,19 +20,18 @@ export interface AgentTokenOptions {
 }
 
 /**
- * Creates the handshake JWT: header `kid` = agent id; claims `sub`, `aud` (cluster id), a random `jti`,
- * `iat` and `exp` (lifetime ≤ 60 s).
+ * Creates the handshake JWT: header `alg`, `kid` = agent id, `typ` JWT; claims `sub`, `aud` (cluster id), a random
+ * `jti`, `iat` and `exp` (lifetime ≤ 60 s). Signed on the node:crypto JWS path ({@link signCompactJws}, ES256
+ * through the native backend when built): the same standard compact JWT jose's SignJWT makes, at about a third of
+ * its CPU, which every agent pays on every (re)connect. Throws a TypeError for a clock or lifetime that is not a
+ * finite number, as SignJWT did.
  */
 export async function createAgentToken(agentId: string, key: PrivateKeyRef, options: AgentTokenOptions = {}): Promise<string> {
-  const now = Math.floor((options.nowMs ?? Date.now()) / 1000);
-  return new SignJWT({})
-    .setProtectedHeader({ alg: ALGORITHMS[key.kind].sign, kid: agentId, typ: 'JWT' })
-    .setSubject(agentId)
-    .setAudience(options.audience ?? DEFAULT_CLUSTER_ID)
-    .setJti(randomUUID())
-    .setIssuedAt(now)
-    .setExpirationTime(now + Math.min(options.lifetimeS ?? 30, MAX_TOKEN_LIFETIME_S))
-    .sign(key.key);
+  const iat = Math.floor((options.nowMs ?? Date.now()) / 1000);
+  const exp = iat + Math.min(options.lifetimeS ?? 30, MAX_TOKEN_LIFETIME_S);
+  if (!Number.isFinite(exp)) throw new TypeError('token times must be finite numbers');
+  const claims = { sub: agentId, aud: options.audience ?? DEFAULT_CLUSTER_ID, jti: randomUUID(), iat, exp };
+  return signCompactJws(Buffer.from(JSON.stringify(claims)), { alg: ALGORITHMS[key.kind].sign, kid: agentId, typ: 'JWT' }, key);
 }
 
 /** Options of {@link verifyAgentToken}. */
