@@ -350,7 +350,13 @@ async function main() {
   if (args['scale-only']) {
     const steps = args['scale-only'].split(',').map(Number);
     const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(logDir, 'prof')}`] : [];
-    console.log(JSON.stringify(await measureScale({ node: rabbit.node, runDir, logDir, steps, roundTrips: 5, nodeArgs }), null, 2));
+    console.log(
+      JSON.stringify(
+        await measureScale({ node: rabbit.node, runDir, logDir, steps, roundTrips: 5, nodeArgs, rabbitPid: rabbit.pid }),
+        null,
+        2,
+      ),
+    );
     await dropScaleNode(rabbit);
     keep.runDir = Boolean(args['cpu-prof'] || args['keep-logs']);
     return;
@@ -396,13 +402,18 @@ async function main() {
   if (!args['no-scale']) {
     log(`scale: ${profile.scaleSteps.join(' then ')} agents on one server`);
     // a failed scale step must not throw away the measurements before it: it is reported as such
-    scale = await measureScale({ node: rabbit.node, runDir, logDir, steps: profile.scaleSteps, roundTrips: profile.roundTrips }).catch(
-      (error) => ({
-        rows: [],
-        registryAgents: Math.max(...profile.scaleSteps),
-        error: error instanceof Error ? error.message.split('\n')[0] : String(error),
-      }),
-    );
+    scale = await measureScale({
+      node: rabbit.node,
+      runDir,
+      logDir,
+      steps: profile.scaleSteps,
+      roundTrips: profile.roundTrips,
+      rabbitPid: rabbit.pid,
+    }).catch((error) => ({
+      rows: [],
+      registryAgents: Math.max(...profile.scaleSteps),
+      error: error instanceof Error ? error.message.split('\n')[0] : String(error),
+    }));
     await dropScaleNode(rabbit);
     if (scale.error) log(`  → scale failed: ${scale.error}`);
     for (const row of scale.rows) {

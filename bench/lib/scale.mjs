@@ -10,7 +10,7 @@ import { launch } from './children.mjs';
 import { certifyManyIdentities, makeIdentity, writeRegistry } from './identities.mjs';
 import { summarise } from './load.mjs';
 import { pause } from './phases.mjs';
-import { cpuMsOf, rssKibOf } from './proc-stats.mjs';
+import { cpuMsOf, rssKibOf, startCpuWindow } from './proc-stats.mjs';
 import { createBenchVhost, startServer } from './system.mjs';
 
 const SIM_SCRIPT = join(import.meta.dirname, 'agent-sim.mjs');
@@ -71,7 +71,7 @@ async function settledRss(pid, settleMs) {
 }
 
 /** Runs the scale steps (`steps` = ascending agent counts) on a fresh server; returns one row per step. */
-export async function measureScale({ node, runDir, logDir, steps, roundTrips, nodeArgs = [] }) {
+export async function measureScale({ node, runDir, logDir, steps, roundTrips, nodeArgs = [], rabbitPid }) {
   const total = Math.max(...steps);
   const keyStart = performance.now();
   const identities = Array.from({ length: total }, () => makeIdentity('ec', 'sim'));
@@ -138,7 +138,7 @@ export async function measureScale({ node, runDir, logDir, steps, roundTrips, no
       roundTripMs: trips.times ? summarise(trips.times) : { error: trips.error },
     });
   }
-  const storms = await measureReconnectStorms(sim, server, connectedSoFar, heldVersion);
+  const storms = await measureReconnectStorms(sim, server, connectedSoFar, heldVersion, rabbitPid);
   await sim.call('close').catch(() => undefined);
   await sim.stop();
   await server.stop();
@@ -192,18 +192,23 @@ function registryBytes(registryUrl) {
  * first as dmr-agents holding the current list version `heldVersion` (the delta protocol: nothing to send), then as
  * seed 003 agents (the whole list each). Each storm: time to connect all, list events and bytes received, server CPU.
  */
-async function measureReconnectStorms(sim, server, count, heldVersion) {
+async function measureReconnectStorms(sim, server, count, heldVersion, rabbitPid) {
   const storm = async (mode) => {
     await sim.call('close');
     await waitForNoConnections(server.url);
     const cpuBefore = cpuMsOf(server.pid) ?? 0;
+    const window = startCpuWindow({ server: server.pid, simulator: sim.pid, ...(rabbitPid ? { rabbitmq: rabbitPid } : {}) });
     const result = await sim.call('connect', { from: 0, to: count, concurrency: CONNECT_CONCURRENCY, mode, heldVersion });
+    const cpu = window.end();
+    const perConnect = (ms) => Math.round((ms / Math.max(1, result.connected)) * 100) / 100;
     return {
       connected: result.connected,
       failed: result.failed,
       firstError: result.firstError,
       connectMs: Math.round(result.ms),
       serverCpuMsPerConnect: Math.round((((cpuMsOf(server.pid) ?? 0) - cpuBefore) / Math.max(1, result.connected)) * 100) / 100,
+      cpuMsPerConnect: Object.fromEntries(Object.entries(cpu.perProcess).map(([name, ms]) => [name, perConnect(ms)])),
+      foreignCores: Math.round((cpu.foreignMs / Math.max(1, cpu.wallMs)) * 100) / 100,
       listEvents: result.listEvents,
       listBytes: result.listBytes,
       listBytesPerAgent: Math.round(result.listBytes / Math.max(1, result.connected)),
@@ -211,7 +216,8 @@ async function measureReconnectStorms(sim, server, count, heldVersion) {
     };
   };
   const versioned = await storm('versioned').catch((error) => ({ error: error.message }));
-  const fullList = await storm('legacy').catch((error) => ({ error: error.message }));
+  const fullList =
+    process.env.BENCH_SCALE_SKIP_FULL_LIST === 'true' ? null : await storm('legacy').catch((error) => ({ error: error.message }));
   return { agents: count, concurrency: CONNECT_CONCURRENCY, versioned, fullList };
 }
 

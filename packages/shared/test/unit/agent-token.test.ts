@@ -10,7 +10,7 @@ import {
   TOKEN_CLOCK_SKEW_S,
   verifyAgentToken,
 } from '@dmr/shared';
-import { decodeJwt, SignJWT } from 'jose';
+import { decodeJwt, jwtVerify, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 
 const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -141,5 +141,23 @@ describe('handshake token framing and defaults', () => {
     const long = await createAgentToken('agent-a', privateKey, { nowMs: NOW_MS, lifetimeS: 3600 });
     expect(decodeJwt(long)).toMatchObject({ iat: NOW_S, exp: NOW_S + 60 });
     expect((await verifyAgentToken(token, keyOf, { nowMs: NOW_MS })).ok).toBe(true);
+  });
+
+  it('signs standard JWTs that jose verifies, EC (ES256) and RSA (RS256), and refuses a clock or lifetime that is not a number', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const rsaKey = importPrivateKey(rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    for (const [key, verifyKey, alg] of [
+      [privateKey, publicKey.key, 'ES256'],
+      [rsaKey, rsa.publicKey, 'RS256'],
+    ] as const) {
+      const token = await createAgentToken('agent-a', key, { audience: 'cluster-1', nowMs: NOW_MS });
+      const { payload, protectedHeader } = await jwtVerify(token, verifyKey, { currentDate: new Date(NOW_MS), audience: 'cluster-1' });
+      expect(protectedHeader).toEqual({ alg, kid: 'agent-a', typ: 'JWT' });
+      expect(payload).toEqual({ sub: 'agent-a', aud: 'cluster-1', jti: expect.any(String), iat: NOW_S, exp: NOW_S + 30 });
+    }
+    await expect(createAgentToken('agent-a', privateKey, { nowMs: Number.NaN })).rejects.toThrow(TypeError);
+    await expect(createAgentToken('agent-a', privateKey, { nowMs: NOW_MS, lifetimeS: Number.NEGATIVE_INFINITY })).rejects.toThrow(
+      TypeError,
+    );
   });
 });
