@@ -32,8 +32,9 @@ describe('RabbitMQ channel limit reached', () => {
     a = await makeIdentity('ec');
     b = await makeIdentity('ec');
     c = await makeIdentity('ec');
-    // channel 1 publishes; channels 2 and 3 are the consumers of the first two agents; nothing is left for a third
-    node = await startRabbitNode({ management: false, channelMax: 3 });
+    // channel 1 publishes, channel 2 listens on dmr.control (DMR_CONTROL_PUSH, on by default); channels 3 and 4 are
+    // the consumers of the first two agents; nothing is left for a third
+    node = await startRabbitNode({ management: false, channelMax: 4 });
     registry = new RegistryFile([a, b, c]);
     receiver = await new Receiver().start();
     const rabbit = { amqpPort: node.amqpPort, managementBase: 'http://127.0.0.1:1', user: node.user, password: node.password, vhost: '/' };
