@@ -129,9 +129,9 @@ describe('mutual TLS on every engine.io request of a session', () => {
       });
       await upgraded;
       // a new CRL makes the server re-judge every live session at once (and it does so every reload interval anyway)
-      const reloads = server.logs.find({ msg: 'CRL reloaded' }).length;
+      const reloads = server.logs.find({ msg: 'CRL put in force' }).length;
       await pki.publishCrl();
-      await waitUntil(() => server.logs.find({ msg: 'CRL reloaded' }).length > reloads, 10_000, 'CRL reloaded');
+      await waitUntil(() => server.logs.find({ msg: 'CRL put in force' }).length > reloads, 10_000, 'new CRL put in force');
       const dropped = server.logs.find({ msg: 'dropping live agent connection', agentId: b.id });
       expect(dropped).toEqual([]);
       expect(server.server.gateway.connectedAgentIds()).toContain(b.id);
