@@ -423,6 +423,23 @@ export const ERROR_CATALOG = {
     isTransient: true,
     summary: 'The server could not report what it runs to the control plane (PUT /v1/servers/{instanceId}); retried after the next sync.',
   },
+  DMR_POLICY_DENIED: {
+    httpStatus: 403,
+    isTransient: false,
+    summary:
+      'The policy in force denies this sender sending to this recipient (rule and policy version in the reason); nothing was queued.',
+  },
+  DMR_POLICY_UNAVAILABLE: {
+    httpStatus: 503,
+    isTransient: true,
+    summary:
+      'The policy engine could not decide (OPA timeout, error or no answer); the message was refused (fail closed) and nothing was queued.',
+  },
+  DMR_POLICY_INVALID: {
+    httpStatus: 400,
+    isTransient: false,
+    summary: 'A policy document failed validation or compilation; it was refused and the last good policy stays in force.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Every DMR error code. */
