@@ -12,6 +12,7 @@ echo "setup: node $(command -v node) ($node_abi)"
 
 bash scripts/ensure-rabbitmq.sh
 bash scripts/ensure-postgres.sh
+bash scripts/ensure-prometheus.sh
 
 # Native modules (packages/native-ecdh, better-sqlite3 of packages/control) must build against the headers of the
 # Node that runs DMR and never download any: the prefix of the running node (…/bin/node → …/include/node, as in

@@ -6,6 +6,8 @@ export interface HostEnv {
   readonly path: string | undefined;
   /** `DMR_POSTGRES_BIN`: directory holding `initdb`, `pg_ctl` and `postgres`, when set and non-empty. */
   readonly postgresBinOverride: string | undefined;
+  /** `DMR_PROMETHEUS_BIN`: directory holding `prometheus` and `promtool`, when set and non-empty. */
+  readonly prometheusBinOverride: string | undefined;
 }
 
 /**
@@ -16,9 +18,11 @@ export interface HostEnv {
 export function readHostEnv(): HostEnv {
   const override = process.env.DMR_RABBITMQ_SBIN;
   const postgresBin = process.env.DMR_POSTGRES_BIN;
+  const prometheusBin = process.env.DMR_PROMETHEUS_BIN;
   return {
     rabbitSbinOverride: override === undefined || override === '' ? undefined : override,
     path: process.env.PATH,
     postgresBinOverride: postgresBin === undefined || postgresBin === '' ? undefined : postgresBin,
+    prometheusBinOverride: prometheusBin === undefined || prometheusBin === '' ? undefined : prometheusBin,
   };
 }

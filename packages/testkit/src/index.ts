@@ -1,5 +1,5 @@
 /**
- * Test infrastructure: private RabbitMQ nodes and per-test vhosts.
+ * Test infrastructure: private RabbitMQ nodes and per-test vhosts, private PostgreSQL clusters and Prometheus servers.
  *
  * Start one node per test run ({@link startRabbitNode}) and isolate tests by
  * vhost ({@link createVhost}); the repo's vitest global setup does exactly that.
@@ -30,6 +30,15 @@ export {
 } from './node-info.js';
 export { POSTGRES_TEST_USER, type PostgresCluster, type StartPostgresOptions, startPostgres } from './postgres.js';
 export { DEFAULT_POSTGRES_LIB_DIR, locatePostgresBin } from './postgres-process.js';
+export {
+  locatePrometheusBin,
+  type PrivatePrometheus,
+  type PromSample,
+  type PromtoolResult,
+  runPromtool,
+  type StartPrometheusOptions,
+  startPrometheus,
+} from './prometheus.js';
 export { type RabbitCluster, type StartRabbitClusterOptions, startRabbitCluster } from './rabbit-cluster.js';
 export {
   DEFAULT_MEMORY_HIGH_WATERMARK,

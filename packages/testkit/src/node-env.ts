@@ -23,6 +23,8 @@ export interface NodePorts {
   readonly management: number;
   /** Erlang distribution port, used by `rabbitmqctl`. */
   readonly dist: number;
+  /** Port of the `rabbitmq_prometheus` plugin's `/metrics` (on 127.0.0.1); absent: the plugin is not enabled. */
+  readonly prometheus?: number;
 }
 
 /** Everything `buildNodeEnv` needs; no I/O involved. */
@@ -142,6 +144,10 @@ export function renderRabbitConf(input: RabbitConfInput): string {
   if (input.management) {
     lines.push(`management.tcp.port = ${input.ports.management}`, 'management.tcp.ip = 127.0.0.1');
   }
+  if (input.ports.prometheus !== undefined) {
+    // never the plugin's default 15692 (shared by every node on the host); loopback only
+    lines.push(`prometheus.tcp.port = ${input.ports.prometheus}`, 'prometheus.tcp.ip = 127.0.0.1');
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -150,9 +156,16 @@ function channelMaxOf(value: number): number {
   return value;
 }
 
-/** Renders the `enabled_plugins` Erlang term; certificate login needs `rabbitmq_auth_mechanism_ssl`. */
-export function renderEnabledPlugins(management: boolean, tls = false): string {
-  const plugins = [...(management ? ['rabbitmq_management'] : []), ...(tls ? ['rabbitmq_auth_mechanism_ssl'] : [])];
+/**
+ * Renders the `enabled_plugins` Erlang term; certificate login needs `rabbitmq_auth_mechanism_ssl`, metrics for
+ * Prometheus `rabbitmq_prometheus` (its port must then be in `rabbitmq.conf`, see {@link renderRabbitConf}).
+ */
+export function renderEnabledPlugins(management: boolean, tls = false, prometheus = false): string {
+  const plugins = [
+    ...(management ? ['rabbitmq_management'] : []),
+    ...(tls ? ['rabbitmq_auth_mechanism_ssl'] : []),
+    ...(prometheus ? ['rabbitmq_prometheus'] : []),
+  ];
   return `[${plugins.join(',')}].\n`;
 }
 

@@ -45,6 +45,11 @@ export interface StartRabbitNodeOptions {
   readonly erlangCookie?: string;
   /** Administrator password. Default: random per node. A node that joins a cluster takes the cluster's users instead. */
   readonly password?: string;
+  /**
+   * Enable the `rabbitmq_prometheus` plugin on a free 127.0.0.1 port (`prometheusPort`; `/metrics`,
+   * `/metrics/detailed`, `/metrics/per-object`). Default `false`.
+   */
+  readonly prometheus?: boolean;
 }
 
 /** A private RabbitMQ node started by {@link startRabbitNode}. */
@@ -53,6 +58,8 @@ export interface RabbitNode extends RabbitNodeInfo, AsyncDisposable {
   readonly baseDir: string;
   /** Whether the management plugin is enabled. */
   readonly management: boolean;
+  /** Port of the `rabbitmq_prometheus` plugin on 127.0.0.1, when started with `prometheus: true`. */
+  readonly prometheusPort: number | undefined;
   /** `http://user:pass@127.0.0.1:<managementPort>`; global `fetch` refuses credentials in URLs, see `managementApiBaseFor`. */
   readonly managementUrl: string;
   /** AMQP URL for `vhost` (default `/`, percent-encoded). */
@@ -104,7 +111,7 @@ export async function startRabbitNode(options: StartRabbitNodeOptions = {}): Pro
   const ownsBaseDir = options.baseDir === undefined;
   const baseDir = options.baseDir ?? (await mkdtemp(join(tmpdir(), 'dmrtest-')));
   try {
-    const ports = await pickNodePorts();
+    const ports = await pickNodePorts(options.prometheus === true);
     const password = options.password ?? randomBytes(16).toString('hex');
     const management = options.management ?? true;
     const layout = nodeLayout(baseDir);
@@ -117,7 +124,12 @@ export async function startRabbitNode(options: StartRabbitNodeOptions = {}): Pro
       ...(options.channelMax === undefined ? {} : { channelMax: options.channelMax }),
       ...(options.tls ? { tls: options.tls } : {}),
     });
-    await writeNodeFiles(layout, conf, renderEnabledPlugins(management, options.tls !== undefined), options.erlangCookie);
+    await writeNodeFiles(
+      layout,
+      conf,
+      renderEnabledPlugins(management, options.tls !== undefined, options.prometheus === true),
+      options.erlangCookie,
+    );
     const env = buildNodeEnv({ layout, nodeName, ports, path: host.path, isPlainListenerOff: options.tls !== undefined });
     const rt: NodeRuntime = { sbin, nodeName, layout, env };
     const server = await bootServer(rt);
@@ -128,10 +140,10 @@ export async function startRabbitNode(options: StartRabbitNodeOptions = {}): Pro
   }
 }
 
-async function pickNodePorts(): Promise<NodePorts> {
-  const [amqp, management, dist] = await findFreePorts(3);
+async function pickNodePorts(prometheus: boolean): Promise<NodePorts> {
+  const [amqp, management, dist, metrics] = await findFreePorts(prometheus ? 4 : 3);
   if (amqp === undefined || management === undefined || dist === undefined) throw new Error('Could not find free ports');
-  return { amqp, management, dist };
+  return { amqp, management, dist, ...(metrics === undefined ? {} : { prometheus: metrics }) };
 }
 
 async function writeNodeFiles(layout: NodeLayout, conf: string, enabledPlugins: string, cookie: string | undefined): Promise<void> {
@@ -187,6 +199,7 @@ class PrivateRabbitNode implements RabbitNode {
   readonly password: string;
   readonly baseDir: string;
   readonly management: boolean;
+  readonly prometheusPort: number | undefined;
   readonly #rt: NodeRuntime;
   readonly #ownsBaseDir: boolean;
   #server: ServerProcess;
@@ -204,6 +217,7 @@ class PrivateRabbitNode implements RabbitNode {
     this.managementPort = settings.ports.management;
     this.password = settings.password;
     this.management = settings.management;
+    this.prometheusPort = settings.ports.prometheus;
   }
 
   get managementUrl(): string {

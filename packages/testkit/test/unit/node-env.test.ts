@@ -85,6 +85,13 @@ describe('renderRabbitConf', () => {
     expect(renderRabbitConf({ ...input, management: false })).not.toContain('management.');
   });
 
+  it('binds the rabbitmq_prometheus listener to loopback on its own port only when asked', () => {
+    expect(renderRabbitConf(input)).not.toContain('prometheus.');
+    const conf = renderRabbitConf({ ...input, ports: { ...PORTS, prometheus: 41004 } });
+    expect(conf).toContain('prometheus.tcp.port = 41004');
+    expect(conf).toContain('prometheus.tcp.ip = 127.0.0.1');
+  });
+
   it('refuses values that could inject extra settings', () => {
     expect(() => renderRabbitConf({ ...input, password: 'x\nloopback_users = none' })).toThrow(/password/);
     expect(() => renderRabbitConf({ ...input, memoryHighWatermark: '1GiB\nfoo = 1' })).toThrow(/memoryHighWatermark/);
@@ -95,5 +102,10 @@ describe('renderEnabledPlugins', () => {
   it('enables only management, or nothing', () => {
     expect(renderEnabledPlugins(true)).toBe('[rabbitmq_management].\n');
     expect(renderEnabledPlugins(false)).toBe('[].\n');
+  });
+
+  it('adds rabbitmq_prometheus when asked', () => {
+    expect(renderEnabledPlugins(true, false, true)).toBe('[rabbitmq_management,rabbitmq_prometheus].\n');
+    expect(renderEnabledPlugins(false, true, true)).toBe('[rabbitmq_auth_mechanism_ssl,rabbitmq_prometheus].\n');
   });
 });
