@@ -12,7 +12,8 @@ declare module 'vitest' {
 
 /** vitest global setup: starts the node, provides its info as `rabbit`, and returns the teardown that stops it. */
 export async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const node = await startRabbitNode();
+  // rabbitmq_prometheus on a private port: test/e2e/prometheus.test.ts scrapes it (issue 20)
+  const node = await startRabbitNode({ prometheus: true });
   try {
     project.provide('rabbit', toNodeInfo(node));
   } catch (error) {

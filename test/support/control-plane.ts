@@ -83,6 +83,8 @@ export interface RunningControl {
   readonly proc: Proc;
   readonly url: string;
   readonly port: number;
+  /** Its ops listener (plain HTTP: /v1/health, /v1/ready, /metrics). */
+  readonly opsPort: number;
 }
 
 /** Starts dmr-control (SQLite in the PKI's dir, the CA as its CA dir, push on `rabbit`) and waits until it answers. */
@@ -109,7 +111,7 @@ export async function startControlProcess(pki: ControlPki, rabbit: BrokerTarget)
     if (Date.now() > deadline || proc.child.exitCode !== null) throw new Error(`dmr-control did not start: ${proc.output.join('')}`);
     await new Promise((done) => setTimeout(done, 100));
   }
-  return { proc, url: `https://127.0.0.1:${port}`, port };
+  return { proc, url: `https://127.0.0.1:${port}`, port, opsPort };
 }
 
 async function isUp(opsPort: number): Promise<boolean> {

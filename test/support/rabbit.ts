@@ -27,6 +27,8 @@ export interface RabbitVhostInfo {
   readonly password: string;
   /** Erlang name of the shared node. */
   readonly nodeName: string;
+  /** Port of the shared node's rabbitmq_prometheus plugin on 127.0.0.1 (test/global-setup.ts enables it). */
+  readonly prometheusPort: number | undefined;
 }
 
 /** A test's vhost plus `cleanup`, which deletes it (idempotent; call it in afterEach/afterAll). */
@@ -53,6 +55,7 @@ export async function useRabbitVhost(): Promise<RabbitVhostHandle> {
     user: node.user,
     password: node.password,
     nodeName: node.nodeName,
+    prometheusPort: node.prometheusPort,
     cleanup: () => vhost.delete(),
   };
 }

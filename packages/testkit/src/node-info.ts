@@ -14,12 +14,14 @@ export interface RabbitNodeInfo {
   readonly user: string;
   /** Administrator password, random per node. */
   readonly password: string;
+  /** Port of the rabbitmq_prometheus plugin on 127.0.0.1, when the node was started with `prometheus: true`. */
+  readonly prometheusPort?: number | undefined;
 }
 
 /** Copies just the serialisable {@link RabbitNodeInfo} fields out of a node (or anything wider). */
 export function toNodeInfo(node: RabbitNodeInfo): RabbitNodeInfo {
-  const { nodeName, amqpPort, managementPort, user, password } = node;
-  return { nodeName, amqpPort, managementPort, user, password };
+  const { nodeName, amqpPort, managementPort, user, password, prometheusPort } = node;
+  return { nodeName, amqpPort, managementPort, user, password, ...(prometheusPort === undefined ? {} : { prometheusPort }) };
 }
 
 /**
