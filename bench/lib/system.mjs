@@ -11,15 +11,18 @@ import { writeKeyFile } from './identities.mjs';
 /**
  * Starts a private node named `dmrbench-<hex>@localhost` in `<runDir>/rabbit`. `channel_max` is raised because the
  * server opens one consumer channel per connected agent and RabbitMQ's default (2047) would cap the scale test;
- * management statistics are collected every 30 s without rates (the API, which the server's policies need, stays on).
+ * the management plugin's metrics collector is off (the API, which the server's policies need, stays on; monitoring is
+ * rabbitmq_prometheus's, as docs/operations.md recommends for production).
  */
 export async function startRabbit(runDir, memoryHighWatermark) {
   const baseDir = join(runDir, 'rabbit');
   mkdirSync(join(baseDir, 'conf.d'), { recursive: true });
-  // management statistics on 10 000 queues and thousands of channels would cost the broker more than the relay does
+  // management statistics on 10 000 queues and thousands of channels would cost the broker more than the relay does:
+  // the collector costs ~0.3 ms of broker CPU per consumer channel opened (issue 17's reconnect storm; measured with
+  // bench/probes/consumer-ops-cost.mjs), and the production recommendation is the same (docs/operations.md)
   writeFileSync(
     join(baseDir, 'conf.d', '90-bench.conf'),
-    'channel_max = 16000\ncollect_statistics_interval = 30000\nmanagement.rates_mode = none\n',
+    'channel_max = 16000\nmanagement_agent.disable_metrics_collector = true\nmanagement.rates_mode = none\n',
   );
   const name = `dmrbench-${randomBytes(4).toString('hex')}`;
   const starting = startRabbitNode({ name, baseDir, memoryHighWatermark });
