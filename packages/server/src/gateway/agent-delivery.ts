@@ -59,8 +59,10 @@ export interface DeliveryDeps {
 export class AgentDelivery {
   #channel: Channel | undefined;
   #acks: AckBatcher | undefined;
-  // aborted when the channel this delivery loop consumes on is stopped or replaced: ends pending retry pauses
-  #abort = new AbortController();
+  // aborted when the channel this delivery loop consumes on is stopped or replaced: ends pending retry pauses. Made
+  // by the channel's first delivery: abort() allocates a DOMException with a stack, which a session without
+  // deliveries (most of a reconnect storm) need not pay for on every start and stop
+  #abort: AbortController | undefined;
   #inFlight = 0;
   #idleWaiters: Array<() => void> = [];
   // Bumped by every start() and by stop(). A start() that finds it changed after one of its awaits was superseded
@@ -137,8 +139,8 @@ export class AgentDelivery {
     const acks = this.#acks;
     this.#channel = undefined;
     this.#acks = undefined;
-    this.#abort.abort();
-    this.#abort = new AbortController();
+    this.#abort?.abort();
+    this.#abort = undefined;
     return channel ? { channel, acks } : undefined;
   }
 
@@ -183,6 +185,7 @@ export class AgentDelivery {
     // stopping: left unacknowledged, so the channel's close returns it in order with the rest
     if (channel !== this.#channel) return;
     this.#inFlight++;
+    this.#abort ??= new AbortController();
     void this.#deliver(channel, acks, message, this.#abort.signal)
       .catch((error: unknown) => {
         // left unacknowledged: the channel's close returns it to the queue; never an unhandled rejection (issue 15)
