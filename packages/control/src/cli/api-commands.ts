@@ -77,8 +77,8 @@ export function serversCommand(io: CliIo, context: CliContext): Command {
   const token = withApiOptions(
     new Command('token')
       .description(
-        'make a one-time enrollment token for a DMR server instance (admin): a secret, printed once; the server enrolls ' +
-          'with it (DMR_ENROLLMENT_TOKEN) and its certificate carries exactly the names given here',
+        'make a one-time enrollment token for a DMR server instance (admin): a secret, printed once; spent on ' +
+          'POST /v1/enroll with a CSR of its own key, for a certificate with exactly the names given here',
       )
       .argument('<name>', 'server name (DNS-style; its certificate names urn:dmr:server:<name>)', parseServerName),
   )
