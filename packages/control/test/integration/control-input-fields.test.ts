@@ -170,6 +170,16 @@ function grammarCases(csr: string, serverCsr: string): ReadonlyArray<readonly [s
   ];
 }
 
+/** Row counts of the tables the API writes, and the configVersion. */
+interface Counts {
+  readonly configVersion: number;
+  readonly agents: number;
+  readonly changes: number;
+  readonly policies: number;
+  readonly certificates: number;
+  readonly servers: number;
+}
+
 let cluster: PostgresCluster;
 let csr: string;
 let serverCsr: string;
@@ -214,7 +224,7 @@ describe.each(['sqlite', 'postgres'] as const)('on %s', (engine) => {
   }
 
   /** Row counts of every table the API writes, and the configVersion. */
-  async function counts(): Promise<Record<string, number>> {
+  async function counts(): Promise<Counts> {
     const store = fixture.control.store();
     const all = async (list: (query: { limit: number; cursor?: string }) => Promise<unknown>) => {
       let total = 0;
