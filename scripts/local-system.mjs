@@ -1,7 +1,8 @@
 // Runs DMR locally: private RabbitMQ node, dmr-control (registry, CA, CRL, config push; SQLite in the work dir),
-// dmr-server, agents A and B (P-256 keys and a dev CA generated now, never committed; agents reach the server over
-// mutual TLS and got their certificates by enrollment through dmr-control's API, whose registry lists each agent's
-// certificate, the only way an agent trusts a peer's key), and a receiver that prints what each agent delivers.
+// dmr-server, agents A and B (a dev CA generated now, never committed; agents reach the server over mutual TLS and
+// enroll themselves with a one-time token minted through dmr-control's admin API: each makes its own P-256 key, and
+// dmr-control's registry lists each agent's certificate, the only way an agent trusts a peer's key), and a receiver
+// that prints what each agent delivers.
 // Ctrl-C stops everything, node included.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -10,7 +11,7 @@ import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { initCa, issueServerCertificate } from '@dmr/control';
 import { startRabbitNode } from '@dmr/testkit';
-import { enrollAgent, makeAdmin } from './local-control.mjs';
+import { createAgentWithToken, makeAdmin } from './local-control.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 // DMR_LOCAL_DIR: where keys, certificates and the RabbitMQ node live (wiped at start); tests point it elsewhere
@@ -124,9 +125,6 @@ async function main() {
     DMR_TLS_CA_FILE: pki.caCertPath,
   });
   await waitReady(`http://127.0.0.1:${opsPorts.control}/v1/ready`, 'dmr-control');
-  const agents = [];
-  for (const name of ['a', 'b']) agents.push(await enrollAgent(controlUrl, pki.caPem, pki.admin, { id: randomUUID(), name }, workDir));
-  const [a, b] = agents;
   run('dmr-server', 'packages/server/dist/main.js', {
     ...logEnv,
     PORT: String(ports.server),
@@ -136,6 +134,8 @@ async function main() {
     CENTOPS_CONFIGURATION_URL: `${controlUrl}/centops/configuration`,
     CENTOPS_CONFIGURATION_CA_FILE: pki.caCertPath,
     CENTOPS_CONFIGURATION_CRON_TIME: '*/10 * * * * *',
+    // the agents enroll after the server starts: until then dmr-control lists none
+    CENTOPS_ALLOW_EMPTY_REGISTRY: 'true',
     ...rabbitEnv,
     RABBITMQ_DEFAULT_MANAGEMENT_UI_URI: `http://127.0.0.1:${rabbit.managementPort}`,
     DMR_TLS_CERT_FILE: pki.server.certificatePath,
@@ -144,6 +144,11 @@ async function main() {
     DMR_TLS_CRL_URL: `${controlUrl}/v1/crl`,
   });
   await waitReady(`http://127.0.0.1:${opsPorts.server}/v1/ready`, 'dmr-server');
+  // the operator's part: create each agent and mint its one-time token; the agent enrolls itself at start
+  const agents = [];
+  for (const name of ['a', 'b'])
+    agents.push(await createAgentWithToken(controlUrl, pki.caPem, pki.admin, { id: randomUUID(), name }, workDir));
+  const [a, b] = agents;
   for (const [agent, port, opsPort] of [
     [a, ports.agentA, opsPorts.agentA],
     [b, ports.agentB, opsPorts.agentB],
@@ -154,11 +159,15 @@ async function main() {
       HOST: '127.0.0.1',
       DMR_OPS_PORT: String(opsPort),
       AGENT_ID: agent.id,
+      // enrollment (@dmr/shared/certs): the key is made into AGENT_PRIVATE_KEY_FILE, the certificate and the CA
+      // bundle dmr-control answers go to DMR_TLS_CERT_FILE and DMR_TLS_CA_FILE; renewal later uses the same URL
+      DMR_CONTROL_URL: controlUrl,
+      DMR_CONTROL_CA_FILE: pki.caCertPath,
+      DMR_ENROLLMENT_TOKEN: agent.token,
       AGENT_PRIVATE_KEY_FILE: agent.keyFile,
       DMR_SERVER_WEBSOCKET_URL: `https://127.0.0.1:${ports.server}`,
-      DMR_TLS_CA_FILE: pki.caCertPath,
+      DMR_TLS_CA_FILE: agent.caFile,
       DMR_TLS_CERT_FILE: agent.certFile,
-      DMR_TLS_KEY_FILE: agent.keyFile,
       OUTGOING_MESSAGE_ENDPOINT: `http://127.0.0.1:${ports.receiver}/${agent.name}`,
     });
   }

@@ -117,7 +117,7 @@ describe('dmr-control drives a real dmr-server and real agents', () => {
     const receiverB = await new Receiver().start();
     try {
       const [portA = 0, portB = 0] = await findFreePorts(2);
-      await startAgent(a, portA, receiverA.url);
+      let agentA = await startAgent(a, portA, receiverA.url);
       let agentB = await startAgent(b, portB, receiverB.url);
       await waitUntil(async () => (await isReady(portA)) && (await isReady(portB)), 30_000, 'both agents ready');
       const agentAUrl = `http://127.0.0.1:${portA}`;
@@ -175,6 +175,24 @@ describe('dmr-control drives a real dmr-server and real agents', () => {
         5_000,
         'refused while disabled',
       );
+      // a sender that starts (or reconnects) while B is disabled gets a full list, which names B as disabled: it still
+      // answers DMR_ROUTE_RECIPIENT_DISABLED, not DMR_VALIDATION_UNKNOWN_RECIPIENT
+      agentA.child.kill('SIGTERM');
+      expect(await agentA.exited).toBe(0);
+      agentA = await startAgent(a, portA, receiverA.url);
+      await waitUntil(() => isReady(portA), 10_000, 'A restarted');
+      let afterRestart = await postMessage(agentAUrl, v1Body(idB));
+      await waitUntil(
+        async () => {
+          afterRestart = await postMessage(agentAUrl, v1Body(idB));
+          return afterRestart.body.code === 'DMR_ROUTE_RECIPIENT_DISABLED';
+        },
+        5_000,
+        'the restarted A names B disabled from its full list',
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}; last answer ${JSON.stringify(afterRestart)}`);
+      });
+      expect(afterRestart).toMatchObject({ status: 409, body: { code: 'DMR_ROUTE_RECIPIENT_DISABLED' } });
       agentB = await startAgent(b, portB, receiverB.url);
       await waitUntil(
         () =>

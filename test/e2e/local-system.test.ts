@@ -1,9 +1,11 @@
 // `npm start` as a new user meets it: scripts/local-system.mjs (what `npm start` runs after set-up) starts its own
-// RabbitMQ node, dmr-server and agents A and B over mutual TLS, and prints a ready-to-paste curl. The command as
+// RabbitMQ node, dmr-control, dmr-server and agents A and B (which enroll themselves with one-time tokens) over mutual
+// TLS, and prints a ready-to-paste curl. The command as
 // printed must work: its URL and JSON body are taken from the output and POSTed to agent A, and B's receiver must
 // print the delivered message.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createPublicKey, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findFreePorts } from '@dmr/testkit';
@@ -83,5 +85,20 @@ describe('npm start (scripts/local-system.mjs)', () => {
     const ids = ['A', 'B'].map((name) => new RegExp(`agent ${name}\\s+\\S+\\s+id (\\S+)`).exec(output)?.[1]);
     expect(listed.map((agent) => agent.id).sort()).toEqual([...ids].sort());
     for (const agent of listed) expect(agent.authentication_certificate).toContain('BEGIN CERTIFICATE');
+  });
+
+  it('lets each agent enroll itself with its token: its own key (0600) under the certificate dmr-control lists', async () => {
+    const caPem = readFileSync(join(workDir, 'pki/ca/ca.cert.pem'), 'utf8');
+    const registry = await probe(`https://127.0.0.1:${controlPort}/centops/configuration`, caPem);
+    const listed = (JSON.parse(registry.text) as { response: Array<{ id: string; authentication_certificate: string }> }).response;
+    for (const name of ['a', 'b']) {
+      const keyFile = join(workDir, `agent-${name}.key.pem`);
+      expect(statSync(keyFile).mode & 0o777, `agent ${name}'s key file`).toBe(0o600);
+      const id = new RegExp(`agent ${name.toUpperCase()}\\s+\\S+\\s+id (\\S+)`).exec(output)?.[1];
+      const certificate = new X509Certificate(listed.find((agent) => agent.id === id)?.authentication_certificate ?? '');
+      const ownKey = createPublicKey(readFileSync(keyFile, 'utf8'));
+      expect(certificate.publicKey.export({ type: 'spki', format: 'der' })).toEqual(ownKey.export({ type: 'spki', format: 'der' }));
+      expect(readFileSync(join(workDir, `agent-${name}.cert.pem`), 'utf8')).toContain('BEGIN CERTIFICATE');
+    }
   });
 });

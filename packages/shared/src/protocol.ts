@@ -79,11 +79,15 @@ export interface DeliveryAck {
 /**
  * Second element of a list event's argument, sent only to agents that announced {@link AGENT_LIST_DELTA_FEATURE}:
  * `version` is the list the agent holds once it applied the event (see `agentListVersion`); a `partial-list` also
- * names the `baseVersion` it applies to, and an agent holding another version must not apply it.
+ * names the `baseVersion` it applies to, and an agent holding another version must not apply it. A `full-list` names
+ * in `disabled` the agents the control plane disabled (never in the list; absent when none), so that a sender that
+ * (re)connects can answer DMR_ROUTE_RECIPIENT_DISABLED for them, as a live delta's `disabled: true` entries tell it.
+ * The version covers the agents only: `disabled` is not part of it.
  */
 export interface AgentListMeta {
   readonly version: string;
   readonly baseVersion?: string;
+  readonly disabled?: readonly string[];
 }
 
 /**

@@ -62,7 +62,7 @@ export class AgentDirectory {
   readonly #now: () => number;
   readonly #trusted = new Map<string, TrustedEntry>();
   readonly #untrusted = new Map<string, string>();
-  /** Agents the last live delta removed as disabled; forgotten when listed again or on a full list (which names none). */
+  /** Agents a delta removed as disabled or a full list named disabled; forgotten when listed again or on the next full list. */
   readonly #disabled = new Set<string>();
 
   constructor(options: DirectoryOptions) {
@@ -70,17 +70,19 @@ export class AgentDirectory {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Replaces the whole directory with `agents` (a full list). */
-  replaceAll(agents: unknown): DirectoryUpdate {
+  /** Replaces the whole directory with `agents` (a full list) and the disabled agents with those it names. */
+  replaceAll(agents: unknown, disabled: readonly string[] = []): DirectoryUpdate {
     const entries = Array.isArray(agents) ? agents : [];
     const skipped: SkippedAgent[] = [];
     const previous = new Set(this.#ids());
     this.#disabled.clear();
+    for (const id of disabled) this.#disabled.add(id);
     const present = new Set<string>();
     for (const entry of entries) {
       const outcome = this.#put(entry);
       if (outcome.ok) present.add(outcome.id);
       else skipped.push({ id: outcome.id, reason: outcome.reason });
+      if (hasStringId(entry)) this.#disabled.delete(entry.id);
     }
     const listed = new Set([...present, ...skipped.map((s) => s.id)]);
     for (const id of this.#trusted.keys()) if (!present.has(id)) this.#trusted.delete(id);

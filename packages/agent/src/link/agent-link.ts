@@ -362,7 +362,8 @@ export class AgentLink {
       return;
     }
     const { directory } = this.#deps;
-    const update = outcome.kind === 'full' ? directory.replaceAll(outcome.agents) : directory.applyPartial(outcome.agents);
+    const update =
+      outcome.kind === 'full' ? directory.replaceAll(outcome.agents, outcome.disabled) : directory.applyPartial(outcome.agents);
     if (outcome.kind === 'full') this.#hasAgentList = true;
     this.#logUpdate(kind, update);
   }

@@ -1,4 +1,5 @@
 import { type AgentInfo, type AgentListMeta, agentListVersion, isAgentListVersion } from '@dmr/shared';
+import { isAgentId } from '@dmr/shared/base';
 
 /**
  * What to do with a list event: apply `agents` to the directory (`replaceAll` for `full`, `applyPartial` for
@@ -6,7 +7,13 @@ import { type AgentInfo, type AgentListMeta, agentListVersion, isAgentListVersio
  * resynchronise (drop the version and reconnect, which brings the full list) because the event does not fit the list held.
  */
 export type ListOutcome =
-  | { readonly action: 'apply'; readonly kind: 'full' | 'partial'; readonly agents: readonly unknown[] }
+  | {
+      readonly action: 'apply';
+      readonly kind: 'full' | 'partial';
+      readonly agents: readonly unknown[];
+      /** Full lists: the agents the control plane disabled (the meta's `disabled`; none from seed-003 servers). */
+      readonly disabled: readonly string[];
+    }
   | { readonly action: 'ignore'; readonly reason: string }
   | { readonly action: 'resync'; readonly reason: string };
 
@@ -40,7 +47,7 @@ export class AgentListState {
     this.#entries.clear();
     for (const entry of parsed.agents) if (hasId(entry)) this.#entries.set(entry.id, entry as unknown as AgentInfo);
     this.#version = parsed.meta && this.#isHeld(parsed.meta.version) ? parsed.meta.version : undefined;
-    return { action: 'apply', kind: 'full', agents: parsed.agents };
+    return { action: 'apply', kind: 'full', agents: parsed.agents, disabled: parsed.meta?.disabled ?? [] };
   }
 
   /** A `dmr:agents:partial-list` argument: `[entries]` (live change, seed 003 style) or `[entries, {version, baseVersion}]`. */
@@ -52,7 +59,7 @@ export class AgentListState {
     if (!meta) {
       if (isVersioned) return { action: 'resync', reason: 'an unversioned partial list while holding a versioned one' };
       applyEntries(this.#entries, agents);
-      return { action: 'apply', kind: 'partial', agents };
+      return { action: 'apply', kind: 'partial', agents, disabled: [] };
     }
     if (meta.baseVersion === undefined || meta.baseVersion !== this.#version) {
       return {
@@ -67,7 +74,7 @@ export class AgentListState {
     }
     this.#entries = next;
     this.#version = meta.version;
-    return { action: 'apply', kind: 'partial', agents };
+    return { action: 'apply', kind: 'partial', agents, disabled: [] };
   }
 
   /** True when the entries held are exactly list `version`. */
@@ -90,14 +97,26 @@ type ParsedArgument =
   | { readonly ok: true; readonly agents: readonly unknown[]; readonly meta: AgentListMeta | undefined }
   | { readonly ok: false; readonly reason: string };
 
-/** `[agents]` or `[agents, meta]`; a second element that is not a well-formed meta is treated as none. */
+/**
+ * `[agents]` or `[agents, meta]`; a second element that is not a well-formed meta is treated as none, and a
+ * `disabled` member that is not a list keeps only its well-formed agent ids (it only changes which refusal is named).
+ */
 function parseArgument(data: unknown): ParsedArgument {
   const agents = Array.isArray(data) ? data[0] : undefined;
   if (!Array.isArray(agents)) return { ok: false, reason: 'the list is not [agents]' };
   const meta = (data as unknown[])[1];
   if (!isRecord(meta) || !isAgentListVersion(meta.version)) return { ok: true, agents, meta: undefined };
   const baseVersion = isAgentListVersion(meta.baseVersion) ? meta.baseVersion : undefined;
-  return { ok: true, agents, meta: baseVersion === undefined ? { version: meta.version } : { version: meta.version, baseVersion } };
+  const disabled = Array.isArray(meta.disabled) ? meta.disabled.filter((id): id is string => typeof id === 'string' && isAgentId(id)) : [];
+  return {
+    ok: true,
+    agents,
+    meta: {
+      version: meta.version,
+      ...(baseVersion === undefined ? {} : { baseVersion }),
+      ...(disabled.length > 0 ? { disabled } : {}),
+    },
+  };
 }
 
 function hasId(entry: unknown): entry is Record<string, unknown> & { id: string } {

@@ -39,6 +39,21 @@ describe('AgentDirectory', () => {
     expect(directory.lookup('b')).toEqual({ status: 'unknown' });
   });
 
+  it('answers disabled for the agents a full list names disabled, until a later list lists them or names them no more', async () => {
+    const directory = new AgentDirectory({ trust });
+    directory.replaceAll([entry('a', await cert('a'))], ['b']);
+    expect(directory.lookup('b')).toEqual({ status: 'disabled' });
+    expect(directory.lookup('c')).toEqual({ status: 'unknown' });
+    // an id both listed and named disabled is listed (the server never sends both)
+    directory.replaceAll([entry('a', await cert('a')), entry('b', await cert('b'))], ['b']);
+    expect(directory.lookup('b').status).toBe('trusted');
+    directory.replaceAll([entry('a', await cert('a'))], ['b']);
+    directory.applyPartial([entry('b', await cert('b'))]);
+    expect(directory.lookup('b').status).toBe('trusted');
+    directory.replaceAll([entry('a', await cert('a'))]);
+    expect(directory.lookup('b')).toEqual({ status: 'unknown' });
+  });
+
   it('replaces everything on a full list and keeps entries whose key cannot be used as untrusted', async () => {
     const directory = new AgentDirectory({ trust });
     directory.replaceAll([entry('old', await cert('old'))]);

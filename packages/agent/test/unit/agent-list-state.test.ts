@@ -30,8 +30,16 @@ describe('AgentListState', () => {
   it('holds the version of a versioned full list whose content matches it', () => {
     const state = new AgentListState();
     expect(state.version).toBeUndefined();
-    expect(state.applyFull([V1_LIST, { version: V1 }])).toEqual({ action: 'apply', kind: 'full', agents: V1_LIST });
+    expect(state.applyFull([V1_LIST, { version: V1 }])).toEqual({ action: 'apply', kind: 'full', agents: V1_LIST, disabled: [] });
     expect(state.version).toBe(V1);
+  });
+
+  it('passes on the disabled agents a full list names (well-formed ids only); they do not count toward the version', () => {
+    const state = new AgentListState();
+    const outcome = state.applyFull([V1_LIST, { version: V1, disabled: ['x', 'not an id!', 7, 'y'] }]);
+    expect(outcome).toEqual({ action: 'apply', kind: 'full', agents: V1_LIST, disabled: ['x', 'y'] });
+    expect(state.version).toBe(V1);
+    expect(state.applyFull([V1_LIST, { version: V1, disabled: 'x' }])).toMatchObject({ disabled: [] });
   });
 
   it('applies a full list whose version does not match its content, but holds no version (the next connect gets the full list)', () => {
@@ -46,6 +54,7 @@ describe('AgentListState', () => {
       action: 'apply',
       kind: 'partial',
       agents: DELTA_1_2,
+      disabled: [],
     });
     expect(state.version).toBe(V2);
   });
@@ -77,9 +86,9 @@ describe('AgentListState', () => {
 
   it('with a server that keeps no versions (seed 003): applies [agents] lists and deltas, ignores malformed ones', () => {
     const state = new AgentListState();
-    expect(state.applyFull([V1_LIST])).toEqual({ action: 'apply', kind: 'full', agents: V1_LIST });
+    expect(state.applyFull([V1_LIST])).toEqual({ action: 'apply', kind: 'full', agents: V1_LIST, disabled: [] });
     expect(state.version).toBeUndefined();
-    expect(state.applyPartial([DELTA_1_2])).toEqual({ action: 'apply', kind: 'partial', agents: DELTA_1_2 });
+    expect(state.applyPartial([DELTA_1_2])).toEqual({ action: 'apply', kind: 'partial', agents: DELTA_1_2, disabled: [] });
     expect(state.applyPartial('garbage').action).toBe('ignore');
     expect(state.applyFull({ 0: V1_LIST }).action).toBe('ignore');
     expect(state.version).toBeUndefined();

@@ -4,7 +4,7 @@
 import { AgentId } from '@dmr/shared';
 import Type from 'typebox';
 import { MAX_CSR_PEM_LENGTH } from '../ca/index.js';
-import { API_REVOCATION_REASONS } from '../domain/index.js';
+import { API_REVOCATION_REASONS, CA_ID_PATTERN } from '../domain/index.js';
 import { pageQuery } from './schemas.js';
 
 const CLOSED = { additionalProperties: false } as const;
@@ -16,8 +16,11 @@ const Csr = Type.String({
 });
 const Pem = Type.String({ description: 'PEM' });
 const Serial = Type.String({ pattern: '^[0-9A-Fa-f:]{2,64}$', description: 'certificate serial, hex (any of 3F2A…, 3f:2a:…)' });
-const DnsNames = Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 32, uniqueItems: true });
-const IpAddresses = Type.Array(Type.String({ minLength: 2, maxLength: 45 }), { maxItems: 32, uniqueItems: true });
+// the alphabets only (a refusal names `dnsNames.<i>`); the CA library checks each name's full syntax
+const DnsNames = Type.Array(Type.String({ pattern: '^[A-Za-z0-9*_][A-Za-z0-9*_.-]{0,252}$' }), { maxItems: 32, uniqueItems: true });
+const IpAddresses = Type.Array(Type.String({ pattern: '^[0-9A-Fa-f:.]{2,45}$' }), { maxItems: 32, uniqueItems: true });
+/** An agent id, server name or RabbitMQ user: the union of their grammars. */
+const SubjectId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$' });
 const ServerName = Type.String({ minLength: 1, maxLength: 253, description: 'server instance name (DNS-style)' });
 const Purpose = Type.Union([Type.Literal('agents'), Type.Literal('broker')], {
   description: 'agents (default): the CAs of agent and server certificates; broker: the CAs RabbitMQ trusts',
@@ -88,7 +91,7 @@ export const IssuedView = Type.Object(
 export const IssueBody = Type.Object(
   {
     kind: Type.Union([Type.Literal('agent'), Type.Literal('server'), Type.Literal('relay-user')]),
-    subjectId: Type.String({ minLength: 1, maxLength: 253, description: 'agent id, server name or RabbitMQ user' }),
+    subjectId: Type.String({ ...SubjectId, description: 'agent id, server name or RabbitMQ user' }),
     csr: Csr,
     dnsNames: Type.Optional(DnsNames),
     ipAddresses: Type.Optional(IpAddresses),
@@ -118,11 +121,11 @@ export const CertificateView = Type.Object(
 export const CertificateListQuery = Type.Object(
   {
     ...pageQuery,
-    caId: Type.Optional(Type.String({ maxLength: 64 })),
+    caId: Type.Optional(Type.String({ pattern: CA_ID_PATTERN.source })),
     subjectKind: Type.Optional(
       Type.Union([Type.Literal('agent'), Type.Literal('server'), Type.Literal('admin'), Type.Literal('relay-user')]),
     ),
-    subjectId: Type.Optional(Type.String({ maxLength: 253 })),
+    subjectId: Type.Optional(SubjectId),
     revoked: Type.Optional(Type.Boolean()),
     expiringBefore: Type.Optional(Type.String({ format: 'date-time' })),
   },

@@ -6,6 +6,7 @@ import Type, { type TSchema } from 'typebox';
 import {
   GROUP_NAME_PATTERN,
   LABEL_KEY_PATTERN,
+  LABEL_VALUE_PATTERN,
   MAX_GROUPS,
   MAX_KEY_PEM_LENGTH,
   MAX_LABELS,
@@ -26,10 +27,10 @@ export const ErrorBody = Type.Object(
 );
 
 const ShortText = Type.String({ maxLength: 256 });
-const Labels = Type.Record(Type.String({ pattern: LABEL_KEY_PATTERN }), ShortText, {
+const Labels = Type.Record(Type.String({ pattern: LABEL_KEY_PATTERN }), Type.String({ pattern: LABEL_VALUE_PATTERN }), {
   ...CLOSED,
   maxProperties: MAX_LABELS,
-  description: `key → value; keys match ${LABEL_KEY_PATTERN}, values are free text of at most 256 characters`,
+  description: `key → value; keys match ${LABEL_KEY_PATTERN}, values match ${LABEL_VALUE_PATTERN} (Kubernetes label values)`,
 });
 const Groups = Type.Array(Type.String({ pattern: GROUP_NAME_PATTERN }), { maxItems: MAX_GROUPS, uniqueItems: true });
 const Capabilities = Type.Array(AgentCapability, { maxItems: 16, uniqueItems: true });
@@ -91,7 +92,9 @@ export const AgentListQuery = Type.Object(
     ...pageQuery,
     enabled: Type.Optional(Type.Boolean()),
     group: Type.Optional(Type.String({ pattern: GROUP_NAME_PATTERN })),
-    label: Type.Optional(Type.String({ pattern: '^[a-z0-9](?:[a-z0-9._/-]{0,62}[a-z0-9])?=.{0,256}$', description: 'key=value' })),
+    label: Type.Optional(
+      Type.String({ pattern: `${LABEL_KEY_PATTERN.slice(0, -1)}=${LABEL_VALUE_PATTERN.slice(1)}`, description: 'key=value' }),
+    ),
     namePrefix: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     hasKey: Type.Optional(Type.Boolean({ description: 'true: only agents with an authenticationCertificate' })),
   },
@@ -151,7 +154,12 @@ export const ChangeListQuery = Type.Object(
   {
     ...pageQuery,
     subjectKind: Type.Optional(Type.String({ pattern: '^[a-z][a-z-]{0,31}$' })),
-    subjectId: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    subjectId: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9][A-Za-z0-9 ._:/@{}-]{0,255}$',
+        description: 'an agent id, serial, version, server or CA name, or a refused route ("GET /v1/agents/:id")',
+      }),
+    ),
     action: Type.Optional(Type.String({ pattern: '^[a-z][a-z.-]{0,63}$' })),
     outcome: Type.Optional(Type.Union([Type.Literal('applied'), Type.Literal('refused')])),
     since: Type.Optional(Type.String({ format: 'date-time' })),

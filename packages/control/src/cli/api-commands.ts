@@ -1,10 +1,28 @@
 // `dmrctl certs|servers|changes|policies …` through dmr-control's admin API. Declarations only; actions load
 // api-actions.ts when they run.
-import { Command, Option } from '@commander-js/extra-typings';
-import { parseDuration, parseSince, parseWhole, withApiOptions } from './api-options.js';
+import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { isIdentityId, isServerName } from '../domain/identity.js';
+import { collect, parseDuration, parseSince, parseWhole, withApiOptions } from './api-options.js';
 import type { CliContext, CliIo } from './output.js';
 
 const actions = () => import('./api-actions.js');
+const tokenActions = () => import('./service-token-actions.js');
+
+/** A server name as dmr-control takes it: a DNS name (letters, digits, `-` in dot-separated labels). */
+function parseServerName(value: string): string {
+  if (!isServerName(value)) {
+    throw new InvalidArgumentError('a server name is DNS-style: letters, digits, "-" and ".", starting and ending with a letter or digit');
+  }
+  return value;
+}
+
+/** A RabbitMQ user name as dmr-control takes it for the relay user. */
+function parseRelayUser(value: string): string {
+  if (!isIdentityId('relay-user', value)) {
+    throw new InvalidArgumentError('a RabbitMQ user is 1-64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit');
+  }
+  return value;
+}
 
 /**
  * The reasons `POST /v1/certificates/{serial}/revocation` takes (RFC 5280 CRLReason names): the offline CA's and the
@@ -51,12 +69,34 @@ export function certsCommand(io: CliIo, context: CliContext): Command {
     .addCommand(revoke);
 }
 
-/** `dmrctl servers list`. */
+/** `dmrctl servers list|token|relay-token`. */
 export function serversCommand(io: CliIo, context: CliContext): Command {
   const list = withApiOptions(
     new Command('list').description('DMR server instances: the configVersion each runs, its last sync; flags those behind the current one'),
   ).action(async (flags) => (await actions()).listServers(io, context, flags));
-  return new Command('servers').description('DMR server instances as they report to dmr-control').addCommand(list);
+  const token = withApiOptions(
+    new Command('token')
+      .description(
+        'make a one-time enrollment token for a DMR server instance (admin): a secret, printed once; spent on ' +
+          'POST /v1/enroll with a CSR of its own key, for a certificate with exactly the names given here',
+      )
+      .argument('<name>', 'server name (DNS-style; its certificate names urn:dmr:server:<name>)', parseServerName),
+  )
+    .option('--dns-name <name>', 'a DNS name clients reach the server by (repeatable)', collect)
+    .option('--ip <address>', 'an IP address clients reach the server by (repeatable)', collect)
+    .action(async (name, flags) => (await tokenActions()).makeServerToken(io, context, name, flags));
+  const relayToken = withApiOptions(
+    new Command('relay-token').description(
+      "make a one-time enrollment token for the relay's RabbitMQ user (admin; broker CA): a secret, printed once",
+    ),
+  )
+    .option('--user <name>', 'the RabbitMQ user (CN of the certificate; default dmr-relay)', parseRelayUser)
+    .action(async (flags) => (await tokenActions()).makeRelayToken(io, context, flags));
+  return new Command('servers')
+    .description('DMR server instances as they report to dmr-control, and their enrollment tokens')
+    .addCommand(list)
+    .addCommand(token)
+    .addCommand(relayToken);
 }
 
 /** `dmrctl changes list`. */

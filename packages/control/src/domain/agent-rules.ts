@@ -6,6 +6,12 @@ import { type Checked, checkText, findTextProblem, joinPath, refuseField } from 
 
 /** Label keys: lowercase letters, digits and `._/-`, starting and ending with a letter or digit (Kubernetes-like). */
 export const LABEL_KEY_PATTERN = '^[a-z0-9](?:[a-z0-9._/-]{0,62}[a-z0-9])?$';
+/**
+ * Label values (Kubernetes label values): empty, or 1-63 letters, digits and `._-` starting and ending with a letter or
+ * digit. A grammar, not free text: label values are matched by filters and carried into policy input, so they stay
+ * plain tokens (an institution's name, with its apostrophes and semicolons, belongs in `institution`).
+ */
+export const LABEL_VALUE_PATTERN = '^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$';
 /** Group names: the agent id alphabet plus `.` and `:`. */
 export const GROUP_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
 /** Most labels, groups per agent. */

@@ -8,6 +8,7 @@ export {
   checkAgentId,
   GROUP_NAME_PATTERN,
   LABEL_KEY_PATTERN,
+  LABEL_VALUE_PATTERN,
   MAX_GROUPS,
   MAX_LABELS,
 } from './agent-rules.js';

@@ -1,7 +1,7 @@
 // dmrctl's certificate commands against a real dmr-control (in-process, SQLite, mTLS on 127.0.0.1): an operator makes
 // an enrollment token with `dmrctl agents token`, the agent enrolls with it (its CSR, its key), then `dmrctl certs list`
 // finds the certificate and `dmrctl certs revoke` revokes it.
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Env } from '@dmr/shared';
@@ -37,7 +37,7 @@ async function dmrctl(args: readonly string[], who = 'operator'): Promise<Run> {
 
 beforeAll(async () => {
   fixture = await startControl();
-  for (const who of ['operator', 'auditor'] as const) {
+  for (const who of ['admin', 'operator', 'auditor'] as const) {
     const client = fixture.pki.clients[who];
     const certFile = join(fixture.dir, `${who}.cert.pem`);
     const keyFile = join(fixture.dir, `${who}.key.pem`);
@@ -96,6 +96,63 @@ describe('dmrctl agents token', () => {
     const run = await dmrctl(['agents', 'token', 'whoever'], 'auditor');
     expect(run.code).toBe(EXIT_FAILED);
     expect(run.stderr).toMatch(/^dmrctl: DMR_CONTROL_ROLE_FORBIDDEN: .*\(HTTP 403\)\n$/);
+  });
+});
+
+describe('dmrctl servers token | relay-token', () => {
+  it('makes a server instance token whose enrollment gives a certificate with exactly the names given', async () => {
+    const run = await dmrctl(['servers', 'token', 'dmr-7.example', '--dns-name', 'dmr-7.example', '--ip', '127.0.0.1'], 'admin');
+    expect(run.code, run.stderr).toBe(0);
+    const token = run.stdout.trim();
+    expect(run.stdout).toBe(`${token}\n`);
+    expect(run.stderr).toMatch(
+      /this enrollment token is a SECRET: whoever holds it can enroll as server dmr-7\.example once, until \d{4}-/,
+    );
+    expect(run.stderr).not.toContain(token);
+    const enrolled = await call(fixture, {
+      method: 'POST',
+      path: '/v1/enroll',
+      body: { token, csr: await makeCsr(testKeyPair(), { uris: ['urn:dmr:server:dmr-7.example'] }) },
+    });
+    expect(enrolled.status, enrolled.text).toBe(201);
+    const certificate = new X509Certificate((enrolled.json as { certificate: string }).certificate);
+    expect(certificate.subjectAltName).toContain('DNS:dmr-7.example');
+    expect(certificate.subjectAltName).toContain('IP Address:127.0.0.1');
+    expect(certificate.subjectAltName).toContain('URI:urn:dmr:server:dmr-7.example');
+    const json = await dmrctl(['servers', 'token', 'dmr-8.example', '--dns-name', 'dmr-8.example', '--output', 'json'], 'admin');
+    expect(JSON.parse(json.stdout)).toEqual({
+      kind: 'server',
+      subjectId: 'dmr-8.example',
+      dnsNames: ['dmr-8.example'],
+      ipAddresses: [],
+      token: expect.any(String),
+      expiresAt: expect.any(String),
+    });
+  });
+
+  it('makes a relay-user token for the broker CA profile (default user dmr-relay)', async () => {
+    const run = await dmrctl(['servers', 'relay-token', '--output', 'json'], 'admin');
+    expect(run.code, run.stderr).toBe(0);
+    const shown = JSON.parse(run.stdout) as { token: string };
+    expect(shown).toEqual({ kind: 'relay-user', subjectId: 'dmr-relay', token: expect.any(String), expiresAt: expect.any(String) });
+    expect(run.stderr).toContain('enroll as the relay user dmr-relay once');
+    const enrolled = await call(fixture, {
+      method: 'POST',
+      path: '/v1/enroll',
+      body: { token: shown.token, csr: await makeCsr(testKeyPair(), { cn: 'dmr-relay' }) },
+    });
+    // the token is a relay-user token (an unknown one would be 401 DMR_CONTROL_TOKEN_UNKNOWN): this fixture's CA
+    // directory is an agent CA only, so issuing needs the broker CA the relay user's profile asks for (as cert-http.test.ts)
+    expect([enrolled.status, (enrolled.json as { code?: string }).code]).toEqual([503, 'DMR_CONTROL_CA_UNAVAILABLE']);
+  });
+
+  it('needs at least one name for a server, exit 2; an operator may not make server tokens (403), exit 1', async () => {
+    const bare = await dmrctl(['servers', 'token', 'dmr-9.example'], 'admin');
+    expect(bare.code).toBe(EXIT_USAGE);
+    expect(bare.stderr).toMatch(/--dns-name or --ip/);
+    const operator = await dmrctl(['servers', 'token', 'dmr-9.example', '--dns-name', 'dmr-9.example']);
+    expect(operator.code).toBe(EXIT_FAILED);
+    expect(operator.stderr).toMatch(/^dmrctl: DMR_CONTROL_ROLE_FORBIDDEN: .*\(HTTP 403\)\n$/);
   });
 });
 

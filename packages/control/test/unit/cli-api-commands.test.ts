@@ -164,6 +164,8 @@ describe('runCli with the API commands', () => {
       ['certs', 'list'],
       ['certs', 'revoke'],
       ['servers', 'list'],
+      ['servers', 'token'],
+      ['servers', 'relay-token'],
       ['changes', 'list'],
       ['policies', 'list'],
       ['policies', 'get'],
@@ -190,6 +192,9 @@ describe('runCli with the API commands', () => {
       ['certs', 'revoke', 'aa'],
       ['certs', 'revoke', 'aa', '--reason', 'certificateHold'],
       ['certs', 'list', '--expiring-within', 'soon'],
+      ['servers', 'token', "x'; DROP TABLE agents;--", '--dns-name', 'a.example'],
+      ['servers', 'token', 'dmr-1.example', '--output', 'yaml'],
+      ['servers', 'relay-token', '--user', 'no spaces'],
     ]) {
       const io = capture();
       expect(await runCli(argv, io)).toBe(EXIT_USAGE);

@@ -29,7 +29,10 @@ export class ListPackets {
     if (plan.kind === 'current') return undefined;
     return this.#cached(plan, () =>
       plan.kind === 'full'
-        ? encodeListEvent(EVENTS.fullList, [plan.agents, { version: plan.version }])
+        ? encodeListEvent(EVENTS.fullList, [
+            plan.agents,
+            plan.disabled.length > 0 ? { version: plan.version, disabled: plan.disabled } : { version: plan.version },
+          ])
         : encodeListEvent(EVENTS.partialList, [plan.entries, { version: plan.version, baseVersion: plan.baseVersion }]),
     );
   }

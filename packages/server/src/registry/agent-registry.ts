@@ -261,6 +261,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     }
     this.#configVersion = document.configVersion;
     this.#disabled = document.disabled;
+    this.#lists.setDisabled(document.disabled);
   }
 
   /** Loud on every sync: an unverified registry lets whoever sits on the path hand out agent keys. */

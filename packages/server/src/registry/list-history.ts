@@ -17,7 +17,13 @@ export interface ListVersion {
 export type ListPlan =
   | { readonly kind: 'current'; readonly version: string }
   | { readonly kind: 'delta'; readonly version: string; readonly baseVersion: string; readonly entries: readonly AgentInfo[] }
-  | { readonly kind: 'full'; readonly version: string; readonly agents: readonly AgentInfo[] };
+  | {
+      readonly kind: 'full';
+      readonly version: string;
+      readonly agents: readonly AgentInfo[];
+      /** Agents the control plane disabled (sorted; never in `agents`), for the list meta's `disabled`. */
+      readonly disabled: readonly string[];
+    };
 
 /** Versions kept by default (the current one included) to compute deltas from. */
 export const DEFAULT_LIST_HISTORY = 8;
@@ -33,12 +39,25 @@ export const DEFAULT_LIST_HISTORY = 8;
 export class AgentListHistory {
   readonly #versions: ListVersion[] = [];
   readonly #plans = new Map<string, ListPlan>();
+  /** Agents the control plane disabled in the registry in force (not part of the list version). */
+  #disabled: readonly string[] = [];
 
   constructor(private readonly maxVersions = DEFAULT_LIST_HISTORY) {}
 
   /** The version in force, if any. */
   get current(): ListVersion | undefined {
     return this.#versions.at(-1);
+  }
+
+  /**
+   * The agents the control plane disabled in the registry in force: named in full lists and marked `disabled` in
+   * deltas. Plans made with another set are dropped (the set may change while the list stays the same).
+   */
+  setDisabled(disabled: Iterable<string>): void {
+    const next = [...new Set(disabled)].sort();
+    if (next.length === this.#disabled.length && next.every((id, index) => id === this.#disabled[index])) return;
+    this.#disabled = Object.freeze(next);
+    this.#plans.clear();
   }
 
   /** Makes `snapshot` the version in force and returns it; the oldest version beyond the bound is forgotten. */
@@ -63,21 +82,22 @@ export class AgentListHistory {
     const key = base?.version ?? '';
     let plan = this.#plans.get(key);
     if (!plan) {
-      plan = planFor(current, base);
+      plan = planFor(current, base, this.#disabled);
       this.#plans.set(key, plan);
     }
     return plan;
   }
 }
 
-function planFor(current: ListVersion, base: ListVersion | undefined): ListPlan {
+function planFor(current: ListVersion, base: ListVersion | undefined, disabled: readonly string[]): ListPlan {
   if (base === current) return { kind: 'current', version: current.version };
   if (base) {
-    const entries = partialListOf(diffRegistry(base.snapshot, current.snapshot));
+    const disabledSet = new Set(disabled);
+    const entries = partialListOf(diffRegistry(base.snapshot, current.snapshot), (id) => disabledSet.has(id));
     // a delta as long as the list is no cheaper to send, and costs the agent more to apply
     if (entries.length < current.agents.length) {
       return { kind: 'delta', version: current.version, baseVersion: base.version, entries };
     }
   }
-  return { kind: 'full', version: current.version, agents: current.agents };
+  return { kind: 'full', version: current.version, agents: current.agents, disabled };
 }

@@ -75,9 +75,30 @@ describe('AgentListHistory.plan', () => {
     expect(entries.find((info) => info.id === 'c')?.authenticationCertificate).toBe(v2.get('c')?.info.authenticationCertificate);
     expect(history.plan(second.version)).toEqual({ kind: 'current', version: second.version });
     for (const unknown of [undefined, 'f'.repeat(64), 'not a version']) {
-      expect(history.plan(unknown)).toEqual({ kind: 'full', version: second.version, agents: second.agents });
+      expect(history.plan(unknown)).toEqual({ kind: 'full', version: second.version, agents: second.agents, disabled: [] });
     }
     expect(second.agents.map((info) => info.id)).toEqual(['a', 'b', 'c', 'e', 'f', 'g', 'h', 'i']);
+  });
+
+  it('names the disabled agents in the full list and marks them disabled in deltas; a new disabled set alone makes new plans', () => {
+    const history = new AgentListHistory();
+    const first = history.record(v1);
+    // d leaves the list because the control plane disabled it; z is disabled and was never listed (no key)
+    const second = history.record(v2);
+    history.setDisabled(['z', 'd']);
+    const full = history.plan(undefined);
+    expect(full).toEqual({ kind: 'full', version: second.version, agents: second.agents, disabled: ['d', 'z'] });
+    const delta = history.plan(first.version);
+    if (delta?.kind !== 'delta') throw new Error(`expected a delta, got ${delta?.kind}`);
+    expect(delta.entries.find((info) => info.id === 'd')).toMatchObject({ deleted: true, disabled: true });
+    expect(delta.entries.filter((info) => info.disabled)).toHaveLength(1);
+    // the same set again keeps the cached plan; another set (same list, same version) replaces it
+    history.setDisabled(['d', 'z']);
+    expect(history.plan(undefined)).toBe(full);
+    history.setDisabled([]);
+    expect(history.plan(undefined)).toEqual({ kind: 'full', version: second.version, agents: second.agents, disabled: [] });
+    const unmarked = history.plan(first.version);
+    expect(unmarked?.kind === 'delta' && unmarked.entries.some((info) => info.disabled)).toBe(false);
   });
 
   it('applying the delta to the base list gives exactly the current version', () => {
@@ -98,7 +119,7 @@ describe('AgentListHistory.plan', () => {
     const history = new AgentListHistory();
     const first = history.record(snapshot(entry('a'), entry('b')));
     const second = history.record(snapshot(entry('c'), entry('d')));
-    expect(history.plan(first.version)).toEqual({ kind: 'full', version: second.version, agents: second.agents });
+    expect(history.plan(first.version)).toEqual({ kind: 'full', version: second.version, agents: second.agents, disabled: [] });
   });
 
   it('keeps at most maxVersions versions: an older one gets the full list', () => {

@@ -29,8 +29,11 @@ describe('ListPackets', () => {
 
   it('writes versioned agents the full list or the delta with its meta as the second element, and nothing when current', () => {
     const packets = new ListPackets();
-    const full: ListPlan = { kind: 'full', version: V2, agents };
+    const full: ListPlan = { kind: 'full', version: V2, agents, disabled: [] };
     expect(packets.forPlan(full)).toBe(emitted(EVENTS.fullList, [agents, { version: V2 }]));
+    // agents the control plane disabled ride in the meta: the list (data[0]) and its version stay as they are
+    const withDisabled: ListPlan = { kind: 'full', version: V2, agents, disabled: ['agent-x'] };
+    expect(packets.forPlan(withDisabled)).toBe(emitted(EVENTS.fullList, [agents, { version: V2, disabled: ['agent-x'] }]));
     const entries = [agents[0] as AgentInfo, { ...(agents[1] as AgentInfo), deleted: true }];
     const delta: ListPlan = { kind: 'delta', version: V2, baseVersion: V1, entries };
     expect(packets.forPlan(delta)).toBe(emitted(EVENTS.partialList, [entries, { version: V2, baseVersion: V1 }]));
@@ -49,7 +52,7 @@ describe('ListPackets', () => {
       const next = Object.freeze([...agents, { ...agents[1], id: 'agent-c' } as AgentInfo]);
       expect(packets.legacyFull(next)).toContain('agent-c');
       expect(encodes(), 'a new list is serialised once').toBe(2);
-      const plan: ListPlan = { kind: 'full', version: V1, agents: next };
+      const plan: ListPlan = { kind: 'full', version: V1, agents: next, disabled: [] };
       packets.forPlan(plan);
       packets.forPlan(plan);
       expect(encodes(), 'a plan is serialised once').toBe(3);

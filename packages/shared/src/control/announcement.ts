@@ -74,7 +74,7 @@ export const ReportedCrl = Type.Object({
 export const ServerReport = Type.Object({
   configVersion: Type.Union([Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Type.Null()]),
   crlNumbers: Type.Array(ReportedCrl, { maxItems: 64 }),
-  version: Type.String({ minLength: 1, maxLength: 64 }),
+  version: Type.String({ pattern: '^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$', description: 'a package version (semver)' }),
   startedAt: IsoTimestamp,
 });
 
