@@ -9,7 +9,16 @@ import { EXIT_USAGE, runCli } from '../../src/cli/program.js';
 function capture(): CliIo & { stdout: () => string; stderr: () => string } {
   let out = '';
   let err = '';
-  return { out: (text) => void (out += text), err: (text) => void (err += text), stdout: () => out, stderr: () => err };
+  return {
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
+    stdout: () => out,
+    stderr: () => err,
+  };
 }
 
 const POLICY = {
