@@ -9,7 +9,7 @@ import type { Env } from '@dmr/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { CliIo } from '../../src/cli/output.js';
-import { EXIT_CONFLICT, EXIT_FAILED, runCli } from '../../src/cli/program.js';
+import { EXIT_CONFLICT, EXIT_FAILED, EXIT_USAGE, runCli } from '../../src/cli/program.js';
 import { type ClientCert, type ControlFixture, call, startControl } from './helpers/control-fixture.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -346,13 +346,20 @@ describe('dmrctl servers, policies and changes', () => {
 
   it('pushes a policy from YAML, lists and shows it; an operator may not push', async () => {
     const file = join(fixture.dir, 'policy.yaml');
-    await writeFile(file, 'rules:\n  - from: tax\n    to: police\n    allow: true\n');
+    const yaml =
+      'format: dmr-policy/v1\ndefaultDecision: deny\nrules:\n  - id: tax-to-police\n    effect: allow\n    from:\n      agents:\n        - tax\n';
+    await writeFile(file, yaml);
     const pushed = await dmrctl(['policies', 'push', file, '--comment', 'tax may ask police', '--output', 'json']);
     const version = (jsonOf(pushed) as { version: number }).version;
     expect(pushed.stdout).toContain('"comment": "tax may ask police"');
     const shown = await dmrctl(['policies', 'get', String(version)], 'operator');
     expect(shown.stdout).toMatch(new RegExp(`^version\\s+${version}\\n`));
-    expect(shown.stdout).toContain('---\nrules:\n  - from: tax\n    to: police\n    allow: true\n');
+    expect(shown.stdout).toContain(`---\n${yaml}`);
+    const bad = join(fixture.dir, 'bad-policy.yaml');
+    await writeFile(bad, yaml.replace('effect: allow', 'effect: perhaps'));
+    const invalid = await dmrctl(['policies', 'push', bad]);
+    expect(invalid.code).toBe(EXIT_USAGE);
+    expect(invalid.stderr).toMatch(/DMR_CONTROL_INVALID_INPUT: document\.rules\.0\.effect must be "allow" or "deny"/);
     const refused = await dmrctl(['policies', 'push', file], 'operator');
     expect(refused.code).toBe(EXIT_FAILED);
     expect(refused.stderr).toMatch(/DMR_CONTROL_ROLE_FORBIDDEN/);
