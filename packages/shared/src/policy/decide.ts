@@ -16,8 +16,9 @@ const NONE = -1;
  */
 export function decidePolicy(compiled: CompiledPolicy | undefined, input: PolicyInput): PolicyDecision {
   if (compiled === undefined) return NO_POLICY;
-  const senders = keyEntries(compiled.index, input.sender);
-  const recipients = keyEntries(compiled.index, input.recipient);
+  const { senders, recipients } = compiled.scratch;
+  keyEntries(compiled.index, input.sender, senders);
+  keyEntries(compiled.index, input.recipient, recipients);
   const deny = firstMatch(compiled, 0, input, senders, recipients);
   if (deny !== NONE) return (compiled.rules[deny] as CompiledRule).decision;
   const allow = firstMatch(compiled, 1, input, senders, recipients);
@@ -58,18 +59,18 @@ export function windowMatches(rule: CompiledRule, weekday: PolicyWeekday, minute
     : minuteOfDay >= rule.fromMinute || minuteOfDay < rule.toMinute;
 }
 
-/** The key entries that select rules for a party: its id, its institution, its groups and the groups they imply. */
-function keyEntries(index: RuleIndex, party: PolicyParty): KeyEntry[] {
-  const entries: KeyEntry[] = [];
-  const add = (entry: KeyEntry | undefined): void => {
-    if (entry === undefined) return;
-    entries.push(entry);
-    for (const implied of entry.implied) entries.push(implied);
-  };
-  add(index.agents.get(party.id));
-  if (party.institution !== '') add(index.institutions.get(party.institution));
-  for (const group of party.groups) add(index.groups.get(group));
-  return entries;
+/** Fills `entries` with what selects rules for a party: its id, institution and groups, and the groups they imply. */
+function keyEntries(index: RuleIndex, party: PolicyParty, entries: KeyEntry[]): void {
+  entries.length = 0;
+  addEntry(entries, index.agents.get(party.id));
+  if (party.institution !== '') addEntry(entries, index.institutions.get(party.institution));
+  for (const group of party.groups) addEntry(entries, index.groups.get(group));
+}
+
+function addEntry(entries: KeyEntry[], entry: KeyEntry | undefined): void {
+  if (entry === undefined) return;
+  entries.push(entry);
+  for (const implied of entry.implied) entries.push(implied);
 }
 
 /**
