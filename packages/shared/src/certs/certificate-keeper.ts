@@ -1,12 +1,13 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ControlEndpoint } from '../config/cert-lifecycle-config.js';
 import { DmrError, type DmrErrorCode, toDmrError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
 import { pemCertificates } from '../pki/pem-bundle.js';
 import { describeErrors } from '../result.js';
-import { type CertificatePaths, readMaterial, writeIssued } from './cert-files.js';
+import { type CertificatePaths, PUBLIC_FILE_MODE, readMaterial, writeFileAtomically, writeIssued } from './cert-files.js';
 import { type CertificateFacts, type CertificateMaterial, inspectMaterial } from './certificate-material.js';
-import { type ClientIdentity, type IssuedCertificate, renewAtControl } from './control-client.js';
+import { type CaBundle, type ClientIdentity, fetchCaBundle, type IssuedCertificate, renewAtControl } from './control-client.js';
 import { renewalCsr } from './csr.js';
 import { keysOf } from './key-pairs.js';
 import { nextRenewalAttemptMs } from './renewal-schedule.js';
@@ -40,6 +41,19 @@ export interface KeeperConfig {
   readonly reloadIntervalMs: number;
   /** Renewal through dmr-control at `fraction` of the lifetime; undefined = files only. */
   readonly renewal: RenewalConfig | undefined;
+  /**
+   * Trust-anchor change-over (issue 18): the CA bundle of `paths.caFile` follows dmr-control's `GET /v1/ca-certificates`
+   * (read every `intervalMs`, and on {@link CertificateKeeper.refreshTrust}), and once dmr-control names another signing
+   * CA than the one of the certificate in force, the certificate is renewed onto it at once. Undefined = off.
+   */
+  readonly trust?: TrustRefreshConfig | undefined;
+}
+
+/** How a keeper follows dmr-control's trusted CA bundle. */
+export interface TrustRefreshConfig {
+  readonly control: ControlEndpoint;
+  /** How often the bundle is read, ms (`DMR_CA_BUNDLE_REFRESH_INTERVAL_MS`); 0 = only on demand. */
+  readonly intervalMs: number;
 }
 
 /** How a keeper renews through dmr-control. */
@@ -82,6 +96,9 @@ export class CertificateKeeper {
   #facts: CertificateFacts;
   #failedAttempts = 0;
   #pollTimer: NodeJS.Timeout | undefined;
+  #trustTimer: NodeJS.Timeout | undefined;
+  // the last trust refresh failure, so a control plane that stays down is one log line
+  #trustFailure: string | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   // the one piece of work in progress (a poll or a renewal)
   #work: Promise<void> = Promise.resolve();
@@ -123,6 +140,11 @@ export class CertificateKeeper {
     this.#deps.observer.expiry(this.#facts.notAfterMs / 1000);
     this.#pollTimer = setInterval(() => this.#schedulePoll(), this.#config.reloadIntervalMs);
     this.#pollTimer.unref();
+    const trust = this.#config.trust;
+    if (trust && trust.intervalMs > 0) {
+      this.#trustTimer = setInterval(() => void this.refreshTrust(), trust.intervalMs);
+      this.#trustTimer.unref();
+    }
     this.#planRenewal();
   }
 
@@ -142,6 +164,16 @@ export class CertificateKeeper {
     return this.#enqueue(() => this.#renew());
   }
 
+  /**
+   * Reads dmr-control's trusted CA bundle now: a changed bundle is written to the CA file and put in force (new
+   * handshakes trust old and new CA during a change-over; a retired CA is trusted no more), and a certificate that is
+   * not from the CA dmr-control signs with now is renewed onto it. Resolves once done (never rejects); a no-op
+   * without {@link KeeperConfig.trust}.
+   */
+  refreshTrust(): Promise<void> {
+    return this.#enqueue(() => this.#refreshTrust());
+  }
+
   /** One poll waits in line at most: a slow renewal or reconnect must not pile up a poll per interval behind it. */
   #schedulePoll(): void {
     if (this.#isPollQueued) return;
@@ -155,6 +187,7 @@ export class CertificateKeeper {
   async #stop(): Promise<void> {
     this.#state = 'stopping';
     clearInterval(this.#pollTimer);
+    clearInterval(this.#trustTimer);
     clearTimeout(this.#renewTimer);
     await this.#work;
     this.#state = 'stopped';
@@ -190,6 +223,58 @@ export class CertificateKeeper {
       return;
     }
     await this.#putInForce(files, checked.value, 'files changed on disk');
+  }
+
+  async #refreshTrust(): Promise<void> {
+    const trust = this.#config.trust;
+    const caFile = this.#config.paths.caFile;
+    if (!trust || caFile === undefined) return;
+    let bundle: CaBundle;
+    try {
+      const ca = trust.control.caFile === undefined ? undefined : await readFile(trust.control.caFile, 'utf8');
+      bundle = await fetchCaBundle({ url: trust.control.url, ca });
+    } catch (error) {
+      this.#onTrustFailed(toDmrError(error));
+      return;
+    }
+    if (this.#trustFailure !== undefined) this.#log().info('dmr-control CA bundle readable again');
+    this.#trustFailure = undefined;
+    if (pemCertificates(bundle.pem).join('') !== pemCertificates(this.#material.ca ?? '').join('')) {
+      if (!(await this.#putBundleInForce(caFile, bundle))) return;
+    }
+    if (this.#config.renewal && isFromOtherCa(this.#facts, bundle)) {
+      this.#log().info(
+        { serial: this.#facts.serial, issuer: this.#facts.leaf.issuer, activeCa: bundle.activeCaSha256 },
+        'dmr-control signs with another CA now: renewing onto it',
+      );
+      await this.#renew();
+    }
+  }
+
+  /** Writes and applies a new trust bundle; false when it could not be put in force (the one in force stays). */
+  async #putBundleInForce(caFile: string, bundle: CaBundle): Promise<boolean> {
+    const material = { ...this.#material, ca: bundle.pem };
+    const checked = inspectMaterial(material, this.#now());
+    if (!checked.ok) {
+      this.#refuse(contentKey(material), checked.code, describeErrors(checked.errors));
+      return false;
+    }
+    const trusted = pemCertificates(bundle.pem).map((pem) => new X509Certificate(pem));
+    if (!trusted.some((ca) => this.#facts.leaf.checkIssued(ca))) {
+      this.#log().warn(
+        { serial: this.#facts.serial, issuer: this.#facts.leaf.issuer },
+        'the CA of the certificate in force is no longer in dmr-control’s bundle (retired): peers that follow the bundle will refuse it until it is renewed',
+      );
+    }
+    await writeFileAtomically(caFile, bundle.pem, PUBLIC_FILE_MODE);
+    await this.#putInForce(material, checked.value, 'CA bundle changed at dmr-control');
+    return this.#material === material;
+  }
+
+  #onTrustFailed(failure: DmrError): void {
+    if (this.#trustFailure === failure.message) return;
+    this.#trustFailure = failure.message;
+    this.#log().warn({ code: failure.code, reason: failure.message }, 'dmr-control CA bundle not read; the trusted CAs in force stay');
   }
 
   /** Applies `material`; on success it is in force and the renewal is planned from it; on failure the old one stays. */
@@ -335,6 +420,16 @@ export function checkRenewed(material: CertificateMaterial, current: Certificate
 function dmrUris(subjectAltName: string | undefined): Set<string> {
   const uris = (subjectAltName ?? '').split(', ').filter((entry) => entry.startsWith('URI:urn:dmr:'));
   return new Set(uris);
+}
+
+/** True when dmr-control names its signing CA, has it in the bundle, and it is not the issuer of the certificate in force. */
+function isFromOtherCa(facts: CertificateFacts, bundle: CaBundle): boolean {
+  if (bundle.activeCaSha256 === undefined) return false;
+  const active = pemCertificates(bundle.pem)
+    .map((pem) => new X509Certificate(pem))
+    .find((ca) => ca.fingerprint256 === bundle.activeCaSha256);
+  if (active === undefined) return false;
+  return !(facts.leaf.checkIssued(active) && facts.leaf.verify(active.publicKey));
 }
 
 function sameMaterial(a: CertificateMaterial, b: CertificateMaterial): boolean {

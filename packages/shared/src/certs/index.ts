@@ -21,6 +21,7 @@ export {
   type ReloadResult,
   type RenewalConfig,
   type RenewalOutcome,
+  type TrustRefreshConfig,
 } from './certificate-keeper.js';
 export {
   type CertificateFacts,
@@ -31,11 +32,14 @@ export {
 } from './certificate-material.js';
 export { CERTIFICATE_METRICS, type CertificateMetricSet, certificateObserver } from './certificate-metrics.js';
 export {
+  ACTIVE_CA_HEADER,
+  type CaBundle,
   type ClientIdentity,
   ControlError,
   type ControlRefusal,
   type ControlTarget,
   enrollAtControl,
+  fetchCaBundle,
   type IssuedCertificate,
   renewAtControl,
 } from './control-client.js';
