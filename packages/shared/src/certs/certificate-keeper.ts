@@ -133,7 +133,7 @@ export class CertificateKeeper {
     return this.#material;
   }
 
-  /** Starts polling the files and, with dmr-control, the renewal timer. Idempotent. */
+  /** Starts polling the files and, with dmr-control, the renewal timer and the trust refresh (one read at once). Idempotent. */
   start(): void {
     if (this.#state !== 'idle') return;
     this.#state = 'running';
@@ -146,6 +146,8 @@ export class CertificateKeeper {
       this.#trustTimer.unref();
     }
     this.#planRenewal();
+    // once at start: a process that was down during a change-over step catches up now, not an interval later
+    if (trust) void this.refreshTrust();
   }
 
   /** Stops both timers and waits for the work in progress. Memoised. */
