@@ -1,82 +1,17 @@
-import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { ControlEndpoint } from '../config/cert-lifecycle-config.js';
 import { DmrError, type DmrErrorCode, toDmrError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
 import { pemCertificates } from '../pki/pem-bundle.js';
 import { describeErrors } from '../result.js';
-import { type CertificatePaths, PUBLIC_FILE_MODE, readMaterial, writeFileAtomically, writeIssued } from './cert-files.js';
+import { PUBLIC_FILE_MODE, readMaterial, writeFileAtomically, writeIssued } from './cert-files.js';
 import { type CertificateFacts, type CertificateMaterial, inspectMaterial } from './certificate-material.js';
-import { type CaBundle, type ClientIdentity, fetchCaBundle, type IssuedCertificate, renewAtControl } from './control-client.js';
+import { type CaBundle, fetchCaBundle, type IssuedCertificate, renewAtControl } from './control-client.js';
 import { renewalCsr } from './csr.js';
+import type { KeeperConfig, KeeperDeps, KeeperState, RenewalConfig } from './keeper-config.js';
 import { keysOf } from './key-pairs.js';
+import { checkRenewed } from './renewal-check.js';
 import { nextRenewalAttemptMs } from './renewal-schedule.js';
-
-/** Lifecycle state (conventions 10). */
-export type KeeperState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
-
-/** How a renewal attempt ended: the `outcome` label of `dmr_certificate_renewals_total`. */
-export type RenewalOutcome = 'success' | 'refused' | 'failed';
-
-/** How a changed set of files ended: the `result` label of `dmr_certificate_reloads_total`. */
-export type ReloadResult = 'applied' | 'refused' | 'failed';
-
-/** Metrics port (implemented with prom-client by the server and the agent). */
-export interface CertificateObserver {
-  /** notAfter of the certificate in force, Unix seconds (`dmr_certificate_expiry_seconds`). */
-  expiry(notAfterS: number): void;
-  renewal(outcome: RenewalOutcome): void;
-  reload(result: ReloadResult): void;
-}
-
-/** Puts new material in force (a TLS context swap, a reconnect). Throws when it cannot: the old material stays. */
-export type ApplyMaterial = (material: CertificateMaterial, facts: CertificateFacts) => Promise<void> | void;
-
-/** Which identity, where, and how it is kept current. */
-export interface KeeperConfig {
-  /** Short name for logs and the `certificate` metric label (`tls`, `rabbitmq`). */
-  readonly name: string;
-  readonly paths: CertificatePaths;
-  /** How often the files are compared with the material in force, ms (`DMR_CERT_RELOAD_INTERVAL_MS`). */
-  readonly reloadIntervalMs: number;
-  /** Renewal through dmr-control at `fraction` of the lifetime; undefined = files only. */
-  readonly renewal: RenewalConfig | undefined;
-  /**
-   * Trust-anchor change-over (issue 18): the CA bundle of `paths.caFile` follows dmr-control's `GET /v1/ca-certificates`
-   * (read every `intervalMs`, and on {@link CertificateKeeper.refreshTrust}), and once dmr-control names another signing
-   * CA than the one of the certificate in force, the certificate is renewed onto it at once. Undefined = off.
-   */
-  readonly trust?: TrustRefreshConfig | undefined;
-}
-
-/** How a keeper follows dmr-control's trusted CA bundle. */
-export interface TrustRefreshConfig {
-  readonly control: ControlEndpoint;
-  /** How often the bundle is read, ms (`DMR_CA_BUNDLE_REFRESH_INTERVAL_MS`); 0 = only on demand. */
-  readonly intervalMs: number;
-}
-
-/** How a keeper renews through dmr-control. */
-export interface RenewalConfig {
-  readonly control: ControlEndpoint;
-  /** Share of the lifetime after which the certificate is renewed (`DMR_CERT_RENEW_AT_FRACTION`). */
-  readonly fraction: number;
-  /**
-   * Who calls: undefined = the certificate being renewed (agents, servers). Set for an identity renewed on its behalf
-   * (the relay user's RabbitMQ certificate, renewed by its server): the client certificate of the call, read at each
-   * attempt; the renewed certificate then travels in the body.
-   */
-  readonly caller?: () => ClientIdentity;
-}
-
-/** Collaborators. */
-export interface KeeperDeps {
-  readonly apply: ApplyMaterial;
-  readonly observer: CertificateObserver;
-  readonly log: Logger;
-  readonly now?: () => number;
-  readonly random?: () => number;
-}
+import { hasIssuerIn, isFromOtherCa, isSameBundle } from './trust-bundle.js';
 
 // setTimeout holds at most 2^31-1 ms (24.8 days); a longer wait is cut into hours and re-planned on each wake-up
 const MAX_SLEEP_MS = 3_600_000;
@@ -241,7 +176,7 @@ export class CertificateKeeper {
     }
     if (this.#trustFailure !== undefined) this.#log().info('dmr-control CA bundle readable again');
     this.#trustFailure = undefined;
-    if (pemCertificates(bundle.pem).join('') !== pemCertificates(this.#material.ca ?? '').join('')) {
+    if (!isSameBundle(bundle.pem, this.#material.ca)) {
       if (!(await this.#putBundleInForce(caFile, bundle))) return;
     }
     if (this.#config.renewal && isFromOtherCa(this.#facts, bundle)) {
@@ -261,8 +196,7 @@ export class CertificateKeeper {
       this.#refuse(contentKey(material), checked.code, describeErrors(checked.errors));
       return false;
     }
-    const trusted = pemCertificates(bundle.pem).map((pem) => new X509Certificate(pem));
-    if (!trusted.some((ca) => this.#facts.leaf.checkIssued(ca))) {
+    if (!hasIssuerIn(this.#facts.leaf, bundle.pem)) {
       this.#log().warn(
         { serial: this.#facts.serial, issuer: this.#facts.leaf.issuer },
         'the CA of the certificate in force is no longer in dmr-control’s bundle (retired): peers that follow the bundle will refuse it until it is renewed',
@@ -399,39 +333,6 @@ export class CertificateKeeper {
   #log(): Logger {
     return this.#deps.log;
   }
-}
-
-/**
- * A renewal must keep what makes the identity: the key pair (queued messages stay decryptable, and the registry does
- * not see a re-key) and every `urn:dmr:` SAN URI; and it must be valid now. Throws DMR_CERT_RESPONSE_INVALID.
- */
-export function checkRenewed(material: CertificateMaterial, current: CertificateFacts, nowMs: number): CertificateFacts {
-  const checked = inspectMaterial(material, nowMs);
-  if (!checked.ok) {
-    throw new DmrError('DMR_CERT_RESPONSE_INVALID', `dmr-control issued an unusable certificate: ${describeErrors(checked.errors)}`);
-  }
-  if (checked.value.publicKeySha256 !== current.publicKeySha256) {
-    throw new DmrError('DMR_CERT_RESPONSE_INVALID', 'dmr-control renewed the certificate for another key');
-  }
-  const kept = dmrUris(checked.value.subjectAltName);
-  const missing = [...dmrUris(current.subjectAltName)].filter((uri) => !kept.has(uri));
-  if (missing.length > 0) throw new DmrError('DMR_CERT_RESPONSE_INVALID', `the renewed certificate lacks ${missing.join(', ')}`);
-  return checked.value;
-}
-
-function dmrUris(subjectAltName: string | undefined): Set<string> {
-  const uris = (subjectAltName ?? '').split(', ').filter((entry) => entry.startsWith('URI:urn:dmr:'));
-  return new Set(uris);
-}
-
-/** True when dmr-control names its signing CA, has it in the bundle, and it is not the issuer of the certificate in force. */
-function isFromOtherCa(facts: CertificateFacts, bundle: CaBundle): boolean {
-  if (bundle.activeCaSha256 === undefined) return false;
-  const active = pemCertificates(bundle.pem)
-    .map((pem) => new X509Certificate(pem))
-    .find((ca) => ca.fingerprint256 === bundle.activeCaSha256);
-  if (active === undefined) return false;
-  return !(facts.leaf.checkIssued(active) && facts.leaf.verify(active.publicKey));
 }
 
 function sameMaterial(a: CertificateMaterial, b: CertificateMaterial): boolean {

@@ -10,19 +10,7 @@ export {
   writeFileAtomically,
   writeIssued,
 } from './cert-files.js';
-export {
-  type ApplyMaterial,
-  CertificateKeeper,
-  type CertificateObserver,
-  checkRenewed,
-  type KeeperConfig,
-  type KeeperDeps,
-  type KeeperState,
-  type ReloadResult,
-  type RenewalConfig,
-  type RenewalOutcome,
-  type TrustRefreshConfig,
-} from './certificate-keeper.js';
+export { CertificateKeeper } from './certificate-keeper.js';
 export {
   type CertificateFacts,
   type CertificateMaterial,
@@ -45,5 +33,18 @@ export {
 } from './control-client.js';
 export { agentEnrollmentCsr, type CsrKeys, renewalCsr } from './csr.js';
 export { type EnrollmentDeps, type EnrollmentOutcome, type EnrollmentPlan, ensureEnrolled } from './enrollment.js';
+export type {
+  ApplyMaterial,
+  CertificateObserver,
+  KeeperConfig,
+  KeeperDeps,
+  KeeperState,
+  ReloadResult,
+  RenewalConfig,
+  RenewalOutcome,
+  TrustRefreshConfig,
+} from './keeper-config.js';
 export { ENROLLMENT_KEY_TYPES, type EnrollmentKeyType, generateKeys, keysOf } from './key-pairs.js';
+export { checkRenewed } from './renewal-check.js';
 export { nextRenewalAttemptMs, RENEWAL_RETRY, type RenewalInput, renewalDueMs, type ValidityWindow } from './renewal-schedule.js';
+export { hasIssuerIn, isFromOtherCa, isSameBundle } from './trust-bundle.js';
