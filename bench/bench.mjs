@@ -489,7 +489,7 @@ function assemble({ rabbit, ceilings, crypto, dmr, scale, control, settings, bod
       profile,
     },
     notes: [
-      'The bench RabbitMQ node runs with channel_max = 16000 (dmr-server opens one consumer channel per connected agent, and RabbitMQ’s default 2047 would cap one instance at ~2046 agents), management_agent.disable_metrics_collector = true and management.rates_mode = none (management statistics on 10 000 quorum queues and thousands of consumer channels would load the broker more than the relay does; monitoring is rabbitmq_prometheus's, as docs/operations.md recommends).',
+      'The bench RabbitMQ node runs with channel_max = 16000 (dmr-server opens one consumer channel per connected agent, and RabbitMQ’s default 2047 would cap one instance at ~2046 agents), management_agent.disable_metrics_collector = true and management.rates_mode = none (management statistics on 10 000 quorum queues and thousands of consumer channels would load the broker more than the relay does; the rabbitmq_prometheus plugin monitors, as docs/operations.md recommends).',
     ],
   };
   results.targets = evaluateTargets(results);

@@ -1,10 +1,13 @@
 // Issue 18: the CertificateKeeper on its own, with real timers, files and TLS: renewal when due, retries with backoff
-// while dmr-control refuses, nothing attempted once the certificate expired, stop() awaiting the work in progress.
+// while dmr-control refuses, nothing attempted once the certificate expired, stop() awaiting the work in progress; and
+// the trust-anchor change-over: the CA bundle follows GET /v1/ca-certificates, renewal onto the CA that signs now.
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pemCertificates } from '@dmr/shared';
 import { CertificateKeeper, type CertificateMaterial, type ReloadResult, type RenewalOutcome, readIdentity } from '@dmr/shared/certs';
-import { testKeyPair } from '@dmr/testkit';
+import { TestCa, testKeyPair } from '@dmr/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogCapture, testPki, waitUntil } from '../support/dmr-system.js';
 import { FakeControl } from '../support/fake-control.js';
@@ -87,6 +90,98 @@ describe('CertificateKeeper', () => {
     expect(events.reloads).toEqual(['applied']);
     expect(readFileSync(paths.certFile, 'utf8')).toBe(events.applied[0]?.certificate);
     expect(control.calls.filter((call) => call.caller === `urn:dmr:agent:${agentId}`).length).toBe(events.renewals.length);
+  });
+
+  /** A keeper with a CA file, following dmr-control's bundle (no timer: on start and on demand). */
+  async function trustingKeeper() {
+    const pair = testKeyPair('ec');
+    const agentId = crypto.randomUUID();
+    const base = mkdtempSync(join(dir, 'trust-'));
+    const paths = { certFile: join(base, 'cert.pem'), keyFile: join(base, 'key.pem'), caFile: join(base, 'ca.pem') };
+    control.lifetimeMs = () => 3_600_000;
+    writeFileSync(
+      paths.certFile,
+      await control.issue({ commonName: agentId, uris: [`urn:dmr:agent:${agentId}`], isServer: false }, pair.publicPem),
+    );
+    writeFileSync(paths.keyFile, pair.privatePem, { mode: 0o600 });
+    writeFileSync(paths.caFile, (await testPki()).caCert);
+    const applied: CertificateMaterial[] = [];
+    const logs = new LogCapture('keeper');
+    const endpoint = { url: control.url, caFile: control.caFile };
+    const keeper = new CertificateKeeper(
+      {
+        name: 'tls',
+        paths,
+        reloadIntervalMs: 60_000,
+        renewal: { control: endpoint, fraction: 0.95 },
+        trust: { control: endpoint, intervalMs: 0 },
+      },
+      await readIdentity(paths),
+      {
+        apply: (material) => void applied.push(material),
+        observer: { expiry: () => {}, renewal: () => {}, reload: () => {} },
+        log: logs.logger,
+      },
+    );
+    keepers.push(keeper);
+    const renewals = () => control.calls.filter((call) => call.path === '/v1/renew' && call.caller === `urn:dmr:agent:${agentId}`).length;
+    return { keeper, applied, logs, paths, renewals };
+  }
+
+  it('follows dmr-control’s CA bundle: a changed one is written to the CA file and put in force once; the same one is left alone', async () => {
+    const next = await TestCa.create('DMR Next CA');
+    const pkiCa = (await testPki()).caCert;
+    control.caBundle = pkiCa + next.pem;
+    control.activeCaSha256 = new X509Certificate(pkiCa).fingerprint256;
+    try {
+      const { keeper, applied, paths, renewals } = await trustingKeeper();
+      keeper.start();
+      await keeper.refreshTrust();
+      expect(readFileSync(paths.caFile, 'utf8')).toBe(pemCertificates(pkiCa + next.pem).join(''));
+      expect(applied.map((material) => material.ca)).toEqual([pemCertificates(pkiCa + next.pem).join('')]);
+      // the certificate in force is from the signing CA: nothing to renew
+      expect(renewals()).toBe(0);
+    } finally {
+      control.caBundle = undefined;
+      control.activeCaSha256 = undefined;
+    }
+  });
+
+  it('renews at once when dmr-control names another signing CA than the certificate’s issuer', async () => {
+    const next = await TestCa.create('DMR Signing CA');
+    const pkiCa = (await testPki()).caCert;
+    control.caBundle = pkiCa + next.pem;
+    control.activeCaSha256 = new X509Certificate(next.pem).fingerprint256;
+    try {
+      const { keeper, logs, renewals } = await trustingKeeper();
+      const before = keeper.facts.serial;
+      keeper.start();
+      await keeper.refreshTrust();
+      expect(renewals()).toBeGreaterThanOrEqual(1);
+      expect(keeper.facts.serial).not.toBe(before);
+      expect(logs.find({ msg: 'dmr-control signs with another CA now: renewing onto it' }).length).toBeGreaterThanOrEqual(1);
+    } finally {
+      control.caBundle = undefined;
+      control.activeCaSha256 = undefined;
+    }
+  });
+
+  it('keeps the bundle in force when dmr-control answers none, and says so once', async () => {
+    control.caBundle = 'no certificate here';
+    try {
+      const { keeper, applied, paths, logs } = await trustingKeeper();
+      const before = readFileSync(paths.caFile, 'utf8');
+      keeper.start();
+      await keeper.refreshTrust();
+      await keeper.refreshTrust();
+      expect(readFileSync(paths.caFile, 'utf8')).toBe(before);
+      expect(applied).toEqual([]);
+      expect(
+        logs.find({ msg: 'dmr-control CA bundle not read; the trusted CAs in force stay', code: 'DMR_CERT_RESPONSE_INVALID' }),
+      ).toHaveLength(1);
+    } finally {
+      control.caBundle = undefined;
+    }
   });
 
   it('attempts nothing once the certificate has expired, and says so once', async () => {

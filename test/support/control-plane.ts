@@ -88,9 +88,14 @@ export interface RunningControl {
 }
 
 /** Starts dmr-control (SQLite in the PKI's dir, the CA as its CA dir, push on `rabbit`) and waits until it answers. */
-export async function startControlProcess(pki: ControlPki, rabbit: BrokerTarget): Promise<RunningControl> {
+export async function startControlProcess(
+  pki: ControlPki,
+  rabbit: BrokerTarget,
+  /** Variables to add or replace; undefined removes one (e.g. DMR_TLS_CA_FILE, so a CA ring gives the client CAs). */
+  extra: Record<string, string | undefined> = {},
+): Promise<RunningControl> {
   const [port = 0, opsPort = 0] = await findFreePorts(2);
-  const proc = launch('packages/control/dist/service/main.js', {
+  const env: Record<string, string | undefined> = {
     DMR_CONTROL_HOST: '127.0.0.1',
     DMR_CONTROL_PORT: String(port),
     DMR_OPS_PORT: String(opsPort),
@@ -105,7 +110,10 @@ export async function startControlProcess(pki: ControlPki, rabbit: BrokerTarget)
     RABBITMQ_DEFAULT_USER: rabbit.user,
     RABBITMQ_DEFAULT_PASS: rabbit.password,
     LOGGER_LOG_LEVELS: 'error,warn,log,info',
-  });
+    ...extra,
+  };
+  const defined = Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  const proc = launch('packages/control/dist/service/main.js', Object.fromEntries(defined));
   const deadline = Date.now() + 30_000;
   while (!(await isUp(opsPort))) {
     if (Date.now() > deadline || proc.child.exitCode !== null) throw new Error(`dmr-control did not start: ${proc.output.join('')}`);

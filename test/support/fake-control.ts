@@ -45,6 +45,10 @@ export class FakeControl {
   /** Relay-user certificates renewed on a server's behalf. */
   relayRenewals = 0;
   url = '';
+  /** What `GET /v1/ca-certificates` answers (PEM); undefined = the test PKI's CA. */
+  caBundle: string | undefined;
+  /** The `X-DMR-Active-CA` header of that answer (a SHA-256 fingerprint); undefined = none. */
+  activeCaSha256: string | undefined;
   readonly #tokens = new Map<string, TokenRecord>();
   readonly #pki: TestPki;
   #server: Server | undefined;
@@ -74,6 +78,12 @@ export class FakeControl {
           body += chunk.toString();
         });
         request.on('end', () => {
+          if (request.method === 'GET' && request.url === '/v1/ca-certificates') {
+            this.calls.push({ path: request.url, status: 200 });
+            const headers = this.activeCaSha256 === undefined ? {} : { 'x-dmr-active-ca': this.activeCaSha256 };
+            response.writeHead(200, { 'content-type': 'application/x-pem-file', ...headers }).end(this.caBundle ?? this.#pki.caCert);
+            return;
+          }
           this.#handle(request.url ?? '', body, request.socket as TLSSocket).then(
             ({ status, answer }) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(answer)),
             (error: unknown) =>

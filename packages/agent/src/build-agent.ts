@@ -2,6 +2,7 @@ import {
   aesJwe,
   type BackoffSettings,
   createLogger,
+  DEFAULT_CERT_RELOAD_INTERVAL_MS,
   DmrError,
   EphemeralKeyReuse,
   ecdhP256,
@@ -14,7 +15,7 @@ import {
 import type { CertificateKeeper } from '@dmr/shared/certs';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApp, LoopDelayGauge, OutboundSender, type Readiness } from './api/index.js';
-import { createClientCertificateKeeper } from './certs/index.js';
+import { createClientCertificateKeeper, PeerAnchorsWatcher } from './certs/index.js';
 import type { AgentConfig } from './config/index.js';
 import { createHttpPost, EndpointClient, httpPostFromFetch, InboundDelivery } from './delivery/index.js';
 import { AgentDirectory, AgentLink, type LinkState } from './link/index.js';
@@ -121,11 +122,28 @@ export function buildAgent(config: AgentConfig, deps: AgentDeps = {}): Agent {
   const ops = config.ops
     ? new OpsListener(config.ops, { forward: (request) => app.inject(request), log: root.child({ component: 'ops' }) })
     : undefined;
-  const certificates = createClientCertificateKeeper(config, { link, metrics, log: root });
+  const { caFile: peerCaFile, allowUnverified, ...policy } = config.peerTrust;
+  const peerAnchors =
+    peerCaFile !== undefined && !allowUnverified
+      ? new PeerAnchorsWatcher({
+          caFile: peerCaFile,
+          policy: { ...policy, allowUnverified },
+          intervalMs: config.certificates?.lifecycle.reloadIntervalMs ?? DEFAULT_CERT_RELOAD_INTERVAL_MS,
+          directory,
+          log: root.child({ component: 'certificates', certificate: 'peer-ca' }),
+        })
+      : undefined;
+  const certificates = createClientCertificateKeeper(config, {
+    link,
+    metrics,
+    log: root,
+    ...(peerAnchors ? { onApplied: () => peerAnchors.checkNow() } : {}),
+  });
   const runner = new AgentRunner({
     config,
     metrics,
     certificates,
+    peerAnchors,
     log: root.child({ component: 'agent' }),
     link,
     inbound,
@@ -144,6 +162,7 @@ interface AgentParts {
   readonly log: Logger;
   readonly link: AgentLink;
   readonly certificates: CertificateKeeper | undefined;
+  readonly peerAnchors: PeerAnchorsWatcher | undefined;
   readonly inbound: InboundDelivery;
   readonly outbound: OutboundSender;
   readonly app: FastifyInstance;
@@ -220,6 +239,7 @@ class AgentRunner implements Agent {
     if (config.http.maxEventLoopDelayMs > 0) this.#parts.loopDelay.start();
     logPeerTrust(log, config);
     link.start();
+    await this.#parts.peerAnchors?.start();
     this.#parts.certificates?.start();
     this.#state = 'running';
     // `node:crypto` here means @dmr/native-ecdh was not built: correct, but ~0.12 ms more CPU per P-256 message
@@ -245,6 +265,7 @@ class AgentRunner implements Agent {
     this.#state = 'stopping';
     // first: a renewal or reload in progress may be moving the link to a new connection, and is awaited
     await this.#step('certificates', async () => this.#parts.certificates?.stop());
+    await this.#step('peer-anchors', async () => this.#parts.peerAnchors?.stop());
     await this.#step('drain', () => this.#drain());
     await this.#step('link', () => link.stop());
     // Closing the link failed every send still waiting for an ack, and aborted deliveries end promptly.

@@ -118,7 +118,14 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
           { fetch: { timeoutMs: config.control.timeoutMs, caFile: config.control.caFile } },
         )
       : undefined;
-  const certificateKeepers = createCertificateUpkeep(config, { liveTls, tlsMaterial, broker, metrics, log });
+  const certificateKeepers = createCertificateUpkeep(config, {
+    liveTls,
+    tlsMaterial,
+    broker,
+    metrics,
+    log,
+    onTrustChanged: async () => guard?.trustChanged(),
+  });
   // probes and Prometheus without a client certificate: the same answers as the main port, nothing else
   const ops = config.ops
     ? new OpsListener(config.ops, { forward: (request) => app.inject(request), log: log.child({ component: 'ops' }) })
@@ -148,6 +155,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     broker,
     registry,
     guard,
+    trust: certificateKeepers.tls,
     metrics,
     log,
     version: serverBinInfo().version,

@@ -21,12 +21,15 @@ export interface UpkeepParts {
   readonly broker: BrokerConnection;
   readonly metrics: ServerMetrics;
   readonly log: Logger;
+  /** DMR_TLS_CA_FILE changed (a CA change-over step): the CRL guard re-reads and re-checks. */
+  readonly onTrustChanged?: () => Promise<void>;
 }
 
 /**
  * Keeps the server's certificates current. The TLS certificate (`DMR_TLS_*`) is reloaded live with
  * `setSecureContext` when its files change, and, with `DMR_CONTROL_URL`, renewed through dmr-control at
- * `DMR_CERT_RENEW_AT_FRACTION` of its lifetime. The RabbitMQ client certificate (`RABBITMQ_TLS_CERT_FILE`/`_KEY_FILE`)
+ * `DMR_CERT_RENEW_AT_FRACTION` of its lifetime; its CA bundle (the agents' trust anchors) follows dmr-control's
+ * `GET /v1/ca-certificates` (a CA change-over), after which the CRL guard judges CRLs and live connections anew. The RabbitMQ client certificate (`RABBITMQ_TLS_CERT_FILE`/`_KEY_FILE`)
  * is reloaded by reconnecting at a quiet moment ({@link BrokerConnection.recycle}), and with
  * `DMR_CONTROL_RENEW_RABBITMQ_CERT=true` renewed through dmr-control on the relay user's behalf (the relay user cannot
  * call dmr-control itself: the server's own certificate authenticates the call).
@@ -55,6 +58,8 @@ function tlsKeeper(config: ServerConfig, parts: UpkeepParts): CertificateKeeper 
   const { liveTls, tlsMaterial } = parts;
   if (!tls || !liveTls || !tlsMaterial) return undefined;
   const renewal = certificates.control ? { control: certificates.control, fraction: certificates.renewAtFraction } : undefined;
+  const trust = certificates.control ? { control: certificates.control, intervalMs: certificates.caBundleRefreshIntervalMs } : undefined;
+  let caInForce = tlsMaterial.ca;
   const initial = identityOf({ certificate: tlsMaterial.certificate, key: tlsMaterial.key, ca: tlsMaterial.ca });
   return new CertificateKeeper(
     {
@@ -62,12 +67,18 @@ function tlsKeeper(config: ServerConfig, parts: UpkeepParts): CertificateKeeper 
       paths: { certFile: tls.certFile, keyFile: tls.keyFile, caFile: tls.caFile },
       reloadIntervalMs: certificates.reloadIntervalMs,
       renewal,
+      trust,
     },
     initial,
     {
       // the CA bundle is always read with the pair (DMR_TLS_CA_FILE is required with TLS)
-      apply: (material) =>
-        liveTls.applyIdentity({ certificate: material.certificate, key: material.key, ca: material.ca ?? tlsMaterial.ca }),
+      apply: async (material) => {
+        const ca = material.ca ?? tlsMaterial.ca;
+        liveTls.applyIdentity({ certificate: material.certificate, key: material.key, ca });
+        if (ca === caInForce) return;
+        caInForce = ca;
+        await parts.onTrustChanged?.();
+      },
       observer: certificateObserver(parts.metrics.certificates, 'tls'),
       log: parts.log.child({ component: 'certificates', certificate: 'tls' }),
     },

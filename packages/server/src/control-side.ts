@@ -25,6 +25,8 @@ export interface ControlParts {
   readonly broker: BrokerConnection;
   readonly registry: AgentRegistry;
   readonly guard: CertificateGuard | undefined;
+  /** Follows dmr-control's CA bundle (the TLS keeper): read before the CRLs on every `crl` re-read. */
+  readonly trust?: { refreshTrust(): Promise<void> } | undefined;
   readonly metrics: ServerMetrics;
   readonly log: Logger;
   /** dmr-server's package version, for the report. */
@@ -36,10 +38,18 @@ export interface ControlParts {
 export function createControlSide(config: ServerConfig, parts: ControlParts): ControlSide {
   const { control } = config;
   const log = parts.log.child({ component: 'control' });
-  const sync = new ControlSync(
-    { registry: parts.registry, crl: parts.guard },
-    { log, announcementsTotal: parts.metrics.controlAnnouncementsTotal },
-  );
+  const { guard, trust } = parts;
+  // a `crl` announcement also follows a CA change-over step: the trusted CAs first, so a new CA's CRL is judged with it
+  const crl =
+    guard && trust
+      ? {
+          refresh: async () => {
+            await trust.refreshTrust();
+            return guard.refresh();
+          },
+        }
+      : guard;
+  const sync = new ControlSync({ registry: parts.registry, crl }, { log, announcementsTotal: parts.metrics.controlAnnouncementsTotal });
   const listener = control.isPushEnabled
     ? new AnnouncementListener({
         broker: parts.broker,

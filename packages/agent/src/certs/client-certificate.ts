@@ -10,12 +10,15 @@ export interface ClientCertificateParts {
   readonly link: AgentLink;
   readonly metrics: AgentMetrics;
   readonly log: Logger;
+  /** After new material is in force (the peer trust anchors may have changed with the CA bundle). */
+  readonly onApplied?: () => Promise<void>;
 }
 
 /**
  * Keeps the agent's TLS client certificate current (issue 18): reloaded when `DMR_TLS_CERT_FILE`/`_KEY_FILE`/
  * `DMR_TLS_CA_FILE` change on disk, renewed with dmr-control (`DMR_CONTROL_URL`) at `DMR_CERT_RENEW_AT_FRACTION` of
- * its lifetime, and put in force by moving the link to a new connection ({@link AgentLink.switchTls}). Undefined
+ * its lifetime, its CA bundle following dmr-control's `GET /v1/ca-certificates` (`DMR_CA_BUNDLE_REFRESH_INTERVAL_MS`;
+ * a change-over), and put in force by moving the link to a new connection ({@link AgentLink.switchTls}). Undefined
  * without a client certificate. The key that signs and decrypts messages stays the one loaded at start: a key
  * pair replaced on disk (rather than renewed) is used for messages only after a restart, which is logged.
  */
@@ -25,6 +28,8 @@ export function createClientCertificateKeeper(config: AgentConfig, parts: Client
   if (!certificates || cert === undefined || key === undefined) return undefined;
   const { lifecycle, paths } = certificates;
   const renewal = lifecycle.control ? { control: lifecycle.control, fraction: lifecycle.renewAtFraction } : undefined;
+  // the trust-anchor change-over: DMR_TLS_CA_FILE follows dmr-control's bundle (servers of a new CA are trusted)
+  const trust = lifecycle.control ? { control: lifecycle.control, intervalMs: lifecycle.caBundleRefreshIntervalMs } : undefined;
   const log = parts.log.child({ component: 'certificates', certificate: 'tls' });
   const identityKey = publicKeyFingerprint(createPublicKey(config.privateKey.key));
   const isIdentityKeyFile = paths.keyFile === config.privateKeyFile;
@@ -32,6 +37,7 @@ export function createClientCertificateKeeper(config: AgentConfig, parts: Client
     // the CA bundle in canonical form, as at start (a bundle concatenated without newlines loses CAs in OpenSSL)
     const bundle = material.ca === undefined ? ca : pemCertificates(material.ca).join('');
     await parts.link.switchTls({ cert: material.certificate, key: material.key, ...(bundle ? { ca: bundle } : {}) });
+    await parts.onApplied?.();
     if (isIdentityKeyFile && facts.publicKeySha256 !== identityKey) {
       log.warn(
         { keyFile: paths.keyFile },
@@ -40,7 +46,7 @@ export function createClientCertificateKeeper(config: AgentConfig, parts: Client
     }
   };
   return new CertificateKeeper(
-    { name: 'tls', paths, reloadIntervalMs: lifecycle.reloadIntervalMs, renewal },
+    { name: 'tls', paths, reloadIntervalMs: lifecycle.reloadIntervalMs, renewal, trust },
     identityOf({ certificate: cert, key, ...(ca === undefined ? {} : { ca }) }),
     { apply, observer: certificateObserver(parts.metrics.certificates, 'tls'), log },
   );

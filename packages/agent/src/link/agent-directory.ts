@@ -58,10 +58,12 @@ interface TrustedEntry {
  * PEM change; the certificate's validity window is checked again on every lookup.
  */
 export class AgentDirectory {
-  readonly #trust: PeerTrustPolicy;
+  #trust: PeerTrustPolicy;
   readonly #now: () => number;
   readonly #trusted = new Map<string, TrustedEntry>();
   readonly #untrusted = new Map<string, string>();
+  /** The last entry the list carried for each listed id, so a change of the trust anchors can judge it again. */
+  readonly #entries = new Map<string, Record<string, unknown>>();
   /** Agents a delta removed as disabled or a full list named disabled; forgotten when listed again or on the next full list. */
   readonly #disabled = new Set<string>();
 
@@ -87,6 +89,7 @@ export class AgentDirectory {
     const listed = new Set([...present, ...skipped.map((s) => s.id)]);
     for (const id of this.#trusted.keys()) if (!present.has(id)) this.#trusted.delete(id);
     for (const id of this.#untrusted.keys()) if (!listed.has(id)) this.#untrusted.delete(id);
+    for (const id of this.#entries.keys()) if (!listed.has(id)) this.#entries.delete(id);
     const removed = [...previous].filter((id) => !listed.has(id)).length;
     return { applied: present.size, removed, skipped };
   }
@@ -128,6 +131,21 @@ export class AgentDirectory {
     return { status: 'trusted', key: entry.key, basis: entry.basis, capabilities: entry.capabilities };
   }
 
+  /**
+   * Puts new trust anchors in force (a CA change-over: `DMR_PEER_CA_FILE` changed) and judges every listed entry again:
+   * a peer renewed onto a newly published CA becomes trusted, one whose CA was retired untrusted. Returns how many
+   * entries are trusted and untrusted now.
+   */
+  retrust(trust: PeerTrustPolicy): { trusted: number; untrusted: number } {
+    this.#trust = trust;
+    const entries = [...this.#entries.values()];
+    // judged anew from the entry, not from what an earlier verdict kept (a dropped anchor must drop its keys)
+    this.#trusted.clear();
+    this.#untrusted.clear();
+    for (const entry of entries) this.#put(entry);
+    return { trusted: this.#trusted.size, untrusted: this.#untrusted.size };
+  }
+
   /** Number of listed agents (trusted or not). */
   get size(): number {
     return this.#trusted.size + this.#untrusted.size;
@@ -142,6 +160,7 @@ export class AgentDirectory {
       return { ok: false, id: '?', reason: 'entry has no id' };
     }
     const id = entry.id;
+    this.#entries.set(id, entry);
     const pem = entry.authenticationCertificate;
     if (typeof pem !== 'string' || pem === '') return this.#refuse(id, 'entry has no authenticationCertificate');
     const capabilities = capabilitiesOf(entry.capabilities);
@@ -166,6 +185,7 @@ export class AgentDirectory {
   }
 
   #remove(id: string): boolean {
+    this.#entries.delete(id);
     const wasTrusted = this.#trusted.delete(id);
     return this.#untrusted.delete(id) || wasTrusted;
   }

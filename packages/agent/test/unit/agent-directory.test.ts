@@ -54,6 +54,24 @@ describe('AgentDirectory', () => {
     expect(directory.lookup('b')).toEqual({ status: 'unknown' });
   });
 
+  it('judges every listed entry again when the trust anchors change (a CA change-over), keys of a dropped CA included', async () => {
+    const next = await TestCa.create('DMR next CA');
+    const directory = new AgentDirectory({ trust });
+    directory.replaceAll([entry('a', await cert('a')), entry('b', await next.agentCertificate('b', ecKeys.publicKey))]);
+    expect(directory.lookup('b').status).toBe('untrusted');
+    // published: both CAs are anchors; b (renewed onto the new CA before this agent heard of it) becomes usable
+    const both = { ...trust, anchors: parseTrustAnchors(ca.pem + next.pem) };
+    expect(directory.retrust(both)).toEqual({ trusted: 2, untrusted: 0 });
+    expect(directory.lookup('b')).toMatchObject({ status: 'trusted', basis: 'certificate' });
+    // retired: the old CA is no anchor any more, so a's certificate of it is refused, not kept from before
+    expect(directory.retrust({ ...trust, anchors: parseTrustAnchors(next.pem) })).toEqual({ trusted: 1, untrusted: 1 });
+    expect(directory.lookup('a').status).toBe('untrusted');
+    // removed entries are not brought back by a retrust
+    directory.applyPartial([entry('b', '', true)]);
+    expect(directory.retrust(both)).toEqual({ trusted: 1, untrusted: 0 });
+    expect(directory.lookup('b')).toEqual({ status: 'unknown' });
+  });
+
   it('replaces everything on a full list and keeps entries whose key cannot be used as untrusted', async () => {
     const directory = new AgentDirectory({ trust });
     directory.replaceAll([entry('old', await cert('old'))]);

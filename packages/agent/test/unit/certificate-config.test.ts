@@ -43,7 +43,7 @@ describe('agent certificate configuration', () => {
     expect(config.privateKeyFile).toBe('/var/lib/dmr/agent.key.pem');
     expect(config.certificates).toEqual({
       paths: { certFile: '/var/lib/dmr/agent.cert.pem', keyFile: '/var/lib/dmr/agent.key.pem', caFile: '/etc/dmr/ca.pem' },
-      lifecycle: { control: undefined, renewAtFraction: 0.6667, reloadIntervalMs: 10_000 },
+      lifecycle: { control: undefined, renewAtFraction: 0.6667, reloadIntervalMs: 10_000, caBundleRefreshIntervalMs: 900_000 },
     });
   });
 
@@ -60,6 +60,7 @@ describe('agent certificate configuration', () => {
       control: { url: 'https://control.dmr.example.ee', caFile: '/etc/dmr/control-ca.pem' },
       renewAtFraction: 0.75,
       reloadIntervalMs: 10_000,
+      caBundleRefreshIntervalMs: 900_000,
     });
   });
 

@@ -165,3 +165,42 @@ export const RevocationView = Type.Object(
 
 /** `?purpose=` of the CRL and CA bundles. */
 export const PurposeQuery = Type.Object({ purpose: Type.Optional(Purpose) }, CLOSED);
+
+const CaId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description: 'the CA’s id in ring.json (its directory name)' });
+const RingEntryView = Type.Object(
+  {
+    id: Type.String(),
+    purpose: Purpose,
+    status: Type.Union([Type.Literal('active'), Type.Literal('published'), Type.Literal('retired')]),
+  },
+  CLOSED,
+);
+
+/** `POST /v1/ca/rotation`: one step of a trust-anchor change-over. */
+export const RotationBody = Type.Object(
+  {
+    step: Type.Union([Type.Literal('publish'), Type.Literal('activate'), Type.Literal('retire')], {
+      description:
+        'publish: create CA caId beside the signing one (trusted, not signing); activate: caId signs from now on (the previous one stays trusted); retire: caId (published, not signing) is trusted no more',
+    }),
+    caId: CaId,
+    purpose: Type.Optional(Purpose),
+    commonName: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'publish: the new CA’s CN' })),
+    keyType: Type.Optional(
+      Type.Union([Type.Literal('ec-p256'), Type.Literal('rsa-3072')], { description: 'publish: the new CA’s key type' }),
+    ),
+    validityDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 7300, description: 'publish: the new CA’s validity, days' })),
+  },
+  CLOSED,
+);
+
+/** `200` of a change-over step: the ring after it and the version it was announced with. */
+export const RotationView = Type.Object(
+  {
+    step: Type.String(),
+    caId: Type.String(),
+    ring: Type.Object({ version: Type.Literal(1), cas: Type.Array(RingEntryView) }, CLOSED),
+    configVersion: Type.Integer({ minimum: 0 }),
+  },
+  CLOSED,
+);

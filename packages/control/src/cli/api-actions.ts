@@ -60,6 +60,40 @@ export function revocationText(serial: string, reason: string, answer: ApiRecord
   return `${lines.join('\n')}\n`;
 }
 
+/** `ca-ring publish|activate|retire <caId>`: `POST /v1/ca/rotation`; prints the ring after the step. */
+export async function rotateCa(
+  io: CliIo,
+  context: CliContext,
+  step: 'publish' | 'activate' | 'retire',
+  caId: string,
+  flags: ApiFlags & { purpose?: string; commonName?: string; keyType?: string; validityDays?: number },
+): Promise<void> {
+  const body = {
+    step,
+    caId,
+    ...(step === 'publish'
+      ? { purpose: flags.purpose, commonName: flags.commonName, keyType: flags.keyType, validityDays: flags.validityDays }
+      : {}),
+  };
+  const answer = await withControlClient(context, flags, (client) => client.post('v1/ca/rotation', withoutUndefined(body)));
+  emit(io, flags.output, answer, () => rotationText(answer));
+}
+
+function withoutUndefined(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
+}
+
+/** The table text of a change-over step: the ring after it, and what servers and agents do next. */
+export function rotationText(answer: ApiRecord): string {
+  const ring = (answer.ring ?? {}) as ApiRecord;
+  const cas = Array.isArray(ring.cas) ? (ring.cas as ApiRecord[]) : [];
+  const lines = [
+    `${cellText(answer.step)} ${cellText(answer.caId)}: done (configVersion ${cellText(answer.configVersion)}, announced as crl)`,
+  ];
+  for (const ca of cas) lines.push(`  ${cellText(ca.id)}  ${cellText(ca.purpose)}  ${cellText(ca.status)}`);
+  return `${lines.join('\n')}\n`;
+}
+
 /** `servers list`: the servers and the current configVersion; JSON `{configVersion, items}` with `behindBy` per server. */
 export async function listServers(io: CliIo, context: CliContext, flags: ApiFlags): Promise<void> {
   const now = new Date();

@@ -69,6 +69,35 @@ export function certsCommand(io: CliIo, context: CliContext): Command {
     .addCommand(revoke);
 }
 
+/** `dmrctl ca-ring publish|activate|retire <caId>`: the trust-anchor change-over through the admin API (admin certificate). */
+export function caRingCommand(io: CliIo, context: CliContext): Command {
+  const publish = withApiOptions(
+    new Command('publish')
+      .description('step 1: create a new CA beside the signing one; every server and agent trusts both from now on')
+      .argument('<caId>', 'the new CA’s id in ring.json (its directory name under DMR_CONTROL_CA_DIR)'),
+  )
+    .addOption(new Option('--purpose <purpose>', 'what it will sign').choices(['agents', 'broker'] as const).default('agents' as const))
+    .option('--common-name <cn>', 'the new CA’s subject CN')
+    .addOption(new Option('--key-type <type>', 'the new CA’s key').choices(['ec-p256', 'rsa-3072'] as const))
+    .option('--validity-days <n>', 'the new CA certificate’s validity', parseWhole(1))
+    .action(async (caId, flags) => (await actions()).rotateCa(io, context, 'publish', caId, flags));
+  const activate = withApiOptions(
+    new Command('activate')
+      .description('step 2: the published CA signs from now on; agents and servers renew onto it, the old CA stays trusted')
+      .argument('<caId>', 'the published CA'),
+  ).action(async (caId, flags) => (await actions()).rotateCa(io, context, 'activate', caId, flags));
+  const retire = withApiOptions(
+    new Command('retire')
+      .description('step 3: the old CA (published, no longer signing) is trusted no more; its certificates are refused')
+      .argument('<caId>', 'the CA to retire'),
+  ).action(async (caId, flags) => (await actions()).rotateCa(io, context, 'retire', caId, flags));
+  return new Command('ca-ring')
+    .description('trust-anchor change-over of dmr-control’s CA ring (admin API): publish a new CA, activate it, retire the old')
+    .addCommand(publish)
+    .addCommand(activate)
+    .addCommand(retire);
+}
+
 /** `dmrctl servers list|token|relay-token`. */
 export function serversCommand(io: CliIo, context: CliContext): Command {
   const list = withApiOptions(

@@ -2,7 +2,7 @@ import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/
 import { DmrError, readPackageVersion, toDmrError, versionLine } from '@dmr/shared/base';
 import { agentsCommand } from './agents-commands.js';
 import { ControlApiError, formatApiError, isRevisionConflict } from './api-client/api-error.js';
-import { certsCommand, changesCommand, policiesCommand, serversCommand } from './api-commands.js';
+import { caRingCommand, certsCommand, changesCommand, policiesCommand, serversCommand } from './api-commands.js';
 import { caCommand, crlCommand, revokeCommand } from './ca-commands.js';
 import { certCommand } from './cert-commands.js';
 import { type CliContext, type CliIo, UsageError } from './output.js';
@@ -46,6 +46,7 @@ export function buildProgram(io: CliIo, context: CliContext = { env: {} }): Comm
   const commands: CommandUnknownOpts[] = [
     agentsCommand(io, context),
     certsCommand(io, context),
+    caRingCommand(io, context),
     serversCommand(io, context),
     changesCommand(io, context),
     policiesCommand(io, context),

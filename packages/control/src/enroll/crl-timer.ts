@@ -65,6 +65,16 @@ export class CrlTimer {
     return this.#inFlight;
   }
 
+  /** Runs `step` between checks (never during one): a change-over step through the API and a ring reload never interleave. */
+  exclusive<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.#inFlight.then(step);
+    this.#inFlight = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
   #schedule(): void {
     if (this.#state !== 'running') return;
     this.#timer = setTimeout(() => {

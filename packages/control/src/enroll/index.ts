@@ -1,6 +1,7 @@
 // The certificate lifecycle of dmr-control: provisioners (token, renewal, operator) behind one interface, the issuer,
 // revocation, CRL publishing and the CA ring in force. The API's route plugins and the service use only this surface.
 
+export { type RotationRequest, type RotationResult, type RotationStep, rotateCa } from './ca-rotation.js';
 export {
   DEFAULT_AGENT_CERT_VALIDITY_DAYS,
   DEFAULT_SERVER_CERT_VALIDITY_DAYS,

@@ -2,9 +2,11 @@
 // enrollment, renewal, operator issuing, revocation, the CA and CRL bundles, and the CRL republish timer. The API's
 // route plugins (api/routes/certificates.ts) map these outcomes to HTTP.
 
+import { X509Certificate } from 'node:crypto';
 import { DmrError } from '@dmr/shared/base';
 import { verifyCsr } from '../ca/index.js';
 import type { CertOutcome, RingPurpose } from '../domain/index.js';
+import { type RotationRequest, type RotationResult, rotateCa } from './ca-rotation.js';
 import type { LifecycleConfig } from './config.js';
 import { CrlPublisher } from './crl-publisher.js';
 import { CrlTimer } from './crl-timer.js';
@@ -123,6 +125,20 @@ export class CertificateLifecycle {
     return outcome;
   }
 
+  /** POST /v1/ca/rotation: one change-over step (see {@link rotateCa}), between CRL checks; announces `crl` after commit. */
+  async rotateCa(actor: Actor, request: RotationRequest): Promise<CertOutcome<RotationResult>> {
+    const deps = { store: this.#deps.store, ring: this.#deps.ring, crls: this.#crls, onTrustChanged: this.#deps.onTrustChanged };
+    const outcome = await this.#timer.exclusive(() => rotateCa(deps, actor, request));
+    if (!outcome.ok) {
+      this.#deps.log.warn({ code: outcome.code, step: request.step, caId: request.caId, by: actor.subject }, 'CA change-over step refused');
+      return outcome;
+    }
+    const { ring, configVersion } = outcome.value;
+    this.#deps.log.info({ step: request.step, caId: request.caId, cas: ring.cas, by: actor.subject }, 'CA change-over step applied');
+    await this.#announce(configVersion, ['crl']);
+    return outcome;
+  }
+
   /** GET /v1/crl: the current CRL of every trusted CA of `purpose` (default agents), one PEM bundle. */
   async crlBundle(purpose: RingPurpose = 'agents'): Promise<string> {
     return (await this.#crls.bundle(purpose)).pem;
@@ -131,6 +147,12 @@ export class CertificateLifecycle {
   /** GET /v1/ca-certificates: the trusted CA certificates of `purpose` (default agents), one PEM bundle. */
   caBundle(purpose: RingPurpose = 'agents'): string {
     return this.#deps.ring.bundle(purpose);
+  }
+
+  /** The SHA-256 fingerprint (Node's `fingerprint256`) of the CA that signs for `purpose` now, or undefined. */
+  activeCaFingerprint(purpose: RingPurpose = 'agents'): string | undefined {
+    const signer = this.#deps.ring.signer(purpose);
+    return signer === undefined ? undefined : new X509Certificate(signer.certificatePem).fingerprint256;
   }
 
   async #provision<R>(

@@ -28,6 +28,11 @@ export class CaRingHolder {
     return new CaRingHolder(dir, await loadCaRing(dir));
   }
 
+  /** The CA directory (`DMR_CONTROL_CA_DIR`). */
+  get dir(): string {
+    return this.#dir;
+  }
+
   /** The ring in force. */
   get current(): LoadedRing {
     return this.#loaded;

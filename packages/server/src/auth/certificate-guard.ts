@@ -14,6 +14,11 @@ export interface PeerIdentity {
   /** Whether OpenSSL verified the chain against the agent CA (and the CRL in the TLS context). */
   readonly isAuthorized: boolean;
   readonly authorizationError: string | undefined;
+  /**
+   * SHA-256 fingerprints of the CA certificates TLS chained the certificate to (issuer first), when known: a live
+   * session is judged again after a CA change-over, and one whose chain holds no CA trusted now is cut.
+   */
+  readonly chainFingerprints?: readonly string[];
 }
 
 const TLS_ERROR_CODES: Readonly<Record<string, DmrErrorCode>> = {
@@ -23,10 +28,16 @@ const TLS_ERROR_CODES: Readonly<Record<string, DmrErrorCode>> = {
 
 /**
  * Pure check of a peer: verified by TLS, not revoked, not expired, bound to exactly one agent id. Codes:
- * DMR_AUTH_CERTIFICATE_MISSING (none presented), DMR_AUTH_CERTIFICATE_UNTRUSTED (presented, not verified),
+ * DMR_AUTH_CERTIFICATE_MISSING (none presented), DMR_AUTH_CERTIFICATE_UNTRUSTED (presented, not verified; or, with
+ * `trustedCas` (SHA-256 fingerprints), chained to a CA that is not trusted any more),
  * DMR_AUTH_CERTIFICATE_REVOKED, DMR_AUTH_CERTIFICATE_EXPIRED, DMR_AUTH_CERTIFICATE_MISMATCH (no single agent SAN).
  */
-export function judgeCertificate(peer: PeerIdentity | undefined, revoked: ReadonlySet<string>, now: Date): CertificateVerdict {
+export function judgeCertificate(
+  peer: PeerIdentity | undefined,
+  revoked: ReadonlySet<string>,
+  now: Date,
+  trustedCas?: ReadonlySet<string>,
+): CertificateVerdict {
   const cert = peer?.certificate;
   if (!peer || !cert?.serialNumber) return { ok: false, code: 'DMR_AUTH_CERTIFICATE_MISSING', reason: 'no client certificate' };
   if (!peer.isAuthorized) {
@@ -34,6 +45,11 @@ export function judgeCertificate(peer: PeerIdentity | undefined, revoked: Readon
     // self-signed issuer, a broken signature, no CRL for its CA); the OpenSSL reason goes into the log line
     const code = TLS_ERROR_CODES[peer.authorizationError ?? ''] ?? 'DMR_AUTH_CERTIFICATE_UNTRUSTED';
     return { ok: false, code, reason: `client certificate not verified: ${peer.authorizationError ?? 'unknown reason'}` };
+  }
+  const chain = peer.chainFingerprints;
+  if (trustedCas && chain && chain.length > 0 && !chain.some((fingerprint) => trustedCas.has(fingerprint))) {
+    // verified at its handshake against a CA that has since left DMR_TLS_CA_FILE (retired in a change-over)
+    return { ok: false, code: 'DMR_AUTH_CERTIFICATE_UNTRUSTED', reason: 'its issuing CA is no longer trusted (retired)' };
   }
   if (revoked.has(normaliseSerial(cert.serialNumber))) {
     return { ok: false, code: 'DMR_AUTH_CERTIFICATE_REVOKED', reason: `certificate ${cert.serialNumber} is revoked` };

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { DmrError, type Logger, type ReportedCrl, RunCoalescer, toDmrError } from '@dmr/shared';
+import { DmrError, type Logger, pemCertificates, type ReportedCrl, RunCoalescer, toDmrError } from '@dmr/shared';
 import { type CrlHealth, readCrlBundle, trustedCas, type VerifiedCrl } from '@dmr/shared/pki';
 import type { TlsConfig } from '../config/index.js';
 import { type CertificateVerdict, judgeCertificate, type PeerIdentity } from './certificate-guard.js';
@@ -60,6 +60,8 @@ export class CertificateGuard {
   #loggedHealth: CrlHealth = 'none';
   #timers: NodeJS.Timeout[] = [];
   #lastRead: Buffer | undefined;
+  // SHA-256 fingerprints of the CAs of DMR_TLS_CA_FILE in force; undefined until read (no trust check of live sessions)
+  #trustedCas: ReadonlySet<string> | undefined;
   #isRetryDue = false;
   #readFailure: string | undefined;
   readonly #loggedRefusals = new Set<string>();
@@ -96,6 +98,7 @@ export class CertificateGuard {
    * start is retried on its interval (and on push) while every agent is refused.
    */
   async start(): Promise<void> {
+    this.#trustedCas = await readTrustedFingerprints(this.config.caFile);
     if (this.#source?.variable === 'DMR_TLS_CRL_FILE') await this.#loadFileAtStart(this.#source);
     else if (this.#source) await this.refresh();
     this.#checkHealth();
@@ -119,9 +122,27 @@ export class CertificateGuard {
 
   /** Judges a connection's peer now against the CRLs in force. */
   judge(peer: PeerIdentity | undefined): CertificateVerdict {
-    const verdict = judgeCertificate(peer, this.#revoked, this.#now());
+    const verdict = judgeCertificate(peer, this.#revoked, this.#now(), this.#trustedCas);
     if (!verdict.ok || !this.#isWaitingForFirstCrl()) return verdict;
     return { ok: false, code: 'DMR_AUTH_CERTIFICATE_UNTRUSTED', reason: 'no CRL in force yet: DMR_TLS_CRL_URL has not been read' };
+  }
+
+  /**
+   * DMR_TLS_CA_FILE changed (a trust-anchor change-over step): takes its CAs as the trusted ones, re-reads and judges the
+   * CRL bundle anew (a CRL of a newly trusted CA was refused before, one of a retired CA is dropped), and re-checks live
+   * connections (an agent whose CA was retired is cut with DMR_AUTH_CERTIFICATE_UNTRUSTED). Resolves once done.
+   */
+  async trustChanged(): Promise<void> {
+    try {
+      this.#trustedCas = await readTrustedFingerprints(this.config.caFile);
+    } catch (error) {
+      this.log.error({ err: toDmrError(error) }, 'DMR_TLS_CA_FILE not read after it changed; the trusted CAs in force stay');
+      return;
+    }
+    this.log.info({ cas: this.#trustedCas.size }, 'trusted CAs changed; CRLs judged again and live connections re-checked');
+    this.#lastRead = undefined;
+    await this.refresh();
+    this.hooks.recheck();
   }
 
   /** The CRLs' state for readiness. */
@@ -285,6 +306,11 @@ export class CertificateGuard {
     timer.unref();
     this.#timers.push(timer);
   }
+}
+
+async function readTrustedFingerprints(caFile: string): Promise<ReadonlySet<string>> {
+  const pems = pemCertificates(await readFile(caFile, 'utf8'));
+  return new Set(pems.map((pem) => new X509Certificate(pem).fingerprint256));
 }
 
 function sourceOf(config: TlsConfig, fetch: CrlFetchOptions | undefined): CrlSource | undefined {

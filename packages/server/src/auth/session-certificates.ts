@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { DmrErrorCode, Logger } from '@dmr/shared';
 import type { CertificateVerdict, PeerIdentity } from './certificate-guard.js';
 
@@ -46,7 +46,26 @@ export function peerIdentityOf(transport: unknown): PeerIdentity | undefined {
       : undefined,
     isAuthorized: tls.authorized === true,
     authorizationError,
+    ...(tls.authorized === true ? { chainFingerprints: chainFingerprintsOf(tls as TLSSocket) } : {}),
   };
+}
+
+/** Most CA certificates above a leaf that are followed (a root plus intermediates; DMR's CAs sign leaves directly). */
+const MAX_CHAIN_LENGTH = 6;
+
+/** The SHA-256 fingerprints of the CAs a verified peer certificate chained to, issuer first. */
+function chainFingerprintsOf(tls: TLSSocket): string[] {
+  const fingerprints: string[] = [];
+  let current = tls.getPeerCertificate(true) as DetailedPeerCertificate | null;
+  while (current?.issuerCertificate && fingerprints.length < MAX_CHAIN_LENGTH) {
+    const issuer: DetailedPeerCertificate = current.issuerCertificate;
+    if (issuer.fingerprint256 === undefined) break;
+    fingerprints.push(issuer.fingerprint256);
+    // a self-signed root is its own issuer
+    if (issuer === current || issuer.fingerprint256 === current.fingerprint256) break;
+    current = issuer;
+  }
+  return fingerprints;
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   type PolicySettings,
   parseLogLevels,
   readBrokerConfig,
+  readCaBundleRefreshIntervalMs,
   readCertReloadIntervalMs,
   readOpsListener,
   readRenewAtFraction,
@@ -191,6 +192,7 @@ function readCertificates(read: EnvReader, control: ControlConfig): ServerCertif
     control: control.url === undefined ? undefined : { url: control.url, caFile: control.caFile },
     renewAtFraction: readRenewAtFraction(read),
     reloadIntervalMs: readCertReloadIntervalMs(read),
+    caBundleRefreshIntervalMs: readCaBundleRefreshIntervalMs(read),
     renewRabbitmqCertificate,
   };
 }

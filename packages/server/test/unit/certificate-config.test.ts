@@ -28,6 +28,7 @@ describe('server certificate lifecycle configuration', () => {
       control: undefined,
       renewAtFraction: 0.6667,
       reloadIntervalMs: 10_000,
+      caBundleRefreshIntervalMs: 900_000,
       renewRabbitmqCertificate: false,
     });
   });
@@ -52,6 +53,7 @@ describe('server certificate lifecycle configuration', () => {
       control: { url: 'https://control:8094', caFile: '/control-ca.pem' },
       renewAtFraction: 0.8,
       reloadIntervalMs: 10_000,
+      caBundleRefreshIntervalMs: 900_000,
       renewRabbitmqCertificate: false,
     });
     expect(() => loadServerConfig({ ...env, DMR_CONTROL_CA_FILE: '/missing.pem' }, files())).toThrow(

@@ -15,6 +15,19 @@ describe('judgeCertificate', () => {
     expect(judgeCertificate(peer(true), new Set(), NOW)).toEqual({ ok: true, agentId: 'agent-a' });
   });
 
+  it('calls a verified session untrusted once no CA of its chain is trusted any more (a retired CA), and passes it while one is', () => {
+    const chained: PeerIdentity = { ...peer(true), chainFingerprints: ['AA:01', 'BB:02'] };
+    expect(judgeCertificate(chained, new Set(), NOW, new Set(['CC:03']))).toEqual({
+      ok: false,
+      code: 'DMR_AUTH_CERTIFICATE_UNTRUSTED',
+      reason: 'its issuing CA is no longer trusted (retired)',
+    });
+    expect(judgeCertificate(chained, new Set(), NOW, new Set(['BB:02', 'CC:03']))).toEqual({ ok: true, agentId: 'agent-a' });
+    // no chain known (or no trusted set): nothing to compare, TLS's verdict stands
+    expect(judgeCertificate(peer(true), new Set(), NOW, new Set(['CC:03']))).toEqual({ ok: true, agentId: 'agent-a' });
+    expect(judgeCertificate(chained, new Set(), NOW)).toEqual({ ok: true, agentId: 'agent-a' });
+  });
+
   it('calls a connection without a certificate missing', () => {
     expect(judgeCertificate(undefined, new Set(), NOW)).toMatchObject({ ok: false, code: 'DMR_AUTH_CERTIFICATE_MISSING' });
     const none: PeerIdentity = { certificate: undefined, isAuthorized: false, authorizationError: 'UNABLE_TO_GET_ISSUER_CERT' };

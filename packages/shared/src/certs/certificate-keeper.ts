@@ -1,68 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import type { ControlEndpoint } from '../config/cert-lifecycle-config.js';
 import { DmrError, type DmrErrorCode, toDmrError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
 import { pemCertificates } from '../pki/pem-bundle.js';
 import { describeErrors } from '../result.js';
-import { type CertificatePaths, readMaterial, writeIssued } from './cert-files.js';
+import { PUBLIC_FILE_MODE, readMaterial, writeFileAtomically, writeIssued } from './cert-files.js';
 import { type CertificateFacts, type CertificateMaterial, inspectMaterial } from './certificate-material.js';
-import { type ClientIdentity, type IssuedCertificate, renewAtControl } from './control-client.js';
+import { type CaBundle, fetchCaBundle, type IssuedCertificate, renewAtControl } from './control-client.js';
 import { renewalCsr } from './csr.js';
+import type { KeeperConfig, KeeperDeps, KeeperState, RenewalConfig } from './keeper-config.js';
 import { keysOf } from './key-pairs.js';
+import { checkRenewed } from './renewal-check.js';
 import { nextRenewalAttemptMs } from './renewal-schedule.js';
-
-/** Lifecycle state (conventions 10). */
-export type KeeperState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
-
-/** How a renewal attempt ended: the `outcome` label of `dmr_certificate_renewals_total`. */
-export type RenewalOutcome = 'success' | 'refused' | 'failed';
-
-/** How a changed set of files ended: the `result` label of `dmr_certificate_reloads_total`. */
-export type ReloadResult = 'applied' | 'refused' | 'failed';
-
-/** Metrics port (implemented with prom-client by the server and the agent). */
-export interface CertificateObserver {
-  /** notAfter of the certificate in force, Unix seconds (`dmr_certificate_expiry_seconds`). */
-  expiry(notAfterS: number): void;
-  renewal(outcome: RenewalOutcome): void;
-  reload(result: ReloadResult): void;
-}
-
-/** Puts new material in force (a TLS context swap, a reconnect). Throws when it cannot: the old material stays. */
-export type ApplyMaterial = (material: CertificateMaterial, facts: CertificateFacts) => Promise<void> | void;
-
-/** Which identity, where, and how it is kept current. */
-export interface KeeperConfig {
-  /** Short name for logs and the `certificate` metric label (`tls`, `rabbitmq`). */
-  readonly name: string;
-  readonly paths: CertificatePaths;
-  /** How often the files are compared with the material in force, ms (`DMR_CERT_RELOAD_INTERVAL_MS`). */
-  readonly reloadIntervalMs: number;
-  /** Renewal through dmr-control at `fraction` of the lifetime; undefined = files only. */
-  readonly renewal: RenewalConfig | undefined;
-}
-
-/** How a keeper renews through dmr-control. */
-export interface RenewalConfig {
-  readonly control: ControlEndpoint;
-  /** Share of the lifetime after which the certificate is renewed (`DMR_CERT_RENEW_AT_FRACTION`). */
-  readonly fraction: number;
-  /**
-   * Who calls: undefined = the certificate being renewed (agents, servers). Set for an identity renewed on its behalf
-   * (the relay user's RabbitMQ certificate, renewed by its server): the client certificate of the call, read at each
-   * attempt; the renewed certificate then travels in the body.
-   */
-  readonly caller?: () => ClientIdentity;
-}
-
-/** Collaborators. */
-export interface KeeperDeps {
-  readonly apply: ApplyMaterial;
-  readonly observer: CertificateObserver;
-  readonly log: Logger;
-  readonly now?: () => number;
-  readonly random?: () => number;
-}
+import { hasIssuerIn, isFromOtherCa, isSameBundle } from './trust-bundle.js';
 
 // setTimeout holds at most 2^31-1 ms (24.8 days); a longer wait is cut into hours and re-planned on each wake-up
 const MAX_SLEEP_MS = 3_600_000;
@@ -82,6 +31,9 @@ export class CertificateKeeper {
   #facts: CertificateFacts;
   #failedAttempts = 0;
   #pollTimer: NodeJS.Timeout | undefined;
+  #trustTimer: NodeJS.Timeout | undefined;
+  // the last trust refresh failure, so a control plane that stays down is one log line
+  #trustFailure: string | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   // the one piece of work in progress (a poll or a renewal)
   #work: Promise<void> = Promise.resolve();
@@ -116,14 +68,21 @@ export class CertificateKeeper {
     return this.#material;
   }
 
-  /** Starts polling the files and, with dmr-control, the renewal timer. Idempotent. */
+  /** Starts polling the files and, with dmr-control, the renewal timer and the trust refresh (one read at once). Idempotent. */
   start(): void {
     if (this.#state !== 'idle') return;
     this.#state = 'running';
     this.#deps.observer.expiry(this.#facts.notAfterMs / 1000);
     this.#pollTimer = setInterval(() => this.#schedulePoll(), this.#config.reloadIntervalMs);
     this.#pollTimer.unref();
+    const trust = this.#config.trust;
+    if (trust && trust.intervalMs > 0) {
+      this.#trustTimer = setInterval(() => void this.refreshTrust(), trust.intervalMs);
+      this.#trustTimer.unref();
+    }
     this.#planRenewal();
+    // once at start: a process that was down during a change-over step catches up now, not an interval later
+    if (trust) void this.refreshTrust();
   }
 
   /** Stops both timers and waits for the work in progress. Memoised. */
@@ -142,6 +101,16 @@ export class CertificateKeeper {
     return this.#enqueue(() => this.#renew());
   }
 
+  /**
+   * Reads dmr-control's trusted CA bundle now: a changed bundle is written to the CA file and put in force (new
+   * handshakes trust old and new CA during a change-over; a retired CA is trusted no more), and a certificate that is
+   * not from the CA dmr-control signs with now is renewed onto it. Resolves once done (never rejects); a no-op
+   * without {@link KeeperConfig.trust}.
+   */
+  refreshTrust(): Promise<void> {
+    return this.#enqueue(() => this.#refreshTrust());
+  }
+
   /** One poll waits in line at most: a slow renewal or reconnect must not pile up a poll per interval behind it. */
   #schedulePoll(): void {
     if (this.#isPollQueued) return;
@@ -155,6 +124,7 @@ export class CertificateKeeper {
   async #stop(): Promise<void> {
     this.#state = 'stopping';
     clearInterval(this.#pollTimer);
+    clearInterval(this.#trustTimer);
     clearTimeout(this.#renewTimer);
     await this.#work;
     this.#state = 'stopped';
@@ -190,6 +160,57 @@ export class CertificateKeeper {
       return;
     }
     await this.#putInForce(files, checked.value, 'files changed on disk');
+  }
+
+  async #refreshTrust(): Promise<void> {
+    const trust = this.#config.trust;
+    const caFile = this.#config.paths.caFile;
+    if (!trust || caFile === undefined) return;
+    let bundle: CaBundle;
+    try {
+      const ca = trust.control.caFile === undefined ? undefined : await readFile(trust.control.caFile, 'utf8');
+      bundle = await fetchCaBundle({ url: trust.control.url, ca });
+    } catch (error) {
+      this.#onTrustFailed(toDmrError(error));
+      return;
+    }
+    if (this.#trustFailure !== undefined) this.#log().info('dmr-control CA bundle readable again');
+    this.#trustFailure = undefined;
+    if (!isSameBundle(bundle.pem, this.#material.ca)) {
+      if (!(await this.#putBundleInForce(caFile, bundle))) return;
+    }
+    if (this.#config.renewal && isFromOtherCa(this.#facts, bundle)) {
+      this.#log().info(
+        { serial: this.#facts.serial, issuer: this.#facts.leaf.issuer, activeCa: bundle.activeCaSha256 },
+        'dmr-control signs with another CA now: renewing onto it',
+      );
+      await this.#renew();
+    }
+  }
+
+  /** Writes and applies a new trust bundle; false when it could not be put in force (the one in force stays). */
+  async #putBundleInForce(caFile: string, bundle: CaBundle): Promise<boolean> {
+    const material = { ...this.#material, ca: bundle.pem };
+    const checked = inspectMaterial(material, this.#now());
+    if (!checked.ok) {
+      this.#refuse(contentKey(material), checked.code, describeErrors(checked.errors));
+      return false;
+    }
+    if (!hasIssuerIn(this.#facts.leaf, bundle.pem)) {
+      this.#log().warn(
+        { serial: this.#facts.serial, issuer: this.#facts.leaf.issuer },
+        'the CA of the certificate in force is no longer in dmr-control’s bundle (retired): peers that follow the bundle will refuse it until it is renewed',
+      );
+    }
+    await writeFileAtomically(caFile, bundle.pem, PUBLIC_FILE_MODE);
+    await this.#putInForce(material, checked.value, 'CA bundle changed at dmr-control');
+    return this.#material === material;
+  }
+
+  #onTrustFailed(failure: DmrError): void {
+    if (this.#trustFailure === failure.message) return;
+    this.#trustFailure = failure.message;
+    this.#log().warn({ code: failure.code, reason: failure.message }, 'dmr-control CA bundle not read; the trusted CAs in force stay');
   }
 
   /** Applies `material`; on success it is in force and the renewal is planned from it; on failure the old one stays. */
@@ -312,29 +333,6 @@ export class CertificateKeeper {
   #log(): Logger {
     return this.#deps.log;
   }
-}
-
-/**
- * A renewal must keep what makes the identity: the key pair (queued messages stay decryptable, and the registry does
- * not see a re-key) and every `urn:dmr:` SAN URI; and it must be valid now. Throws DMR_CERT_RESPONSE_INVALID.
- */
-export function checkRenewed(material: CertificateMaterial, current: CertificateFacts, nowMs: number): CertificateFacts {
-  const checked = inspectMaterial(material, nowMs);
-  if (!checked.ok) {
-    throw new DmrError('DMR_CERT_RESPONSE_INVALID', `dmr-control issued an unusable certificate: ${describeErrors(checked.errors)}`);
-  }
-  if (checked.value.publicKeySha256 !== current.publicKeySha256) {
-    throw new DmrError('DMR_CERT_RESPONSE_INVALID', 'dmr-control renewed the certificate for another key');
-  }
-  const kept = dmrUris(checked.value.subjectAltName);
-  const missing = [...dmrUris(current.subjectAltName)].filter((uri) => !kept.has(uri));
-  if (missing.length > 0) throw new DmrError('DMR_CERT_RESPONSE_INVALID', `the renewed certificate lacks ${missing.join(', ')}`);
-  return checked.value;
-}
-
-function dmrUris(subjectAltName: string | undefined): Set<string> {
-  const uris = (subjectAltName ?? '').split(', ').filter((entry) => entry.startsWith('URI:urn:dmr:'));
-  return new Set(uris);
 }
 
 function sameMaterial(a: CertificateMaterial, b: CertificateMaterial): boolean {

@@ -1,5 +1,5 @@
 import { METRIC } from '../metrics.js';
-import type { CertificateObserver } from './certificate-keeper.js';
+import type { CertificateObserver } from './keeper-config.js';
 
 /** The prom-client options (name, help, labels) of the certificate metrics; each package registers them on its registry. */
 export const CERTIFICATE_METRICS = {

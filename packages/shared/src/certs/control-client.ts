@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { request } from 'node:https';
 import { DmrError, type DmrErrorCode } from '../errors.js';
 import { pemCertificates } from '../pki/pem-bundle.js';
@@ -85,15 +86,59 @@ async function postForCertificate(
   throw new ControlError(refusedCode, `dmr-control refused ${path}: ${said}`, { statusCode, controlCode });
 }
 
+/** The trusted CA bundle as dmr-control serves it (`GET /v1/ca-certificates`). */
+export interface CaBundle {
+  /** The PEM bundle, one block per CA (old and new during a change-over). */
+  readonly pem: string;
+  /** SHA-256 fingerprint of the CA that signs now (`X-DMR-Active-CA`, upper-case hex with colons); undefined when not said. */
+  readonly activeCaSha256: string | undefined;
+}
+
+/** Header of `GET /v1/ca-certificates` naming the signing CA by its SHA-256 fingerprint (as Node prints `fingerprint256`). */
+export const ACTIVE_CA_HEADER = 'x-dmr-active-ca';
+
+/**
+ * `GET /v1/ca-certificates` (no client certificate: the bundle is public, dmr-control's own TLS certificate is verified
+ * against `target.ca`). Throws ControlError: DMR_CERT_CONTROL_UNREACHABLE (network, TLS, a non-2xx answer),
+ * DMR_CERT_RESPONSE_INVALID (an answer without a certificate: an empty trust bundle is never put in force).
+ */
+export async function fetchCaBundle(target: ControlTarget): Promise<CaBundle> {
+  const path = '/v1/ca-certificates';
+  const { statusCode, text, headers } = await exchange(target, 'GET', path, undefined, undefined);
+  if (statusCode < 200 || statusCode >= 300) {
+    throw new ControlError('DMR_CERT_CONTROL_UNREACHABLE', `dmr-control answered ${path} with HTTP ${statusCode}`, {
+      statusCode,
+      controlCode: errorBodyOf(text).code,
+    });
+  }
+  const pem = pemCertificates(text).join('');
+  if (pem === '') throw new ControlError('DMR_CERT_RESPONSE_INVALID', `dmr-control answered ${path} without a PEM certificate`);
+  const active = headers[ACTIVE_CA_HEADER];
+  return { pem, activeCaSha256: typeof active === 'string' && /^[0-9A-F:]{95}$/i.test(active) ? active.toUpperCase() : undefined };
+}
+
 function postJson(target: ControlTarget, path: string, body: object, client: ClientIdentity | undefined) {
-  const payload = Buffer.from(JSON.stringify(body));
+  return exchange(target, 'POST', path, Buffer.from(JSON.stringify(body)), client);
+}
+
+function exchange(
+  target: ControlTarget,
+  method: 'GET' | 'POST',
+  path: string,
+  payload: Buffer | undefined,
+  client: ClientIdentity | undefined,
+) {
   const url = new URL(`${target.url.replace(/\/+$/, '')}${path}`);
-  return new Promise<{ statusCode: number; text: string }>((resolve, reject) => {
+  const headers: Record<string, string | number> =
+    payload === undefined
+      ? { accept: '*/*' }
+      : { 'content-type': 'application/json', 'content-length': payload.length, accept: 'application/json' };
+  return new Promise<{ statusCode: number; text: string; headers: IncomingHttpHeaders }>((resolve, reject) => {
     const req = request(
       url,
       {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': payload.length, accept: 'application/json' },
+        method,
+        headers,
         ...(target.ca === undefined ? {} : { ca: pemCertificates(target.ca) }),
         ...(client ? { cert: client.certificate, key: client.key } : {}),
         timeout: target.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -108,7 +153,9 @@ function postJson(target: ControlTarget, path: string, body: object, client: Cli
           if (size > MAX_ANSWER_BYTES) req.destroy(new Error(`answer larger than ${MAX_ANSWER_BYTES} bytes`));
           else chunks.push(chunk);
         });
-        response.on('end', () => resolve({ statusCode: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        response.on('end', () =>
+          resolve({ statusCode: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: response.headers }),
+        );
         response.on('error', (error) => reject(unreachable(path, error)));
       },
     );

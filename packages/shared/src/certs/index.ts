@@ -10,18 +10,7 @@ export {
   writeFileAtomically,
   writeIssued,
 } from './cert-files.js';
-export {
-  type ApplyMaterial,
-  CertificateKeeper,
-  type CertificateObserver,
-  checkRenewed,
-  type KeeperConfig,
-  type KeeperDeps,
-  type KeeperState,
-  type ReloadResult,
-  type RenewalConfig,
-  type RenewalOutcome,
-} from './certificate-keeper.js';
+export { CertificateKeeper } from './certificate-keeper.js';
 export {
   type CertificateFacts,
   type CertificateMaterial,
@@ -31,15 +20,31 @@ export {
 } from './certificate-material.js';
 export { CERTIFICATE_METRICS, type CertificateMetricSet, certificateObserver } from './certificate-metrics.js';
 export {
+  ACTIVE_CA_HEADER,
+  type CaBundle,
   type ClientIdentity,
   ControlError,
   type ControlRefusal,
   type ControlTarget,
   enrollAtControl,
+  fetchCaBundle,
   type IssuedCertificate,
   renewAtControl,
 } from './control-client.js';
 export { agentEnrollmentCsr, type CsrKeys, renewalCsr } from './csr.js';
 export { type EnrollmentDeps, type EnrollmentOutcome, type EnrollmentPlan, ensureEnrolled } from './enrollment.js';
+export type {
+  ApplyMaterial,
+  CertificateObserver,
+  KeeperConfig,
+  KeeperDeps,
+  KeeperState,
+  ReloadResult,
+  RenewalConfig,
+  RenewalOutcome,
+  TrustRefreshConfig,
+} from './keeper-config.js';
 export { ENROLLMENT_KEY_TYPES, type EnrollmentKeyType, generateKeys, keysOf } from './key-pairs.js';
+export { checkRenewed } from './renewal-check.js';
 export { nextRenewalAttemptMs, RENEWAL_RETRY, type RenewalInput, renewalDueMs, type ValidityWindow } from './renewal-schedule.js';
+export { hasIssuerIn, isFromOtherCa, isSameBundle } from './trust-bundle.js';

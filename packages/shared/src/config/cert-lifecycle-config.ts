@@ -16,6 +16,11 @@ export interface CertLifecycleSettings {
   readonly renewAtFraction: number;
   /** How often the certificate, key and CA files are re-read to pick up a rotation on disk, ms (`DMR_CERT_RELOAD_INTERVAL_MS`). */
   readonly reloadIntervalMs: number;
+  /**
+   * How often the trusted CA bundle is read from dmr-control (`GET /v1/ca-certificates`) to follow a trust-anchor
+   * change-over, ms (`DMR_CA_BUNDLE_REFRESH_INTERVAL_MS`, default 15 min; 0 = never on a timer). Only with `control`.
+   */
+  readonly caBundleRefreshIntervalMs: number;
 }
 
 /** Default renewal point: two thirds of the lifetime (docs/control-plane.md, "Certificates"). */
@@ -24,6 +29,8 @@ export const DEFAULT_RENEW_AT_FRACTION = 0.6667;
 export const RENEW_AT_FRACTION_RANGE = { min: 0.1, max: 0.95 } as const;
 /** Default `DMR_CERT_RELOAD_INTERVAL_MS`: reading three small files every 10 s costs nothing measurable. */
 export const DEFAULT_CERT_RELOAD_INTERVAL_MS = 10_000;
+/** Default `DMR_CA_BUNDLE_REFRESH_INTERVAL_MS`: a new CA is published days before it signs, so a quarter hour is plenty. */
+export const DEFAULT_CA_BUNDLE_REFRESH_INTERVAL_MS = 900_000;
 
 const DECIMAL = /^(?:0|[1-9]\d*)?(?:\.\d+)?$/;
 
@@ -36,7 +43,15 @@ export function readCertLifecycle(read: EnvReader): CertLifecycleSettings {
     control: readControlEndpoint(read),
     renewAtFraction: readRenewAtFraction(read),
     reloadIntervalMs: readCertReloadIntervalMs(read),
+    caBundleRefreshIntervalMs: readCaBundleRefreshIntervalMs(read),
   };
+}
+
+/** `DMR_CA_BUNDLE_REFRESH_INTERVAL_MS`: 0 (off) or 1 s to a day, default {@link DEFAULT_CA_BUNDLE_REFRESH_INTERVAL_MS}. */
+export function readCaBundleRefreshIntervalMs(read: EnvReader): number {
+  const value = read.int('DMR_CA_BUNDLE_REFRESH_INTERVAL_MS', { default: DEFAULT_CA_BUNDLE_REFRESH_INTERVAL_MS, min: 0, max: 86_400_000 });
+  if (value > 0 && value < 1000) read.problem('DMR_CA_BUNDLE_REFRESH_INTERVAL_MS must be 0 (off) or at least 1000');
+  return value;
 }
 
 /** `DMR_CERT_RELOAD_INTERVAL_MS`: 100 ms to a day, default {@link DEFAULT_CERT_RELOAD_INTERVAL_MS}. */

@@ -16,6 +16,7 @@ export {
   DEFAULT_CERT_RELOAD_INTERVAL_MS,
   DEFAULT_RENEW_AT_FRACTION,
   RENEW_AT_FRACTION_RANGE,
+  readCaBundleRefreshIntervalMs,
   readCertLifecycle,
   readCertReloadIntervalMs,
   readControlEndpoint,

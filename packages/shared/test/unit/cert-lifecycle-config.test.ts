@@ -1,5 +1,8 @@
 // Issue 18: the certificate lifecycle variables shared by agents and servers.
 import { DEFAULT_CERT_RELOAD_INTERVAL_MS, DEFAULT_RENEW_AT_FRACTION, EnvReader, readCertLifecycle } from '@dmr/shared';
+
+const FIFTEEN_MINUTES_MS = 900_000;
+
 import { describe, expect, it } from 'vitest';
 
 function read(env: Record<string, string>) {
@@ -15,6 +18,7 @@ describe('certificate lifecycle configuration', () => {
       control: undefined,
       renewAtFraction: DEFAULT_RENEW_AT_FRACTION,
       reloadIntervalMs: DEFAULT_CERT_RELOAD_INTERVAL_MS,
+      caBundleRefreshIntervalMs: FIFTEEN_MINUTES_MS,
     });
     expect(DEFAULT_RENEW_AT_FRACTION).toBe(0.6667);
   });
@@ -26,11 +30,13 @@ describe('certificate lifecycle configuration', () => {
         DMR_CONTROL_CA_FILE: '/etc/dmr/control-ca.pem',
         DMR_CERT_RENEW_AT_FRACTION: '0.5',
         DMR_CERT_RELOAD_INTERVAL_MS: '250',
+        DMR_CA_BUNDLE_REFRESH_INTERVAL_MS: '60000',
       }),
     ).toEqual({
       control: { url: 'https://control.example.ee:8094', caFile: '/etc/dmr/control-ca.pem' },
       renewAtFraction: 0.5,
       reloadIntervalMs: 250,
+      caBundleRefreshIntervalMs: 60_000,
     });
   });
 
@@ -53,6 +59,14 @@ describe('certificate lifecycle configuration', () => {
     expect(() => read({ DMR_CONTROL_URL: 'http://control:8094' })).toThrow(/DMR_CONTROL_URL must use https:/);
     expect(() => read({ DMR_CONTROL_URL: 'not a url' })).toThrow(/DMR_CONTROL_URL is not a valid URL/);
     expect(read({ DMR_CONTROL_CA_FILE: '/ca.pem' }).control).toBeUndefined();
+  });
+
+  it('takes 0 (no timer) as the CA bundle refresh interval and refuses 1–999 ms and more than a day, naming the variable', () => {
+    expect(read({ DMR_CA_BUNDLE_REFRESH_INTERVAL_MS: '0' }).caBundleRefreshIntervalMs).toBe(0);
+    expect(() => read({ DMR_CA_BUNDLE_REFRESH_INTERVAL_MS: '500' })).toThrow(
+      /DMR_CA_BUNDLE_REFRESH_INTERVAL_MS must be 0 \(off\) or at least 1000/,
+    );
+    expect(() => read({ DMR_CA_BUNDLE_REFRESH_INTERVAL_MS: '86400001' })).toThrow(/DMR_CA_BUNDLE_REFRESH_INTERVAL_MS/);
   });
 
   it('refuses a reload interval below 100 ms', () => {

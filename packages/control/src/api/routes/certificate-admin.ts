@@ -13,6 +13,8 @@ import {
   IssuedView,
   RevocationBody,
   RevocationView,
+  RotationBody,
+  RotationView,
   SerialParams,
 } from '../certificate-schemas.js';
 import { actorOf } from '../commit.js';
@@ -22,7 +24,7 @@ import { callerOf, certValueOrThrow, lifecycleOf } from './certificate-support.j
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
 
-/** `POST/GET /v1/certificates`, `GET /v1/certificates/{serial}`, `POST /v1/certificates/{serial}/revocation`. */
+/** `POST/GET /v1/certificates`, `GET /v1/certificates/{serial}`, `POST /v1/certificates/{serial}/revocation`, `POST /v1/ca/rotation`. */
 export const certificateAdminRoutes: RouteGroup = async (app, { context }) => {
   app.post<{ Body: Static<typeof IssueBody> }>(
     '/v1/certificates',
@@ -70,6 +72,19 @@ export const certificateAdminRoutes: RouteGroup = async (app, { context }) => {
         throw new ApiError('DMR_CA_NOT_ISSUED', `no certificate with serial ${request.params.serial}`, { field: 'serial' });
       return certificateView(record, true);
     },
+  );
+  app.post<{ Body: Static<typeof RotationBody> }>(
+    '/v1/ca/rotation',
+    {
+      // no access name: admin only (a change-over step changes whom every server and agent trusts)
+      schema: {
+        tags: ['certificates'],
+        summary: 'One step of a trust-anchor change-over (publish a new CA, activate it, retire the old), announced as crl',
+        body: RotationBody,
+        response: { 200: RotationView, ...errors, 503: ErrorBody },
+      },
+    },
+    async (request) => certValueOrThrow(await lifecycleOf(context).rotateCa(actorOf(callerOf(request)), request.body)),
   );
   app.post<{ Params: Static<typeof SerialParams>; Body: Static<typeof RevocationBody> }>(
     '/v1/certificates/:serial/revocation',

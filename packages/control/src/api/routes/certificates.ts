@@ -4,6 +4,7 @@
 
 import { TLSSocket } from 'node:tls';
 import { DEFAULT_RELAY_USER } from '@dmr/shared/base';
+import { ACTIVE_CA_HEADER } from '@dmr/shared/certs';
 import { x509 } from '@dmr/shared/pki';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
@@ -108,13 +109,19 @@ export const certificateRoutes: RouteGroup = async (app, { context }) => {
       config: { access: 'public' },
       schema: {
         tags: ['certificates'],
-        summary: 'The trusted CA certificates (PEM bundle; old and new during a change-over)',
+        summary:
+          'The trusted CA certificates (PEM bundle; old and new during a change-over); header X-DMR-Active-CA: the SHA-256 fingerprint of the signing CA',
         querystring: PurposeQuery,
         response: { 200: { type: 'string', description: 'PEM bundle' }, 503: ErrorBody },
       },
     },
-    async (request, reply) =>
-      reply.type(PEM_TYPE).header('cache-control', 'no-cache').send(lifecycleOf(context).caBundle(request.query.purpose)),
+    async (request, reply) => {
+      const lifecycle = lifecycleOf(context);
+      const active = lifecycle.activeCaFingerprint(request.query.purpose);
+      // which CA signs now: clients renew onto it once it changed (the change-over's second step)
+      if (active !== undefined) reply.header(ACTIVE_CA_HEADER, active);
+      return reply.type(PEM_TYPE).header('cache-control', 'no-cache').send(lifecycle.caBundle(request.query.purpose));
+    },
   );
   await certificateAdminRoutes(app, { context });
 };
