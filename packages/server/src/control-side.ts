@@ -27,6 +27,8 @@ export interface ControlParts {
   readonly guard: CertificateGuard | undefined;
   readonly metrics: ServerMetrics;
   readonly log: Logger;
+  /** Issue 19: re-reads the policy on `policy` announcements and after every binding; absent without a policy source. */
+  readonly policy?: { refresh(): Promise<boolean> } | undefined;
   /** dmr-server's package version, for the report. */
   readonly version: string;
   readonly startedAt: Date;
@@ -37,7 +39,7 @@ export function createControlSide(config: ServerConfig, parts: ControlParts): Co
   const { control } = config;
   const log = parts.log.child({ component: 'control' });
   const sync = new ControlSync(
-    { registry: parts.registry, crl: parts.guard },
+    { registry: parts.registry, crl: parts.guard, policy: parts.policy },
     { log, announcementsTotal: parts.metrics.controlAnnouncementsTotal },
   );
   const listener = control.isPushEnabled

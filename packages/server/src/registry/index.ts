@@ -11,7 +11,9 @@ export { type ChangeRules, type ChangeVerdict, judgeRegistryChange } from './cha
 export { isNewerVersion, judgeConfigVersion, type VersionVerdict } from './config-version.js';
 export { AgentListHistory, DEFAULT_LIST_HISTORY, type ListPlan, type ListVersion } from './list-history.js';
 export {
+  type AgentAttributes,
   diffRegistry,
+  NO_ATTRIBUTES,
   hasSameKey,
   internUnchanged,
   isEmptyDiff,
