@@ -8,10 +8,10 @@ import { type BrokerSide, createBrokerSide } from './broker-side.js';
 import { type CertificateUpkeep, createCertificateUpkeep } from './certificate-upkeep.js';
 import type { ServerConfig } from './config/index.js';
 import { type ControlSide, createControlSide } from './control-side.js';
-import { createPolicySide, type PolicySide } from './policy-side.js';
 import { SocketGateway } from './gateway/index.js';
 import { buildHttpApp, LiveTlsContext, type ReadinessReport, readTlsMaterial } from './http/index.js';
 import { createServerMetrics, type ServerMetrics } from './obs/index.js';
+import { createPolicySide, type PolicySide } from './policy-side.js';
 import { AgentRegistry } from './registry/index.js';
 import { MessageRouter, RouteAdmission } from './routing/index.js';
 

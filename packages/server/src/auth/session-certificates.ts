@@ -127,7 +127,10 @@ export class SessionCertificates {
   identityOf(session: object): { readonly subject: string; readonly serial: string } | null {
     const certificate = this.#peers.get(session)?.[0]?.certificate;
     if (!certificate?.serialNumber) return null;
-    return { subject: subjectText(certificate.subject as Record<string, string | string[] | undefined> | undefined), serial: certificate.serialNumber };
+    return {
+      subject: subjectText(certificate.subject as Record<string, string | string[] | undefined> | undefined),
+      serial: certificate.serialNumber,
+    };
   }
 
   #check(request: IncomingMessage, next: (error?: Error) => void): void {

@@ -11,7 +11,7 @@ export interface ReadinessReport {
    * Why a check is not plain good, for operators (e.g. `crl`: when the CRL in force expired), `configVersion` in force,
    * and `policy` (issue 19: `{engine, version, lastError?}`).
    */
-  readonly detail?: Readonly<Record<string, string | Readonly<Record<string, string | number>>>>;
+  readonly detail?: Readonly<Record<string, string | object>>;
 }
 
 /** What the HTTP surface needs. */

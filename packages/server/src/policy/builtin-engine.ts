@@ -1,5 +1,12 @@
 import { DmrError } from '@dmr/shared';
-import { type CompiledPolicy, compilePolicy, decidePolicy, type PolicyDecision, type PolicyInput, parsePolicyDocument } from '@dmr/shared/policy';
+import {
+  type CompiledPolicy,
+  compilePolicy,
+  decidePolicy,
+  type PolicyDecision,
+  type PolicyInput,
+  parsePolicyDocument,
+} from '@dmr/shared/policy';
 import type { PolicyData, PolicyEngine } from './policy-engine.js';
 
 /**
@@ -31,7 +38,7 @@ function compileData(data: PolicyData): CompiledPolicy {
   const parsed = parsePolicyDocument(data.document);
   if (!parsed.ok) throw new DmrError('DMR_POLICY_INVALID', `policy version ${data.version} refused: ${parsed.field}: ${parsed.message}`);
   try {
-    return compilePolicy(parsed.value, data.version);
+    return compilePolicy(parsed.document, data.version);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new DmrError('DMR_POLICY_INVALID', `policy version ${data.version} does not compile: ${reason}`, { cause: error });

@@ -140,7 +140,10 @@ export class PolicyPoint {
     const now = this.#now();
     if (now - this.#lastErrorLogMs >= ERROR_LOG_INTERVAL_MS) {
       this.#lastErrorLogMs = now;
-      this.deps.log.error({ code: 'DMR_POLICY_UNAVAILABLE', reason, engine: this.deps.engine.name }, 'policy engine could not decide; messages refused');
+      this.deps.log.error(
+        { code: 'DMR_POLICY_UNAVAILABLE', reason, engine: this.deps.engine.name },
+        'policy engine could not decide; messages refused',
+      );
     }
     return { ok: false, code: 'DMR_POLICY_UNAVAILABLE', reason: `the policy could not be decided: ${reason}` };
   }

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DmrError, toDmrError } from '@dmr/shared';
+import { MAX_POLICY_BYTES } from '@dmr/shared/policy';
 import { type ControlTls, sendControlRequest } from '../control/index.js';
 import type { PolicyData } from './policy-engine.js';
 
 /** Largest policy document read, bytes of JSON (docs/policy.md "Limits": `MAX_POLICY_BYTES`, 8 MiB). */
-export const MAX_POLICY_DOCUMENT_BYTES = 8 * 1024 * 1024;
+export const MAX_POLICY_DOCUMENT_BYTES = MAX_POLICY_BYTES;
 
 /** What one read found: a document (with what identifies its content), or that the source holds none. */
 export type PolicyRead =
@@ -41,11 +42,21 @@ export function controlPolicySource(controlUrl: string, options: SourceOptions):
     origin: url,
     read: async () => {
       const answer = await fetchOrThrow(() =>
-        sendControlRequest({ method: 'GET', url, timeoutMs: options.timeoutMs, tls: options.tls, maxBytes: answerLimit(), accept: 'application/json' }),
+        sendControlRequest({
+          method: 'GET',
+          url,
+          timeoutMs: options.timeoutMs,
+          tls: options.tls,
+          maxBytes: answerLimit(),
+          accept: 'application/json',
+        }),
       );
       if (answer.status === 404) return { kind: 'none', fingerprint: 'none' };
       if (answer.status < 200 || answer.status >= 300) {
-        throw new DmrError('DMR_POLICY_FETCH_FAILED', `${url} answered HTTP ${answer.status}: ${answer.body.toString('utf8').slice(0, 300)}`);
+        throw new DmrError(
+          'DMR_POLICY_FETCH_FAILED',
+          `${url} answered HTTP ${answer.status}: ${answer.body.toString('utf8').slice(0, 300)}`,
+        );
       }
       const data = controlAnswerOf(parseJson(answer.body, url));
       return { kind: 'document', data, fingerprint: `version:${data.version}` };
@@ -78,14 +89,24 @@ async function readPolicyFile(url: string): Promise<Buffer> {
     throw new DmrError('DMR_POLICY_FETCH_FAILED', `cannot read the policy file ${url}: ${(error as Error).message}`, { cause: error });
   }
   if (bytes.byteLength > MAX_POLICY_DOCUMENT_BYTES) {
-    throw new DmrError('DMR_POLICY_INVALID', `the policy file ${url} is ${bytes.byteLength} bytes; at most ${MAX_POLICY_DOCUMENT_BYTES} are read`);
+    throw new DmrError(
+      'DMR_POLICY_INVALID',
+      `the policy file ${url} is ${bytes.byteLength} bytes; at most ${MAX_POLICY_DOCUMENT_BYTES} are read`,
+    );
   }
   return bytes;
 }
 
 async function readPolicyUrl(url: string, options: SourceOptions): Promise<Buffer> {
   const answer = await fetchOrThrow(() =>
-    sendControlRequest({ method: 'GET', url, timeoutMs: options.timeoutMs, tls: options.tls, maxBytes: MAX_POLICY_DOCUMENT_BYTES, accept: 'application/json' }),
+    sendControlRequest({
+      method: 'GET',
+      url,
+      timeoutMs: options.timeoutMs,
+      tls: options.tls,
+      maxBytes: MAX_POLICY_DOCUMENT_BYTES,
+      accept: 'application/json',
+    }),
   );
   if (answer.status < 200 || answer.status >= 300) throw new DmrError('DMR_POLICY_FETCH_FAILED', `${url} answered HTTP ${answer.status}`);
   return answer.body;

@@ -72,7 +72,10 @@ export class PolicySync {
     this.#lastFingerprint = read.fingerprint;
     if (read.kind === 'none' && this.point.version > 0) {
       // versions are never deleted: a control plane that lost them must not open every path by accident
-      this.log.warn({ origin: this.source.origin, policyVersion: this.point.version }, 'the source holds no policy; the one in force stays');
+      this.log.warn(
+        { origin: this.source.origin, policyVersion: this.point.version },
+        'the source holds no policy; the one in force stays',
+      );
       return 'kept';
     }
     const isApplied = await this.point.apply(read.kind === 'none' ? undefined : read.data, this.source.origin);

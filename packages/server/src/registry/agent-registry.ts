@@ -17,9 +17,9 @@ import { AgentListHistory, type ListPlan } from './list-history.js';
 import {
   type AgentAttributes,
   diffRegistry,
-  NO_ATTRIBUTES,
   internUnchanged,
   isEmptyDiff,
+  NO_ATTRIBUTES,
   type ParsedRegistry,
   parseRegistryDocument,
   type RegistryDiff,

@@ -13,10 +13,10 @@ export { AgentListHistory, DEFAULT_LIST_HISTORY, type ListPlan, type ListVersion
 export {
   type AgentAttributes,
   diffRegistry,
-  NO_ATTRIBUTES,
   hasSameKey,
   internUnchanged,
   isEmptyDiff,
+  NO_ATTRIBUTES,
   type ParsedRegistry,
   parseRegistry,
   parseRegistryDocument,

@@ -78,7 +78,10 @@ export function parseRegistryDocument(document: unknown, reservedIds: readonly s
     if (agents.has(id)) errors.push({ path: `dmr.disabled.${index}`, message: `agent ${id} is listed both in response and as disabled` });
   });
   if (errors.length > 0) return { ok: false, code: 'DMR_REGISTRY_INVALID', errors };
-  return { ok: true, value: { agents, configVersion: checked.value.dmr?.configVersion, disabled, attributes: attributesOf(checked.value.response) } };
+  return {
+    ok: true,
+    value: { agents, configVersion: checked.value.dmr?.configVersion, disabled, attributes: attributesOf(checked.value.response) },
+  };
 }
 
 /** The policy attributes of the entries that list any; kept apart from AgentInfo, which agents receive as seed 003 has it. */
