@@ -59,8 +59,10 @@ export class PolicySync {
     try {
       result = await this.#readAndApply();
     } catch (error) {
-      this.point.recordFailure(toDmrError(error, 'DMR_POLICY_FETCH_FAILED'), this.source.origin);
-      result = 'failed';
+      const failure = toDmrError(error, 'DMR_POLICY_FETCH_FAILED');
+      this.point.recordFailure(failure, this.source.origin);
+      // unreadable bytes (not UTF-8 JSON) are a refused document, not a read that may succeed on retry
+      result = failure.code === 'DMR_POLICY_INVALID' ? 'refused' : 'failed';
     }
     if (!this.point.isLoaded && !this.#isStopped) this.#scheduleBootRetry();
     return result;
