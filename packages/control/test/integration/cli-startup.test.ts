@@ -54,6 +54,7 @@ describe('dmrctl start-up loads only what the command needs', () => {
     [['agents', 'update', '--help']],
     [['import', '--help']],
     [['export', '--help']],
+    [['policy', 'test', '--help']],
   ])('%j loads neither the CA toolkit nor the rest of @dmr/shared', async (args) => {
     const run = await loadsOf(args);
     expect(run.loaded.some((url) => url.includes('commander'))).toBe(true);

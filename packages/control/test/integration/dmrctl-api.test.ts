@@ -9,7 +9,7 @@ import type { Env } from '@dmr/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { CliIo } from '../../src/cli/output.js';
-import { EXIT_CONFLICT, EXIT_FAILED, runCli } from '../../src/cli/program.js';
+import { EXIT_CONFLICT, EXIT_FAILED, EXIT_USAGE, runCli } from '../../src/cli/program.js';
 import { type ClientCert, type ControlFixture, call, startControl } from './helpers/control-fixture.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -187,7 +187,10 @@ describe('dmrctl export and import', () => {
         { id: 'imp-edit', name: 'Edited', labels: { tier: '2', zone: 'north' }, enabled: false },
         { id: 'imp-new', name: 'New one', institution: 'PPA' },
       ],
-      policy: { document: { rules: [{ allow: true }] }, comment: 'first' },
+      policy: {
+        document: { format: 'dmr-policy/v1', defaultDecision: 'allow', rules: [{ id: 'all', effect: 'allow' }] },
+        comment: 'first',
+      },
     };
     const file = join(fixture.dir, 'import.yaml');
     await writeFile(file, toYaml(document));
@@ -221,7 +224,12 @@ describe('dmrctl export and import', () => {
     });
     expect(jsonOf(await dmrctl(['agents', 'get', 'imp-new', '--output', 'json']))).toMatchObject({ institution: 'PPA' });
     const policies = jsonOf(await dmrctl(['policies', 'list', '--output', 'json'], 'auditor'));
-    expect(policies.items).toEqual([expect.objectContaining({ document: { rules: [{ allow: true }] }, comment: 'first' })]);
+    expect(policies.items).toEqual([
+      expect.objectContaining({
+        document: { format: 'dmr-policy/v1', defaultDecision: 'allow', rules: [{ id: 'all', effect: 'allow' }] },
+        comment: 'first',
+      }),
+    ]);
   });
 
   it('export then import is a no-op diff (YAML and JSON); --prune shows and removes what the document omits', async () => {
@@ -338,13 +346,20 @@ describe('dmrctl servers, policies and changes', () => {
 
   it('pushes a policy from YAML, lists and shows it; an operator may not push', async () => {
     const file = join(fixture.dir, 'policy.yaml');
-    await writeFile(file, 'rules:\n  - from: tax\n    to: police\n    allow: true\n');
+    const yaml =
+      'format: dmr-policy/v1\ndefaultDecision: deny\nrules:\n  - id: tax-to-police\n    effect: allow\n    from:\n      agents:\n        - tax\n';
+    await writeFile(file, yaml);
     const pushed = await dmrctl(['policies', 'push', file, '--comment', 'tax may ask police', '--output', 'json']);
     const version = (jsonOf(pushed) as { version: number }).version;
     expect(pushed.stdout).toContain('"comment": "tax may ask police"');
     const shown = await dmrctl(['policies', 'get', String(version)], 'operator');
     expect(shown.stdout).toMatch(new RegExp(`^version\\s+${version}\\n`));
-    expect(shown.stdout).toContain('---\nrules:\n  - from: tax\n    to: police\n    allow: true\n');
+    expect(shown.stdout).toContain(`---\n${yaml}`);
+    const bad = join(fixture.dir, 'bad-policy.yaml');
+    await writeFile(bad, yaml.replace('effect: allow', 'effect: perhaps'));
+    const invalid = await dmrctl(['policies', 'push', bad]);
+    expect(invalid.code).toBe(EXIT_USAGE);
+    expect(invalid.stderr).toMatch(/DMR_CONTROL_INVALID_INPUT: document\.rules\.0\.effect must be "allow" or "deny"/);
     const refused = await dmrctl(['policies', 'push', file], 'operator');
     expect(refused.code).toBe(EXIT_FAILED);
     expect(refused.stderr).toMatch(/DMR_CONTROL_ROLE_FORBIDDEN/);
