@@ -4,6 +4,7 @@ import type { ServerMetrics } from './obs/index.js';
 import {
   controlPolicySource,
   createPolicyEngine,
+  PendingEngine,
   type PolicyEngine,
   PolicyPoint,
   type PolicySource,
@@ -41,6 +42,8 @@ export function createPolicySide(config: ServerConfig, registry: AgentRegistry, 
     point,
     sync,
     start: async () => {
+      // an engine built asynchronously (opa-wasm) must be usable before the first read and the first message
+      if (engine instanceof PendingEngine) await engine.ready;
       if (!sync) policyLog.info({ engine: engine.name }, 'no policy source (DMR_POLICY_URL, DMR_CONTROL_URL): every message is allowed');
       await sync?.start();
     },

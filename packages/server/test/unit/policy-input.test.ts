@@ -7,7 +7,7 @@ import type { PolicyTime } from '@dmr/shared/policy';
 import { describe, expect, it } from 'vitest';
 import { subjectText } from '../../src/auth/index.js';
 import { readPolicy } from '../../src/config/index.js';
-import { buildPolicyInput, createPolicyEngine, ENGINE_BUILDERS } from '../../src/policy/index.js';
+import { buildPolicyInput, createPolicyEngine, ENGINE_BUILDERS, PendingEngine, type PolicyEngine } from '../../src/policy/index.js';
 import { NO_ATTRIBUTES, parseRegistryDocument } from '../../src/registry/index.js';
 import { denialReason } from '../../src/routing/index.js';
 
@@ -127,5 +127,25 @@ describe('denialReason', () => {
     expect(denialReason({ allow: false, reason: 'DEFAULT_DENY', policyVersion: 3 })).toBe(
       'policy version 3 denies: default decision (DEFAULT_DENY)',
     );
+  });
+});
+
+describe('an engine built asynchronously (the opa-wasm seam)', () => {
+  it('fails closed until built, then decides; a failed build rejects ready', async () => {
+    const decision = { allow: true, reason: 'NO_POLICY', policyVersion: 0 } as const;
+    let finish: (engine: PolicyEngine) => void = () => undefined;
+    const built: PolicyEngine = { name: 'opa-wasm', load: async () => undefined, decide: () => decision, close: async () => undefined };
+    const engine = createPolicyEngine(
+      { engine: 'opa-wasm' },
+      { 'opa-wasm': () => new Promise<PolicyEngine>((resolve) => (finish = resolve)) },
+    );
+    expect(engine).toBeInstanceOf(PendingEngine);
+    const input = buildPolicyInput({ senderId: 'a', recipientId: 'b', type: 'ChatMessage' }, () => NO_ATTRIBUTES, null, time);
+    expect(() => engine.decide(input)).toThrow(/not built yet/);
+    finish(built);
+    await (engine as PendingEngine).ready;
+    expect(engine.decide(input)).toEqual(decision);
+    const broken = createPolicyEngine({ engine: 'opa-wasm' }, { 'opa-wasm': async () => Promise.reject(new Error('no wasm file')) });
+    await expect((broken as PendingEngine).ready).rejects.toThrow(/no wasm file/);
   });
 });
