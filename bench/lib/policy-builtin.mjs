@@ -2,6 +2,7 @@
 // realistic 10 000-rule document (300 institutions, 3000 agents, registry and nested policy groups, types, windows,
 // 1 in 8 rules a deny). Each sample times a batch of decisions with process.hrtime.bigint and divides by the batch
 // size, so the timer's own cost stays small next to a decision. `node bench/lib/policy-builtin.mjs` prints the numbers.
+import { loadavg } from 'node:os';
 import { compilePolicy, decidePolicy, parsePolicyDocument, policyTime } from '@dmr/shared/policy';
 
 const RULES = 10_000;
@@ -73,7 +74,7 @@ function percentile(sorted, p) {
 /**
  * Measures the built-in engine: compiles a generated 10 000-rule document, then times `samples` batches of `batch`
  * decisions (random sender and recipient from the registry, random type, the current time through policyTime).
- * Returns {medianUs, p99Us, rules, documentBytes, parseMs, compileMs, allowShare}.
+ * Returns {medianUs, p99Us, rules, documentBytes, parseMs, compileMs, allowShare, cpuMeanUs, loadAverage1m}.
  */
 export function measureBuiltinPolicy({ samples = 20_000, batch = 10, warmup = 50_000 } = {}) {
   const agents = generateAgents();
@@ -107,11 +108,13 @@ export function measureBuiltinPolicy({ samples = 20_000, batch = 10, warmup = 50
   for (let i = 0; i < warmup; i++) decide();
   allowed = 0;
   const perDecisionUs = new Float64Array(samples);
+  const cpuBefore = process.cpuUsage();
   for (let s = 0; s < samples; s++) {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < batch; i++) decide();
     perDecisionUs[s] = Number(process.hrtime.bigint() - t0) / 1000 / batch;
   }
+  const cpu = process.cpuUsage(cpuBefore);
   const sorted = Array.from(perDecisionUs).sort((a, b) => a - b);
   const round = (value) => Math.round(value * 1000) / 1000;
   return {
@@ -122,6 +125,9 @@ export function measureBuiltinPolicy({ samples = 20_000, batch = 10, warmup = 50
     parseMs: Math.round(parseMs),
     compileMs: Math.round(compileMs),
     allowShare: round(allowed / (samples * batch)),
+    // This process's CPU time per decision (timer calls included): less sensitive to other processes than wall time.
+    cpuMeanUs: round((cpu.user + cpu.system) / (samples * batch)),
+    loadAverage1m: round(loadavg()[0] ?? 0),
   };
 }
 

@@ -2,7 +2,7 @@
 
 import type { PolicyDocument, PolicyRule, PolicySelector } from './document.js';
 import { buildMembership, type GroupMembership } from './membership.js';
-import { buildRuleIndex, type RuleIndex } from './rule-index.js';
+import { buildRuleIndex, type KeyEntry, type RuleIndex } from './rule-index.js';
 import { POLICY_WEEKDAYS, type PolicyDecision } from './types.js';
 
 /** One rule's match conditions as sets and numbers. */
@@ -37,8 +37,11 @@ export interface CompiledPolicy {
   readonly rules: readonly CompiledRule[];
   readonly index: RuleIndex;
   readonly membership: GroupMembership;
-  /** Scratch space of `decidePolicy`: rule index → the mark of the last pass that reached it (synchronous use only). */
-  readonly scratch: { marks: Uint32Array; mark: number };
+  /**
+   * Scratch space of `decidePolicy` (synchronous, so one decision at a time): rule index → the mark of the last pass
+   * that reached it, and both parties' key entries.
+   */
+  readonly scratch: { marks: Uint32Array; mark: number; senders: KeyEntry[]; recipients: KeyEntry[] };
 }
 
 /**
@@ -64,7 +67,7 @@ export function compilePolicy(document: PolicyDocument, version: number): Compil
     rules,
     index: buildRuleIndex(document.rules, membership),
     membership,
-    scratch: { marks: new Uint32Array(rules.length), mark: 0 },
+    scratch: { marks: new Uint32Array(rules.length), mark: 0, senders: [], recipients: [] },
   });
 }
 
@@ -90,11 +93,13 @@ function compileRule(rule: PolicyRule, version: number): CompiledRule {
 
 function compileSelector(selector: PolicySelector | undefined): CompiledSelector | undefined {
   if (selector === undefined) return undefined;
-  return {
-    agents: new Set(selector.agents ?? []),
-    institutions: new Set(selector.institutions ?? []),
-    groups: new Set(selector.groups ?? []),
-  };
+  return { agents: setOf(selector.agents), institutions: setOf(selector.institutions), groups: setOf(selector.groups) };
+}
+
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+function setOf(names: readonly string[] | undefined): ReadonlySet<string> {
+  return names === undefined || names.length === 0 ? NO_NAMES : new Set(names);
 }
 
 /** `HH:MM` → minutes since midnight. */

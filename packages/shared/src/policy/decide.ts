@@ -16,8 +16,9 @@ const NONE = -1;
  */
 export function decidePolicy(compiled: CompiledPolicy | undefined, input: PolicyInput): PolicyDecision {
   if (compiled === undefined) return NO_POLICY;
-  const senders = keyEntries(compiled.index, input.sender);
-  const recipients = keyEntries(compiled.index, input.recipient);
+  const { senders, recipients } = compiled.scratch;
+  keyEntries(compiled.index, input.sender, senders);
+  keyEntries(compiled.index, input.recipient, recipients);
   const deny = firstMatch(compiled, 0, input, senders, recipients);
   if (deny !== NONE) return (compiled.rules[deny] as CompiledRule).decision;
   const allow = firstMatch(compiled, 1, input, senders, recipients);
@@ -58,25 +59,24 @@ export function windowMatches(rule: CompiledRule, weekday: PolicyWeekday, minute
     : minuteOfDay >= rule.fromMinute || minuteOfDay < rule.toMinute;
 }
 
-/** The key entries that select rules for a party: its id, its institution, its groups and the groups they imply. */
-function keyEntries(index: RuleIndex, party: PolicyParty): KeyEntry[] {
-  const entries: KeyEntry[] = [];
-  const add = (entry: KeyEntry | undefined): void => {
-    if (entry === undefined) return;
-    entries.push(entry);
-    for (const implied of entry.implied) entries.push(implied);
-  };
-  add(index.agents.get(party.id));
-  if (party.institution !== '') add(index.institutions.get(party.institution));
-  for (const group of party.groups) add(index.groups.get(group));
-  return entries;
+/** Fills `entries` with what selects rules for a party: its id, institution and groups, and the groups they imply. */
+function keyEntries(index: RuleIndex, party: PolicyParty, entries: KeyEntry[]): void {
+  entries.length = 0;
+  addEntry(entries, index.agents.get(party.id));
+  if (party.institution !== '') addEntry(entries, index.institutions.get(party.institution));
+  for (const group of party.groups) addEntry(entries, index.groups.get(group));
+}
+
+function addEntry(entries: KeyEntry[], entry: KeyEntry | undefined): void {
+  if (entry === undefined) return;
+  entries.push(entry);
+  for (const implied of entry.implied) entries.push(implied);
 }
 
 /**
  * The lowest rule index of one effect that matches, or NONE. Every candidate list is sorted, and a list is abandoned
  * as soon as it passes the best index found so far. A candidate found through a party's own keys already matches that
- * side; for rules with both selectors, the side with fewer candidates is marked and the other side is scanned for
- * marks, so only the intersection is checked for type and window.
+ * side. Rules with both selectors must be found from both sides: see `firstOfBoth`.
  */
 function firstMatch(
   compiled: CompiledPolicy,
@@ -89,24 +89,86 @@ function firstMatch(
   let best = scan(rules, compiled.index.any[slot], input, rules.length, undefined, 0);
   for (const entry of senders) best = scan(rules, entry.from[slot].only, input, best, undefined, 0);
   for (const entry of recipients) best = scan(rules, entry.to[slot].only, input, best, undefined, 0);
-  let fromCount = 0;
-  for (const entry of senders) fromCount += entry.from[slot].both?.length ?? 0;
-  let toCount = 0;
-  if (fromCount > 0) for (const entry of recipients) toCount += entry.to[slot].both?.length ?? 0;
-  if (toCount > 0) {
-    const marks = compiled.scratch.marks;
-    const mark = nextMark(compiled);
-    const marksFrom = fromCount <= toCount;
-    for (const entry of marksFrom ? senders : recipients) {
-      const list = (marksFrom ? entry.from : entry.to)[slot].both;
-      if (list === undefined) continue;
-      // Only indices below the best so far can still win.
-      for (let i = 0; i < list.length && (list[i] as number) < best; i++) marks[list[i] as number] = mark;
-    }
-    for (const entry of marksFrom ? recipients : senders)
-      best = scan(rules, (marksFrom ? entry.to : entry.from)[slot].both, input, best, marks, mark);
+  const fromLists = bothLists(senders, true, slot);
+  const toLists = fromLists.count === 0 ? NO_LISTS : bothLists(recipients, false, slot);
+  if (toLists.count > 0) {
+    best =
+      fromLists.count <= toLists.count
+        ? firstOfBoth(compiled, fromLists, toLists, input, best)
+        : firstOfBoth(compiled, toLists, fromLists, input, best);
   }
   return best === rules.length ? NONE : best;
+}
+
+interface Lists {
+  readonly lists: Int32Array[];
+  readonly count: number;
+}
+
+const NO_LISTS: Lists = { lists: [], count: 0 };
+
+function bothLists(entries: readonly KeyEntry[], isFrom: boolean, slot: EffectSlot): Lists {
+  const lists: Int32Array[] = [];
+  let count = 0;
+  for (const entry of entries) {
+    const list = (isFrom ? entry.from : entry.to)[slot].both;
+    if (list === undefined) continue;
+    lists.push(list);
+    count += list.length;
+  }
+  return { lists, count };
+}
+
+/**
+ * The lowest index below `best` in both the `small` and the `large` side's lists whose rule matches type and window.
+ * When the sides are about even, the smaller is marked and the larger scanned for marks (linear); when the larger is
+ * much larger, each candidate of the smaller is looked up in the larger's lists by binary search instead.
+ */
+function firstOfBoth(compiled: CompiledPolicy, small: Lists, large: Lists, input: PolicyInput, best: number): number {
+  const rules = compiled.rules;
+  let found = best;
+  if (small.count * large.lists.length * (32 - Math.clz32(large.count)) < large.count) {
+    for (const list of small.lists) {
+      for (let i = 0; i < list.length; i++) {
+        const at = list[i] as number;
+        if (at >= found) break;
+        if (inAny(large.lists, at) && conditionsHold(rules[at] as CompiledRule, input)) {
+          found = at;
+          break;
+        }
+      }
+    }
+    return found;
+  }
+  const marks = compiled.scratch.marks;
+  const mark = nextMark(compiled);
+  for (const list of small.lists) {
+    // Only indices below the best so far can still win.
+    for (let i = 0; i < list.length && (list[i] as number) < found; i++) marks[list[i] as number] = mark;
+  }
+  for (const list of large.lists) found = scan(rules, list, input, found, marks, mark);
+  return found;
+}
+
+function inAny(lists: readonly Int32Array[], at: number): boolean {
+  for (const list of lists) {
+    let low = 0;
+    let high = list.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const value = list[middle] as number;
+      if (value === at) return true;
+      if (value < at) low = middle + 1;
+      else high = middle - 1;
+    }
+  }
+  return false;
+}
+
+function conditionsHold(rule: CompiledRule, input: PolicyInput): boolean {
+  return (
+    (rule.types === undefined || rule.types.has(input.message.type)) && windowMatches(rule, input.time.weekday, input.time.minuteOfDay)
+  );
 }
 
 /**
@@ -126,9 +188,7 @@ function scan(
     const at = list[i] as number;
     if (at >= best) return best;
     if (marks !== undefined && marks[at] !== mark) continue;
-    const rule = rules[at] as CompiledRule;
-    if ((rule.types === undefined || rule.types.has(input.message.type)) && windowMatches(rule, input.time.weekday, input.time.minuteOfDay))
-      return at;
+    if (conditionsHold(rules[at] as CompiledRule, input)) return at;
   }
   return best;
 }

@@ -34,11 +34,10 @@ export interface RuleIndex {
   readonly any: readonly [Int32Array, Int32Array];
 }
 
-type Slot = { both: number[]; only: number[] };
-interface Draft {
-  from: [Slot, Slot];
-  to: [Slot, Slot];
-}
+/** Index lists of one key while building: [side * 4 + effect slot * 2 + (only ? 1 : 0)], created when first used. */
+type Draft = (number[] | undefined)[];
+const FROM = 0;
+const TO = 4;
 
 /** Builds the tables for `rules`, with `membership` giving each key's implied policy groups. */
 export function buildRuleIndex(rules: readonly PolicyRule[], membership: GroupMembership): RuleIndex {
@@ -48,8 +47,9 @@ export function buildRuleIndex(rules: readonly PolicyRule[], membership: GroupMe
     const slot: EffectSlot = rule.effect === 'deny' ? 0 : 1;
     const both = rule.from !== undefined && rule.to !== undefined;
     if (rule.from === undefined && rule.to === undefined) any[slot].push(index);
-    if (rule.from) addSelector(drafts, rule.from, (draft) => (both ? draft.from[slot].both : draft.from[slot].only).push(index));
-    if (rule.to) addSelector(drafts, rule.to, (draft) => (both ? draft.to[slot].both : draft.to[slot].only).push(index));
+    const position = slot * 2 + (both ? 0 : 1);
+    if (rule.from) addSelector(drafts, rule.from, FROM + position, index);
+    if (rule.to) addSelector(drafts, rule.to, TO + position, index);
   });
   const groups = finish(drafts.groups, new Map());
   const impliedOf = (names: readonly string[] | undefined): KeyEntry[] =>
@@ -82,23 +82,27 @@ export function buildRuleIndex(rules: readonly PolicyRule[], membership: GroupMe
 function addSelector(
   drafts: Record<'agents' | 'institutions' | 'groups', Map<string, Draft>>,
   selector: PolicySelector,
-  add: (draft: Draft) => void,
+  position: number,
+  index: number,
 ): void {
   for (const kind of ['agents', 'institutions', 'groups'] as const) {
-    for (const key of new Set(selector[kind])) {
+    const keys = selector[kind];
+    if (keys === undefined) continue;
+    for (const key of keys.length > 1 ? new Set(keys) : keys) {
       let draft = drafts[kind].get(key);
       if (draft === undefined) {
         draft = emptyDraft();
         drafts[kind].set(key, draft);
       }
-      add(draft);
+      const list = draft[position];
+      if (list === undefined) draft[position] = [index];
+      else list.push(index);
     }
   }
 }
 
 function emptyDraft(): Draft {
-  const slot = (): Slot => ({ both: [], only: [] });
-  return { from: [slot(), slot()], to: [slot(), slot()] };
+  return [undefined, undefined, undefined, undefined, undefined, undefined, undefined, undefined];
 }
 
 function finish(drafts: Map<string, Draft>, into: Map<string, KeyEntry>): Map<string, KeyEntry> {
@@ -107,10 +111,10 @@ function finish(drafts: Map<string, Draft>, into: Map<string, KeyEntry>): Map<st
 }
 
 function toEntry(draft: Draft): KeyEntry {
-  const lists = (slot: Slot): SideLists => ({ both: packed(slot.both), only: packed(slot.only) });
-  return { from: [lists(draft.from[0]), lists(draft.from[1])], to: [lists(draft.to[0]), lists(draft.to[1])], implied: [] };
+  const lists = (at: number): SideLists => ({ both: packed(draft[at]), only: packed(draft[at + 1]) });
+  return { from: [lists(FROM), lists(FROM + 2)], to: [lists(TO), lists(TO + 2)], implied: [] };
 }
 
-function packed(list: number[]): Int32Array | undefined {
-  return list.length === 0 ? undefined : Int32Array.from(list);
+function packed(list: number[] | undefined): Int32Array | undefined {
+  return list === undefined ? undefined : Int32Array.from(list);
 }

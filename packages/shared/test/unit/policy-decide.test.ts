@@ -167,6 +167,35 @@ describe('decidePolicy', () => {
   });
 });
 
+describe('decidePolicy with lopsided candidate lists', () => {
+  it('finds the same rule whether the sides are intersected by marks or by binary search', () => {
+    // One institution names 6000 rules, each recipient only a few: the recipient side is looked up in the sender's.
+    const rules: PolicyRule[] = Array.from({ length: 6000 }, (_, i) => ({
+      id: `r${i}`,
+      effect: i % 11 === 0 ? 'deny' : 'allow',
+      from: i % 3 === 0 ? { institutions: ['EMTA'] } : { institutions: ['EMTA'], groups: ['tax'] },
+      to: { agents: [`agent-${i % 1500}`] },
+      ...(i % 4 === 0 ? { types: ['Ping'] } : {}),
+      ...(i % 5 === 0 ? { window: { from: '09:00', to: '10:00' } } : {}),
+    }));
+    const policy = compiled(rules, { defaultDecision: 'allow' });
+    for (let i = 0; i < 200; i++) {
+      const recipient = { id: `agent-${(i * 37) % 1600}`, institution: '', groups: [] };
+      const type = i % 2 === 0 ? 'Ping' : 'ChatMessage';
+      const minute = i % 3 === 0 ? 570 : 700;
+      const matching = rules.filter(
+        (rule) =>
+          rule.to?.agents?.includes(recipient.id) &&
+          (rule.types === undefined || rule.types.includes(type)) &&
+          (rule.window === undefined || (minute >= 540 && minute < 600)),
+      );
+      const expected = matching.find((rule) => rule.effect === 'deny') ?? matching.find((rule) => rule.effect === 'allow');
+      const decision = decidePolicy(policy, { ...input({ type, minute }), recipient });
+      expect(decision.ruleId, `recipient ${recipient.id} ${type} ${minute}`).toBe(expected?.id);
+    }
+  });
+});
+
 describe('policyTime', () => {
   it('gives the week day and minute in UTC', () => {
     // 2026-12-07 is a Monday.
