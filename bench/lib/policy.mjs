@@ -139,12 +139,18 @@ export async function measurePolicy({ node, rabbitPid, runDir, logDir, receiver,
   // the median; with an even count the mean of the middle two (two rounds must not just report the lower one)
   const middle = ratios.length / 2;
   const median = ratios.length % 2 === 1 ? ratios[Math.floor(middle)] : round((ratios[middle - 1] + ratios[middle]) / 2);
+  // the server's own CPU per message, policy ÷ none: on a shared machine it shows the engine's cost when throughput is noisy
+  const cpuRatios = pairs
+    .filter((pair) => pair.serverCpuMsPerMsg.none > 0 && pair.serverCpuMsPerMsg.builtin !== null)
+    .map((pair) => pair.serverCpuMsPerMsg.builtin / pair.serverCpuMsPerMsg.none)
+    .sort((a, b) => a - b);
   return {
     builtin_decision_median_us: builtin.medianUs,
     builtin_decision_p99_us: builtin.p99Us,
     opa_decision_median_us: rego.opa,
     opa_wasm_decision_median_us: rego.opaWasm,
     throughput_ratio: ratios.length > 0 ? median : null,
+    server_cpu_ratio: cpuRatios.length > 0 ? round(cpuRatios[Math.floor((cpuRatios.length - 1) / 2)]) : null,
     ...(rego.error ? { opa_error: rego.error } : {}),
     builtin,
     rego: rego.detail ?? null,
