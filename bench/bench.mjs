@@ -15,6 +15,7 @@ import { measureCryptoCost, measureEcdhBackends } from './lib/crypto-cost.mjs';
 import { certifyIdentities, makeIdentity, messageTemplate, writeRegistry } from './lib/identities.mjs';
 import { closedLoop, createPoster, poolOpenLoops, summarise } from './lib/load.mjs';
 import { measureLatency, measureThroughput, pause } from './lib/phases.mjs';
+import { measurePolicy } from './lib/policy.mjs';
 import { busiestProcesses, startCpuWindow } from './lib/proc-stats.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { describeMachine, evaluateTargets, nextBottleneck, writeResults } from './lib/report.mjs';
@@ -35,6 +36,8 @@ const PROFILES = {
     overloadMs: 3000,
     scaleSteps: [500],
     control: { importAgents: 1000, pushWrites: 15, reads: 150, writes: 60 },
+    // issue 19: paired rounds of P-256 saturation without a policy and with the built-in engine at 10 000 rules
+    policyRounds: 2,
     roundTrips: 5,
     rabbitWatermark: '4GiB',
     warmupMessages: 1500,
@@ -51,6 +54,7 @@ const PROFILES = {
     overloadMs: 10_000,
     scaleSteps: [1000, 5000],
     control: { importAgents: 1000, pushWrites: 50, reads: 500, writes: 200 },
+    policyRounds: 4,
     roundTrips: 20,
     rabbitWatermark: '8GiB',
     warmupMessages: 6000,
@@ -78,6 +82,8 @@ const { values: args } = parseArgs({
     'scale-only': { type: 'string' },
     // only the control plane phase (issue 18): prints its report member, writes no results
     'control-only': { type: 'boolean', default: false },
+    // only the policy phase (issue 19): prints its report member, writes no results
+    'policy-only': { type: 'boolean', default: false },
   },
 });
 const profileName = args.quick ? 'quick' : 'full';
@@ -367,6 +373,11 @@ async function main() {
     return;
   }
   const settings = settingsFromArgs();
+  if (args['policy-only']) {
+    console.log(JSON.stringify(await runPolicy(rabbit, runDir, logDir, settings), null, 2));
+    keep.runDir = Boolean(args['keep-logs']);
+    return;
+  }
   const identities = [makeIdentity('ec', 'ec-a'), makeIdentity('ec', 'ec-b'), makeIdentity('rsa', 'rsa-a'), makeIdentity('rsa', 'rsa-b')];
   const body = await wireMessage(messageTemplate(identities[1].id), identities[0], identities[1]);
   const partial = Boolean(args['throughput-only'] || args['latency-at']);
@@ -397,6 +408,7 @@ async function main() {
     return;
   }
   // before the scale step, which ends with the RabbitMQ node killed
+  const policy = await runPolicy(rabbit, runDir, logDir, settings);
   const control = await runControl(rabbit, runDir, logDir);
   let scale = { rows: [], registryAgents: 0 };
   if (!args['no-scale']) {
@@ -422,7 +434,7 @@ async function main() {
       );
     }
   }
-  writeResults(args.out, assemble({ rabbit, ceilings, crypto, dmr, scale, control, settings, body, busyAtStart }));
+  writeResults(args.out, assemble({ rabbit, ceilings, crypto, dmr, scale, control, policy, settings, body, busyAtStart }));
   log(`wrote ${join(args.out, 'latest.json')} and latest.md`);
   keep.runDir = Boolean(args['cpu-prof'] || args['keep-logs']);
 }
@@ -441,12 +453,34 @@ async function runControl(rabbit, runDir, logDir) {
   });
 }
 
+/**
+ * The policy phase (issue 19) on vhosts of its own, with its own receiver; a failure is reported in `policy.error` with
+ * every key null, never loses the run.
+ */
+async function runPolicy(rabbit, runDir, logDir, settings) {
+  const receiver = await startReceiver();
+  const closeReceiver = onCleanup('policy receiver', () => receiver.close());
+  const options = { node: rabbit.node, rabbitPid: rabbit.pid, runDir, logDir, receiver, settings, log };
+  try {
+    return await measurePolicy({ ...options, rounds: profile.policyRounds, warmupMessages: profile.warmupMessages });
+  } catch (error) {
+    log(`  → policy failed: ${error instanceof Error ? error.message : String(error)}`);
+    const keys = ['builtin_decision_median_us', 'builtin_decision_p99_us', 'opa_decision_median_us', 'opa_wasm_decision_median_us'];
+    return {
+      ...Object.fromEntries([...keys, 'throughput_ratio'].map((key) => [key, null])),
+      error: error instanceof Error ? error.message.split('\n')[0] : String(error),
+    };
+  } finally {
+    await closeReceiver();
+  }
+}
+
 async function dropScaleNode(rabbit) {
   log(`stopping RabbitMQ node ${rabbit.node.nodeName} with SIGKILL (its scale-step queues would take minutes to stop)`);
   await rabbit.node.kill();
 }
 
-function assemble({ rabbit, ceilings, crypto, dmr, scale, control, settings, body, busyAtStart }) {
+function assemble({ rabbit, ceilings, crypto, dmr, scale, control, policy, settings, body, busyAtStart }) {
   const at = (rate) => dmr.latency.find((run) => run.targetRate === rate)?.latencyMs.p99 ?? null;
   const biggest = scale.rows[scale.rows.length - 1];
   const ratio = (value) => Math.round((value / ceilings.same.msgsPerS) * 1000) / 1000;
@@ -481,6 +515,7 @@ function assemble({ rabbit, ceilings, crypto, dmr, scale, control, settings, bod
     overload: dmr.overload,
     scale,
     control,
+    policy,
     settings: {
       concurrentSenders: settings.concurrency,
       serverPrefetch: settings.prefetch,

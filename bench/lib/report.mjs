@@ -54,6 +54,22 @@ export function evaluateTargets(results) {
       results.control?.push_p99_ms !== null && results.control?.push_p99_ms <= 2000,
       results.control?.error ? `control phase failed: ${results.control.error}` : undefined,
     ),
+    check(
+      'built-in policy decision ≤ 2 µs median at 10 000 rules (policy.builtin_decision_median_us)',
+      results.policy?.builtin_decision_median_us,
+      results.policy?.builtin_decision_median_us <= 2,
+      results.policy?.error ? `policy phase failed: ${results.policy.error}` : undefined,
+    ),
+    check(
+      'built-in policy decision ≤ 10 µs p99 at 10 000 rules (policy.builtin_decision_p99_us)',
+      results.policy?.builtin_decision_p99_us,
+      results.policy?.builtin_decision_p99_us <= 10,
+    ),
+    check(
+      'P-256 saturation with the built-in engine (10 000 rules) within 3 % of no policy (policy.throughput_ratio ≥ 0.97)',
+      results.policy?.throughput_ratio,
+      results.policy?.throughput_ratio >= 0.97,
+    ),
   ];
 }
 

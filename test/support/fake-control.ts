@@ -84,6 +84,12 @@ export class FakeControl {
             response.writeHead(200, { 'content-type': 'application/x-pem-file', ...headers }).end(this.caBundle ?? this.#pki.caCert);
             return;
           }
+          // a server with DMR_CONTROL_URL reads its policy here (issue 19): this control plane stores none
+          if (request.method === 'GET' && request.url === '/v1/policies/latest') {
+            const none = { statusCode: 404, code: 'DMR_CONTROL_NOT_FOUND', message: 'no policy version is stored' };
+            response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify(none));
+            return;
+          }
           this.#handle(request.url ?? '', body, request.socket as TLSSocket).then(
             ({ status, answer }) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(answer)),
             (error: unknown) =>

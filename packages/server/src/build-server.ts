@@ -11,6 +11,7 @@ import { type ControlSide, createControlSide } from './control-side.js';
 import { SocketGateway } from './gateway/index.js';
 import { buildHttpApp, LiveTlsContext, type ReadinessReport, readTlsMaterial } from './http/index.js';
 import { createServerMetrics, type ServerMetrics } from './obs/index.js';
+import { createPolicySide, type PolicySide } from './policy-side.js';
 import { AgentRegistry } from './registry/index.js';
 import { MessageRouter, RouteAdmission } from './routing/index.js';
 
@@ -26,6 +27,8 @@ export interface DmrServer {
   readonly gateway: SocketGateway;
   /** Config push, re-reads and the report to the control plane (issue 18). */
   readonly control: ControlSide;
+  /** Issue 19: the policy engine, decision point and reads. */
+  readonly policy: PolicySide;
   /** Keeper of the CRLs in force; undefined without mutual TLS. */
   readonly certificates: CertificateGuard | undefined;
   /** Issue 18: the keepers of the TLS and RabbitMQ client certificates (reload, renewal with dmr-control). */
@@ -56,6 +59,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
   const brokerSide = createBrokerSide(config, metrics, log, () => registry?.agentIds() ?? []);
   const { broker } = brokerSide;
   registry = createRegistry(config, brokerSide, metrics, log, () => control?.onApplied());
+  const policy = createPolicySide(config, registry, metrics, log);
   const router = new MessageRouter(
     {
       // recipient-queue guard first (queues not declared), then a nack on a full queue told apart (max-length)
@@ -66,6 +70,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
       ),
       isKnownAgent: (id) => registry.has(id),
       isDisabledAgent: (id) => registry.isDisabled(id),
+      policy: policy.point,
       metrics,
       log: log.child({ component: 'router' }),
     },
@@ -78,19 +83,23 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     const detail = {
       ...(configVersion === undefined ? {} : { configVersion: String(configVersion) }),
       ...(crl?.detail ? { crl: crl.detail } : {}),
+      policy: policy.point.readiness(),
     };
+    // a refused policy keeps the server ready (the last good one decides); none read yet is not (messages are refused)
+    const isPolicyLoaded = policy.point.isLoaded;
     return {
-      isReady: brokerSide.isPublishing() && registry.isLoaded && state === 'running' && crl?.isUsable !== false,
+      isReady: brokerSide.isPublishing() && registry.isLoaded && isPolicyLoaded && state === 'running' && crl?.isUsable !== false,
       checks: {
         broker: broker.status,
         registry: registry.isLoaded ? 'loaded' : 'not-loaded',
+        policy: isPolicyLoaded ? 'loaded' : 'not-loaded',
         lifecycle: state,
         ...brokerSide.readinessChecks(),
         ...(control?.readinessChecks() ?? {}),
         ...(crl ? { crl: crl.health } : {}),
         ...(crl?.fetch ? { crlFetch: crl.fetch } : {}),
       },
-      ...(Object.keys(detail).length > 0 ? { detail } : {}),
+      detail,
     };
   };
   const tls = config.tls;
@@ -158,6 +167,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     trust: certificateKeepers.tls,
     metrics,
     log,
+    policy: policy.sync,
     version: serverBinInfo().version,
     startedAt: new Date(),
   });
@@ -177,6 +187,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     // bound before the first sync; each binding catches up, so nothing announced from now on is missed
     await control?.start();
     await registry.start();
+    await policy.start();
     await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
     certificateKeepers.start();
     state = 'running';
@@ -189,6 +200,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     stopping ??= shutdown({
       gateway,
       registry,
+      policy,
       brokerSide,
       broker,
       app,
@@ -210,6 +222,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     broker,
     gateway,
     control,
+    policy,
     certificates: guard,
     certificateKeepers,
     get state() {
@@ -251,6 +264,7 @@ function createRegistry(
 interface ShutdownParts {
   readonly gateway: SocketGateway;
   readonly registry: AgentRegistry;
+  readonly policy: PolicySide;
   readonly brokerSide: BrokerSide;
   readonly broker: BrokerConnection;
   readonly app: FastifyInstance;
@@ -277,6 +291,7 @@ async function shutdown(parts: ShutdownParts): Promise<void> {
     ['certificates', () => parts.certificateKeepers.stop()],
     ['control', async () => parts.control?.stop()],
     ['registry', () => parts.registry.stop()],
+    ['policy', () => parts.policy.stop()],
     ['broker-retries', () => parts.brokerSide.stopRetries()],
     ['tls', async () => parts.guard?.stop()],
     ['publishes', () => waitFor(() => parts.router.inFlight === 0, parts.drainMs)],

@@ -29,6 +29,8 @@ export interface ControlParts {
   readonly trust?: { refreshTrust(): Promise<void> } | undefined;
   readonly metrics: ServerMetrics;
   readonly log: Logger;
+  /** Issue 19: re-reads the policy on `policy` announcements and after every binding; absent without a policy source. */
+  readonly policy?: { refresh(): Promise<boolean> } | undefined;
   /** dmr-server's package version, for the report. */
   readonly version: string;
   readonly startedAt: Date;
@@ -49,7 +51,10 @@ export function createControlSide(config: ServerConfig, parts: ControlParts): Co
           },
         }
       : guard;
-  const sync = new ControlSync({ registry: parts.registry, crl }, { log, announcementsTotal: parts.metrics.controlAnnouncementsTotal });
+  const sync = new ControlSync(
+    { registry: parts.registry, crl, policy: parts.policy },
+    { log, announcementsTotal: parts.metrics.controlAnnouncementsTotal },
+  );
   const listener = control.isPushEnabled
     ? new AnnouncementListener({
         broker: parts.broker,

@@ -440,6 +440,12 @@ export const ERROR_CATALOG = {
     isTransient: false,
     summary: 'A policy document failed validation or compilation; it was refused and the last good policy stays in force.',
   },
+  DMR_POLICY_FETCH_FAILED: {
+    httpStatus: 502,
+    isTransient: true,
+    summary:
+      'The server could not read the policy (dmr-control `GET /v1/policies/latest` or `DMR_POLICY_URL`); the last good policy stays in force and the read is retried.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Every DMR error code. */

@@ -61,6 +61,14 @@ export const METRIC = {
   controlAnnouncementsTotal: 'dmr_control_announcements_total',
   /** Beyond seed 003 (issue 18): reports to the control plane (`PUT /v1/servers/{instanceId}`), by `result` (`ok`, `failed`). */
   controlReportsTotal: 'dmr_control_reports_total',
+  /** Beyond seed 003 (issue 19): policy decisions by `engine` and `result` (`allow`, `deny`, `error`). */
+  policyDecisionsTotal: 'dmr_policy_decisions_total',
+  /** Beyond seed 003 (issue 19): time of one policy decision, seconds, by `engine`. */
+  policyDecisionDuration: 'dmr_policy_decision_duration_seconds',
+  /** Beyond seed 003 (issue 19): the policy version in force (0: none). */
+  policyVersion: 'dmr_policy_version',
+  /** Beyond seed 003 (issue 19): policy documents refused (unreadable, invalid or not compilable); the last good one stayed. */
+  policyLoadFailuresTotal: 'dmr_policy_load_failures_total',
 } as const;
 
 /** Histogram buckets (seconds) for message paths that should take milliseconds. */

@@ -6,7 +6,7 @@ import { AcceptedBodySchema, ErrorBodySchema, FieldErrorSchema, HealthBodySchema
 export type JsonObject = { readonly [key: string]: unknown };
 
 /** The document's own version: bumped when the API contract changes, not with every release of the agent. */
-export const OPENAPI_DOCUMENT_VERSION = '1.1.0';
+export const OPENAPI_DOCUMENT_VERSION = '1.2.0';
 
 /** Every code `POST /v1/messages` answers with; the document groups them by the catalog's HTTP status. */
 export const MESSAGE_ROUTE_CODES = [
@@ -21,6 +21,8 @@ export const MESSAGE_ROUTE_CODES = [
   'DMR_LINK_BACKPRESSURE',
   'DMR_ROUTE_AGENT_BUSY',
   'DMR_ROUTE_QUEUE_FULL',
+  'DMR_POLICY_DENIED',
+  'DMR_POLICY_UNAVAILABLE',
   'DMR_LIFECYCLE_SHUTTING_DOWN',
   'DMR_LINK_TIMEOUT',
 ] as const satisfies readonly DmrErrorCode[];
@@ -31,6 +33,10 @@ const STATUS_MEANINGS: Readonly<Record<number, string>> = {
     'The message is refused and nothing was sent: the body is not JSON or not the v1 schema (every failing field in `errors`, ' +
     'as a dotted path; `id`, `recipientId`, `payload.chat.id`, `payload.messages[].id` and `payload.messages[].chatId` must be UUIDs), ' +
     'or the recipient is not a known agent. Fix the request; retrying it unchanged cannot succeed.',
+  403:
+    "The DMR server's policy denies this sender sending to this recipient (`DMR_POLICY_DENIED`); nothing was queued. `reason` " +
+    '(and `serverCode`) name the deciding rule and the policy version (docs/policy.md). Retrying unchanged cannot succeed until ' +
+    'the policy changes.',
   413:
     'The body exceeds `DMR_MAX_MESSAGE_BYTES` (`limitBytes`); nothing was sent. Answered as soon as the agent knows (at once from ' +
     '`Content-Length`, after the limit for a chunked body) with `Connection: close`; the agent reads and discards up to 64 MiB or 10 s ' +
@@ -43,7 +49,8 @@ const STATUS_MEANINGS: Readonly<Record<number, string>> = {
   503:
     'Nothing was sent; retry after `Retry-After` seconds with the same id: the agent has its maximum of sends in flight or its event ' +
     'loop runs late (`DMR_LINK_BACKPRESSURE`), the server has this agent at its in-flight cap or the recipient queue is full ' +
-    '(`DMR_ROUTE_AGENT_BUSY`, `DMR_ROUTE_QUEUE_FULL`, with the server `reason` and `serverCode`), or the agent is shutting down.',
+    '(`DMR_ROUTE_AGENT_BUSY`, `DMR_ROUTE_QUEUE_FULL`, with the server `reason` and `serverCode`), the server policy engine could ' +
+    'not decide and the server refused the message (`DMR_POLICY_UNAVAILABLE`, fail closed), or the agent is shutting down.',
   504:
     'The DMR server did not confirm the message within `MESSAGE_DELIVERY_TIMEOUT_MS`. It may still have been queued: retry with the ' +
     'same id (the recipient agent suppresses duplicates by id).',
@@ -131,12 +138,6 @@ function sendMessageOperation(): JsonObject {
         content: { 'application/json': { schema: ref('AcceptedBody') } },
       },
       ...errorResponses(),
-      403: {
-        description:
-          'Reserved for the policy issue, not answered yet: the DMR server policy will refuse a message its sender may not send to ' +
-          'that recipient with 403 and its own catalog code (e.g. `DMR_POLICY_DENIED`) and the reason.',
-        content: { 'application/json': { schema: errorWith(403, { pattern: '^DMR_POLICY_[A-Z0-9_]+$' }) } },
-      },
     },
   };
 }

@@ -7,10 +7,21 @@ export const RETRY_LATER_SERVER_CODES = {
   DMR_ROUTE_AGENT_BUSY: 1,
   /** The recipient's queue is at its max-length: it drains only as fast as the recipient consumes. */
   DMR_ROUTE_QUEUE_FULL: 5,
+  /** Issue 19: the server's policy engine could not decide (fail closed); an OPA sidecar usually answers again within seconds. */
+  DMR_POLICY_UNAVAILABLE: 1,
 } as const;
 
 /** A server code from {@link RETRY_LATER_SERVER_CODES}. */
 export type RetryLaterCode = keyof typeof RETRY_LATER_SERVER_CODES;
+
+/**
+ * Permanent server refusals the agent passes to its caller with the server's own code, and so the catalog's status,
+ * instead of 502 DMR_LINK_REJECTED: the caller must be able to tell "the policy forbids this" (403) from a broken relay.
+ */
+export const PASSED_THROUGH_SERVER_CODES = ['DMR_POLICY_DENIED'] as const;
+
+/** A server code the agent answers its caller with as it came: a retry-later code or one of {@link PASSED_THROUGH_SERVER_CODES}. */
+export type PassedThroughCode = RetryLaterCode | (typeof PASSED_THROUGH_SERVER_CODES)[number];
 
 /** The `Retry-After` seconds of `code`, or undefined when the code is not a retry-later refusal. */
 export function retryAfterSecondsOf(code: string): number | undefined {
@@ -22,9 +33,9 @@ export type SendOutcome =
   | { readonly ok: true }
   | {
       readonly ok: false;
-      readonly code: RetryLaterCode;
+      readonly code: PassedThroughCode;
       readonly message: string;
-      readonly serverCode: RetryLaterCode;
+      readonly serverCode: PassedThroughCode;
       readonly reason: string;
     }
   | { readonly ok: false; readonly code: 'DMR_LINK_NOT_CONNECTED' | 'DMR_LINK_TIMEOUT'; readonly message: string }
@@ -52,6 +63,10 @@ export function interpretSendAck(ack: unknown): SendOutcome {
   if (retryAfterSecondsOf(serverCode) !== undefined) {
     const code = serverCode as RetryLaterCode;
     return { ok: false, code, message: `the DMR server could not take the message now: ${reason}`, serverCode: code, reason };
+  }
+  if ((PASSED_THROUGH_SERVER_CODES as readonly string[]).includes(serverCode)) {
+    const code = serverCode as PassedThroughCode;
+    return { ok: false, code, message: `the DMR server refused the message: ${reason}`, serverCode: code, reason };
   }
   return rejected(serverCode, reason);
 }

@@ -64,7 +64,7 @@ describe('the OpenAPI document of the agent API (committed packages/agent/openap
     expect(result.valid).toBe(false);
   });
 
-  it('lists every status of POST /v1/messages, each error with the ErrorBody schema, 403 as reserved for policy', () => {
+  it('lists every status of POST /v1/messages, each error with the ErrorBody schema, 403 for the policy denial', () => {
     const responses = sendMessageResponses(committed);
     expect(Object.keys(responses)).toEqual(expect.arrayContaining(['202', '400', '403', '413', '502', '503', '504']));
     for (const [status, response] of Object.entries(responses)) {
@@ -72,7 +72,9 @@ describe('the OpenAPI document of the agent API (committed packages/agent/openap
       const schema = ((response as Json).content as Json)['application/json'] as Json;
       expect(JSON.stringify(schema.schema), `${status} answers an ErrorBody`).toContain('#/components/schemas/ErrorBody');
     }
-    expect(String((responses['403'] as Json).description)).toMatch(/^Reserved for the policy issue, not answered yet/);
+    expect(String((responses['403'] as Json).description)).toMatch(/DMR_POLICY_DENIED/);
+    expect(JSON.stringify(responses['403'])).toContain('"enum":["DMR_POLICY_DENIED"]');
+    expect(JSON.stringify(responses['503'])).toContain('DMR_POLICY_UNAVAILABLE');
     expect((responses['503'] as Json).headers).toEqual({ 'Retry-After': { $ref: '#/components/headers/RetryAfter' } });
   });
 

@@ -92,3 +92,28 @@ describe('retry-later server refusals (issue 15, finding 15)', () => {
     expect(retryAfterSecondsOf('__proto__')).toBeUndefined();
   });
 });
+
+describe('policy refusals of the server (issue 19)', () => {
+  it('passes DMR_POLICY_DENIED through as its own code, so the caller gets 403 with the rule and version', () => {
+    const reason = 'policy version 7 denies: rule no-police-to-tax (DENY_RULE)';
+    expect(interpretSendAck({ status: 'error', error: 'DMR_POLICY_DENIED', reason })).toEqual({
+      ok: false,
+      code: 'DMR_POLICY_DENIED',
+      message: `the DMR server refused the message: ${reason}`,
+      serverCode: 'DMR_POLICY_DENIED',
+      reason,
+    });
+    expect(errorBody('DMR_POLICY_DENIED', 'denied').statusCode).toBe(403);
+    expect(retryAfterSecondsOf('DMR_POLICY_DENIED')).toBeUndefined();
+  });
+
+  it('passes DMR_POLICY_UNAVAILABLE through as a transient 503 with Retry-After (fail closed, nothing queued)', () => {
+    expect(interpretSendAck({ status: 'error', error: 'DMR_POLICY_UNAVAILABLE', reason: 'OPA timed out' })).toMatchObject({
+      ok: false,
+      code: 'DMR_POLICY_UNAVAILABLE',
+      serverCode: 'DMR_POLICY_UNAVAILABLE',
+    });
+    expect(errorBody('DMR_POLICY_UNAVAILABLE', 'later').statusCode).toBe(503);
+    expect(retryAfterSecondsOf('DMR_POLICY_UNAVAILABLE')).toBe(1);
+  });
+});

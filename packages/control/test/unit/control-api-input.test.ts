@@ -84,10 +84,24 @@ describe('centOpsDocument', () => {
           created_at: '2026-12-07T10:00:00.000Z',
           updated_at: '2026-12-07T11:00:00.000Z',
           capabilities: ['jwe:RSA-OAEP-256'],
+          // issue 19: the attributes the policy reads
+          institution: 'RIA',
+          groups: ['g'],
         },
       ],
       dmr: { configVersion: 42, disabled: ['b'] },
     });
+  });
+
+  it('leaves institution and groups out when the agent has none (issue 19), as seed 003 lists it', () => {
+    const bare = { ...agent('a', true, 'PEM-A'), institution: '', groups: [] };
+    expect(Object.keys((centOpsDocument([bare], 1).response as Array<Record<string, unknown>>)[0] ?? {}).sort()).toEqual([
+      'authentication_certificate',
+      'created_at',
+      'id',
+      'name',
+      'updated_at',
+    ]);
   });
 
   it('passes the schema dmr-server validates a registry document with (CentOpsConfiguration, dmr member included)', () => {

@@ -10,7 +10,9 @@ export type CertificateVerdict =
 
 /** What TLS tells about a connection's client certificate. */
 export interface PeerIdentity {
-  readonly certificate: Pick<PeerCertificate, 'subjectaltname' | 'serialNumber' | 'valid_to'> | undefined;
+  readonly certificate:
+    | (Pick<PeerCertificate, 'subjectaltname' | 'serialNumber' | 'valid_to'> & { readonly subject?: PeerCertificate['subject'] })
+    | undefined;
   /** Whether OpenSSL verified the chain against the agent CA (and the CRL in the TLS context). */
   readonly isAuthorized: boolean;
   readonly authorizationError: string | undefined;

@@ -13,5 +13,6 @@ export {
   peerIdentityOf,
   type SessionCertificateDeps,
   SessionCertificates,
+  subjectText,
 } from './session-certificates.js';
 export { type ClaimResult, DEFAULT_REPLAY_GUARD_CAPACITY, TokenReplayGuard } from './token-replay-guard.js';

@@ -3,6 +3,16 @@ import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { DmrErrorCode, Logger } from '@dmr/shared';
 import type { CertificateVerdict, PeerIdentity } from './certificate-guard.js';
 
+/** A certificate subject as `CN=a,O=b` (Node's parsed subject, attributes in its order). Pure. */
+export function subjectText(subject: Readonly<Record<string, string | readonly string[] | undefined>> | undefined): string {
+  if (!subject) return '';
+  const parts: string[] = [];
+  for (const [name, value] of Object.entries(subject)) {
+    for (const item of typeof value === 'string' ? [value] : (value ?? [])) parts.push(`${name}=${item}`);
+  }
+  return parts.join(',');
+}
+
 /** The part of engine.io's server the binding uses (Socket.IO's `io.engine`). */
 export interface EngineLike {
   /** Adds a middleware that runs on every HTTP request and WebSocket upgrade, before engine.io looks at it. */
@@ -42,7 +52,12 @@ export function peerIdentityOf(transport: unknown): PeerIdentity | undefined {
   const authorizationError = tls.authorizationError === undefined ? undefined : String(tls.authorizationError);
   return {
     certificate: certificate?.serialNumber
-      ? { serialNumber: certificate.serialNumber, subjectaltname: certificate.subjectaltname, valid_to: certificate.valid_to }
+      ? {
+          serialNumber: certificate.serialNumber,
+          subjectaltname: certificate.subjectaltname,
+          valid_to: certificate.valid_to,
+          subject: certificate.subject,
+        }
       : undefined,
     isAuthorized: tls.authorized === true,
     authorizationError,
@@ -122,6 +137,19 @@ export class SessionCertificates {
       if (!combined.ok) return combined;
     }
     return first;
+  }
+
+  /**
+   * The identity of the certificate that opened `session` (issue 19: the policy input's `sender.certificate`), or
+   * null when it presented none.
+   */
+  identityOf(session: object): { readonly subject: string; readonly serial: string } | null {
+    const certificate = this.#peers.get(session)?.[0]?.certificate;
+    if (!certificate?.serialNumber) return null;
+    return {
+      subject: subjectText(certificate.subject as Record<string, string | string[] | undefined> | undefined),
+      serial: certificate.serialNumber,
+    };
   }
 
   #check(request: IncomingMessage, next: (error?: Error) => void): void {

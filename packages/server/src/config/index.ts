@@ -20,6 +20,7 @@ export {
   type ServerTlsFiles,
 } from './control-config.js';
 export { type GatewayLimits, type RegistryTrust, readGatewayLimits, readRegistryTrust } from './limits-config.js';
+export { POLICY_ENGINE_NAMES, type PolicyConfig, type PolicySourceConfig, readPolicy } from './policy-config.js';
 export {
   type GatewayConfig,
   loadServerConfig,

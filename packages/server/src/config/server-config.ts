@@ -23,6 +23,7 @@ import {
 } from '@dmr/shared';
 import { type ControlConfig, type HostFacts, LOCAL_HOST_FACTS, readControl } from './control-config.js';
 import { type GatewayLimits, type RegistryTrust, readGatewayLimits, readRegistryTrust } from './limits-config.js';
+import { type PolicyConfig, readPolicy } from './policy-config.js';
 
 /** TLS termination for agents (mutual TLS). */
 export interface TlsConfig {
@@ -100,6 +101,8 @@ export interface ServerConfig {
    * their files change (`DMR_CERT_RELOAD_INTERVAL_MS`).
    */
   readonly certificates: ServerCertificates;
+  /** Issue 19: `DMR_POLICY_ENGINE` and where the policy is read (`DMR_POLICY_URL`, else dmr-control). */
+  readonly policy: PolicyConfig;
 }
 
 /** The server's certificate lifecycle settings. */
@@ -140,6 +143,7 @@ export function loadServerConfig(env: Env, files: ConfigFiles = LOCAL_FILES, hos
     registry: readRegistry(read),
     control,
     certificates: readCertificates(read, control),
+    policy: readPolicy(read, control.url),
   };
   if (!config.tls && !config.allowPlaintext) {
     read.problem(

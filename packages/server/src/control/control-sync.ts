@@ -7,12 +7,15 @@ export interface SyncTargets {
   readonly registry: { readonly configVersion: number | undefined; sync(): Promise<unknown> };
   /** Absent without mutual TLS; with it, re-reads DMR_TLS_CRL_URL (or the file) and resolves true on success. */
   readonly crl: { refresh(): Promise<boolean> } | undefined;
+  /** Issue 19: re-reads the policy from dmr-control; resolves true when the latest version was read and judged (applied or refused). */
+  readonly policy?: { refresh(): Promise<boolean> } | undefined;
 }
 
 /** What one announcement asks for. */
 export interface AnnouncementPlan {
   readonly registry: boolean;
   readonly crl: boolean;
+  readonly policy: boolean;
 }
 
 /** The versions an announcement is compared with. */
@@ -21,13 +24,16 @@ export interface SyncedVersions {
   readonly registry: number | undefined;
   /** Highest `configVersion` of a `crl` announcement after which the CRLs were read successfully. */
   readonly crl: number | undefined;
+  /** Highest `configVersion` of a `policy` announcement after which the policy was read successfully. */
+  readonly policy?: number | undefined;
 }
 
 /**
  * Which re-reads an announcement asks for. `registry` only when its version is newer than the registry in force (the
  * document carries its version, so an announcement at or below it brings nothing new); `crl` only when newer than the
  * last `crl` announcement acted on successfully (a CRL carries no config version, so the registry's version says nothing
- * about it). `policy` and `peers` are not acted on yet (later issues); unknown kinds are ignored. Pure.
+ * about it); `policy` (issue 19) by the same rule as `crl`, against the last `policy` announcement acted on. `peers` is not
+ * acted on yet (a later issue); unknown kinds are ignored. Pure.
  */
 export function planAnnouncement(
   announcement: Pick<ControlAnnouncement, 'configVersion' | 'kinds'>,
@@ -37,6 +43,7 @@ export function planAnnouncement(
   return {
     registry: kinds.includes('registry') && isNewerVersion(announcement.configVersion, synced.registry),
     crl: kinds.includes('crl') && isNewerVersion(announcement.configVersion, synced.crl),
+    policy: kinds.includes('policy') && isNewerVersion(announcement.configVersion, synced.policy),
   };
 }
 
@@ -62,6 +69,7 @@ const INVALID_LOG_INTERVAL_MS = 10_000;
  */
 export class ControlSync {
   #crlVersion: number | undefined;
+  #policyVersion: number | undefined;
   #lastInvalidLogMs = Number.NEGATIVE_INFINITY;
   #suppressedInvalid = 0;
 
@@ -79,20 +87,36 @@ export class ControlSync {
       return 'invalid';
     }
     const announcement = parsed.value;
-    const plan = planAnnouncement(announcement, { registry: this.targets.registry.configVersion, crl: this.#crlVersion });
+    const plan = planAnnouncement(announcement, {
+      registry: this.targets.registry.configVersion,
+      crl: this.#crlVersion,
+      policy: this.#policyVersion,
+    });
     const crl = plan.crl ? this.targets.crl : undefined;
-    const outcome: AnnouncementOutcome = plan.registry || crl ? 'acted' : 'ignored';
+    const policy = plan.policy ? this.targets.policy : undefined;
+    const outcome: AnnouncementOutcome = plan.registry || crl || policy ? 'acted' : 'ignored';
     this.deps.announcementsTotal.inc({ result: outcome });
     this.deps.log.info({ configVersion: announcement.configVersion, kinds: announcement.kinds, outcome }, 'control plane announcement');
     if (plan.registry) void this.#syncRegistry();
     if (crl) void this.#refreshCrl(crl, announcement.configVersion);
+    if (policy) void this.#refreshPolicy(policy, announcement.configVersion);
     return outcome;
   }
 
-  /** Re-reads the registry and the CRLs (after a binding: announcements sent while unbound were lost). */
+  /** Re-reads the registry, the CRLs and the policy (after a binding: announcements sent while unbound were lost). */
   catchUp(): void {
     void this.#syncRegistry();
     if (this.targets.crl) void this.#refreshCrl(this.targets.crl, undefined);
+    if (this.targets.policy) void this.#refreshPolicy(this.targets.policy, undefined);
+  }
+
+  async #refreshPolicy(policy: NonNullable<SyncTargets['policy']>, version: number | undefined): Promise<void> {
+    try {
+      const isRead = await policy.refresh();
+      if (isRead && version !== undefined && isNewerVersion(version, this.#policyVersion)) this.#policyVersion = version;
+    } catch (error) {
+      this.deps.log.error({ err: toDmrError(error) }, 'policy read after an announcement failed');
+    }
   }
 
   async #syncRegistry(): Promise<void> {

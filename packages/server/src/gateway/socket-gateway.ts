@@ -9,6 +9,7 @@ import {
   type ServerToClientEvents,
   type WireMessageBody,
 } from '@dmr/shared';
+import type { PolicyCertificate } from '@dmr/shared/policy';
 import { type Namespace, Server, type Socket } from 'socket.io';
 import type { BrokerConnection } from '../amqp/index.js';
 import { authenticateHandshake, type CertificateVerdict, type EngineLike, type TokenPolicy, TokenReplayGuard } from '../auth/index.js';
@@ -23,7 +24,12 @@ import { ListPackets } from './list-packets.js';
 import { listRequestOf } from './list-request.js';
 import { answer, logFailure, splitEventArguments } from './socket-input.js';
 
-type AgentSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { agentId: string }>;
+type AgentSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  { agentId: string; certificate: PolicyCertificate | null }
+>;
 
 /** Gateway dependencies. */
 export interface GatewayDeps {
@@ -36,7 +42,12 @@ export interface GatewayDeps {
   /** Message TTL, ms: how long a delivery may stay unanswered before it is dead-lettered. */
   readonly messageTtlMs: number;
   /** Present when this instance terminates mutual TLS: checks every engine.io request's client certificate, judges sessions. */
-  readonly certificates?: { attach(engine: EngineLike): void; judgeSession(session: object): CertificateVerdict };
+  readonly certificates?: {
+    attach(engine: EngineLike): void;
+    judgeSession(session: object): CertificateVerdict;
+    /** The identity of the session's certificate, for the policy input (issue 19). */
+    identityOf(session: object): PolicyCertificate | null;
+  };
 }
 
 interface Session {
@@ -127,6 +138,7 @@ export class SocketGateway {
       return;
     }
     socket.data.agentId = verdict.agentId;
+    socket.data.certificate = this.deps.certificates?.identityOf(socket.conn) ?? null;
     next();
   }
 
@@ -220,7 +232,7 @@ export class SocketGateway {
       return;
     }
     // route() never rejects; the catch is the handler's own guarantee that no input escapes it
-    this.deps.router.route(message, socket.data.agentId).then(
+    this.deps.router.route(message, socket.data.agentId, socket.data.certificate).then(
       (reply) => answer(ack, reply, log),
       (error: unknown) => {
         logFailure(log, 'routing', { agentId: socket.data.agentId })(error);

@@ -7,8 +7,11 @@ import type { Registry } from 'prom-client';
 export interface ReadinessReport {
   readonly isReady: boolean;
   readonly checks: Readonly<Record<string, string>>;
-  /** Why a check is not plain good, for operators (e.g. `crl`: when the CRL in force expired), and `configVersion` in force. */
-  readonly detail?: Readonly<Record<string, string>>;
+  /**
+   * Why a check is not plain good, for operators (e.g. `crl`: when the CRL in force expired), `configVersion` in force,
+   * and `policy` (issue 19: `{engine, version, lastError?}`).
+   */
+  readonly detail?: Readonly<Record<string, string | object>>;
 }
 
 /** What the HTTP surface needs. */

@@ -32,7 +32,17 @@ export interface ServerMetrics {
   readonly controlAnnouncementsTotal: Counter<'result'>;
   /** Issue 18: reports to the control plane, by result (`ok`, `failed`). */
   readonly controlReportsTotal: Counter<'result'>;
+  /** Issue 19: the policy decision point's metrics (docs/policy.md). */
+  readonly policy: {
+    readonly decisionsTotal: Counter<'engine' | 'result'>;
+    readonly decisionDuration: Histogram<'engine'>;
+    readonly version: Gauge;
+    readonly loadFailuresTotal: Counter<'code'>;
+  };
 }
+
+/** Buckets of one policy decision, seconds: a built-in decision takes microseconds, a sidecar's up to its timeout. */
+const POLICY_DECISION_BUCKETS_S = [1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 1e-4, 5e-4, 0.001, 0.005, 0.025, 0.1, 0.5];
 
 const EVENT_LOOP_SAMPLE_MS = 100;
 
@@ -139,6 +149,32 @@ export function createServerMetrics(): ServerMetrics {
       reloads: new Counter({ ...CERTIFICATE_METRICS.reloads, registers }),
     },
     ...createControlMetrics(registers),
+    policy: createPolicyMetrics(registers),
+  };
+}
+
+function createPolicyMetrics(registers: Registry[]): ServerMetrics['policy'] {
+  return {
+    decisionsTotal: new Counter({
+      name: METRIC.policyDecisionsTotal,
+      help: 'Policy decisions by engine and result (allow, deny, error: the engine could not decide and the message was refused)',
+      labelNames: ['engine', 'result'],
+      registers,
+    }),
+    decisionDuration: new Histogram({
+      name: METRIC.policyDecisionDuration,
+      help: 'Time of one policy decision (input built, engine asked), by engine',
+      labelNames: ['engine'],
+      buckets: POLICY_DECISION_BUCKETS_S,
+      registers,
+    }),
+    version: new Gauge({ name: METRIC.policyVersion, help: 'The policy version in force (0: none)', registers }),
+    loadFailuresTotal: new Counter({
+      name: METRIC.policyLoadFailuresTotal,
+      help: 'Policy reads that failed or documents refused, by DMR error code; the last good policy stayed in force',
+      labelNames: ['code'],
+      registers,
+    }),
   };
 }
 

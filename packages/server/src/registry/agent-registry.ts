@@ -15,9 +15,11 @@ import { judgeRegistryChange } from './change-guard.js';
 import { judgeConfigVersion } from './config-version.js';
 import { AgentListHistory, type ListPlan } from './list-history.js';
 import {
+  type AgentAttributes,
   diffRegistry,
   internUnchanged,
   isEmptyDiff,
+  NO_ATTRIBUTES,
   type ParsedRegistry,
   parseRegistryDocument,
   type RegistryDiff,
@@ -80,6 +82,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   #isForcePending = false;
   #configVersion: number | undefined;
   #disabled: ReadonlySet<string> = new Set();
+  #attributes: ReadonlyMap<string, AgentAttributes> = new Map();
 
   constructor(
     private readonly config: RegistryConfig,
@@ -102,6 +105,15 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   /** True when the registry in force lists `agentId` in `dmr.disabled` (such an agent is never registered). */
   isDisabled(agentId: string): boolean {
     return this.#disabled.has(agentId);
+  }
+
+  /**
+   * `institution` and `groups` of `agentId`'s entry in the registry in force (issue 19: the policy input), or
+   * {@link NO_ATTRIBUTES} when it lists none or is not registered. A change of only these takes effect with the document
+   * that carries it, without an agent-list change (agents never see them).
+   */
+  attributesOf(agentId: string): AgentAttributes {
+    return this.#attributes.get(agentId) ?? NO_ATTRIBUTES;
   }
 
   /** True once a valid registry is in force. */
@@ -262,6 +274,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     this.#configVersion = document.configVersion;
     this.#disabled = document.disabled;
     this.#lists.setDisabled(document.disabled);
+    this.#attributes = document.attributes;
   }
 
   /** Loud on every sync: an unverified registry lets whoever sits on the path hand out agent keys. */

@@ -11,10 +11,12 @@ export { type ChangeRules, type ChangeVerdict, judgeRegistryChange } from './cha
 export { isNewerVersion, judgeConfigVersion, type VersionVerdict } from './config-version.js';
 export { AgentListHistory, DEFAULT_LIST_HISTORY, type ListPlan, type ListVersion } from './list-history.js';
 export {
+  type AgentAttributes,
   diffRegistry,
   hasSameKey,
   internUnchanged,
   isEmptyDiff,
+  NO_ATTRIBUTES,
   type ParsedRegistry,
   parseRegistry,
   parseRegistryDocument,

@@ -33,6 +33,17 @@ export interface RegistryDiff {
 
 const validateConfiguration = compileValidator<CentOpsConfiguration>(CentOpsConfiguration, 'DMR_REGISTRY_INVALID');
 
+/** What the policy reads about an agent from its registry entry (docs/policy.md "Input"). */
+export interface AgentAttributes {
+  /** `''` when the entry names none. */
+  readonly institution: string;
+  /** `[]` when the entry lists none. */
+  readonly groups: readonly string[];
+}
+
+/** The attributes of an entry without `institution` and `groups`. */
+export const NO_ATTRIBUTES: AgentAttributes = Object.freeze({ institution: '', groups: Object.freeze([]) as readonly string[] });
+
 /** A validated CentOps document: the agents and, from dmr-control's `dmr` member, the config version and disabled agents. */
 export interface ParsedRegistry {
   readonly agents: RegistrySnapshot;
@@ -40,6 +51,8 @@ export interface ParsedRegistry {
   readonly configVersion: number | undefined;
   /** `dmr.disabled`: agents the control plane disabled (never in `agents`). */
   readonly disabled: ReadonlySet<string>;
+  /** Issue 19: `institution` and `groups` of the agents whose entry lists either (others have {@link NO_ATTRIBUTES}). */
+  readonly attributes: ReadonlyMap<string, AgentAttributes>;
 }
 
 /**
@@ -65,7 +78,20 @@ export function parseRegistryDocument(document: unknown, reservedIds: readonly s
     if (agents.has(id)) errors.push({ path: `dmr.disabled.${index}`, message: `agent ${id} is listed both in response and as disabled` });
   });
   if (errors.length > 0) return { ok: false, code: 'DMR_REGISTRY_INVALID', errors };
-  return { ok: true, value: { agents, configVersion: checked.value.dmr?.configVersion, disabled } };
+  return {
+    ok: true,
+    value: { agents, configVersion: checked.value.dmr?.configVersion, disabled, attributes: attributesOf(checked.value.response) },
+  };
+}
+
+/** The policy attributes of the entries that list any; kept apart from AgentInfo, which agents receive as seed 003 has it. */
+function attributesOf(entries: readonly CentOpsAgent[]): Map<string, AgentAttributes> {
+  const attributes = new Map<string, AgentAttributes>();
+  for (const entry of entries) {
+    if (entry.institution === undefined && entry.groups === undefined) continue;
+    attributes.set(entry.id, Object.freeze({ institution: entry.institution ?? '', groups: Object.freeze([...(entry.groups ?? [])]) }));
+  }
+  return attributes;
 }
 
 function collectAgents(

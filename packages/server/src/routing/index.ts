@@ -6,5 +6,5 @@ export {
   type InboundContext,
   validateInbound,
 } from './inbound-validation.js';
-export { MessageRouter, type RouterDeps } from './message-router.js';
+export { denialReason, MessageRouter, type RouterDeps } from './message-router.js';
 export { InFlightCounter, RouteAdmission, type RoutePort } from './route-admission.js';

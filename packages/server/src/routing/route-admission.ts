@@ -1,9 +1,10 @@
 import { fixedShapeLogger, type Logger, type SendAck } from '@dmr/shared';
+import type { PolicyCertificate } from '@dmr/shared/policy';
 import type { ServerMetrics } from '../obs/index.js';
 
 /** What {@link RouteAdmission} guards: the router's one entry point. */
 export interface RoutePort {
-  route(raw: unknown, authenticatedAgentId: string): Promise<SendAck>;
+  route(raw: unknown, authenticatedAgentId: string, certificate?: PolicyCertificate | null): Promise<SendAck>;
 }
 
 /** Counts in flight per key; pure (no I/O, no clock), so the cap is unit-tested exactly. */
@@ -52,10 +53,10 @@ export class RouteAdmission implements RoutePort {
   }
 
   /** Routes `raw` when the agent has a free slot, else answers DMR_ROUTE_AGENT_BUSY. */
-  async route(raw: unknown, authenticatedAgentId: string): Promise<SendAck> {
+  async route(raw: unknown, authenticatedAgentId: string, certificate: PolicyCertificate | null = null): Promise<SendAck> {
     if (!this.#counter.tryAcquire(authenticatedAgentId)) return this.#refuse(raw, authenticatedAgentId);
     try {
-      return await this.router.route(raw, authenticatedAgentId);
+      return await this.router.route(raw, authenticatedAgentId, certificate);
     } finally {
       this.#counter.release(authenticatedAgentId);
     }

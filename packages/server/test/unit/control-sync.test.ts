@@ -54,10 +54,12 @@ describe('planAnnouncement', () => {
     expect(planAnnouncement({ configVersion: 8, kinds: ['registry'] }, { registry: 7, crl: undefined })).toEqual({
       registry: true,
       crl: false,
+      policy: false,
     });
     expect(planAnnouncement({ configVersion: 7, kinds: ['registry'] }, { registry: 7, crl: undefined })).toEqual({
       registry: false,
       crl: false,
+      policy: false,
     });
     expect(planAnnouncement({ configVersion: 6, kinds: ['registry'] }, { registry: 7, crl: undefined }).registry).toBe(false);
     expect(planAnnouncement({ configVersion: 0, kinds: ['registry'] }, { registry: undefined, crl: undefined }).registry).toBe(true);
@@ -65,18 +67,34 @@ describe('planAnnouncement', () => {
 
   it('judges the CRL against the last crl announcement acted on, not against the registry version', () => {
     // version 7 is already the registry in force (read by a poll after the revocation committed): the CRL is still new
-    expect(planAnnouncement({ configVersion: 7, kinds: ['crl'] }, { registry: 7, crl: undefined })).toEqual({ registry: false, crl: true });
+    expect(planAnnouncement({ configVersion: 7, kinds: ['crl'] }, { registry: 7, crl: undefined })).toEqual({
+      registry: false,
+      crl: true,
+      policy: false,
+    });
     expect(planAnnouncement({ configVersion: 7, kinds: ['crl'] }, { registry: 7, crl: 7 }).crl).toBe(false);
     expect(planAnnouncement({ configVersion: 9, kinds: ['registry', 'crl'] }, { registry: 7, crl: 7 })).toEqual({
       registry: true,
       crl: true,
+      policy: false,
     });
   });
 
-  it('acts on neither for policy, peers or kinds it does not know', () => {
-    expect(planAnnouncement({ configVersion: 9, kinds: ['policy', 'peers', 'later'] }, { registry: 1, crl: 1 })).toEqual({
+  it('acts on policy (issue 19) like crl: newer than the last policy announcement acted on', () => {
+    expect(planAnnouncement({ configVersion: 9, kinds: ['policy', 'peers', 'later'] }, { registry: 9, crl: 9 })).toEqual({
       registry: false,
       crl: false,
+      policy: true,
+    });
+    expect(planAnnouncement({ configVersion: 9, kinds: ['policy'] }, { registry: 1, crl: 1, policy: 9 }).policy).toBe(false);
+    expect(planAnnouncement({ configVersion: 10, kinds: ['policy'] }, { registry: 1, crl: 1, policy: 9 }).policy).toBe(true);
+  });
+
+  it('acts on nothing for peers or kinds it does not know', () => {
+    expect(planAnnouncement({ configVersion: 9, kinds: ['peers', 'later'] }, { registry: 1, crl: 1 })).toEqual({
+      registry: false,
+      crl: false,
+      policy: false,
     });
   });
 });
@@ -133,5 +151,31 @@ describe('ControlSync', () => {
     sync.catchUp();
     await settle();
     expect(calls).toEqual({ registry: 1, crl: 1 });
+  });
+});
+
+describe('ControlSync with a policy target (issue 19)', () => {
+  it('re-reads the policy on a newer policy announcement, once per version, and after every binding', async () => {
+    let policyReads = 0;
+    const counter = new Counter({ name: 'announcements', help: 'test', labelNames: ['result'], registers: [] });
+    const registry = { configVersion: 5, sync: async () => 'changed' };
+    const policy = {
+      refresh: async () => {
+        policyReads++;
+        return true;
+      },
+    };
+    const sync = new ControlSync({ registry, crl: undefined, policy }, { log: logSink().log, announcementsTotal: counter });
+    expect(sync.handle(announcement(6, ['policy']))).toBe('acted');
+    await settle();
+    expect(policyReads).toBe(1);
+    // the same version again (a re-delivery) brings nothing new
+    expect(sync.handle(announcement(6, ['policy']))).toBe('ignored');
+    expect(sync.handle(announcement(7, ['policy']))).toBe('acted');
+    await settle();
+    expect(policyReads).toBe(2);
+    sync.catchUp();
+    await settle();
+    expect(policyReads).toBe(3);
   });
 });

@@ -7,6 +7,11 @@ import { AgentId } from './common.js';
  */
 export const AgentCapability = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9:._+-]{0,63}$' });
 
+/** A registry group name (as dmr-control's agent groups and policy group names): the agent id alphabet plus `.` and `:`. */
+export const REGISTRY_GROUP_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
+/** Most groups one registry entry may list. */
+export const MAX_REGISTRY_GROUPS = 64;
+
 /** One agent in the CentOps configuration response (snake_case, as CentOps serves it). */
 export const CentOpsAgent = Type.Object({
   id: AgentId,
@@ -16,6 +21,10 @@ export const CentOpsAgent = Type.Object({
   updated_at: Type.String(),
   /** Optional (issue 16): what the agent supports beyond the seed-003 profile; passed to agents in the agent list. */
   capabilities: Type.Optional(Type.Array(AgentCapability, { maxItems: 16 })),
+  /** Optional (issue 19, docs/policy.md "Input"): the agent's institution, read by the policy; `''` when absent. */
+  institution: Type.Optional(Type.String({ maxLength: 256 })),
+  /** Optional (issue 19): the agent's registry groups, read by the policy; `[]` when absent. */
+  groups: Type.Optional(Type.Array(Type.String({ pattern: REGISTRY_GROUP_PATTERN }), { maxItems: MAX_REGISTRY_GROUPS })),
 });
 
 /** Largest agent count `dmr.disabled` may list (the registry itself is bounded by its byte size). */

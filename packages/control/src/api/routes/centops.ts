@@ -5,7 +5,7 @@ import { CentOpsResponse } from '../schemas.js';
 /**
  * `GET /centops/configuration` (no certificate: the registry holds only public keys, and dmr-server and a real
  * CentOps client read it as they read CentOps): `{"response":[{id, name, authentication_certificate, created_at,
- * updated_at, capabilities?}], "dmr":{"configVersion", "disabled"}}`. Only enabled agents that have a key are listed;
+ * updated_at, capabilities?, institution?, groups?}], "dmr":{"configVersion", "disabled"}}`. Only enabled agents that have a key are listed;
  * `dmr` is an extension seed-003 readers ignore. Agents and version come from one snapshot, so they always match.
  */
 export const centOpsRoutes: RouteGroup = async (app, { context }) => {
@@ -37,6 +37,9 @@ export function centOpsDocument(agents: readonly AgentRecord[], configVersion: n
       created_at: agent.createdAt,
       updated_at: agent.updatedAt,
       ...(agent.capabilities.length > 0 ? { capabilities: agent.capabilities } : {}),
+      // issue 19: what the policy reads; members seed-003 readers ignore, left out when empty like capabilities
+      ...(agent.institution === '' ? {} : { institution: agent.institution }),
+      ...(agent.groups.length > 0 ? { groups: agent.groups } : {}),
     })),
     dmr: { configVersion, disabled: agents.filter((agent) => !agent.enabled).map((agent) => agent.id) },
   };

@@ -11,8 +11,28 @@ import { policyView } from '../views.js';
 const PolicyListQuery = Type.Object(pageQuery, { additionalProperties: false });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
 
-/** `GET /v1/policies`, `GET /v1/policies/{version}` (read: every admin role and servers), `POST /v1/policies` (admin). */
+/**
+ * `GET /v1/policies`, `GET /v1/policies/latest`, `GET /v1/policies/{version}` (read: every admin role and servers),
+ * `POST /v1/policies` (admin).
+ */
 export const policyRoutes: RouteGroup = async (app, { context }) => {
+  app.get(
+    '/v1/policies/latest',
+    {
+      config: { access: 'policies:read' },
+      schema: {
+        tags: ['policies'],
+        summary: 'The newest policy version (what servers enforce); 404 while none is stored',
+        response: { 200: PolicyView, ...errors, 404: ErrorBody },
+      },
+    },
+    async (_request, reply) => {
+      const policy = await context.store().policies.latest();
+      if (policy === undefined) throw new ApiError('DMR_CONTROL_NOT_FOUND', 'no policy version is stored');
+      // servers compare versions, not caches: never serve a stale copy from an intermediary
+      return reply.header('cache-control', 'no-store').send(policyView(policy));
+    },
+  );
   app.get<{ Querystring: Static<typeof PolicyListQuery> }>(
     '/v1/policies',
     {
