@@ -1,0 +1,143 @@
+# DMR's policy decision in Rego (docs/policy.md, the contract): the same decisions as the built-in engine
+# (@dmr/shared/policy) over the same dmr-policy/v1 document.
+#
+#   data.dmr.policy         the dmr-policy/v1 document, already validated (dmr-control or the server refuse a bad one)
+#   data.dmr.policyVersion  the version that decides
+#   input                   PolicyInput: sender, recipient, message.type, time.{weekday, minuteOfDay}
+#
+# Query `data.dmr.decision` (sidecar: POST /v1/data/dmr/decision; wasm: `opa build -t wasm -e dmr/decision`).
+# It only uses built-ins that OPA's wasm target implements natively, so the opa-wasm engine needs no JS built-ins.
+package dmr
+
+# No document in force: allowed, as DMR was before policy existed.
+default decision := {"allow": true, "reason": "NO_POLICY", "policyVersion": 0}
+
+# Deny wins: the first matching deny rule in document order decides; then the first matching allow rule; then the
+# document's defaultDecision.
+decision := {"allow": false, "reason": "DENY_RULE", "ruleId": data.dmr.policy.rules[i].id, "policyVersion": policy_version} if {
+	i := min(deny_indices)
+} else := {"allow": true, "reason": "ALLOW_RULE", "ruleId": data.dmr.policy.rules[i].id, "policyVersion": policy_version} if {
+	i := min(allow_indices)
+} else := {"allow": true, "reason": "DEFAULT_ALLOW", "policyVersion": policy_version} if {
+	data.dmr.policy.defaultDecision == "allow"
+} else := {"allow": false, "reason": "DEFAULT_DENY", "policyVersion": policy_version} if {
+	data.dmr.policy.defaultDecision == "deny"
+}
+
+policy_version := object.get(data.dmr, "policyVersion", 0)
+
+# Indices of the matching rules, by effect: sets of indices, so `min` gives the first one in document order.
+deny_indices contains i if {
+	some i, rule in data.dmr.policy.rules
+	rule.effect == "deny"
+	rule_matches(rule)
+}
+
+allow_indices contains i if {
+	some i, rule in data.dmr.policy.rules
+	rule.effect == "allow"
+	rule_matches(rule)
+}
+
+rule_matches(rule) if {
+	selector_matches(rule, "from", input.sender, sender_groups)
+	selector_matches(rule, "to", input.recipient, recipient_groups)
+	type_matches(rule)
+	window_matches(rule)
+}
+
+# An absent selector matches everyone; a present one when any of its lists holds the party.
+selector_matches(rule, side, _, _) if not has_key(rule, side)
+
+selector_matches(rule, side, party, _) if party.id in rule[side].agents
+
+selector_matches(rule, side, party, _) if party.institution in rule[side].institutions
+
+selector_matches(rule, side, _, member_of) if {
+	some group in rule[side].groups
+	member_of[group]
+}
+
+type_matches(rule) if not has_key(rule, "types")
+
+type_matches(rule) if input.message.type in rule.types
+
+window_matches(rule) if {
+	days_match(rule)
+	clock_matches(rule)
+}
+
+days_match(rule) if not has_key(rule, "window")
+
+days_match(rule) if {
+	has_key(rule, "window")
+	not has_key(rule.window, "days")
+}
+
+days_match(rule) if input.time.weekday in rule.window.days
+
+clock_matches(rule) if not has_key(rule, "window")
+
+clock_matches(rule) if {
+	has_key(rule, "window")
+	not has_key(rule.window, "from")
+}
+
+# [from, to): start inclusive, end exclusive; from > to wraps past midnight (from == to is refused at load).
+clock_matches(rule) if {
+	start := minute_of(rule.window.from)
+	end := minute_of(rule.window.to)
+	start < end
+	start <= input.time.minuteOfDay
+	input.time.minuteOfDay < end
+}
+
+clock_matches(rule) if {
+	start := minute_of(rule.window.from)
+	end := minute_of(rule.window.to)
+	start > end
+	wrapped_clock_matches(start, end, input.time.minuteOfDay)
+}
+
+wrapped_clock_matches(start, _, minute) if minute >= start
+
+wrapped_clock_matches(_, end, minute) if minute < end
+
+# "HH:MM" → minutes since midnight.
+minute_of(clock) := (to_number(substring(clock, 0, 2)) * 60) + to_number(substring(clock, 3, 2))
+
+has_key(obj, key) if _ = obj[key]
+
+# Group membership (docs/policy.md "Groups"): a party is a member of G when G is among its registry groups, or the
+# policy defines G and lists its id, its institution, or a group it is a member of (nesting is at most 8 deep and
+# cycle-free, checked at load). Transitive closure over "child is named in parent's groups".
+sender_groups := member_groups(input.sender)
+
+recipient_groups := member_groups(input.recipient)
+
+member_groups(party) := graph.reachable(group_parents, direct_groups(party))
+
+direct_groups(party) := {name | some name in party.groups} | {name |
+	some name, group in policy_groups
+	defined_member(group, party)
+}
+
+defined_member(group, party) if party.id in group.agents
+
+defined_member(group, party) if party.institution in group.institutions
+
+policy_groups := object.get(data.dmr.policy, "groups", {})
+
+# Every group name the policy names (defined or nested) or a party carries → the defined groups that name it.
+# graph.reachable only follows nodes that are keys of the graph, hence the parties' registry groups are keys too.
+group_parents := {name: parents_of(name) | some name in group_names}
+
+group_names := (({name | some name, _ in policy_groups} | {name |
+	some _, group in policy_groups
+	some name in group.groups
+}) | {name | some name in input.sender.groups}) | {name | some name in input.recipient.groups}
+
+parents_of(name) := {parent |
+	some parent, group in policy_groups
+	name in group.groups
+}
