@@ -25,5 +25,7 @@ work=$(mktemp -d "$out_dir/.build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 "$opa" build -t wasm -e dmr/decision -o "$work/bundle.tar.gz" "$rego"
 tar -xzf "$work/bundle.tar.gz" -C "$work" /policy.wasm 2>/dev/null || tar -xzf "$work/bundle.tar.gz" -C "$work" policy.wasm
+chmod 644 "$work/policy.wasm"
+touch "$work/policy.wasm" # tar kept the bundle entry's time (1970), which would look stale to the check above
 mv -f "$work/policy.wasm" "$wasm"
 echo "build-policy-wasm: built $wasm from $rego"

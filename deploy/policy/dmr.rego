@@ -24,7 +24,10 @@ decision := {"allow": false, "reason": "DENY_RULE", "ruleId": data.dmr.policy.ru
 	data.dmr.policy.defaultDecision == "deny"
 }
 
-policy_version := object.get(data.dmr, "policyVersion", 0)
+# Set by every loader with the document (dmr-control's bundle, the opa-wasm engine).
+default policy_version := 0
+
+policy_version := data.dmr.policyVersion
 
 # Indices of the matching rules, by effect: sets of indices, so `min` gives the first one in document order.
 deny_indices contains i if {

@@ -26,15 +26,15 @@ at(weekday, minute) := msg(tax, police, "ChatMessage", weekday, minute)
 
 doc(default_decision, rules) := {"format": "dmr-policy/v1", "defaultDecision": default_decision, "rules": rules}
 
-decide(policy, in) := d if {
-	d := dmr.decision with data.dmr.policy as policy with data.dmr.policyVersion as 7 with input as in
+decide(policy, message) := d if {
+	d := dmr.decision with data.dmr.policy as policy with data.dmr.policyVersion as 7 with input as message
 }
 
 allow_rule(id, extra) := object.union({"id": id, "effect": "allow"}, extra)
 
 deny_rule(id, extra) := object.union({"id": id, "effect": "deny"}, extra)
 
-rule_id(policy, in) := object.get(decide(policy, in), "ruleId", "-")
+rule_id(policy, message) := object.get(decide(policy, message), "ruleId", "-")
 
 # --- no policy, defaults ------------------------------------------------------------------------------------------
 

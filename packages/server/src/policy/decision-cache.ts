@@ -10,6 +10,8 @@ export class DecisionCache {
   readonly #maxEntries: number;
   readonly #entries = new Map<string, PolicyDecision>();
   #version: number | undefined;
+  /** The version the server loaded last: OPA answers of older versions (its bundle poll lags) are not cached. */
+  #minVersion = 0;
   /** Bumped by `clear()`: an answer to a request started before a clear is not stored. */
   #generation = 0;
 
@@ -41,7 +43,7 @@ export class DecisionCache {
    * cached entries carry drops them all first (the bundle changed under us).
    */
   put(key: string, decision: PolicyDecision, generation: number): void {
-    if (this.#maxEntries === 0 || generation !== this.#generation) return;
+    if (this.#maxEntries === 0 || generation !== this.#generation || decision.policyVersion < this.#minVersion) return;
     if (this.#version !== undefined && decision.policyVersion !== this.#version) this.clear();
     this.#version = decision.policyVersion;
     this.#entries.delete(key);
@@ -50,6 +52,15 @@ export class DecisionCache {
       const oldest = this.#entries.keys().next();
       if (oldest.done !== true) this.#entries.delete(oldest.value);
     }
+  }
+
+  /**
+   * Drops every entry and, from now on, caches only answers of `version` or later: OPA polls its bundle, so it may
+   * answer with the previous version for a while after the server learnt of a new one.
+   */
+  expectVersion(version: number): void {
+    this.clear();
+    this.#minVersion = version;
   }
 
   /** Drops every entry; answers to requests already in flight are not stored either. */

@@ -58,9 +58,12 @@ export class OpaSidecarEngine implements PolicyEngine {
     return this.#cache.size;
   }
 
-  /** The sidecar reads the document from its bundle; a new version only invalidates the cache here. */
-  async load(_data: PolicyData | undefined): Promise<void> {
-    this.invalidate();
+  /**
+   * The sidecar reads the document from its bundle; here a new version only clears the cache, and answers of older
+   * versions (until OPA's next bundle poll) are served but not cached.
+   */
+  async load(data: PolicyData | undefined): Promise<void> {
+    this.#cache.expectVersion(data?.version ?? 0);
   }
 
   /** Drops every cached decision (on `policy` announcements and registry changes). */
