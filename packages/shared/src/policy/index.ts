@@ -4,7 +4,7 @@ export type { CompiledPolicy } from './compile.js';
 export { compilePolicy } from './compile.js';
 export { decidePolicy } from './decide.js';
 export type { PolicyDiff, PolicyDiffEntry, PolicyDiffOptions } from './diff.js';
-export { diffPolicies, MAX_DIFF_DECISIONS, MAX_DIFF_PARTIES } from './diff.js';
+export { diffPolicies, MAX_DIFF_DECISIONS, MAX_DIFF_PARTIES, OTHER_TYPE } from './diff.js';
 export type {
   PolicyDocument,
   PolicyGroup,
