@@ -132,7 +132,7 @@ beforeAll(async () => {
     certFile: reader.certificatePath,
     keyFile: reader.keyPath as string,
   });
-  opa = await startOpaServer(opaConfig);
+  opa = await startOpaServer({ configFile: opaConfig });
 });
 
 afterAll(async () => {
@@ -175,7 +175,11 @@ describe('opa engine against a real OPA server fed by dmr-control bundles', () =
     let isFlowing = true;
     const workers = seen.map(async (log, worker) => {
       const sender = worker % 2 === 0 ? A : B;
-      while (isFlowing) log.push(await engine.decide(input(sender, sender === A ? B : A)));
+      while (isFlowing) {
+        log.push(await engine.decide(input(sender, sender === A ? B : A)));
+        // a cache hit resolves in a microtask: yield to the event loop so timers (and the test) can run
+        await new Promise((done) => setImmediate(done));
+      }
     });
     await new Promise((done) => setTimeout(done, 300));
     const next = await storePolicy(policy('reverse'));
@@ -212,7 +216,7 @@ describe('opa engine against a real OPA server fed by dmr-control bundles', () =
     expect((refused as DmrError).message).toMatch(/OPA unreachable: .*ECONNREFUSED/);
     expect(tally.counts).toEqual({ allow: 0, deny: 5, error: 10 });
 
-    opa = await startOpaServer(opaConfig, port);
+    opa = await startOpaServer({ configFile: opaConfig, port });
     await expect(tally.decide(engine, input(B, A))).resolves.toMatchObject({ allow: true, policyVersion: version });
     expect(tally.counts).toEqual({ allow: 1, deny: 5, error: 10 });
   });

@@ -66,10 +66,14 @@ export function writeOpaConfig(dir: string, source: BundleSource): string {
   return file;
 }
 
-/** Starts OPA with `configFile` on `port` (a free one by default) and waits until its bundle is activated. */
-export async function startOpaServer(configFile: string, port?: number): Promise<OpaServer> {
-  const chosen = port ?? (await findFreePort());
-  const child = spawn(requireOpa(), ['run', '--server', '--addr', `127.0.0.1:${chosen}`, '--config-file', configFile, '--log-level', 'error'], {
+/**
+ * Starts `opa run --server` on `port` (a free one by default), with a config file (bundles: waits until they are
+ * activated) or with Rego/data files to load (`paths`; waits until it is healthy).
+ */
+export async function startOpaServer(options: { configFile?: string; paths?: readonly string[]; port?: number }): Promise<OpaServer> {
+  const chosen = options.port ?? (await findFreePort());
+  const source = options.configFile === undefined ? [...(options.paths ?? [])] : ['--config-file', options.configFile];
+  const child = spawn(requireOpa(), ['run', '--server', '--addr', `127.0.0.1:${chosen}`, '--log-level', 'error', ...source], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -95,7 +99,8 @@ export async function startOpaServer(configFile: string, port?: number): Promise
   };
   const deadline = Date.now() + 60_000;
   // /health?bundles answers 200 only once every configured bundle has been activated
-  while ((await fetch(`${url}/health?bundles`).catch(() => undefined))?.status !== 200) {
+  const health = options.configFile === undefined ? `${url}/health` : `${url}/health?bundles`;
+  while ((await fetch(health).catch(() => undefined))?.status !== 200) {
     if (Date.now() > deadline || child.exitCode !== null) {
       await server.stop();
       throw new Error(`OPA did not become healthy with its bundle: ${output.join('')}`);
