@@ -160,7 +160,14 @@ export const ChangeListQuery = Type.Object(
 );
 
 /** A policy document: any JSON object (its content is issue #19's). */
-const PolicyDocument = Type.Object({}, { additionalProperties: true, description: 'a JSON object (content: issue #19)' });
+const PolicyDocument = Type.Object(
+  {},
+  {
+    additionalProperties: true,
+    description:
+      'a dmr-policy/v1 document (docs/policy.md), at most 8 MiB of JSON; a refusal names the first bad field (document.rules.3.effect)',
+  },
+);
 
 /** `POST /v1/policies`. */
 export const PolicyCreateBody = Type.Object({ document: PolicyDocument, comment: Type.Optional(Type.String({ maxLength: 4096 })) }, CLOSED);

@@ -89,7 +89,7 @@ export function policiesCommand(io: CliIo, context: CliContext): Command {
     .option('--comment <text>', 'why this version')
     .action(async (file, flags) => (await actions()).pushPolicy(io, context, file, flags));
   return new Command('policies')
-    .description('versioned policy documents (content: issue #19)')
+    .description('versioned policy documents (dmr-policy/v1, docs/policy.md; check one offline with "dmrctl policy test")')
     .addCommand(list)
     .addCommand(get)
     .addCommand(push);

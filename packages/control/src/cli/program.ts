@@ -6,6 +6,7 @@ import { certsCommand, changesCommand, policiesCommand, serversCommand } from '.
 import { caCommand, crlCommand, revokeCommand } from './ca-commands.js';
 import { certCommand } from './cert-commands.js';
 import { type CliContext, type CliIo, UsageError } from './output.js';
+import { policyCommand } from './policy-commands.js';
 import { queuesCommand } from './queues-commands.js';
 import { exportCommand, importCommand } from './transfer-commands.js';
 
@@ -25,6 +26,7 @@ const USAGE_CODES: ReadonlySet<string> = new Set([
   'DMR_CA_PURPOSE_MISMATCH',
   'DMR_CONFIG_INVALID',
   'DMR_CLI_DOCUMENT_INVALID',
+  'DMR_POLICY_INVALID',
 ]);
 
 // API answers that mean the request itself was wrong (bad field, too large): the caller's input, like a usage error
@@ -34,7 +36,7 @@ const INVALID_INPUT_STATUSES: ReadonlySet<number> = new Set([400, 413, 422]);
 export function buildProgram(io: CliIo, context: CliContext = { env: {} }): Command {
   const program = new Command('dmrctl')
     .description(
-      "DMR control CLI: dmr-control's admin API (agents, certs, servers, changes, policies, export/import); the offline CA (ca, cert, revoke, crl); queue migration from seed 003",
+      "DMR control CLI: dmr-control's admin API (agents, certs, servers, changes, policies, export/import); policy test/diff offline; the offline CA (ca, cert, revoke, crl); queue migration from seed 003",
     )
     .version(versionLine('dmrctl', readPackageVersion(new URL('../../package.json', import.meta.url))), '-V, --version')
     .exitOverride()
@@ -47,6 +49,7 @@ export function buildProgram(io: CliIo, context: CliContext = { env: {} }): Comm
     serversCommand(io, context),
     changesCommand(io, context),
     policiesCommand(io, context),
+    policyCommand(io),
     exportCommand(io, context),
     importCommand(io, context),
     caCommand(io),

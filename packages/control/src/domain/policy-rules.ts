@@ -1,30 +1,34 @@
-// What a policy document must be until issue #19 defines its content: a JSON object of bounded size and depth whose
-// strings and keys are acceptable text. Pure.
+// What a policy document must be: a `dmr-policy/v1` document as @dmr/shared/policy validates it (docs/policy.md), of
+// at most MAX_POLICY_BYTES of JSON, whose strings are acceptable control-plane text. Pure.
 
+import { MAX_POLICY_BYTES, parsePolicyDocument } from '@dmr/shared/policy';
 import { type Checked, findTextProblem, refuseField } from './text-rules.js';
 
-/** Largest policy document, bytes of its JSON text. */
-export const MAX_POLICY_BYTES = 262_144;
-/** Deepest nesting of objects and arrays in a policy document. */
+/** Largest policy document, bytes of its compact JSON text (8 MiB, docs/policy.md "Limits"; DMR_MAX_BODY_BYTES is 10 MiB). */
+export { MAX_POLICY_BYTES };
+/** Deepest nesting of objects and arrays a dmr-policy/v1 document can have (its shape fixes it; kept for callers). */
 export const MAX_POLICY_DEPTH = 32;
-/** Longest string in a policy document (descriptions, Rego snippets). */
+/** Longest string in a policy document (descriptions are held to 1024 characters by the format itself). */
 export const MAX_POLICY_STRING_LENGTH = 65_536;
 
-/** Checks a policy document under `field` (e.g. `document`, `policy.document`); returns it unchanged when acceptable. */
+/**
+ * Checks a policy document under `field` (e.g. `document`, `policy.document`): a JSON object of at most
+ * MAX_POLICY_BYTES, a valid `dmr-policy/v1` document (the refusal names the first bad field, e.g.
+ * `document.rules.3.effect`), and text without control characters. Returns it unchanged when acceptable.
+ */
 export function checkPolicyDocument(document: unknown, field: string): Checked<Record<string, unknown>> {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-    return refuseField(field, `${field} must be a JSON object`);
+    return refuseField(field, `${field} must be a JSON object (a dmr-policy/v1 document)`);
   }
   const bytes = Buffer.byteLength(JSON.stringify(document));
   if (bytes > MAX_POLICY_BYTES) return refuseField(field, `${field} is ${bytes} bytes of JSON; at most ${MAX_POLICY_BYTES} are accepted`);
-  if (depthOf(document) > MAX_POLICY_DEPTH) return refuseField(field, `${field} nests deeper than ${MAX_POLICY_DEPTH} levels`);
+  const parsed = parsePolicyDocument(document);
+  if (!parsed.ok) {
+    const at = parsed.field === '' ? field : `${field}.${parsed.field}`;
+    const message =
+      parsed.field !== '' && parsed.message.startsWith(parsed.field) ? `${field}.${parsed.message}` : `${at}: ${parsed.message}`;
+    return refuseField(at, message);
+  }
   const problem = findTextProblem(document, field, { isMultiline: true, maxLength: MAX_POLICY_STRING_LENGTH });
   return problem ?? { ok: true, value: document as Record<string, unknown> };
-}
-
-function depthOf(value: unknown): number {
-  if (typeof value !== 'object' || value === null) return 0;
-  let deepest = 0;
-  for (const child of Object.values(value)) deepest = Math.max(deepest, depthOf(child));
-  return deepest + 1;
 }

@@ -177,13 +177,16 @@ describe('the change log', () => {
 });
 
 describe('policies', () => {
-  it('stores versioned JSON objects (admin), readable by every admin role and servers', async () => {
+  it('stores versioned dmr-policy/v1 documents (admin), readable by every admin role and servers', async () => {
     const before = await configVersion();
-    const first = await send('admin', 'POST', '/v1/policies', { document: { rules: [{ allow: true }] }, comment: 'first' });
+    const allowAll = { format: 'dmr-policy/v1', defaultDecision: 'allow', rules: [{ id: 'all', effect: 'allow' }] };
+    const first = await send('admin', 'POST', '/v1/policies', { document: allowAll, comment: 'first' });
     expect(first.status).toBe(201);
     expect(first.headers.location).toBe(`/v1/policies/${first.body.version}`);
-    expect(first.body).toMatchObject({ document: { rules: [{ allow: true }] }, comment: 'first', createdBy: 'urn:dmr:role:admin:tester' });
-    const second = await send('admin', 'POST', '/v1/policies', { document: { rules: [] } });
+    expect(first.body).toMatchObject({ document: allowAll, comment: 'first', createdBy: 'urn:dmr:role:admin:tester' });
+    const second = await send('admin', 'POST', '/v1/policies', {
+      document: { format: 'dmr-policy/v1', defaultDecision: 'deny', rules: [] },
+    });
     expect(second.body.version).toBe((first.body.version as number) + 1);
     expect(await configVersion()).toBe(before + 2);
     expect((await send('server', 'GET', `/v1/policies/${first.body.version}`)).body.comment).toBe('first');
@@ -193,9 +196,36 @@ describe('policies', () => {
       const refused = await send('admin', 'POST', '/v1/policies', { document });
       expect(refused.body).toMatchObject({ statusCode: 400, code: 'DMR_CONTROL_INVALID_INPUT', field: 'document' });
     }
-    const huge = await send('admin', 'POST', '/v1/policies', { document: { blob: 'x'.repeat(300_000) } });
+    // not a dmr-policy/v1 document: refused naming the first bad field
+    const badEffect = await send('admin', 'POST', '/v1/policies', {
+      document: {
+        ...allowAll,
+        rules: [
+          { id: 'a', effect: 'allow' },
+          { id: 'b', effect: 'allow' },
+          { id: 'c', effect: 'allow' },
+          { id: 'd', effect: 'perhaps' },
+        ],
+      },
+    });
+    expect(badEffect.body).toMatchObject({ statusCode: 400, code: 'DMR_CONTROL_INVALID_INPUT', field: 'document.rules.3.effect' });
+    const unknown = await send('admin', 'POST', '/v1/policies', {
+      document: { ...allowAll, rules: [{ id: 'x', effect: 'allow', allow: true }] },
+    });
+    expect(unknown.body).toMatchObject({ statusCode: 400, code: 'DMR_CONTROL_INVALID_INPUT', field: 'document.rules.0.allow' });
+    const huge = await send('admin', 'POST', '/v1/policies', { document: { ...allowAll, description: 'x'.repeat(9_000_000) } });
     expect(huge.body).toMatchObject({ statusCode: 400, field: 'document' });
-    expect(await configVersion()).toBe(before + 2);
+    // 10 000 rules fit (docs/policy.md "Limits")
+    const rules = Array.from({ length: 10_000 }, (_, i) => ({
+      id: `r${i}`,
+      effect: 'allow',
+      from: { agents: [`agent-${i}`] },
+      to: { institutions: [`inst-${i % 50}`] },
+      types: ['ChatMessage'],
+    }));
+    const big = await send('admin', 'POST', '/v1/policies', { document: { ...allowAll, rules } });
+    expect(big.status).toBe(201);
+    expect(await configVersion()).toBe(before + 3);
   });
 });
 

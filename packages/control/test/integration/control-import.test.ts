@@ -92,7 +92,11 @@ describe('import', () => {
   it('a dry run answers the diff and changes nothing', async () => {
     const before = await state();
     const dry = await importDocument(
-      { format: 'dmr-control/registry-v1', agents: agents(3, 'dry'), policy: { document: { v: 1 } } },
+      {
+        format: 'dmr-control/registry-v1',
+        agents: agents(3, 'dry'),
+        policy: { document: { format: 'dmr-policy/v1', defaultDecision: 'deny', rules: [] } },
+      },
       '?dryRun=true',
     );
     expect(dry.status).toBe(200);
@@ -109,7 +113,7 @@ describe('import', () => {
     const document = {
       format: 'dmr-control/registry-v1',
       agents: agents(1000, 'bulk'),
-      policy: { document: { rules: ['allow-all'] }, comment: 'v1' },
+      policy: { document: { format: 'dmr-policy/v1', defaultDecision: 'allow', rules: [{ id: 'all', effect: 'allow' }] }, comment: 'v1' },
     };
     const imported = await importDocument(document);
     expect(imported.status).toBe(200);

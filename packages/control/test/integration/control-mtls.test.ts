@@ -107,7 +107,12 @@ const GROUPS: ReadonlyArray<{ readonly group: string; readonly method: string; r
     body: { configVersion: 0, crlNumbers: [], version: '0.1.0', startedAt: '2026-12-07T10:00:00.000Z' },
   },
   { group: 'policies:read', method: 'GET', path: '/v1/policies' },
-  { group: 'policies:write', method: 'POST', path: '/v1/policies', body: { document: {} } },
+  {
+    group: 'policies:write',
+    method: 'POST',
+    path: '/v1/policies',
+    body: { document: { format: 'dmr-policy/v1', defaultDecision: 'deny', rules: [] } },
+  },
   { group: 'changes:read', method: 'GET', path: '/v1/changes' },
   { group: 'config-version:read', method: 'GET', path: '/v1/config-version' },
   { group: 'registry:export', method: 'GET', path: '/v1/export' },

@@ -86,7 +86,9 @@ describe('announcements on dmr.control', () => {
     const start = await fixture.control.store().configVersion();
     expect((await send('POST', '/v1/agents', { id: 'pushed', name: 'Pushed' })).status).toBe(201);
     expect((await send('PATCH', '/v1/agents/pushed', { enabled: false }, { 'if-match': '"1"' })).status).toBe(200);
-    expect((await send('POST', '/v1/policies', { document: { rules: [] } })).status).toBe(201);
+    expect((await send('POST', '/v1/policies', { document: { format: 'dmr-policy/v1', defaultDecision: 'deny', rules: [] } })).status).toBe(
+      201,
+    );
     await waitFor(() => received.length >= 3);
     expect(received.map(({ configVersion, kinds }) => ({ configVersion, kinds }))).toEqual([
       { configVersion: start + 1, kinds: ['registry'] },

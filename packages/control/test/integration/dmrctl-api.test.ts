@@ -187,7 +187,10 @@ describe('dmrctl export and import', () => {
         { id: 'imp-edit', name: 'Edited', labels: { tier: '2', zone: 'north' }, enabled: false },
         { id: 'imp-new', name: 'New one', institution: 'PPA' },
       ],
-      policy: { document: { rules: [{ allow: true }] }, comment: 'first' },
+      policy: {
+        document: { format: 'dmr-policy/v1', defaultDecision: 'allow', rules: [{ id: 'all', effect: 'allow' }] },
+        comment: 'first',
+      },
     };
     const file = join(fixture.dir, 'import.yaml');
     await writeFile(file, toYaml(document));
@@ -221,7 +224,12 @@ describe('dmrctl export and import', () => {
     });
     expect(jsonOf(await dmrctl(['agents', 'get', 'imp-new', '--output', 'json']))).toMatchObject({ institution: 'PPA' });
     const policies = jsonOf(await dmrctl(['policies', 'list', '--output', 'json'], 'auditor'));
-    expect(policies.items).toEqual([expect.objectContaining({ document: { rules: [{ allow: true }] }, comment: 'first' })]);
+    expect(policies.items).toEqual([
+      expect.objectContaining({
+        document: { format: 'dmr-policy/v1', defaultDecision: 'allow', rules: [{ id: 'all', effect: 'allow' }] },
+        comment: 'first',
+      }),
+    ]);
   });
 
   it('export then import is a no-op diff (YAML and JSON); --prune shows and removes what the document omits', async () => {

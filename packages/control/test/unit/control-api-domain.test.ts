@@ -16,6 +16,7 @@ import {
   findTextProblem,
   identityFromSubjectAltName,
   isAllowed,
+  MAX_POLICY_BYTES,
   REGISTRY_DOCUMENT_FORMAT,
   textProblem,
 } from '../../src/domain/index.js';
@@ -180,14 +181,64 @@ describe('agent keys', () => {
 });
 
 describe('policy documents', () => {
-  it('must be JSON objects of bounded size and depth with acceptable text', () => {
-    expect(checkPolicyDocument({ rules: [] }, 'document').ok).toBe(true);
+  const valid = { format: 'dmr-policy/v1', defaultDecision: 'deny', rules: [] };
+  const rule = (i: number, extra: Record<string, unknown> = {}) => ({
+    id: `r${i}`,
+    effect: 'allow',
+    from: { agents: [`agent-${i}`] },
+    ...extra,
+  });
+
+  it('must be dmr-policy/v1 documents, refused naming the field', () => {
+    expect(checkPolicyDocument(valid, 'document')).toEqual({ ok: true, value: valid });
     expect(checkPolicyDocument([], 'document')).toMatchObject({ ok: false, field: 'document' });
-    expect(checkPolicyDocument({ big: 'x'.repeat(300_000) }, 'document')).toMatchObject({ ok: false, field: 'document' });
-    let deep: unknown = {};
-    for (let i = 0; i < 40; i++) deep = { deep };
-    expect(checkPolicyDocument(deep, 'document')).toMatchObject({ ok: false, message: expect.stringMatching(/deeper/) });
-    expect(checkPolicyDocument({ a: 'x\u0000' }, 'policy.document')).toMatchObject({ ok: false, field: 'policy.document.a' });
+    expect(checkPolicyDocument({ rules: [] }, 'document')).toMatchObject({
+      ok: false,
+      code: 'DMR_CONTROL_INVALID_INPUT',
+      field: 'document.format',
+    });
+    const badEffect = { ...valid, rules: [rule(0), rule(1), rule(2), rule(3, { effect: 'maybe' })] };
+    expect(checkPolicyDocument(badEffect, 'document')).toMatchObject({
+      ok: false,
+      field: 'document.rules.3.effect',
+      message: 'document.rules.3.effect must be "allow" or "deny"',
+    });
+    expect(checkPolicyDocument({ ...valid, extra: 1 }, 'policy.document')).toMatchObject({ ok: false, field: 'policy.document.extra' });
+    const cycle = { ...valid, groups: { a: { groups: ['b'] }, b: { groups: ['a'] } } };
+    expect(checkPolicyDocument(cycle, 'document')).toMatchObject({
+      ok: false,
+      field: 'document.groups.a.groups',
+      message: expect.stringMatching(/a → b → a/),
+    });
+  });
+
+  it('holds acceptable text only', () => {
+    expect(checkPolicyDocument({ ...valid, description: 'x\u0000' }, 'document')).toMatchObject({
+      ok: false,
+      field: 'document.description',
+    });
+    expect(checkPolicyDocument({ ...valid, description: 'bell\u0007' }, 'policy.document')).toMatchObject({
+      ok: false,
+      field: 'policy.document.description',
+    });
+  });
+
+  it(`takes at most MAX_POLICY_BYTES (${MAX_POLICY_BYTES}), which holds 10 000 typical rules`, () => {
+    expect(MAX_POLICY_BYTES).toBe(8 * 1024 * 1024);
+    const rules = Array.from({ length: 10_000 }, (_, i) =>
+      rule(i, {
+        to: { institutions: [`institution-${i % 40}`], groups: ['gov'] },
+        types: ['ChatMessage'],
+        description: `rule ${i} of the 10 000`,
+      }),
+    );
+    expect(checkPolicyDocument({ ...valid, rules }, 'document').ok).toBe(true);
+    const rulesOver = Array.from({ length: 45_000 }, (_, i) => rule(i, { description: 'x'.repeat(150) }));
+    expect(checkPolicyDocument({ ...valid, rules: rulesOver }, 'document')).toMatchObject({
+      ok: false,
+      field: 'document',
+      message: expect.stringMatching(/bytes of JSON; at most 8388608/),
+    });
   });
 });
 
@@ -233,10 +284,10 @@ describe('registry documents', () => {
     const incoming = checkRegistryDocument({
       format: REGISTRY_DOCUMENT_FORMAT,
       agents: [entry('a'), entry('b', { name: 'B2', labels: { x: 'y' } }), entry('d')],
-      policy: { document: { rules: [1], mode: 'x' } },
+      policy: { document: { format: 'dmr-policy/v1', defaultDecision: 'deny', rules: [] } },
     });
     if (!current.ok || !incoming.ok) throw new Error('fixture');
-    const base = { agents: current.value.agents, policyDocument: { mode: 'x', rules: [1] } };
+    const base = { agents: current.value.agents, policyDocument: { rules: [], defaultDecision: 'deny', format: 'dmr-policy/v1' } };
     expect(diffRegistry(base, incoming.value, { prune: false })).toEqual({
       agents: { added: ['d'], changed: [{ id: 'b', fields: ['name', 'labels'] }], removed: [], unchanged: 1 },
       policy: 'unchanged',

@@ -2,23 +2,8 @@
 
 import type { PolicyDocument, PolicyRule, PolicySelector } from './document.js';
 import { buildMembership, type GroupMembership } from './membership.js';
+import { buildRuleIndex, type RuleIndex } from './rule-index.js';
 import { POLICY_WEEKDAYS, type PolicyDecision } from './types.js';
-
-const NO_INDICES = new Int32Array(0);
-
-/** Rule indices (document order, ascending) by the agent, institution or group a selector names; `any` = no selector. */
-export interface SelectorIndex {
-  readonly byAgent: ReadonlyMap<string, Int32Array>;
-  readonly byInstitution: ReadonlyMap<string, Int32Array>;
-  readonly byGroup: ReadonlyMap<string, Int32Array>;
-  readonly any: Int32Array;
-}
-
-/** The rules of one effect, indexed from both sides. */
-export interface EffectIndex {
-  readonly from: SelectorIndex;
-  readonly to: SelectorIndex;
-}
 
 /** One rule's match conditions as sets and numbers. */
 export interface CompiledRule {
@@ -50,9 +35,10 @@ export interface CompiledPolicy {
   /** The decision when no rule matches. */
   readonly fallback: PolicyDecision;
   readonly rules: readonly CompiledRule[];
-  readonly deny: EffectIndex;
-  readonly allow: EffectIndex;
+  readonly index: RuleIndex;
   readonly membership: GroupMembership;
+  /** Scratch space of `decidePolicy`: rule index → the mark of the last pass that reached it (synchronous use only). */
+  readonly scratch: { marks: Uint32Array; mark: number };
 }
 
 /**
@@ -63,6 +49,7 @@ export interface CompiledPolicy {
  */
 export function compilePolicy(document: PolicyDocument, version: number): CompiledPolicy {
   const rules = document.rules.map((rule) => compileRule(rule, version));
+  const membership = buildMembership(document.groups);
   const fallback: PolicyDecision = Object.freeze({
     allow: document.defaultDecision === 'allow',
     reason: document.defaultDecision === 'allow' ? 'DEFAULT_ALLOW' : 'DEFAULT_DENY',
@@ -75,9 +62,9 @@ export function compilePolicy(document: PolicyDocument, version: number): Compil
     document,
     fallback,
     rules,
-    deny: indexEffect(document.rules, 'deny'),
-    allow: indexEffect(document.rules, 'allow'),
-    membership: buildMembership(document.groups),
+    index: buildRuleIndex(document.rules, membership),
+    membership,
+    scratch: { marks: new Uint32Array(rules.length), mark: 0 },
   });
 }
 
@@ -113,51 +100,4 @@ function compileSelector(selector: PolicySelector | undefined): CompiledSelector
 /** `HH:MM` → minutes since midnight. */
 export function clockMinutes(clock: string): number {
   return Number(clock.slice(0, 2)) * 60 + Number(clock.slice(3, 5));
-}
-
-function indexEffect(rules: readonly PolicyRule[], effect: 'allow' | 'deny'): EffectIndex {
-  const from = new SelectorBuilder();
-  const to = new SelectorBuilder();
-  rules.forEach((rule, index) => {
-    if (rule.effect !== effect) return;
-    from.add(rule.from, index);
-    to.add(rule.to, index);
-  });
-  return { from: from.build(), to: to.build() };
-}
-
-class SelectorBuilder {
-  private readonly agents = new Map<string, number[]>();
-  private readonly institutions = new Map<string, number[]>();
-  private readonly groups = new Map<string, number[]>();
-  private readonly any: number[] = [];
-
-  add(selector: PolicySelector | undefined, index: number): void {
-    if (selector === undefined) {
-      this.any.push(index);
-      return;
-    }
-    for (const name of new Set(selector.agents)) append(this.agents, name, index);
-    for (const name of new Set(selector.institutions)) append(this.institutions, name, index);
-    for (const name of new Set(selector.groups)) append(this.groups, name, index);
-  }
-
-  build(): SelectorIndex {
-    return {
-      byAgent: freezeLists(this.agents),
-      byInstitution: freezeLists(this.institutions),
-      byGroup: freezeLists(this.groups),
-      any: this.any.length === 0 ? NO_INDICES : Int32Array.from(this.any),
-    };
-  }
-}
-
-function append(map: Map<string, number[]>, key: string, index: number): void {
-  const list = map.get(key);
-  if (list) list.push(index);
-  else map.set(key, [index]);
-}
-
-function freezeLists(map: Map<string, number[]>): Map<string, Int32Array> {
-  return new Map([...map].map(([key, list]) => [key, Int32Array.from(list)]));
 }

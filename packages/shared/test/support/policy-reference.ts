@@ -1,7 +1,15 @@
 // A naive policy evaluator written straight from docs/policy.md, and a deterministic generator of policy cases.
 // Tests compare the compiled built-in engine (and the OPA engines) against these. Test support only.
 
-import type { PolicyDecision, PolicyDocument, PolicyInput, PolicyParty, PolicyRule, PolicySelector, PolicyWeekday } from '@dmr/shared/policy';
+import type {
+  PolicyDecision,
+  PolicyDocument,
+  PolicyInput,
+  PolicyParty,
+  PolicyRule,
+  PolicySelector,
+  PolicyWeekday,
+} from '@dmr/shared/policy';
 
 /** The decision docs/policy.md prescribes, computed the slow obvious way: no indexes, no precomputation. */
 export function referenceDecide(document: PolicyDocument | undefined, version: number, input: PolicyInput): PolicyDecision {
@@ -95,7 +103,9 @@ export function seededRandom(seed: number): () => number {
 export function generatePolicyCases(seed: number, count: number): PolicyCases {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const some = <T>(items: readonly T[], max: number): T[] => [...new Set(Array.from({ length: 1 + Math.floor(random() * max) }, () => pick(items)))];
+  const some = <T>(items: readonly T[], max: number): T[] => [
+    ...new Set(Array.from({ length: 1 + Math.floor(random() * max) }, () => pick(items))),
+  ];
   const agents = generateAgents(random, pick, some);
   const document = generateDocument(random, pick, some, agents);
   const inputs = Array.from({ length: count }, () => generateInput(random, pick, agents));

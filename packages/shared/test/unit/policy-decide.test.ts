@@ -33,7 +33,11 @@ describe('decidePolicy', () => {
 
   it('falls back to the explicit default', () => {
     expect(decidePolicy(compiled([]), input())).toEqual({ allow: false, reason: 'DEFAULT_DENY', policyVersion: 7 });
-    expect(decidePolicy(compiled([], { defaultDecision: 'allow' }), input())).toEqual({ allow: true, reason: 'DEFAULT_ALLOW', policyVersion: 7 });
+    expect(decidePolicy(compiled([], { defaultDecision: 'allow' }), input())).toEqual({
+      allow: true,
+      reason: 'DEFAULT_ALLOW',
+      policyVersion: 7,
+    });
   });
 
   it('lets a deny rule win over an earlier matching allow rule', () => {
@@ -82,7 +86,9 @@ describe('decidePolicy', () => {
     expect(decidePolicy(policy, input({ type: 'A' }))).toMatchObject({ allow: true, ruleId: 'to-outer' });
     // Only tax-bot is staff.
     expect(decidePolicy(policy, input({ type: 'A', from: 'someone' }))).toMatchObject({ reason: 'DEFAULT_DENY' });
-    expect(decidePolicy(policy, { ...input({ type: 'A' }), sender: { id: 'x', institution: '', groups: [], certificate: null } })).toMatchObject({
+    expect(
+      decidePolicy(policy, { ...input({ type: 'A' }), sender: { id: 'x', institution: '', groups: [], certificate: null } }),
+    ).toMatchObject({
       reason: 'DEFAULT_DENY',
     });
     expect(decidePolicy(policy, input({ type: 'B' }))).toMatchObject({ reason: 'DEFAULT_DENY' });
@@ -114,7 +120,9 @@ describe('decidePolicy', () => {
   });
 
   it('wraps a window with from > to past midnight, each minute checked against its own day', () => {
-    const policy = compiled([{ id: 'night', effect: 'deny', window: { days: ['fri'], from: '22:00', to: '06:00' } }], { defaultDecision: 'allow' });
+    const policy = compiled([{ id: 'night', effect: 'deny', window: { days: ['fri'], from: '22:00', to: '06:00' } }], {
+      defaultDecision: 'allow',
+    });
     const at = (weekday: PolicyWeekday, minute: number) => decidePolicy(policy, input({ weekday, minute })).allow;
     expect([at('fri', 1319), at('fri', 1320), at('fri', 1439), at('fri', 0), at('fri', 359), at('fri', 360)]).toEqual([
       true,
@@ -150,7 +158,9 @@ describe('decidePolicy', () => {
     for (let i = 0; i < 120; i++) {
       const sender = { id: 's', institution: `I${i % 50}`, groups: [], certificate: null };
       const recipient = { id: `agent-${(i * 7) % 300}`, institution: '', groups: [] };
-      const matching = rules.filter((rule) => rule.from?.institutions?.includes(sender.institution) && rule.to?.agents?.includes(recipient.id));
+      const matching = rules.filter(
+        (rule) => rule.from?.institutions?.includes(sender.institution) && rule.to?.agents?.includes(recipient.id),
+      );
       const expected = matching.find((rule) => rule.effect === 'deny') ?? matching.find((rule) => rule.effect === 'allow');
       expect(decidePolicy(policy, { ...input(), sender, recipient }).ruleId).toBe(expected?.id);
     }
@@ -160,7 +170,11 @@ describe('decidePolicy', () => {
 describe('policyTime', () => {
   it('gives the week day and minute in UTC', () => {
     // 2026-12-07 is a Monday.
-    expect(policyTime(Date.UTC(2026, 11, 7, 9, 0, 30), 'UTC')).toEqual({ unixMs: Date.UTC(2026, 11, 7, 9, 0, 30), weekday: 'mon', minuteOfDay: 540 });
+    expect(policyTime(Date.UTC(2026, 11, 7, 9, 0, 30), 'UTC')).toEqual({
+      unixMs: Date.UTC(2026, 11, 7, 9, 0, 30),
+      weekday: 'mon',
+      minuteOfDay: 540,
+    });
     expect(policyTime(Date.UTC(2026, 11, 6, 23, 59), 'UTC')).toMatchObject({ weekday: 'sun', minuteOfDay: 1439 });
     expect(policyTime(Date.UTC(1969, 11, 31, 0, 0), 'UTC')).toMatchObject({ weekday: 'wed', minuteOfDay: 0 });
   });

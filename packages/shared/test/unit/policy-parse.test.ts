@@ -65,7 +65,11 @@ describe('parsePolicyDocument refuses, naming the field', () => {
     ['rules that are not an array', { ...base, rules: {} }, 'rules'],
     ['an unknown member in a group', { ...base, groups: { gov: { agents: [], people: [] } } }, 'groups.gov.people'],
     ['a bad group name', { ...base, groups: { 'bad name': {} } }, 'groups.bad name'],
-    ['__proto__ as a group name', JSON.parse('{"format":"dmr-policy/v1","defaultDecision":"deny","groups":{"__proto__":{}},"rules":[]}'), 'groups.__proto__'],
+    [
+      '__proto__ as a group name',
+      JSON.parse('{"format":"dmr-policy/v1","defaultDecision":"deny","groups":{"__proto__":{}},"rules":[]}'),
+      'groups.__proto__',
+    ],
     ['an empty institution', { ...base, groups: { gov: { institutions: [''] } } }, 'groups.gov.institutions.0'],
     ['an unknown member in a rule', withRule({ priority: 1 }), 'rules.1.priority'],
     ['an unknown member in a selector', withRule({ from: { agent: ['a'] } }), 'rules.1.from.agent'],

@@ -53,7 +53,7 @@ export const policyRoutes: RouteGroup = async (app, { context }) => {
       config: { access: 'policies:write' },
       schema: {
         tags: ['policies'],
-        summary: 'Store a new policy version (a JSON object; content: issue #19)',
+        summary: 'Store a new policy version (a dmr-policy/v1 document, validated before it is stored)',
         body: PolicyCreateBody,
         response: { 201: PolicyView, ...errors, 413: ErrorBody },
       },
