@@ -39,9 +39,13 @@ async function freePort() {
 /** `opa run --server` with the shipped Rego on a free 127.0.0.1 port, healthy; returns {url, stop}. */
 async function startOpa(opaBin) {
   const port = await freePort();
-  const child = spawn(opaBin, ['run', '--server', '--addr', `127.0.0.1:${port}`, '--log-level', 'error', join(root, 'deploy/policy/dmr.rego')], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    opaBin,
+    ['run', '--server', '--addr', `127.0.0.1:${port}`, '--log-level', 'error', join(root, 'deploy/policy/dmr.rego')],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   while ((await fetch(`${url}/health`).catch(() => undefined))?.status !== 200) {

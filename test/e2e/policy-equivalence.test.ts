@@ -4,7 +4,14 @@
 // registry groups, deny over allow, windows on and around their boundaries, wrap past midnight) plus hand-made
 // edge documents. Every decision must be identical: allow, reason, ruleId and policyVersion.
 import { createOpaSidecarEngine, createOpaWasmEngine, type OpaSidecarEngine, type OpaWasmEngine } from '@dmr/server';
-import { compilePolicy, decidePolicy, type PolicyDecision, type PolicyDocument, type PolicyInput, parsePolicyDocument } from '@dmr/shared/policy';
+import {
+  compilePolicy,
+  decidePolicy,
+  type PolicyDecision,
+  type PolicyDocument,
+  type PolicyInput,
+  parsePolicyDocument,
+} from '@dmr/shared/policy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePolicyCases, referenceDecide } from '../../packages/shared/test/support/policy-reference.js';
 import { type OpaServer, POLICY_DIR, POLICY_WASM_FILE, startOpaServer } from '../support/opa.js';
@@ -74,7 +81,12 @@ function sweep(parties: ReturnType<typeof party>[], minutes: readonly number[]):
     for (const recipient of parties)
       for (const weekday of ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const)
         for (const minuteOfDay of minutes)
-          inputs.push({ sender: { ...sender, certificate: null }, recipient, message: { type: 'ChatMessage' }, time: { unixMs: 0, weekday, minuteOfDay } });
+          inputs.push({
+            sender: { ...sender, certificate: null },
+            recipient,
+            message: { type: 'ChatMessage' },
+            time: { unixMs: 0, weekday, minuteOfDay },
+          });
   return inputs;
 }
 

@@ -2,15 +2,23 @@
 // from a real dmr-control over mutual TLS: decisions, a bundle update while decisions flow, and fail-closed on a
 // timeout (a TCP server that never answers), a 500 (a stand-in HTTP server) and a kill -9 of OPA, then recovery.
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
 import { join } from 'node:path';
 import { issueAdminCertificate } from '@dmr/control';
+import { createOpaSidecarEngine, type OpaSidecarEngine } from '@dmr/server';
 import { DmrError } from '@dmr/shared';
 import type { PolicyDecision, PolicyInput } from '@dmr/shared/policy';
 import { findFreePorts } from '@dmr/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOpaSidecarEngine, type OpaSidecarEngine } from '@dmr/server';
-import { type ControlPki, callControl, launch, makeControlPki, type Proc, removeControlPki, type RunningControl } from '../support/control-plane.js';
+import {
+  type ControlPki,
+  callControl,
+  launch,
+  makeControlPki,
+  type Proc,
+  type RunningControl,
+  removeControlPki,
+} from '../support/control-plane.js';
 import { type OpaServer, startOpaServer, writeOpaConfig } from '../support/opa.js';
 
 const A = { id: 'alpha-bot', institution: 'EMTA', groups: ['tax'] };

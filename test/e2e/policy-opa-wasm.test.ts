@@ -14,7 +14,12 @@ const tax = { id: 'tax-bot', institution: 'EMTA', groups: ['tax'] };
 const police = { id: 'police-bot', institution: 'PPA', groups: [] };
 
 function input(sender: typeof tax, recipient: typeof tax, weekday: PolicyInput['time']['weekday'] = 'mon', minuteOfDay = 540): PolicyInput {
-  return { sender: { ...sender, certificate: null }, recipient, message: { type: 'ChatMessage' }, time: { unixMs: 0, weekday, minuteOfDay } };
+  return {
+    sender: { ...sender, certificate: null },
+    recipient,
+    message: { type: 'ChatMessage' },
+    time: { unixMs: 0, weekday, minuteOfDay },
+  };
 }
 
 const first = {
@@ -48,7 +53,12 @@ describe('opa-wasm engine', () => {
   it('decides by the loaded document: nested groups, deny wins, windows, default', async () => {
     await engine.load({ version: 4, document: first });
     expect(engine.decide(input(tax, police))).toEqual({ allow: true, reason: 'ALLOW_RULE', ruleId: 'gov-to-police', policyVersion: 4 });
-    expect(engine.decide(input(tax, police, 'tue', 1320))).toEqual({ allow: false, reason: 'DENY_RULE', ruleId: 'night', policyVersion: 4 });
+    expect(engine.decide(input(tax, police, 'tue', 1320))).toEqual({
+      allow: false,
+      reason: 'DENY_RULE',
+      ruleId: 'night',
+      policyVersion: 4,
+    });
     expect(engine.decide(input(tax, police, 'tue', 360))).toMatchObject({ allow: true, ruleId: 'gov-to-police' });
     expect(engine.decide(input(police, tax))).toEqual({ allow: false, reason: 'DEFAULT_DENY', policyVersion: 4 });
   });

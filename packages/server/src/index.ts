@@ -9,8 +9,6 @@ export {
   type ServerConfig,
 } from './config/index.js';
 export { decideDelivery, parseDeliveryAck, splitEventArguments } from './gateway/index.js';
-export { diffRegistry, parseRegistry, partialListOf } from './registry/index.js';
-export { buildFailureRecord, checkShape, INBOUND_SHAPE_LIMITS, MessageRouter, validateInbound } from './routing/index.js';
 export {
   createOpaSidecarEngine,
   createOpaWasmEngine,
@@ -23,3 +21,5 @@ export {
   type PolicyEngine,
   type PolicyEngineName,
 } from './policy/index.js';
+export { diffRegistry, parseRegistry, partialListOf } from './registry/index.js';
+export { buildFailureRecord, checkShape, INBOUND_SHAPE_LIMITS, MessageRouter, validateInbound } from './routing/index.js';

@@ -39,7 +39,10 @@ export class OpaWasmEngine implements PolicyEngine {
     try {
       bytes = await readFile(options.wasmFile);
     } catch (error) {
-      throw invalid(`cannot read the policy wasm ${options.wasmFile}: ${(error as Error).message} (scripts/build-policy-wasm.sh builds it)`, error);
+      throw invalid(
+        `cannot read the policy wasm ${options.wasmFile}: ${(error as Error).message} (scripts/build-policy-wasm.sh builds it)`,
+        error,
+      );
     }
     const engine = new OpaWasmEngine(bytes);
     if (!Object.hasOwn(engine.#policy.entrypoints as object, ENTRYPOINT))

@@ -8,7 +8,12 @@ const allowAt = (policyVersion: number): PolicyDecision => ({ allow: true, reaso
 
 function input(overrides: { senderGroups?: string[]; minuteOfDay?: number; unixMs?: number; serial?: string } = {}): PolicyInput {
   return {
-    sender: { id: 's', institution: 'I', groups: overrides.senderGroups ?? ['g'], certificate: { subject: 'CN=s', serial: overrides.serial ?? '01' } },
+    sender: {
+      id: 's',
+      institution: 'I',
+      groups: overrides.senderGroups ?? ['g'],
+      certificate: { subject: 'CN=s', serial: overrides.serial ?? '01' },
+    },
     recipient: { id: 'r', institution: '', groups: [] },
     message: { type: 'T' },
     time: { unixMs: overrides.unixMs ?? 0, weekday: 'mon', minuteOfDay: overrides.minuteOfDay ?? 0 },

@@ -34,7 +34,8 @@ export const policyBundleRoutes: RouteGroup = async (app, { context }) => {
       const regoText = await rego;
       const latest = await context.store().policies.latest();
       const version = latest?.version ?? 0;
-      if (last?.version !== version) last = { version, bundle: await buildPolicyBundle({ version, document: latest?.document, rego: regoText }) };
+      if (last?.version !== version)
+        last = { version, bundle: await buildPolicyBundle({ version, document: latest?.document, rego: regoText }) };
       const { bundle } = last;
       reply.header('etag', bundle.etag).header('cache-control', 'no-cache');
       if (request.headers['if-none-match'] === bundle.etag) return reply.code(304).send();
