@@ -180,10 +180,10 @@ test_nested_registry_group_inside_a_policy_group if {
 }
 
 test_eight_levels_of_nesting if {
-	groups := {sprintf("g%d", [n]): {"groups": [sprintf("g%d", [n + 1])]} | some n in numbers.range(0, 7)}
+	groups := {sprintf("g%d", [n]): {"groups": [sprintf("g%d", [n + 1])]} | some n in numbers.range(0, 6)}
 	policy := object.union(
 		doc("deny", [allow_rule("deep", {"from": {"groups": ["g0"]}})]),
-		{"groups": object.union(groups, {"g8": {"institutions": ["EMTA"]}})},
+		{"groups": object.union(groups, {"g7": {"institutions": ["EMTA"]}})},
 	)
 	rule_id(policy, chat(tax, police)) == "deep"
 	rule_id(policy, chat(police, tax)) == "-"

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { DmrError } from '@dmr/shared';
 import { type PolicyDecision, type PolicyInput, parsePolicyDocument } from '@dmr/shared/policy';
-import { type LoadedPolicy, loadPolicySync } from '@open-policy-agent/opa-wasm';
+import { type LoadedPolicy, loadPolicy } from '@open-policy-agent/opa-wasm';
 import { readOpaDecision } from './opa-result.js';
 import type { PolicyData, PolicyEngine } from './policy-engine.js';
 
@@ -27,10 +27,12 @@ export class OpaWasmEngine implements PolicyEngine {
   /** The module's bytes; each load instantiates them afresh (a few ms), never touching the instance in force. */
   readonly #wasm: Uint8Array;
   #policy: LoadedPolicy;
+  /** Loads started so far: a slower earlier load never replaces a later one. */
+  #loads = 0;
 
-  private constructor(wasm: Uint8Array) {
+  private constructor(wasm: Uint8Array, policy: LoadedPolicy) {
     this.#wasm = wasm;
-    this.#policy = this.#instantiate({});
+    this.#policy = policy;
   }
 
   /** Reads and instantiates the module; throws DMR_POLICY_INVALID when it is missing, not wasm or not dmr.rego's. */
@@ -44,20 +46,24 @@ export class OpaWasmEngine implements PolicyEngine {
         error,
       );
     }
-    const engine = new OpaWasmEngine(bytes);
-    if (!Object.hasOwn(engine.#policy.entrypoints as object, ENTRYPOINT))
+    const policy = await instantiate(bytes, {}).catch((error: unknown) => {
+      throw invalid(`${options.wasmFile}: ${(error as Error).message}`, error);
+    });
+    if (!Object.hasOwn(policy.entrypoints as object, ENTRYPOINT))
       throw invalid(`${options.wasmFile} has no entrypoint ${ENTRYPOINT} (build it with -e ${ENTRYPOINT})`);
-    return engine;
+    return new OpaWasmEngine(bytes, policy);
   }
 
   async load(data: PolicyData | undefined): Promise<void> {
-    if (data === undefined) {
-      this.#policy = this.#instantiate({});
-      return;
+    let dmr = {};
+    if (data !== undefined) {
+      const parsed = parsePolicyDocument(data.document);
+      if (!parsed.ok) throw invalid(`policy version ${data.version} refused: ${parsed.field}: ${parsed.message}`);
+      dmr = { policy: data.document, policyVersion: data.version };
     }
-    const parsed = parsePolicyDocument(data.document);
-    if (!parsed.ok) throw invalid(`policy version ${data.version} refused: ${parsed.field}: ${parsed.message}`);
-    this.#policy = this.#instantiate({ dmr: { policy: data.document, policyVersion: data.version } });
+    const load = ++this.#loads;
+    const policy = await instantiate(this.#wasm, { dmr });
+    if (load === this.#loads) this.#policy = policy;
   }
 
   decide(input: PolicyInput): PolicyDecision {
@@ -74,15 +80,16 @@ export class OpaWasmEngine implements PolicyEngine {
   }
 
   async close(): Promise<void> {}
+}
 
-  #instantiate(data: object): LoadedPolicy {
-    try {
-      const policy = loadPolicySync(this.#wasm);
-      policy.setData(data);
-      return policy;
-    } catch (error) {
-      throw invalid(`opa-wasm could not take the policy: ${(error as Error).message}`, error);
-    }
+/** A fresh instance of the module with `data` set; DMR_POLICY_INVALID when the module or the data is refused. */
+async function instantiate(wasm: Uint8Array, data: object): Promise<LoadedPolicy> {
+  try {
+    const policy = await loadPolicy(wasm);
+    policy.setData(data);
+    return policy;
+  } catch (error) {
+    throw invalid(`opa-wasm could not take the policy: ${(error as Error).message}`, error);
   }
 }
 

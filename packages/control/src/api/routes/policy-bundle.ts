@@ -19,7 +19,10 @@ export const policyBundleRoutes: RouteGroup = async (app, { context }) => {
         tags: ['policies'],
         summary: 'The latest policy as an OPA bundle (.manifest, dmr/dmr.rego, data.json); ETag = policy version',
         response: {
-          200: { description: 'application/gzip: the bundle', type: 'string', format: 'binary' },
+          200: {
+            description: 'The bundle (gzipped tar)',
+            content: { 'application/gzip': { schema: { type: 'string', format: 'binary' } } },
+          },
           304: { description: 'Not modified (If-None-Match matched the ETag)', type: 'null' },
           401: ErrorBody,
           403: ErrorBody,
