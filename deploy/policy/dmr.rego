@@ -29,75 +29,75 @@ default policy_version := 0
 
 policy_version := data.dmr.policyVersion
 
-# Indices of the matching rules, by effect: sets of indices, so `min` gives the first one in document order.
-deny_indices contains i if {
+# Indices of the matching rules (one pass over the rules), then of the matching deny and allow rules: sets of
+# indices, so `min` gives the first one in document order.
+matching_indices contains i if {
 	some i, rule in data.dmr.policy.rules
-	rule.effect == "deny"
 	rule_matches(rule)
+}
+
+deny_indices contains i if {
+	some i in matching_indices
+	data.dmr.policy.rules[i].effect == "deny"
 }
 
 allow_indices contains i if {
-	some i, rule in data.dmr.policy.rules
-	rule.effect == "allow"
-	rule_matches(rule)
+	some i in matching_indices
+	data.dmr.policy.rules[i].effect == "allow"
 }
 
 rule_matches(rule) if {
-	selector_matches(rule, "from", input.sender, sender_groups)
-	selector_matches(rule, "to", input.recipient, recipient_groups)
+	side_matches(rule, "from", input.sender, sender_groups)
+	side_matches(rule, "to", input.recipient, recipient_groups)
 	type_matches(rule)
 	window_matches(rule)
 }
 
-# An absent selector matches everyone; a present one when any of its lists holds the party.
-selector_matches(rule, side, _, _) if not has_key(rule, side)
+# An absent selector matches everyone; a present one when any of its lists holds the party (selectors are objects,
+# never false, so `not rule[side]` means absent). The else chain stops at the first list that holds it.
+side_matches(rule, side, _, _) if not rule[side]
 
-selector_matches(rule, side, party, _) if party.id in rule[side].agents
+side_matches(rule, side, party, member_of) if selector_holds(rule[side], party, member_of)
 
-selector_matches(rule, side, party, _) if party.institution in rule[side].institutions
-
-selector_matches(rule, side, _, member_of) if {
-	some group in rule[side].groups
+selector_holds(selector, party, member_of) if {
+	party.id in selector.agents
+} else if {
+	party.institution in selector.institutions
+} else if {
+	some group in selector.groups
 	member_of[group]
 }
 
-type_matches(rule) if not has_key(rule, "types")
+type_matches(rule) if not rule.types
 
 type_matches(rule) if input.message.type in rule.types
 
+window_matches(rule) if not rule.window
+
 window_matches(rule) if {
-	days_match(rule)
-	clock_matches(rule)
+	days_match(rule.window)
+	clock_matches(rule.window)
 }
 
-days_match(rule) if not has_key(rule, "window")
+days_match(window) if not window.days
 
-days_match(rule) if {
-	has_key(rule, "window")
-	not has_key(rule.window, "days")
-}
+days_match(window) if input.time.weekday in window.days
 
-days_match(rule) if input.time.weekday in rule.window.days
-
-clock_matches(rule) if not has_key(rule, "window")
-
-clock_matches(rule) if {
-	has_key(rule, "window")
-	not has_key(rule.window, "from")
-}
+# `from` and `to` come together (the document is validated); no clock means all day.
+clock_matches(window) if not window.from
 
 # [from, to): start inclusive, end exclusive; from > to wraps past midnight (from == to is refused at load).
-clock_matches(rule) if {
-	start := minute_of(rule.window.from)
-	end := minute_of(rule.window.to)
+clock_matches(window) if {
+	start := minute_of(window.from)
+	end := minute_of(window.to)
 	start < end
 	start <= input.time.minuteOfDay
 	input.time.minuteOfDay < end
 }
 
-clock_matches(rule) if {
-	start := minute_of(rule.window.from)
-	end := minute_of(rule.window.to)
+clock_matches(window) if {
+	start := minute_of(window.from)
+	end := minute_of(window.to)
 	start > end
 	wrapped_clock_matches(start, end, input.time.minuteOfDay)
 }
@@ -108,8 +108,6 @@ wrapped_clock_matches(_, end, minute) if minute < end
 
 # "HH:MM" → minutes since midnight.
 minute_of(clock) := (to_number(substring(clock, 0, 2)) * 60) + to_number(substring(clock, 3, 2))
-
-has_key(obj, key) if _ = obj[key]
 
 # Group membership (docs/policy.md "Groups"): a party is a member of G when G is among its registry groups, or the
 # policy defines G and lists its id, its institution, or a group it is a member of (nesting is at most 8 deep and
@@ -132,15 +130,16 @@ defined_member(group, party) if party.institution in group.institutions
 policy_groups := object.get(data.dmr.policy, "groups", {})
 
 # Every group name the policy names (defined or nested) or a party carries → the defined groups that name it.
-# graph.reachable only follows nodes that are keys of the graph, hence the parties' registry groups are keys too.
-group_parents := {name: parents_of(name) | some name in group_names}
+# graph.reachable only follows nodes that are keys of the graph, hence every name is a key (with no parents: {}).
+group_parents := {name: object.get(parents_by_child, name, set()) | some name in group_names}
+
+# child → the defined groups naming it in their `groups`, in one pass over the groups.
+parents_by_child[child] contains parent if {
+	some parent, group in policy_groups
+	some child in group.groups
+}
 
 group_names := (({name | some name, _ in policy_groups} | {name |
 	some _, group in policy_groups
 	some name in group.groups
 }) | {name | some name in input.sender.groups}) | {name | some name in input.recipient.groups}
-
-parents_of(name) := {parent |
-	some parent, group in policy_groups
-	name in group.groups
-}

@@ -124,7 +124,7 @@ async function storePolicy(document: unknown): Promise<number> {
 function opaAt(version: number): Promise<PolicyDecision> {
   const probe = engineFor(opa.url);
   return eventually(async () => {
-    const decision = await probe.decide(input(A, B)).catch(() => undefined);
+    const decision = await Promise.resolve(probe.decide(input(A, B))).catch(() => undefined);
     return decision?.policyVersion === version ? decision : undefined;
   }, `OPA to activate policy version ${version}`);
 }
