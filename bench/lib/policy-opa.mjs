@@ -41,7 +41,16 @@ async function startOpa(opaBin) {
   const port = await freePort();
   const child = spawn(
     opaBin,
-    ['run', '--server', '--addr', `127.0.0.1:${port}`, '--log-level', 'error', join(root, 'deploy/policy/dmr.rego')],
+    [
+      'run',
+      '--server',
+      '--optimize-store-for-read-speed',
+      '--addr',
+      `127.0.0.1:${port}`,
+      '--log-level',
+      'error',
+      join(root, 'deploy/policy/dmr.rego'),
+    ],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
     },

@@ -73,9 +73,13 @@ export function writeOpaConfig(dir: string, source: BundleSource): string {
 export async function startOpaServer(options: { configFile?: string; paths?: readonly string[]; port?: number }): Promise<OpaServer> {
   const chosen = options.port ?? (await findFreePort());
   const source = options.configFile === undefined ? [...(options.paths ?? [])] : ['--config-file', options.configFile];
-  const child = spawn(requireOpa(), ['run', '--server', '--addr', `127.0.0.1:${chosen}`, '--log-level', 'error', ...source], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    requireOpa(),
+    ['run', '--server', '--optimize-store-for-read-speed', '--addr', `127.0.0.1:${chosen}`, '--log-level', 'error', ...source],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const output: string[] = [];
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
