@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idempotent set-up shared by `npm start`, `npm test`, the bench and CI: Node >= 24, RabbitMQ binaries, npm
+# Idempotent set-up shared by `npm start`, `npm test`, the bench and CI: Node >= 24, RabbitMQ binaries, OPA, npm
 # dependencies, the native addon, build. Leaves a fresh clone clean (`git status --porcelain` prints nothing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,10 @@ echo "setup: node $(command -v node) ($node_abi)"
 bash scripts/ensure-rabbitmq.sh
 bash scripts/ensure-postgres.sh
 bash scripts/ensure-prometheus.sh
+# The pinned OPA (scripts/tool-versions.sh; built once per user with Go, linked into .tools/bin) and the policy
+# compiled to wasm for DMR_POLICY_ENGINE=opa-wasm (.tools/policy/dmr.wasm).
+bash scripts/ensure-opa.sh
+bash scripts/build-policy-wasm.sh
 
 # Native modules (packages/native-ecdh, better-sqlite3 of packages/control) must build against the headers of the
 # Node that runs DMR and never download any: the prefix of the running node (…/bin/node → …/include/node, as in

@@ -9,5 +9,17 @@ export {
   type ServerConfig,
 } from './config/index.js';
 export { decideDelivery, parseDeliveryAck, splitEventArguments } from './gateway/index.js';
+export {
+  createOpaSidecarEngine,
+  createOpaWasmEngine,
+  OPA_SIDECAR_DEFAULTS,
+  OpaSidecarEngine,
+  type OpaSidecarOptions,
+  OpaWasmEngine,
+  type OpaWasmOptions,
+  type PolicyData,
+  type PolicyEngine,
+  type PolicyEngineName,
+} from './policy/index.js';
 export { diffRegistry, parseRegistry, partialListOf } from './registry/index.js';
 export { buildFailureRecord, checkShape, INBOUND_SHAPE_LIMITS, MessageRouter, validateInbound } from './routing/index.js';

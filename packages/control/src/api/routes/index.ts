@@ -6,6 +6,7 @@ import { changeLogRoutes } from './change-log.js';
 import { openApiRoutes } from './openapi.js';
 import { opsRoutes } from './ops.js';
 import { policyRoutes } from './policies.js';
+import { policyBundleRoutes } from './policy-bundle.js';
 import { registryTransferRoutes } from './registry-transfer.js';
 import { serverRoutes } from './servers.js';
 
@@ -20,6 +21,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   centOpsRoutes,
   agentRoutes,
   serverRoutes,
+  policyBundleRoutes,
   policyRoutes,
   changeLogRoutes,
   registryTransferRoutes,
