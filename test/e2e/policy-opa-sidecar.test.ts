@@ -73,7 +73,7 @@ async function startControl(pki: ControlPki): Promise<RunningControl> {
     if (Date.now() > deadline || proc.child.exitCode !== null) throw new Error(`dmr-control did not start: ${proc.output.join('')}`);
     await new Promise((done) => setTimeout(done, 100));
   }
-  return { proc, url: `https://127.0.0.1:${port}`, port };
+  return { proc, url: `https://127.0.0.1:${port}`, port, opsPort };
 }
 
 /** Decisions and fail-closed refusals as the router counts them (`dmr_policy_decisions_total{result}`). */
