@@ -43,6 +43,14 @@ export class RootAccumulator {
     return this.#size;
   }
 
+  /** An independent copy (the stack is small: one hash per set bit of the size). */
+  clone(): RootAccumulator {
+    const copy = new RootAccumulator();
+    copy.#stack.push(...this.#stack);
+    copy.#size = this.#size;
+    return copy;
+  }
+
   /** Adds the next leaf hash. */
   push(leaf: Buffer): void {
     let node = leaf;
@@ -78,7 +86,8 @@ export function rootOf(leaves: readonly Buffer[]): Buffer {
  * @throws RangeError when index is not a leaf of the tree.
  */
 export function inclusionProof(leaves: readonly Buffer[], index: number): Buffer[] {
-  if (!Number.isInteger(index) || index < 0 || index >= leaves.length) throw new RangeError(`leaf ${index} is not in a tree of ${leaves.length}`);
+  if (!Number.isInteger(index) || index < 0 || index >= leaves.length)
+    throw new RangeError(`leaf ${index} is not in a tree of ${leaves.length}`);
   return path(index, leaves, 0, leaves.length);
 }
 
