@@ -48,25 +48,46 @@ export function signTreeHead(signer: TreeHeadSigner, size: number, rootHash: Buf
  * `signedAt`, carries {@link AUDIT_SIGNER_SAN}, matches `keyId`, and its key verifies the signature. The root itself
  * is checked by the caller against the entries. Returns the first problem, or undefined when the head is genuine.
  */
-export function treeHeadProblem(head: SignedTreeHead, trustedCas: readonly X509Certificate[]): string | undefined {
+export function treeHeadProblem(
+  head: SignedTreeHead,
+  trustedCas: readonly X509Certificate[],
+  checked: Map<string, CertificateCheck> = new Map(),
+): string | undefined {
+  let check = checked.get(head.certificatePem);
+  if (check === undefined) {
+    check = checkCertificate(head.certificatePem, trustedCas);
+    checked.set(head.certificatePem, check);
+  }
+  if ('problem' in check) return check.problem;
+  if (check.keyId !== head.keyId) return 'its key_id is not the SHA-256 of its certificate';
+  const at = Date.parse(head.signedAt);
+  if (!(at >= check.validFrom && at <= check.validTo)) return `its certificate was not valid at ${head.signedAt}`;
+  const message = treeHeadMessage(head.size, head.rootHash, head.signedAt);
+  return verify('sha256', message, check.key, head.signature) ? undefined : 'its signature does not verify';
+}
+
+/** A certificate checked once per verification run (heads share the writer's certificate). */
+export type CertificateCheck =
+  | { readonly problem: string }
+  | { readonly keyId: string; readonly key: KeyObject; readonly validFrom: number; readonly validTo: number };
+
+function checkCertificate(pem: string, trustedCas: readonly X509Certificate[]): CertificateCheck {
   let certificate: X509Certificate;
   try {
-    certificate = new X509Certificate(head.certificatePem);
+    certificate = new X509Certificate(pem);
   } catch {
-    return 'its certificate does not parse';
+    return { problem: 'its certificate does not parse' };
   }
-  if (keyIdOf(head.certificatePem) !== head.keyId) return 'its key_id is not the SHA-256 of its certificate';
-  if (!trustedCas.some((ca) => isIssuedBy(certificate, ca))) return 'its certificate is not issued by a trusted CA';
-  const at = Date.parse(head.signedAt);
-  if (!(at >= Date.parse(certificate.validFrom) && at <= Date.parse(certificate.validTo))) {
-    return `its certificate was not valid at ${head.signedAt}`;
-  }
+  if (!trustedCas.some((ca) => isIssuedBy(certificate, ca))) return { problem: 'its certificate is not issued by a trusted CA' };
   if (!(certificate.subjectAltName ?? '').split(', ').includes(AUDIT_SIGNER_SAN)) {
-    return `its certificate is not an audit signing certificate (no ${AUDIT_SIGNER_SAN})`;
+    return { problem: `its certificate is not an audit signing certificate (no ${AUDIT_SIGNER_SAN})` };
   }
-  const key = createPublicKey(certificate.publicKey.export({ type: 'spki', format: 'pem' }));
-  const message = treeHeadMessage(head.size, head.rootHash, head.signedAt);
-  return verify('sha256', message, key, head.signature) ? undefined : 'its signature does not verify';
+  return {
+    keyId: createHash('sha256').update(certificate.raw).digest('hex'),
+    key: createPublicKey(certificate.publicKey.export({ type: 'spki', format: 'pem' })),
+    validFrom: Date.parse(certificate.validFrom),
+    validTo: Date.parse(certificate.validTo),
+  };
 }
 
 function isIssuedBy(certificate: X509Certificate, ca: X509Certificate): boolean {

@@ -5,7 +5,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { readEntryClaims } from './entry.js';
 import { leafHash, RootAccumulator } from './merkle.js';
-import { type SignedTreeHead, treeHeadProblem } from './tree-head.js';
+import { type CertificateCheck, type SignedTreeHead, treeHeadProblem } from './tree-head.js';
 
 /** An `audit_entries` row as read back. */
 export interface StoredEntryRow {
@@ -57,6 +57,7 @@ class Verification {
   verifiedSize = 0;
   finding: VerifyFinding | undefined;
   headIndex = 0;
+  readonly certificates = new Map<string, CertificateCheck>();
 
   constructor(
     readonly heads: readonly SignedTreeHead[],
@@ -142,7 +143,7 @@ function checkEntry(run: Verification, row: StoredEntryRow): void {
 function checkHeadsAt(run: Verification): void {
   for (let head = run.heads[run.headIndex]; head !== undefined && head.size === run.acc.size; head = run.heads[run.headIndex]) {
     run.headIndex += 1;
-    const problem = treeHeadProblem(head, run.trustedCas);
+    const problem = treeHeadProblem(head, run.trustedCas, run.certificates);
     if (problem !== undefined) {
       run.finding = { kind: 'head-forged', headSize: head.size, message: `the signed head of size ${head.size} is forged: ${problem}` };
       return;

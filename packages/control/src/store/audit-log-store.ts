@@ -34,6 +34,8 @@ export interface AuditLogStore {
   position(): Promise<AuditPosition | undefined>;
   /** The highest stream offset stored, or undefined. */
   lastStreamOffset(): Promise<number | undefined>;
+  /** The highest change-log seq published as `change-log-<seq>` that the log holds, or undefined. */
+  lastChangeLogSeq(): Promise<number | undefined>;
   /** Which of `eventIds` are already in the log. */
   knownEventIds(eventIds: readonly string[]): Promise<Set<string>>;
   /** Appends entries (seq order, contiguous) and the heads signed over them, in one transaction. */
@@ -86,6 +88,16 @@ function createAuditLogStore({ db, engine }: MigratedDatabase, now: () => Date):
         .select(sql<string | number | null>`max(stream_offset)`.as('offset'))
         .executeTakeFirst();
       return row?.offset === null || row?.offset === undefined ? undefined : Number(row.offset);
+    },
+    lastChangeLogSeq: async () => {
+      const row = await db
+        .selectFrom('audit_entries')
+        .select('event_id')
+        .where('event_id', 'like', 'change-log-%')
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row === undefined ? undefined : Number(row.event_id.slice('change-log-'.length));
     },
     knownEventIds: async (eventIds) => {
       if (eventIds.length === 0) return new Set();

@@ -42,7 +42,7 @@ export const AuditEvent = Type.Object(
     v: Type.Literal(1),
     eventId: Type.String({ pattern: '^[A-Za-z0-9._:-]{8,128}$' }),
     at: IsoTimestamp,
-    kind: Type.Union(AUDIT_KINDS.map((k) => Type.Literal(k))),
+    kind: Type.Unsafe<AuditKind>(Type.Union(AUDIT_KINDS.map((k) => Type.Literal(k)))),
     actor: Token(256),
     subject: Token(512),
     outcome: Type.Union([Type.Literal('ok'), Type.Literal('refused'), Type.Literal('failed')]),
