@@ -2,10 +2,10 @@
 // CA commands), so an auditor can check the log with nothing running and without trusting dmr-control.
 
 import { Command, Option } from '@commander-js/extra-typings';
-import { createLogger } from '@dmr/shared';
 import { DmrError } from '@dmr/shared/base';
-import { parseCaBundle, proveConsistency, proveInclusion, type SignedTreeHead, verifyAuditLog } from '../audit/index.js';
-import { type AuditLogStore, CONTROL_DATABASE_URL_ENV, DEFAULT_CONTROL_DATABASE_URL, openAuditLogStore } from '../store/index.js';
+import type { SignedTreeHead } from '../audit/index.js';
+import type { AuditLogStore } from '../store/index.js';
+import { CONTROL_DATABASE_URL_ENV, DEFAULT_CONTROL_DATABASE_URL } from '../store/open-options.js';
 import { type CliContext, type CliIo, readInputFile } from './output.js';
 
 const positiveInt = (name: string) => (value: string) => {
@@ -20,7 +20,14 @@ function databaseOption() {
   );
 }
 
+// Kysely, the database drivers, pino and node:crypto's X.509 are loaded when an audit command runs, never for --help
+// or other commands (cli-startup.test.ts).
+function loadAudit(): Promise<typeof import('../audit/index.js')> {
+  return import('../audit/index.js');
+}
+
 async function withStore<T>(url: string | undefined, context: CliContext, fn: (store: AuditLogStore) => Promise<T>): Promise<T> {
+  const [{ createLogger }, { openAuditLogStore }] = await Promise.all([import('@dmr/shared'), import('../store/index.js')]);
   const log = createLogger({ name: 'dmrctl', level: 'silent' });
   const store = await openAuditLogStore(url ?? context.env[CONTROL_DATABASE_URL_ENV] ?? DEFAULT_CONTROL_DATABASE_URL, { log });
   try {
@@ -52,6 +59,7 @@ function verifyCommand(io: CliIo, context: CliContext) {
     .option('--to <seq>', 'last entry checked', positiveInt('--to'))
     .option('--json', 'print the report as JSON')
     .action(async (options) => {
+      const { parseCaBundle, verifyAuditLog } = await loadAudit();
       const trustedCas = parseCaBundle(await readInputFile(options.caFile));
       if (trustedCas.length === 0) throw new DmrError('DMR_CONFIG_INVALID', `${options.caFile} holds no certificate`);
       const report = await withStore(options.database, context, async (store) =>
@@ -73,6 +81,7 @@ function proveCommand(io: CliIo, context: CliContext) {
     .argument('<eventId>')
     .addOption(databaseOption())
     .action(async (eventId, options) => {
+      const { proveInclusion } = await loadAudit();
       const proof = await withStore(options.database, context, async (store) => {
         const entry = await store.entryByEventId(eventId);
         if (entry === undefined) throw new DmrError('DMR_AUDIT_NOT_FOUND', `no audit entry has eventId ${eventId}`);
@@ -95,6 +104,7 @@ function consistencyCommand(io: CliIo, context: CliContext) {
     .addOption(databaseOption())
     .action(async (options) => {
       if (options.old > options.new) throw new DmrError('DMR_CONFIG_INVALID', '--old must not be larger than --new');
+      const { proveConsistency } = await loadAudit();
       const proof = await withStore(options.database, context, async (store) => {
         const heads = await store.heads();
         const oldHead = headOfSize(heads, options.old);

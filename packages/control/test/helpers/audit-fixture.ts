@@ -90,3 +90,10 @@ export function dropAppendOnly(url: string, table: 'audit_entries' | 'audit_tree
     ? [`drop trigger ${table}_no_update`, `drop trigger ${table}_no_delete`]
     : [`drop trigger ${table}_no_edit on ${table}`];
 }
+
+/** Every item of an async iterable, in order. */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}

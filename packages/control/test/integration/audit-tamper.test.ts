@@ -17,7 +17,7 @@ import {
   verifyInclusion,
 } from '../../src/audit/index.js';
 import { runCli } from '../../src/cli/program.js';
-import { auditSigner, dropAppendOnly, fillLog, type MemoryCa, memoryCa, openAudit, rawSql } from '../helpers/audit-fixture.js';
+import { auditSigner, collect, dropAppendOnly, fillLog, type MemoryCa, memoryCa, openAudit, rawSql } from '../helpers/audit-fixture.js';
 import { makeTempDir } from './helpers/temp-dir.js';
 
 const COUNT = 50;
@@ -100,7 +100,7 @@ function tamperSuite(getSetup: () => Setup): void {
     const setup = getSetup();
     const { url } = await filled(setup);
     const store = await openAudit(url);
-    const [row] = await Array.fromAsync(store.entries(23, 23));
+    const [row] = await collect(store.entries(23, 23));
     await store.close();
     const forged = (row?.body ?? '').replace('admin:alice', 'admin:mallory');
     const { leafHash } = await import('../../src/audit/index.js');

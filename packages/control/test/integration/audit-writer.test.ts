@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditAppender, parseCaBundle, type TreeHeadSigner, verifyAuditLog } from '../../src/audit/index.js';
 import { AuditStreamWriter, ChangeLogAuditPublisher } from '../../src/audit-writer/index.js';
 import { type AuditLogStore, openControlStore } from '../../src/store/index.js';
-import { auditEvent, auditSigner, type MemoryCa, memoryCa, openAudit } from '../helpers/audit-fixture.js';
+import { auditEvent, auditSigner, collect, type MemoryCa, memoryCa, openAudit } from '../helpers/audit-fixture.js';
 import { capturingLogger } from '../helpers/store-fixtures.js';
 import { makeTempDir } from './helpers/temp-dir.js';
 
@@ -141,7 +141,7 @@ describe('audit writer on the dmr.audit stream', () => {
     await again.publishPending();
     await again.stop();
     await writer.stop();
-    const entries = await Array.fromAsync(store.entries());
+    const entries = await collect(store.entries());
     const changeEvents = entries.filter((e) => e.eventId.startsWith('change-log-')).map((e) => JSON.parse(e.body).event);
     expect(changeEvents).toEqual([
       expect.objectContaining({

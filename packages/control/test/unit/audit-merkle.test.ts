@@ -78,7 +78,14 @@ const CONSISTENCY: [number, number, string[]][] = [
       'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
     ],
   ],
-  [2, 5, ['5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e', 'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b']],
+  [
+    2,
+    5,
+    [
+      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
+      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
+    ],
+  ],
 ];
 
 const LEAVES = ENTRIES.map(leafHash);
@@ -90,7 +97,11 @@ describe('RFC 6962 hashing (certificate-transparency vectors)', () => {
   it('hashes leaves and nodes with their domain prefixes', () => {
     expect(leafHash(Buffer.alloc(0)).toString('hex')).toBe(ROOTS[1]);
     const [a, b] = [leafHash(Buffer.from('a')), leafHash(Buffer.from('b'))];
-    expect(nodeHash(a, b)).toEqual(createHash('sha256').update(Buffer.concat([Buffer.from([1]), a, b])).digest());
+    expect(nodeHash(a, b)).toEqual(
+      createHash('sha256')
+        .update(Buffer.concat([Buffer.from([1]), a, b]))
+        .digest(),
+    );
     expect(leafHash(Buffer.concat([a, b]))).not.toEqual(nodeHash(a, b));
   });
 
