@@ -61,7 +61,11 @@ describe('dmr-control audit writer', () => {
         const entry = entries.find((e) => JSON.parse(e.body).event.subject === 'agent.create agent:audited');
         const head = (await store.heads()).at(-1);
         if (entry !== undefined && head !== undefined && head.size >= entry.seq) {
-          expect(JSON.parse(entry.body).event).toMatchObject({ kind: 'config.changed', actor: 'admin:urn:dmr:role:admin:tester', outcome: 'ok' });
+          expect(JSON.parse(entry.body).event).toMatchObject({
+            kind: 'config.changed',
+            actor: 'admin:urn:dmr:role:admin:tester',
+            outcome: 'ok',
+          });
           expect(entry.eventId).toMatch(/^change-log-[0-9]+$/);
           eventId = entry.eventId;
           break;
