@@ -15,7 +15,6 @@ export const grafanaDir = join(repoRoot, 'deploy/grafana');
 export const PENDING_METRICS: Readonly<Record<string, string>> = {
   dmr_policy_decisions_total: 'issue 19 (policy engine; docs/policy.md: dmr_policy_decisions_total{engine,result})',
   dmr_policy_decision_duration_seconds_bucket: 'issue 19 (policy engine; docs/policy.md: dmr_policy_decision_duration_seconds{engine})',
-  dmr_audit_writer_lag_events: 'issue 20 (the audit writer, built after the rules)',
 };
 
 /** Names that are series selectors in PromQL (metric names or recorded series), without functions and keywords. */

@@ -446,6 +446,28 @@ export const ERROR_CATALOG = {
     summary:
       'The server could not read the policy (dmr-control `GET /v1/policies/latest` or `DMR_POLICY_URL`); the last good policy stays in force and the read is retried.',
   },
+  DMR_AUDIT_EVENT_INVALID: {
+    httpStatus: 400,
+    isTransient: false,
+    summary:
+      'An audit event is not the dmr.audit schema {v:1, eventId, at, kind, actor, subject, outcome, code?, configVersion, traceId?}; it was not published, or the writer skipped it.',
+  },
+  DMR_AUDIT_PUBLISH_FAILED: {
+    httpStatus: 503,
+    isTransient: true,
+    summary: 'An audit event was not confirmed by the broker (nack or channel closed); the publisher keeps it and retries.',
+  },
+  DMR_AUDIT_VERIFY_FAILED: {
+    httpStatus: 409,
+    isTransient: false,
+    summary:
+      'The audit log does not verify: an entry was altered, removed or reordered, or a signed tree head is forged or does not match.',
+  },
+  DMR_AUDIT_NOT_FOUND: {
+    httpStatus: 404,
+    isTransient: false,
+    summary: 'No audit entry has this eventId, or no signed tree head covers it yet.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Every DMR error code. */

@@ -1,3 +1,4 @@
+export { AUDIT_SIGNER_VALIDITY_DAYS, type IssuedAuditSigner, issueAuditSigner } from './audit-signer.js';
 export {
   type InitCaOptions,
   type IssuedCertificate,
@@ -33,8 +34,16 @@ export {
 } from './crl.js';
 export { MAX_CSR_PEM_LENGTH, type VerifiedCsr, verifyCsr } from './csr.js';
 export { type CaPaths, caPaths, keyModeProblem, type LeafPaths, leafPaths, PRIVATE_FILE_MODE, PUBLIC_FILE_MODE } from './files.js';
-export { CLOCK_SKEW_MS, DEFAULT_CA_VALIDITY_DAYS, DEFAULT_LEAF_VALIDITY_DAYS, type Validity } from './issue.js';
-export { KEY_TYPES, type KeyType } from './keys.js';
+export {
+  type CaSigner,
+  CLOCK_SKEW_MS,
+  createRoot,
+  DEFAULT_CA_VALIDITY_DAYS,
+  DEFAULT_LEAF_VALIDITY_DAYS,
+  type Validity,
+  validityFor,
+} from './issue.js';
+export { KEY_TYPES, type KeyType, privateKeyPem, signingKeyFromPem } from './keys.js';
 export {
   type AgentIssueOptions,
   issueAdminCertificate,
@@ -47,9 +56,11 @@ export {
 export { AGENT_ID_PATTERN, AGENT_URI_PREFIX, agentUri, isAgentId } from './names.js';
 export { type SignedLeaf, signCrlWith, signLeafWith } from './online.js';
 export {
+  AUDIT_SIGNER_URI,
   adminProfile,
   agentProfile,
   assertKindAllowed,
+  auditProfile,
   CA_PURPOSES,
   type CaPurpose,
   CERTIFICATE_KINDS,

@@ -10,7 +10,7 @@ import { x509 } from './x509.js';
 export { CA_PURPOSES, type CaPurpose, CERTIFICATE_KINDS, type CertificateKind } from './vocabulary.js';
 
 const KINDS_OF_PURPOSE: Readonly<Record<CaPurpose, readonly CertificateKind[]>> = {
-  agents: ['server', 'agent', 'admin'],
+  agents: ['server', 'agent', 'admin', 'audit'],
   broker: ['rabbitmq-server', 'relay-user'],
 };
 
@@ -146,4 +146,16 @@ function subjectAltNames(profile: LeafProfile): x509.JsonGeneralNames {
     ...profile.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
     ...profile.uris.map((value) => ({ type: 'url' as const, value })),
   ];
+}
+
+/** The SAN URI every audit tree-head signing certificate carries; the verifier refuses a head signed by any other. */
+export const AUDIT_SIGNER_URI = 'urn:dmr:audit-signer';
+
+/**
+ * The audit tree-head signer's profile (docs/audit.md): CN `dmr-audit-<instance>`, SAN URI {@link AUDIT_SIGNER_URI},
+ * EKU clientAuth (no TLS use: the URI is what marks it). Issued by the agent CA of dmr-control's ring.
+ */
+export function auditProfile(instance: string): LeafProfile {
+  const commonName = checkCommonName(`dmr-audit-${instance}`.slice(0, 64));
+  return { kind: 'audit', commonName, dnsNames: [], ipAddresses: [], uris: [AUDIT_SIGNER_URI], extendedKeyUsage: 'clientAuth' };
 }

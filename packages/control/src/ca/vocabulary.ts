@@ -8,9 +8,9 @@ export type KeyType = 'ec-p256' | 'rsa-3072';
 export const KEY_TYPES: readonly KeyType[] = ['ec-p256', 'rsa-3072'];
 
 /** The kinds of certificate this CA issues. */
-export type CertificateKind = 'server' | 'agent' | 'admin' | 'rabbitmq-server' | 'relay-user';
+export type CertificateKind = 'server' | 'agent' | 'admin' | 'rabbitmq-server' | 'relay-user' | 'audit';
 
-/** Every {@link CertificateKind}. */
+/** The kinds `dmrctl cert` issues offline (`audit` certificates are issued by dmr-control's audit writer only). */
 export const CERTIFICATE_KINDS: readonly CertificateKind[] = ['server', 'agent', 'admin', 'rabbitmq-server', 'relay-user'];
 
 /**

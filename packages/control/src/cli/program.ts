@@ -3,6 +3,7 @@ import { DmrError, readPackageVersion, toDmrError, versionLine } from '@dmr/shar
 import { agentsCommand } from './agents-commands.js';
 import { ControlApiError, formatApiError, isRevisionConflict } from './api-client/api-error.js';
 import { caRingCommand, certsCommand, changesCommand, policiesCommand, serversCommand } from './api-commands.js';
+import { auditCommand } from './audit-commands.js';
 import { caCommand, crlCommand, revokeCommand } from './ca-commands.js';
 import { certCommand } from './cert-commands.js';
 import { type CliContext, type CliIo, UsageError } from './output.js';
@@ -36,7 +37,7 @@ const INVALID_INPUT_STATUSES: ReadonlySet<number> = new Set([400, 413, 422]);
 export function buildProgram(io: CliIo, context: CliContext = { env: {} }): Command {
   const program = new Command('dmrctl')
     .description(
-      "DMR control CLI: dmr-control's admin API (agents, certs, servers, changes, policies, export/import); policy test/diff offline; the offline CA (ca, cert, revoke, crl); queue migration from seed 003",
+      "DMR control CLI: dmr-control's admin API (agents, certs, servers, changes, policies, export/import); policy test/diff offline; the offline CA (ca, cert, revoke, crl); the audit log (audit); queue migration from seed 003",
     )
     .version(versionLine('dmrctl', readPackageVersion(new URL('../../package.json', import.meta.url))), '-V, --version')
     .exitOverride()
@@ -58,6 +59,7 @@ export function buildProgram(io: CliIo, context: CliContext = { env: {} }): Comm
     revokeCommand(io),
     crlCommand(io),
     queuesCommand(io, context),
+    auditCommand(io, context),
   ];
   for (const command of commands) {
     program.addCommand(inheritSettings(command, program));

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { TlsOptions, Server as TlsServer } from 'node:tls';
 import { type ControlKind, createLogger, DmrError, LISTEN_BACKLOG, type Logger, OpsListener, pemCertificates } from '@dmr/shared';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -7,6 +8,7 @@ import type { PresentedCertificate } from '../domain/index.js';
 import { CaRingHolder, CertificateLifecycle } from '../enroll/index.js';
 import { ControlAnnouncer } from '../push/index.js';
 import { type ControlStore, openControlStore, redactStoreUrl } from '../store/index.js';
+import { type AuditComponent, startAudit } from './audit-wiring.js';
 import type { ControlConfig } from './control-config.js';
 import { type ControlMetrics, createControlMetrics } from './control-metrics.js';
 
@@ -77,12 +79,14 @@ export function buildControl(config: ControlConfig, deps: ControlDeps = {}): Dmr
     : undefined;
 
   let stopping: Promise<void> | undefined;
+  let audit: AuditComponent | undefined;
   const start = async (): Promise<{ port: number }> => {
     state = 'starting';
     await ops?.start();
     store = await (deps.openStore ?? openStore)(config.databaseUrl, log);
     metrics.configVersion.set(await store.configVersion());
     lifecycle = await startCertificates(config, { app, store, log, announce });
+    audit = await startAudit(config, { store, log, metrics, instance: hostname() });
     if (announcer) announcer.start();
     else log.info('RABBITMQ_DEFAULT_HOST is not set: config push is off; servers learn of changes on their poll');
     await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
@@ -100,6 +104,7 @@ export function buildControl(config: ControlConfig, deps: ControlDeps = {}): Dmr
         ['push', async () => announcer?.stop()],
         ['ops', async () => ops?.stop()],
         ['certificates', async () => lifecycle?.stop()],
+        ['audit', async () => audit?.stop()],
         ['store', async () => store?.close()],
       ],
       (next) => (state = next),

@@ -58,6 +58,8 @@ export interface ControlConfig {
   readonly shutdownTimeoutMs: number;
   /** The certificate lifecycle (enrollment, renewal, CRLs); used when `caDir` is set. */
   readonly certificates: LifecycleConfig;
+  /** The audit writer (docs/audit.md). */
+  readonly audit: AuditConfig;
 }
 
 /** The file system facts the config check needs beyond reading files; injectable for unit tests. */
@@ -94,7 +96,11 @@ export function loadControlConfig(env: Env, files: ControlConfigFiles = LOCAL_CO
     logLevel: logLevel ?? 'info',
     shutdownTimeoutMs: read.int('DMR_SHUTDOWN_TIMEOUT_MS', { default: 10_000, min: 0 }),
     certificates: readLifecycleConfig(read),
+    audit: readAuditConfig(read),
   };
+  if (config.audit.isWriterOn && (config.broker === undefined || caDir === undefined)) {
+    read.problem('DMR_AUDIT_WRITER=on needs RABBITMQ_DEFAULT_HOST (the dmr.audit stream) and DMR_CONTROL_CA_DIR (the signing CA)');
+  }
   checkConfiguredFiles(read, configuredFiles(config), files);
   if (caDir !== undefined) {
     for (const keyPath of caKeyPaths(read, caDir, isRing, files)) checkCaKey(read, keyPath, files);
@@ -180,4 +186,24 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** The audit writer's settings. */
+export interface AuditConfig {
+  /** `DMR_AUDIT_WRITER` (`on`/`off`, default off): consume dmr.audit into the Merkle log and publish the change log. */
+  readonly isWriterOn: boolean;
+  /** `DMR_AUDIT_HEAD_EVERY_EVENTS` (default 1000): a signed tree head at least every this many entries. */
+  readonly headEveryEvents: number;
+  /** `DMR_AUDIT_HEAD_EVERY_MS` (default 10000): and at least this often while entries are unsigned. */
+  readonly headEveryMs: number;
+}
+
+function readAuditConfig(read: EnvReader): AuditConfig {
+  const writer = read.string('DMR_AUDIT_WRITER', 'off');
+  if (writer !== 'on' && writer !== 'off') read.problem(`DMR_AUDIT_WRITER must be on or off, got "${writer}"`);
+  return {
+    isWriterOn: writer === 'on',
+    headEveryEvents: read.int('DMR_AUDIT_HEAD_EVERY_EVENTS', { default: 1000, min: 1, max: 1_000_000 }),
+    headEveryMs: read.int('DMR_AUDIT_HEAD_EVERY_MS', { default: 10_000, min: 100, max: 86_400_000 }),
+  };
 }

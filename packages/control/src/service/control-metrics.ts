@@ -11,6 +11,12 @@ export const CONTROL_METRIC = {
   requestsTotal: 'dmr_control_requests_total',
   /** Admin API latency by access and method. */
   requestDuration: 'dmr_control_request_duration_seconds',
+  /** Audit events read from `dmr.audit` and not yet in the tamper-evident log (docs/audit.md). */
+  auditWriterLag: 'dmr_audit_writer_lag_events',
+  /** Entries appended to the audit log by this instance's writer. */
+  auditEntriesTotal: 'dmr_audit_entries_total',
+  /** Stream messages the writer handled, by result: appended, duplicate (eventId already stored), invalid. */
+  auditWriterEventsTotal: 'dmr_audit_writer_events_total',
 } as const;
 
 /** dmr-control's Prometheus metrics on a private registry (no global state: tests build many instances). */
@@ -22,6 +28,9 @@ export interface ControlMetrics {
   readonly requestDuration: Histogram<'access' | 'method'>;
   /** Errors that escaped every handler and were survived (see `guardProcess`). */
   readonly processUnhandledErrorsTotal: Counter<'kind' | 'code'>;
+  readonly auditWriterLag: Gauge;
+  readonly auditEntriesTotal: Counter;
+  readonly auditWriterEventsTotal: Counter<'result'>;
 }
 
 /** Creates {@link ControlMetrics} with Node's default process metrics. */
@@ -55,6 +64,14 @@ export function createControlMetrics(): ControlMetrics {
       name: METRIC.processUnhandledErrorsTotal,
       help: 'errors that escaped every handler and were survived',
       labelNames: ['kind', 'code'],
+      registers,
+    }),
+    auditWriterLag: new Gauge({ name: CONTROL_METRIC.auditWriterLag, help: 'audit events in dmr.audit not yet in the log', registers }),
+    auditEntriesTotal: new Counter({ name: CONTROL_METRIC.auditEntriesTotal, help: 'entries appended to the audit log', registers }),
+    auditWriterEventsTotal: new Counter({
+      name: CONTROL_METRIC.auditWriterEventsTotal,
+      help: 'dmr.audit messages handled by the writer, by result',
+      labelNames: ['result'],
       registers,
     }),
   };

@@ -1,5 +1,6 @@
 // The control plane's storage: the ControlStore port, its records, and openControlStore (SQLite or PostgreSQL).
 
+export { AUDIT_READ_BATCH, type AuditAppend, type AuditLogStore, type AuditPosition, openAuditLogStore } from './audit-log-store.js';
 export type {
   AgentReader,
   AgentWriter,

@@ -4,6 +4,7 @@
 
 import { type Kysely, sql } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
+import { createAuditTables } from './audit-migration.js';
 import type { StoreEngine } from './control-store.js';
 import { createLifecycleTables } from './lifecycle-migration.js';
 
@@ -17,6 +18,7 @@ export function controlMigrations(engine: StoreEngine): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '2026-12-07-001-initial': { up: (db) => createInitialSchema(db, engine) },
     '2026-12-07-002-certificate-lifecycle': { up: (db) => createLifecycleTables(db, engine) },
+    '2026-12-07-003-audit-log': { up: (db) => createAuditTables(db, engine) },
   };
   return { getMigrations: async () => migrations };
 }

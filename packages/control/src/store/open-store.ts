@@ -22,6 +22,19 @@ import { parseStoreUrl, redactStoreUrl, type StoreLocation } from './store-url.j
  * cannot be opened, is not UTF-8 (PostgreSQL), or cannot be migrated (including one migrated by a newer release).
  */
 export async function openControlStore(url: string, options: OpenControlStoreOptions): Promise<ControlStore> {
+  const { db, engine, log } = await openMigratedDatabase(url, options);
+  return createKyselyStore(db, { engine, log, now: options.now ?? (() => new Date()) });
+}
+
+/** The opened and migrated database behind {@link openControlStore} (and the audit log's store). */
+export interface MigratedDatabase {
+  readonly db: Kysely<ControlDatabase>;
+  readonly engine: StoreEngine;
+  readonly log: OpenControlStoreOptions['log'];
+}
+
+/** Opens the database at `url` and applies pending migrations; throws as {@link openControlStore}. */
+export async function openMigratedDatabase(url: string, options: OpenControlStoreOptions): Promise<MigratedDatabase> {
   const parsed = parseStoreUrl(url);
   if (!parsed.ok) throw new DmrError('DMR_CONFIG_INVALID', parsed.problem);
   const log = options.log.child({ component: 'control-store' });
@@ -35,7 +48,7 @@ export async function openControlStore(url: string, options: OpenControlStoreOpt
     throw toStoreError(error, `opening ${where}`);
   }
   log.info({ engine: parsed.location.engine, url: where }, 'control store open');
-  return createKyselyStore(db, { engine: parsed.location.engine, log, now: options.now ?? (() => new Date()) });
+  return { db, engine: parsed.location.engine, log };
 }
 
 function openEngine(location: StoreLocation, log: OpenControlStoreOptions['log'], where: string): Kysely<ControlDatabase> {

@@ -2,6 +2,7 @@
 // JSON values are text; PostgreSQL's bigint columns come back as strings and are read with Number().
 
 import type { Generated } from 'kysely';
+import type { AuditEntryTable, AuditTreeHeadTable } from './audit-schema.js';
 import type { CrlTable, ServiceTokenTable } from './lifecycle-schema.js';
 
 /** `counters`: named integers (`config_version`, `policy_version`). */
@@ -125,4 +126,6 @@ export interface ControlDatabase {
   change_log: ChangeLogTable;
   crls: CrlTable;
   service_enrollment_tokens: ServiceTokenTable;
+  audit_entries: AuditEntryTable;
+  audit_tree_heads: AuditTreeHeadTable;
 }

@@ -137,4 +137,33 @@ describe('loadControlConfig', () => {
   it('is a DmrError with the code the bin maps to exit 2', () => {
     expect(() => loadControlConfig({}, io)).toThrow(DmrError);
   });
+
+  it('reads the audit writer settings and refuses the writer without a broker or a CA', () => {
+    expect(loadControlConfig({ ...TLS, DMR_CONTROL_CA_DIR: '/ca' }, io).audit).toEqual({
+      isWriterOn: false,
+      headEveryEvents: 1000,
+      headEveryMs: 10_000,
+    });
+    const on = loadControlConfig(
+      {
+        ...TLS,
+        DMR_CONTROL_CA_DIR: '/ca',
+        RABBITMQ_DEFAULT_HOST: 'rabbit',
+        RABBITMQ_DEFAULT_PORT: '5672',
+        RABBITMQ_DEFAULT_USER: 'dmr-control',
+        RABBITMQ_DEFAULT_PASS: 'secret',
+        DMR_AUDIT_WRITER: 'on',
+        DMR_AUDIT_HEAD_EVERY_EVENTS: '64',
+        DMR_AUDIT_HEAD_EVERY_MS: '500',
+      },
+      io,
+    );
+    expect(on.audit).toEqual({ isWriterOn: true, headEveryEvents: 64, headEveryMs: 500 });
+    expect(problemsOf({ ...TLS, DMR_CONTROL_CA_DIR: '/ca', DMR_AUDIT_WRITER: 'on' })).toContain(
+      'DMR_AUDIT_WRITER=on needs RABBITMQ_DEFAULT_HOST',
+    );
+    expect(problemsOf({ ...TLS, DMR_CONTROL_CA_DIR: '/ca', DMR_AUDIT_WRITER: 'yes', DMR_AUDIT_HEAD_EVERY_EVENTS: '0' })).toMatch(
+      /DMR_AUDIT_WRITER must be on or off[\s\S]*DMR_AUDIT_HEAD_EVERY_EVENTS/,
+    );
+  });
 });
