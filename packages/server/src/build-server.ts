@@ -167,7 +167,7 @@ export function buildServer(config: ServerConfig, deps: ServerDeps = {}): DmrSer
     trust: certificateKeepers.tls,
     metrics,
     log,
-    policy: policy.sync,
+    policy: policy.refresh ? { refresh: policy.refresh } : undefined,
     version: serverBinInfo().version,
     startedAt: new Date(),
   });

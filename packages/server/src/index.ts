@@ -4,6 +4,7 @@ export {
   brokerUrl,
   type ConfigFiles,
   checkConfiguredFiles,
+  DEFAULT_POLICY_WASM_FILE,
   loadServerConfig,
   parseBrokerHosts,
   type ServerConfig,

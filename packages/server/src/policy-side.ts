@@ -4,6 +4,7 @@ import type { ServerMetrics } from './obs/index.js';
 import {
   controlPolicySource,
   createPolicyEngine,
+  type OpaSidecarEngine,
   PendingEngine,
   type PolicyEngine,
   PolicyPoint,
@@ -19,6 +20,11 @@ export interface PolicySide {
   readonly point: PolicyPoint;
   /** Undefined without a source (no DMR_POLICY_URL, no DMR_CONTROL_URL): no policy, every message allowed. */
   readonly sync: PolicySync | undefined;
+  /**
+   * For `policy` announcements: drops the engine's decision cache (the opa sidecar's; its bundle may have changed
+   * even when the document the server reads did not), then re-reads the policy. Absent without a policy source.
+   */
+  readonly refresh: (() => Promise<boolean>) | undefined;
   /** First read (the server is not ready until it succeeded), then the schedule. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -30,7 +36,7 @@ export interface PolicySide {
  */
 export function createPolicySide(config: ServerConfig, registry: AgentRegistry, metrics: ServerMetrics, log: Logger): PolicySide {
   const policyLog = log.child({ component: 'policy' });
-  const engine = createPolicyEngine({ engine: config.policy.engine });
+  const engine = createPolicyEngine(config.policy);
   const source = sourceOf(config);
   const point = new PolicyPoint(
     { engine, attributesOf: (agentId) => registry.attributesOf(agentId), metrics: metrics.policy, log: policyLog },
@@ -41,6 +47,12 @@ export function createPolicySide(config: ServerConfig, registry: AgentRegistry, 
     engine,
     point,
     sync,
+    refresh: sync
+      ? () => {
+          invalidateCache(engine);
+          return sync.refresh();
+        }
+      : undefined,
     start: async () => {
       // an engine built asynchronously (opa-wasm) must be usable before the first read and the first message
       if (engine instanceof PendingEngine) await engine.ready;
@@ -61,4 +73,10 @@ function sourceOf(config: ServerConfig): PolicySource | undefined {
   const tls = { caFile: control.caFile, certFile: control.clientCertFile, keyFile: control.clientKeyFile };
   const options = { timeoutMs: control.timeoutMs, tls };
   return source.kind === 'control' ? controlPolicySource(source.url, options) : urlPolicySource(source.url, options);
+}
+
+/** Clears the decision cache of an engine that keeps one (the opa sidecar engine; its builder is synchronous, so it is never behind a PendingEngine). */
+function invalidateCache(engine: PolicyEngine): void {
+  const cached = engine as Partial<Pick<OpaSidecarEngine, 'invalidate'>>;
+  cached.invalidate?.();
 }

@@ -20,7 +20,15 @@ export {
   type ServerTlsFiles,
 } from './control-config.js';
 export { type GatewayLimits, type RegistryTrust, readGatewayLimits, readRegistryTrust } from './limits-config.js';
-export { POLICY_ENGINE_NAMES, type PolicyConfig, type PolicySourceConfig, readPolicy } from './policy-config.js';
+export {
+  DEFAULT_POLICY_WASM_FILE,
+  type OpaSidecarConfig,
+  POLICY_ENGINE_NAMES,
+  type PolicyConfig,
+  type PolicyEngineConfig,
+  type PolicySourceConfig,
+  readPolicy,
+} from './policy-config.js';
 export {
   type GatewayConfig,
   loadServerConfig,

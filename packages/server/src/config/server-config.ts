@@ -143,7 +143,7 @@ export function loadServerConfig(env: Env, files: ConfigFiles = LOCAL_FILES, hos
     registry: readRegistry(read),
     control,
     certificates: readCertificates(read, control),
-    policy: readPolicy(read, control.url),
+    policy: readPolicy(read, control.url, files),
   };
   if (!config.tls && !config.allowPlaintext) {
     read.problem(

@@ -1,23 +1,34 @@
 import { DmrError } from '@dmr/shared';
 import type { PolicyDecision, PolicyInput } from '@dmr/shared/policy';
 import { BuiltinPolicyEngine } from './builtin-engine.js';
+import { createOpaSidecarEngine, type OpaSidecarOptions } from './opa-sidecar-engine.js';
+import { createOpaWasmEngine } from './opa-wasm-engine.js';
 import type { PolicyData, PolicyEngine, PolicyEngineName } from './policy-engine.js';
 
-/** What an engine may need beyond its name (the OPA engines' settings, DMR_OPA_*, join here when they are built in). */
-export interface EngineSettings {
-  readonly engine: PolicyEngineName;
-}
+/**
+ * The engine's name and its own settings (the server's config maps DMR_POLICY_ENGINE, DMR_OPA_URL,
+ * DMR_OPA_TIMEOUT_MS, DMR_OPA_CACHE_SIZE and DMR_POLICY_WASM_FILE).
+ */
+export type EngineSettings =
+  | { readonly engine: 'builtin' }
+  | { readonly engine: 'opa'; readonly opa: OpaSidecarOptions }
+  | { readonly engine: 'opa-wasm'; readonly wasmFile: string };
 
 /** Builds one engine, at once or asynchronously (opa-wasm instantiates its module); registered in {@link ENGINE_BUILDERS}. */
 export type EngineBuilder = (settings: EngineSettings) => PolicyEngine | Promise<PolicyEngine>;
 
-/**
- * The engines this server is built with, by `DMR_POLICY_ENGINE` name. The seam for the OPA engines (docs/policy.md
- * "Engines"): `opa` and `opa-wasm` add their builder here; until then choosing one fails at start.
- */
+/** The engines this server is built with, by `DMR_POLICY_ENGINE` name (docs/policy.md "Engines"). */
 export const ENGINE_BUILDERS: Readonly<Partial<Record<PolicyEngineName, EngineBuilder>>> = {
   builtin: () => new BuiltinPolicyEngine(),
+  opa: (settings) => createOpaSidecarEngine(settingsOf(settings, 'opa').opa),
+  'opa-wasm': (settings) => createOpaWasmEngine({ wasmFile: settingsOf(settings, 'opa-wasm').wasmFile }),
 };
+
+/** The settings of engine `name`; a builder registered under another name is a programming error. */
+function settingsOf<N extends EngineSettings['engine']>(settings: EngineSettings, name: N): Extract<EngineSettings, { engine: N }> {
+  if (settings.engine !== name) throw new TypeError(`the ${name} builder got settings of ${settings.engine}`);
+  return settings as Extract<EngineSettings, { engine: N }>;
+}
 
 /** An engine whose builder is asynchronous: usable once {@link PendingEngine.ready} resolved (the server awaits it at start). */
 export class PendingEngine implements PolicyEngine {

@@ -113,7 +113,7 @@ describe('readPolicy (DMR_POLICY_ENGINE, DMR_POLICY_URL)', () => {
 describe('createPolicyEngine (the engine seam)', () => {
   it('builds the builtin engine and stops the start with a clear message for an engine not built in', () => {
     expect(createPolicyEngine({ engine: 'builtin' }).name).toBe('builtin');
-    expect(() => createPolicyEngine({ engine: 'opa' }, { builtin: ENGINE_BUILDERS.builtin })).toThrow(
+    expect(() => createPolicyEngine({ engine: 'opa', opa: { url: 'http://127.0.0.1:1' } }, { builtin: ENGINE_BUILDERS.builtin })).toThrow(
       /DMR_POLICY_ENGINE=opa is not built into this server yet/,
     );
   });
@@ -136,7 +136,7 @@ describe('an engine built asynchronously (the opa-wasm seam)', () => {
     let finish: (engine: PolicyEngine) => void = () => undefined;
     const built: PolicyEngine = { name: 'opa-wasm', load: async () => undefined, decide: () => decision, close: async () => undefined };
     const engine = createPolicyEngine(
-      { engine: 'opa-wasm' },
+      { engine: 'opa-wasm', wasmFile: 'unused.wasm' },
       { 'opa-wasm': () => new Promise<PolicyEngine>((resolve) => (finish = resolve)) },
     );
     expect(engine).toBeInstanceOf(PendingEngine);
@@ -145,7 +145,7 @@ describe('an engine built asynchronously (the opa-wasm seam)', () => {
     finish(built);
     await (engine as PendingEngine).ready;
     expect(engine.decide(input)).toEqual(decision);
-    const broken = createPolicyEngine({ engine: 'opa-wasm' }, { 'opa-wasm': async () => Promise.reject(new Error('no wasm file')) });
+    const broken = createPolicyEngine({ engine: 'opa-wasm', wasmFile: 'unused.wasm' }, { 'opa-wasm': async () => Promise.reject(new Error('no wasm file')) });
     await expect((broken as PendingEngine).ready).rejects.toThrow(/no wasm file/);
   });
 });
