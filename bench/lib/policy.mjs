@@ -24,19 +24,21 @@ export function benchPolicyDocument(agentIds) {
 }
 
 /**
- * The Rego engines' decision cost, from bench/lib/policy-opa.mjs (branch policy-opa). Until that module is part of
- * this build, or when OPA is not set up, both keys are null with the reason in `opa_error`.
+ * The Rego engines' decision cost, from bench/lib/policy-opa.mjs (a real OPA at .tools/bin/opa, the module at
+ * .tools/policy/dmr.wasm), bounded by time per engine (the sample counts are in `rego`). When OPA or the module is
+ * not set up, both keys are null with the reason in `opa_error`.
  */
 async function measureRegoEngines(log) {
-  // POLICY-OPA CALL SITE: the module comes with the policy-opa branch; without it both Rego keys stay null
   const modulePath = join(import.meta.dirname, 'policy-opa.mjs');
   if (!existsSync(modulePath)) {
-    return { opa: null, opaWasm: null, error: 'bench/lib/policy-opa.mjs (branch policy-opa) is not in this build' };
+    return { opa: null, opaWasm: null, error: 'bench/lib/policy-opa.mjs is missing' };
   }
   try {
     const { measureOpaPolicy } = await import(modulePath);
     const measured = await measureOpaPolicy();
-    log(`  → OPA sidecar median ${measured.opaMedianUs} µs, opa-wasm median ${measured.opaWasmMedianUs} µs`);
+    log(
+      `  → OPA sidecar median ${measured.opaMedianUs} µs (${measured.opaSamples} decisions), opa-wasm median ${measured.opaWasmMedianUs} µs (${measured.opaWasmSamples} decisions)`,
+    );
     return { opa: measured.opaMedianUs, opaWasm: measured.opaWasmMedianUs, detail: measured };
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
