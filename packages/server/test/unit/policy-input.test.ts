@@ -145,7 +145,10 @@ describe('an engine built asynchronously (the opa-wasm seam)', () => {
     finish(built);
     await (engine as PendingEngine).ready;
     expect(engine.decide(input)).toEqual(decision);
-    const broken = createPolicyEngine({ engine: 'opa-wasm', wasmFile: 'unused.wasm' }, { 'opa-wasm': async () => Promise.reject(new Error('no wasm file')) });
+    const broken = createPolicyEngine(
+      { engine: 'opa-wasm', wasmFile: 'unused.wasm' },
+      { 'opa-wasm': async () => Promise.reject(new Error('no wasm file')) },
+    );
     await expect((broken as PendingEngine).ready).rejects.toThrow(/no wasm file/);
   });
 });
