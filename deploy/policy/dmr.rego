@@ -3,6 +3,9 @@
 #
 #   data.dmr.policy         the dmr-policy/v1 document, already validated (dmr-control or the server refuse a bad one)
 #   data.dmr.policyVersion  the version that decides
+#   data.dmr.index          the rule index built from the policy by buildRegoIndex (@dmr/shared/policy): every loader
+#                           sets it; without it (hand-written unit tests) every rule is scanned, which is too slow
+#                           for large documents (docs/policy.md "Rego and OPA")
 #   input                   PolicyInput: sender, recipient, message.type, time.{weekday, minuteOfDay}
 #
 # Query `data.dmr.decision` (sidecar: POST /v1/data/dmr/decision; wasm: `opa build -t wasm -e dmr/decision`).
@@ -29,12 +32,41 @@ default policy_version := 0
 
 policy_version := data.dmr.policyVersion
 
-# Indices of the matching rules (one pass over the rules), then of the matching deny and allow rules: sets of
-# indices, so `min` gives the first one in document order.
+# Indices of the matching rules, then of the matching deny and allow rules: sets of indices, so `min` gives the
+# first one in document order. With the index, only the candidate rules it gives (both sides already match) are
+# checked for type and window; without it, one pass over all rules.
 matching_indices contains i if {
+	some i in indexed_candidates
+	rule := data.dmr.policy.rules[i]
+	type_matches(rule)
+	window_matches(rule)
+}
+
+matching_indices contains i if {
+	not data.dmr.index
 	some i, rule in data.dmr.policy.rules
 	rule_matches(rule)
 }
+
+# --- indexed lookup (data.dmr.index, see buildRegoIndex) ---------------------------------------------------------
+# Rules whose `from` holds the sender (or is absent) and whose `to` holds the recipient (or is absent).
+indexed_candidates := side_candidates(data.dmr.index.from, party_keys(input.sender)) & side_candidates(
+	data.dmr.index.to,
+	party_keys(input.recipient),
+)
+
+side_candidates(lists, keys) := {i | some key in keys; some i in object.get(lists, key, [])}
+
+# The party's index keys: `*` (rules without a selector), its id, institution and registry groups, and the policy
+# groups those imply (already transitive in the index).
+party_keys(party) := keys if {
+	direct := {"*", concat("", ["a:", party.id]), concat("", ["i:", party.institution])} | {concat("", ["g:", name]) |
+		some name in party.groups
+	}
+	keys := direct | {concat("", ["g:", name]) | some key in direct; some name in object.get(data.dmr.index.groups, key, [])}
+}
+
+# --- full scan (no index) ----------------------------------------------------------------------------------------
 
 deny_indices contains i if {
 	some i in matching_indices
