@@ -49,21 +49,39 @@ matching_indices contains i if {
 }
 
 # --- indexed lookup (data.dmr.index, see buildRegoIndex) ---------------------------------------------------------
-# Rules whose `from` holds the sender (or is absent) and whose `to` holds the recipient (or is absent).
-indexed_candidates := side_candidates(data.dmr.index.from, party_keys(input.sender)) & side_candidates(
-	data.dmr.index.to,
-	party_keys(input.recipient),
-)
+# Candidates: rules whose `from` holds the sender and whose `to` holds the recipient or is absent; rules without
+# `from` whose `to` holds the recipient; rules with neither (index.any). Looked up by the parties' keys only, so
+# the cost follows the rules naming the two parties, not the document's size.
+indexed_candidates contains i if {
+	some i in sender_hits
+	not data.dmr.policy.rules[i].to
+}
 
-side_candidates(lists, keys) := {i | some key in keys; some i in object.get(lists, key, [])}
+indexed_candidates contains i if {
+	some i in sender_hits
+	recipient_hits[i]
+}
 
-# The party's index keys: `*` (rules without a selector), its id, institution and registry groups, and the policy
-# groups those imply (already transitive in the index).
+indexed_candidates contains i if {
+	some i in recipient_hits
+	not data.dmr.policy.rules[i].from
+}
+
+indexed_candidates contains i if some i in data.dmr.index.any
+
+# Complete sets (evaluated once, then looked up), read through references into data (never `data.dmr.index.from`
+# as a value), so OPA looks single keys up instead of materialising the whole index per decision.
+sender_hits := {i | some key in party_keys(input.sender); some i in data.dmr.index.from[key]}
+
+recipient_hits := {i | some key in party_keys(input.recipient); some i in data.dmr.index.to[key]}
+
+# The party's index keys: its id, institution and registry groups, and the policy groups those imply (already
+# transitive in the index).
 party_keys(party) := keys if {
-	direct := {"*", concat("", ["a:", party.id]), concat("", ["i:", party.institution])} | {concat("", ["g:", name]) |
+	direct := {concat("", ["a:", party.id]), concat("", ["i:", party.institution])} | {concat("", ["g:", name]) |
 		some name in party.groups
 	}
-	keys := direct | {concat("", ["g:", name]) | some key in direct; some name in object.get(data.dmr.index.groups, key, [])}
+	keys := direct | {concat("", ["g:", name]) | some key in direct; some name in data.dmr.index.groups[key]}
 }
 
 # --- full scan (no index) ----------------------------------------------------------------------------------------

@@ -5,27 +5,29 @@ import type { PolicyDocument, PolicySelector } from './document.js';
 import { buildMembership } from './membership.js';
 
 /**
- * `data.dmr.index`. Keys: `a:<agent id>`, `i:<institution>`, `g:<group name>`, and `*` for rules without a selector
- * on that side. `from`/`to`: key → the indices of the rules whose selector on that side names the key, ascending,
- * each once. `groups`: key → the policy groups that key puts a party in, transitively (policy-group membership
- * expanded, so the Rego needs no graph walk per decision); keys that imply no group are absent.
+ * `data.dmr.index`. Keys: `a:<agent id>`, `i:<institution>`, `g:<group name>`. `from`/`to`: key → the indices of the
+ * rules whose selector on that side names the key, ascending, each once. `any`: the indices of the rules with neither
+ * selector (they are candidates for every message). A rule without a selector on one side is found through the key
+ * on its other side (dmr.rego checks that the missing side is absent instead of listing it under every key).
+ * `groups`: key → the policy groups that key puts a party in, transitively (policy-group membership expanded, so the
+ * Rego needs no graph walk per decision); keys that imply no group are absent.
  */
 export interface RegoIndex {
   readonly from: Readonly<Record<string, readonly number[]>>;
   readonly to: Readonly<Record<string, readonly number[]>>;
+  readonly any: readonly number[];
   readonly groups: Readonly<Record<string, readonly string[]>>;
 }
-
-/** The key for rules without a selector on a side. */
-export const REGO_INDEX_ANY = '*';
 
 /** Builds `data.dmr.index` for a document accepted by `parsePolicyDocument`. Linear in the document's size. */
 export function buildRegoIndex(document: PolicyDocument): RegoIndex {
   const from = new Map<string, number[]>();
   const to = new Map<string, number[]>();
+  const any: number[] = [];
   document.rules.forEach((rule, index) => {
-    addSide(from, rule.from, index);
-    addSide(to, rule.to, index);
+    if (rule.from === undefined && rule.to === undefined) any.push(index);
+    if (rule.from !== undefined) addSelector(from, rule.from, index);
+    if (rule.to !== undefined) addSelector(to, rule.to, index);
   });
   const membership = buildMembership(document.groups);
   const groups = new Map<string, readonly string[]>();
@@ -35,14 +37,10 @@ export function buildRegoIndex(document: PolicyDocument): RegoIndex {
   addGroups('a:', membership.byAgent);
   addGroups('i:', membership.byInstitution);
   addGroups('g:', membership.byGroup);
-  return { from: sorted(from), to: sorted(to), groups: sorted(groups) };
+  return { from: sorted(from), to: sorted(to), any, groups: sorted(groups) };
 }
 
-function addSide(map: Map<string, number[]>, selector: PolicySelector | undefined, index: number): void {
-  if (selector === undefined) {
-    push(map, REGO_INDEX_ANY, index);
-    return;
-  }
+function addSelector(map: Map<string, number[]>, selector: PolicySelector, index: number): void {
   for (const agent of selector.agents ?? []) push(map, `a:${agent}`, index);
   for (const institution of selector.institutions ?? []) push(map, `i:${institution}`, index);
   for (const group of selector.groups ?? []) push(map, `g:${group}`, index);

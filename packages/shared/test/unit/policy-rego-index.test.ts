@@ -10,7 +10,7 @@ function parsed(document: object): PolicyDocument {
 }
 
 describe('buildRegoIndex', () => {
-  it('maps each selector key and * to ascending rule indices, each once, per side', () => {
+  it('maps each selector key to ascending rule indices, each once, per side; rules with neither selector to any', () => {
     const index = buildRegoIndex(
       parsed({
         rules: [
@@ -21,8 +21,9 @@ describe('buildRegoIndex', () => {
         ],
       }),
     );
-    expect(index.from).toEqual({ '*': [1, 2], 'a:a': [0, 3], 'g:g': [0] });
-    expect(index.to).toEqual({ '*': [0, 2], 'a:b': [3], 'g:g': [3], 'i:I': [1] });
+    expect(index.from).toEqual({ 'a:a': [0, 3], 'g:g': [0] });
+    expect(index.to).toEqual({ 'a:b': [3], 'g:g': [3], 'i:I': [1] });
+    expect(index.any).toEqual([2]);
     expect(index.groups).toEqual({});
   });
 
