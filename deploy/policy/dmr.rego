@@ -49,31 +49,18 @@ matching_indices contains i if {
 }
 
 # --- indexed lookup (data.dmr.index, see buildRegoIndex) ---------------------------------------------------------
-# Candidates: rules whose `from` holds the sender and whose `to` holds the recipient or is absent; rules without
-# `from` whose `to` holds the recipient; rules with neither (index.any). Looked up by the parties' keys only, so
-# the cost follows the rules naming the two parties, not the document's size.
-indexed_candidates contains i if {
-	some i in sender_hits
-	not data.dmr.policy.rules[i].to
-}
+# Candidates: rules with both selectors found under the sender's keys in `from` and the recipient's in `to`; rules
+# with one selector found under that party's keys (`fromOnly`, `toOnly`); rules with neither (`any`). Looked up by
+# the parties' keys only, so the cost follows the rules naming the two parties, not the document's size. All sets
+# are complete rules (evaluated once) read through references into data (never `data.dmr.index.from` as a value),
+# so OPA looks single keys up instead of materialising the index.
+indexed_candidates := (((lookup(sender_keys, "from") & lookup(recipient_keys, "to")) | lookup(sender_keys, "fromOnly")) | lookup(recipient_keys, "toOnly")) | {i | some i in data.dmr.index.any}
 
-indexed_candidates contains i if {
-	some i in sender_hits
-	recipient_hits[i]
-}
+lookup(keys, list) := {i | some key in keys; some i in data.dmr.index[list][key]}
 
-indexed_candidates contains i if {
-	some i in recipient_hits
-	not data.dmr.policy.rules[i].from
-}
+sender_keys := party_keys(input.sender)
 
-indexed_candidates contains i if some i in data.dmr.index.any
-
-# Complete sets (evaluated once, then looked up), read through references into data (never `data.dmr.index.from`
-# as a value), so OPA looks single keys up instead of materialising the whole index per decision.
-sender_hits := {i | some key in party_keys(input.sender); some i in data.dmr.index.from[key]}
-
-recipient_hits := {i | some key in party_keys(input.recipient); some i in data.dmr.index.to[key]}
+recipient_keys := party_keys(input.recipient)
 
 # The party's index keys: its id, institution and registry groups, and the policy groups those imply (already
 # transitive in the index).

@@ -165,6 +165,8 @@ describe('opa engine against a real OPA server fed by dmr-control bundles', () =
     expect(held.result).toEqual({
       from: { [`a:${A.id}`]: [1], [`a:${B.id}`]: [0] },
       to: { [`a:${A.id}`]: [0], [`a:${B.id}`]: [1] },
+      fromOnly: {},
+      toOnly: {},
       any: [],
       groups: { 'g:gov': ['tax'] },
     });

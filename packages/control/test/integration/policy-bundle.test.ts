@@ -85,7 +85,14 @@ describe('GET /v1/policies/bundle.tar.gz', () => {
     expect(JSON.parse(files['data.json'] ?? '')).toEqual({
       dmr: { policy: document, policyVersion: version, index: buildRegoIndex(parsed.document) },
     });
-    expect(JSON.parse(files['data.json'] ?? '').dmr.index).toEqual({ from: { 'a:a': [0] }, to: { 'a:b': [0] }, any: [], groups: {} });
+    expect(JSON.parse(files['data.json'] ?? '').dmr.index).toEqual({
+      from: { 'a:a': [0] },
+      to: { 'a:b': [0] },
+      fromOnly: {},
+      toOnly: {},
+      any: [],
+      groups: {},
+    });
     expect(files['dmr/dmr.rego']).toBe(readFileSync(SHIPPED_REGO_FILE, 'utf8'));
   });
 

@@ -5,16 +5,18 @@ import type { PolicyDocument, PolicySelector } from './document.js';
 import { buildMembership } from './membership.js';
 
 /**
- * `data.dmr.index`. Keys: `a:<agent id>`, `i:<institution>`, `g:<group name>`. `from`/`to`: key → the indices of the
- * rules whose selector on that side names the key, ascending, each once. `any`: the indices of the rules with neither
- * selector (they are candidates for every message). A rule without a selector on one side is found through the key
- * on its other side (dmr.rego checks that the missing side is absent instead of listing it under every key).
+ * `data.dmr.index`. Keys: `a:<agent id>`, `i:<institution>`, `g:<group name>`; every list holds rule indices,
+ * ascending, each once. `from`/`to`: key → the rules with both selectors whose selector on that side names the key
+ * (a candidate when both sides find it). `fromOnly`/`toOnly`: key → the rules with a selector on that side only (a
+ * candidate when that side finds it). `any`: the rules with neither selector (candidates for every message).
  * `groups`: key → the policy groups that key puts a party in, transitively (policy-group membership expanded, so the
  * Rego needs no graph walk per decision); keys that imply no group are absent.
  */
 export interface RegoIndex {
   readonly from: Readonly<Record<string, readonly number[]>>;
   readonly to: Readonly<Record<string, readonly number[]>>;
+  readonly fromOnly: Readonly<Record<string, readonly number[]>>;
+  readonly toOnly: Readonly<Record<string, readonly number[]>>;
   readonly any: readonly number[];
   readonly groups: Readonly<Record<string, readonly string[]>>;
 }
@@ -23,11 +25,14 @@ export interface RegoIndex {
 export function buildRegoIndex(document: PolicyDocument): RegoIndex {
   const from = new Map<string, number[]>();
   const to = new Map<string, number[]>();
+  const fromOnly = new Map<string, number[]>();
+  const toOnly = new Map<string, number[]>();
   const any: number[] = [];
   document.rules.forEach((rule, index) => {
     if (rule.from === undefined && rule.to === undefined) any.push(index);
-    if (rule.from !== undefined) addSelector(from, rule.from, index);
-    if (rule.to !== undefined) addSelector(to, rule.to, index);
+    const both = rule.from !== undefined && rule.to !== undefined;
+    if (rule.from !== undefined) addSelector(both ? from : fromOnly, rule.from, index);
+    if (rule.to !== undefined) addSelector(both ? to : toOnly, rule.to, index);
   });
   const membership = buildMembership(document.groups);
   const groups = new Map<string, readonly string[]>();
@@ -37,7 +42,7 @@ export function buildRegoIndex(document: PolicyDocument): RegoIndex {
   addGroups('a:', membership.byAgent);
   addGroups('i:', membership.byInstitution);
   addGroups('g:', membership.byGroup);
-  return { from: sorted(from), to: sorted(to), any, groups: sorted(groups) };
+  return { from: sorted(from), to: sorted(to), fromOnly: sorted(fromOnly), toOnly: sorted(toOnly), any, groups: sorted(groups) };
 }
 
 function addSelector(map: Map<string, number[]>, selector: PolicySelector, index: number): void {

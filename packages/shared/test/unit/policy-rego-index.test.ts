@@ -10,7 +10,7 @@ function parsed(document: object): PolicyDocument {
 }
 
 describe('buildRegoIndex', () => {
-  it('maps each selector key to ascending rule indices, each once, per side; rules with neither selector to any', () => {
+  it('maps each selector key to ascending rule indices, each once, per side and by how many selectors a rule has', () => {
     const index = buildRegoIndex(
       parsed({
         rules: [
@@ -21,8 +21,10 @@ describe('buildRegoIndex', () => {
         ],
       }),
     );
-    expect(index.from).toEqual({ 'a:a': [0, 3], 'g:g': [0] });
-    expect(index.to).toEqual({ 'a:b': [3], 'g:g': [3], 'i:I': [1] });
+    expect(index.from).toEqual({ 'a:a': [3] });
+    expect(index.to).toEqual({ 'a:b': [3], 'g:g': [3] });
+    expect(index.fromOnly).toEqual({ 'a:a': [0], 'g:g': [0] });
+    expect(index.toOnly).toEqual({ 'i:I': [1] });
     expect(index.any).toEqual([2]);
     expect(index.groups).toEqual({});
   });
@@ -42,6 +44,6 @@ describe('buildRegoIndex', () => {
     const index = buildRegoIndex(document);
     expect(JSON.parse(JSON.stringify(index))).toEqual(index);
     expect(JSON.stringify(buildRegoIndex(document))).toBe(JSON.stringify(index));
-    expect(Object.keys(index.from)).toEqual(['a:b', 'a:z']);
+    expect(Object.keys(index.fromOnly)).toEqual(['a:b', 'a:z']);
   });
 });
