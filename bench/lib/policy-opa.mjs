@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOpaSidecarEngine, createOpaWasmEngine } from '@dmr/server';
-import { parsePolicyDocument, policyTime } from '@dmr/shared/policy';
+import { buildRegoIndex, parsePolicyDocument, policyTime } from '@dmr/shared/policy';
 import { generateAgents, generateDocument } from './policy-builtin.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -139,7 +139,7 @@ export async function measureOpaPolicy({
     const put = await fetch(`${opa.url}/v1/data/dmr`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ policy: document, policyVersion: VERSION }),
+      body: JSON.stringify({ policy: document, policyVersion: VERSION, index: buildRegoIndex(parsed.document) }),
     });
     if (put.status !== 204) throw new Error(`PUT /v1/data/dmr: ${put.status}`);
     const opaLoadMs = Number(process.hrtime.bigint() - started) / 1e6;

@@ -3,6 +3,9 @@
 #
 #   data.dmr.policy         the dmr-policy/v1 document, already validated (dmr-control or the server refuse a bad one)
 #   data.dmr.policyVersion  the version that decides
+#   data.dmr.index          the rule index built from the policy by buildRegoIndex (@dmr/shared/policy): every loader
+#                           sets it; without it (hand-written unit tests) every rule is scanned, which is too slow
+#                           for large documents (docs/policy.md "Rego and OPA")
 #   input                   PolicyInput: sender, recipient, message.type, time.{weekday, minuteOfDay}
 #
 # Query `data.dmr.decision` (sidecar: POST /v1/data/dmr/decision; wasm: `opa build -t wasm -e dmr/decision`).
@@ -29,12 +32,46 @@ default policy_version := 0
 
 policy_version := data.dmr.policyVersion
 
-# Indices of the matching rules (one pass over the rules), then of the matching deny and allow rules: sets of
-# indices, so `min` gives the first one in document order.
+# Indices of the matching rules, then of the matching deny and allow rules: sets of indices, so `min` gives the
+# first one in document order. With the index, only the candidate rules it gives (both sides already match) are
+# checked for type and window; without it, one pass over all rules.
 matching_indices contains i if {
+	some i in indexed_candidates
+	rule := data.dmr.policy.rules[i]
+	type_matches(rule)
+	window_matches(rule)
+}
+
+matching_indices contains i if {
+	not data.dmr.index
 	some i, rule in data.dmr.policy.rules
 	rule_matches(rule)
 }
+
+# --- indexed lookup (data.dmr.index, see buildRegoIndex) ---------------------------------------------------------
+# Candidates: rules with both selectors found under the sender's keys in `from` and the recipient's in `to`; rules
+# with one selector found under that party's keys (`fromOnly`, `toOnly`); rules with neither (`any`). Looked up by
+# the parties' keys only, so the cost follows the rules naming the two parties, not the document's size. All sets
+# are complete rules (evaluated once) read through references into data (never `data.dmr.index.from` as a value),
+# so OPA looks single keys up instead of materialising the index.
+indexed_candidates := (((lookup(sender_keys, "from") & lookup(recipient_keys, "to")) | lookup(sender_keys, "fromOnly")) | lookup(recipient_keys, "toOnly")) | {i | some i in data.dmr.index.any}
+
+lookup(keys, list) := {i | some key in keys; some i in data.dmr.index[list][key]}
+
+sender_keys := party_keys(input.sender)
+
+recipient_keys := party_keys(input.recipient)
+
+# The party's index keys: its id, institution and registry groups, and the policy groups those imply (already
+# transitive in the index).
+party_keys(party) := keys if {
+	direct := {concat("", ["a:", party.id]), concat("", ["i:", party.institution])} | {concat("", ["g:", name]) |
+		some name in party.groups
+	}
+	keys := direct | {concat("", ["g:", name]) | some key in direct; some name in data.dmr.index.groups[key]}
+}
+
+# --- full scan (no index) ----------------------------------------------------------------------------------------
 
 deny_indices contains i if {
 	some i in matching_indices

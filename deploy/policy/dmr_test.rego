@@ -294,3 +294,77 @@ test_contract_example if {
 	decide(contract_example, msg(tax, rescue, "Other", "tue", 600)).reason == "DEFAULT_DENY"
 	decide(contract_example, msg(police, rescue, "ChatMessage", "tue", 600)).reason == "DEFAULT_DENY"
 }
+
+# --- indexed lookup (data.dmr.index) ------------------------------------------------------------------------------
+# testdata/indexed/data.json: a small document and the index buildRegoIndex (@dmr/shared/policy) builds for it
+# (test/e2e/policy-rego.test.ts fails when the committed index drifts from what the function builds).
+
+fixture := data.testdata.indexed
+
+indexed(message) := d if {
+	d := dmr.decision with data.dmr.policy as fixture.policy
+		with data.dmr.policyVersion as 7
+		with data.dmr.index as fixture.index
+		with input as message
+}
+
+scanned(message) := decide(fixture.policy, message)
+
+desk := party("desk", "PPA", [])
+
+dispatcher := party("dispatcher", "", ["dispatch"])
+
+indexed_rule(message) := object.get(indexed(message), "ruleId", "-")
+
+test_indexed_nested_groups_through_institution_and_agent if {
+	indexed(chat(tax, police)) == {"allow": true, "reason": "ALLOW_RULE", "ruleId": "allow-agencies", "policyVersion": 7}
+}
+
+test_indexed_deny_wins_over_an_earlier_allow if {
+	indexed_rule(msg(tax, police, "Alert", "mon", 540)) == "deny-tax-alerts"
+}
+
+test_indexed_rule_naming_a_party_twice if {
+	indexed_rule(msg(tax, rescue, "ChatMessage", "sat", 540)) == "deny-weekend"
+}
+
+test_indexed_rules_without_selectors if {
+	indexed_rule(msg(rescue, desk, "ChatMessage", "tue", 1380)) == "deny-night"
+}
+
+test_indexed_registry_group_inside_policy_groups if {
+	indexed_rule(chat(dispatcher, police)) == "allow-agencies"
+	indexed_rule(chat(dispatcher, desk)) == "allow-dispatch"
+}
+
+test_indexed_default_when_no_candidate_matches if {
+	indexed(chat(rescue, tax)) == {"allow": false, "reason": "DEFAULT_DENY", "policyVersion": 7}
+}
+
+# With an index present only its candidates are checked: an empty index finds no rule, the full scan does.
+test_indexed_path_is_taken_when_an_index_is_present if {
+	d := dmr.decision with data.dmr.policy as fixture.policy
+		with data.dmr.policyVersion as 7
+		with data.dmr.index as {"from": {}, "to": {}, "groups": {}}
+		with input as chat(tax, police)
+	d.reason == "DEFAULT_DENY"
+	scanned(chat(tax, police)).ruleId == "allow-agencies"
+}
+
+# Every sender × recipient × (type, day, minute) the fixture's rules tell apart; split in two (opa test -v traces
+# every step, and each test has its own timeout).
+indexed_agrees_with_scan(senders) if {
+	messages := [msg(s, r, when[0], when[1], when[2]) |
+		some s in senders
+		some r in [tax, police, rescue, desk, dispatcher]
+		some when in [["ChatMessage", "mon", 540], ["Alert", "mon", 540], ["ChatMessage", "sat", 540], ["Alert", "tue", 1380]]
+	]
+	count(messages) == count(senders) * 20
+	every message in messages {
+		indexed(message) == scanned(message)
+	}
+}
+
+test_indexed_lookup_decides_as_the_full_scan_for_agency_senders if indexed_agrees_with_scan([tax, police, rescue])
+
+test_indexed_lookup_decides_as_the_full_scan_for_other_senders if indexed_agrees_with_scan([desk, dispatcher])

@@ -5,6 +5,7 @@
 // edge documents. Every decision must be identical: allow, reason, ruleId and policyVersion.
 import { createOpaSidecarEngine, createOpaWasmEngine, type OpaSidecarEngine, type OpaWasmEngine } from '@dmr/server';
 import {
+  buildRegoIndex,
   compilePolicy,
   decidePolicy,
   type PolicyDecision,
@@ -36,12 +37,16 @@ afterAll(async () => {
   await opa?.stop();
 });
 
-/** Puts `data.dmr` into the OPA server (what the bundle's data.json does), or removes it (no policy). */
+/**
+ * Puts `data.dmr` into the OPA server (what the bundle's data.json does: the document, its version and the rule
+ * index, so the sidecar decides through dmr.rego's indexed lookup), or removes it (no policy).
+ */
 async function putOpaData(document: PolicyDocument | undefined, version: number): Promise<void> {
+  const data = document === undefined ? {} : { policy: document, policyVersion: version, index: buildRegoIndex(document) };
   const response = await fetch(`${opa.url}/v1/data/dmr`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(document === undefined ? {} : { policy: document, policyVersion: version }),
+    body: JSON.stringify(data),
   });
   if (response.status !== 204) throw new Error(`PUT /v1/data/dmr: ${response.status} ${await response.text()}`);
 }

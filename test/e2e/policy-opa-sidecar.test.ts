@@ -160,6 +160,16 @@ describe('opa engine against a real OPA server fed by dmr-control bundles', () =
 
     const version = await storePolicy(policy('forward'));
     await opaAt(version);
+    // the bundle's data.json gave OPA the rule index, so dmr.rego decides by lookup, not by scanning every rule
+    const held = (await (await fetch(`${opa.url}/v1/data/dmr/index`)).json()) as { result?: unknown };
+    expect(held.result).toEqual({
+      from: { [`a:${A.id}`]: [1], [`a:${B.id}`]: [0] },
+      to: { [`a:${A.id}`]: [0], [`a:${B.id}`]: [1] },
+      fromOnly: {},
+      toOnly: {},
+      any: [],
+      groups: { 'g:gov': ['tax'] },
+    });
     await expect(engine.decide(input(A, B))).resolves.toEqual({
       allow: true,
       reason: 'ALLOW_RULE',

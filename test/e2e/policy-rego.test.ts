@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildRegoIndex, type PolicyDocument, parsePolicyDocument } from '@dmr/shared/policy';
 import { afterAll, describe, expect, it } from 'vitest';
 import { POLICY_DIR, runOpa } from '../support/opa.js';
 
@@ -40,6 +41,16 @@ describe('deploy/policy/dmr.rego', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).not.toMatch(/\bFAIL\b|\bERROR\b/);
     expect(run.stdout.match(/: PASS \(/g)?.length).toBeGreaterThan(30);
+  });
+
+  it("the indexed tests' fixture holds the index buildRegoIndex builds for its document (no drift)", () => {
+    const fixture = JSON.parse(readFileSync(join(POLICY_DIR, 'testdata/indexed/data.json'), 'utf8')) as {
+      policy: PolicyDocument;
+      index: unknown;
+    };
+    const parsed = parsePolicyDocument(fixture.policy);
+    if (!parsed.ok) throw new Error(`fixture policy refused: ${parsed.field}: ${parsed.message}`);
+    expect(fixture.index).toEqual(buildRegoIndex(parsed.document));
   });
 
   it('Rego that does not compile is refused, naming the file and line', () => {

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { DmrError } from '@dmr/shared';
+import { buildRegoIndex, parsePolicyDocument } from '@dmr/shared/policy';
 import tarStream from 'tar-stream';
 
 /**
@@ -26,11 +28,13 @@ export interface PolicyBundle {
 /**
  * Builds the OPA bundle dmr-control serves at `GET /v1/policies/bundle.tar.gz` (docs/policy.md "OPA sidecar"): a
  * gzipped tar of `.manifest` (`{revision: "<version>", roots: ["dmr"]}`), `dmr/dmr.rego` and `data.json`
- * (`{dmr: {policy, policyVersion}}`; `{dmr: {}}` without a stored policy, which dmr.rego decides as NO_POLICY).
- * Deterministic: the same input gives the same bytes (entry times are 0).
+ * (`{dmr: {policy, policyVersion, index}}`, the index from buildRegoIndex so dmr.rego looks rules up instead of
+ * scanning them all; `{dmr: {}}` without a stored policy, which dmr.rego decides as NO_POLICY).
+ * Deterministic: the same input gives the same bytes (entry times are 0). Throws DMR_POLICY_INVALID for a stored
+ * document parsePolicyDocument refuses (dmr-control stores only accepted ones).
  */
 export async function buildPolicyBundle(input: PolicyBundleInput): Promise<PolicyBundle> {
-  const data = input.version === 0 ? { dmr: {} } : { dmr: { policy: input.document, policyVersion: input.version } };
+  const data = input.version === 0 ? { dmr: {} } : { dmr: policyData(input.document, input.version) };
   const entries: ReadonlyArray<readonly [string, string]> = [
     ['.manifest', JSON.stringify({ revision: String(input.version), roots: ['dmr'] })],
     ['dmr/dmr.rego', input.rego],
@@ -39,6 +43,13 @@ export async function buildPolicyBundle(input: PolicyBundleInput): Promise<Polic
   const tar = await packTar(entries);
   const regoHash = createHash('sha256').update(input.rego).digest('hex').slice(0, 12);
   return { bytes: gzipSync(tar), etag: `"${input.version}-${regoHash}"` };
+}
+
+/** `data.dmr` for a stored document: the document, its version and the rule index dmr.rego looks candidates up in. */
+function policyData(document: unknown, version: number) {
+  const parsed = parsePolicyDocument(document);
+  if (!parsed.ok) throw new DmrError('DMR_POLICY_INVALID', `stored policy version ${version}: ${parsed.field}: ${parsed.message}`);
+  return { policy: document, policyVersion: version, index: buildRegoIndex(parsed.document) };
 }
 
 function packTar(entries: ReadonlyArray<readonly [string, string]>): Promise<Buffer> {

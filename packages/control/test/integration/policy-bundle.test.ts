@@ -1,10 +1,11 @@
 /**
  * Issue 19: `GET /v1/policies/bundle.tar.gz`, the OPA bundle of the latest policy (docs/policy.md "OPA sidecar"),
- * through `inject()` on a real SQLite store: its three files, ETag = policy version with 304 on If-None-Match, and
+ * through `inject()` on a real SQLite store: its three files (data.json with the rule index), ETag = policy version with 304 on If-None-Match, and
  * who may read it (the policies:read roles). A real OPA polling it: test/e2e/policy-opa-sidecar.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { buildRegoIndex, parsePolicyDocument } from '@dmr/shared/policy';
 import tarStream from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHIPPED_REGO_FILE } from '../../src/api/policy-bundle.js';
@@ -78,7 +79,20 @@ describe('GET /v1/policies/bundle.tar.gz', () => {
     const files = await filesOf(bundle.rawPayload);
     expect(Object.keys(files).sort()).toEqual(['.manifest', 'data.json', 'dmr/dmr.rego']);
     expect(JSON.parse(files['.manifest'] ?? '')).toEqual({ revision: String(version), roots: ['dmr'] });
-    expect(JSON.parse(files['data.json'] ?? '')).toEqual({ dmr: { policy: document, policyVersion: version } });
+    // data.dmr carries the rule index dmr.rego looks candidate rules up in, built by the one TS function
+    const parsed = parsePolicyDocument(document);
+    if (!parsed.ok) throw new Error(parsed.message);
+    expect(JSON.parse(files['data.json'] ?? '')).toEqual({
+      dmr: { policy: document, policyVersion: version, index: buildRegoIndex(parsed.document) },
+    });
+    expect(JSON.parse(files['data.json'] ?? '').dmr.index).toEqual({
+      from: { 'a:a': [0] },
+      to: { 'a:b': [0] },
+      fromOnly: {},
+      toOnly: {},
+      any: [],
+      groups: {},
+    });
     expect(files['dmr/dmr.rego']).toBe(readFileSync(SHIPPED_REGO_FILE, 'utf8'));
   });
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { DmrError } from '@dmr/shared';
-import { type PolicyDecision, type PolicyInput, parsePolicyDocument } from '@dmr/shared/policy';
+import { buildRegoIndex, type PolicyDecision, type PolicyInput, parsePolicyDocument } from '@dmr/shared/policy';
 import { type LoadedPolicy, loadPolicy } from '@open-policy-agent/opa-wasm';
 import { readOpaDecision } from './opa-result.js';
 import type { PolicyData, PolicyEngine } from './policy-engine.js';
@@ -18,7 +18,7 @@ export interface OpaWasmOptions {
  * The `opa-wasm` engine (docs/policy.md "Engines"): deploy/policy/dmr.rego compiled to WebAssembly, evaluated in
  * process by @open-policy-agent/opa-wasm, no sidecar and no network hop. `load` validates the document with
  * parsePolicyDocument (a refusal throws DMR_POLICY_INVALID and keeps the last good one), then sets
- * `data.dmr = {policy, policyVersion}` on a fresh instance of the module and swaps it in, so a failure half-way
+ * `data.dmr = {policy, policyVersion, index}` (index: buildRegoIndex, the lookups dmr.rego uses) on a fresh instance of the module and swaps it in, so a failure half-way
  * never leaves a half-loaded policy in force. With no document, every message gets NO_POLICY.
  * `decide` is synchronous; an evaluation that fails or answers off-contract throws DMR_POLICY_UNAVAILABLE.
  */
@@ -59,7 +59,7 @@ export class OpaWasmEngine implements PolicyEngine {
     if (data !== undefined) {
       const parsed = parsePolicyDocument(data.document);
       if (!parsed.ok) throw invalid(`policy version ${data.version} refused: ${parsed.field}: ${parsed.message}`);
-      dmr = { policy: data.document, policyVersion: data.version };
+      dmr = { policy: data.document, policyVersion: data.version, index: buildRegoIndex(parsed.document) };
     }
     const load = ++this.#loads;
     const policy = await instantiate(this.#wasm, { dmr });

@@ -25,5 +25,7 @@ export {
 export type { PolicyExplanation, PolicyRuleExplanation } from './explain.js';
 export { explainPolicy } from './explain.js';
 export { parsePolicyDocument, parsePolicyText } from './parse.js';
+export type { RegoIndex } from './rego-index.js';
+export { buildRegoIndex } from './rego-index.js';
 export { policyTime } from './time.js';
 export * from './types.js';
