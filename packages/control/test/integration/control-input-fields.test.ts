@@ -286,7 +286,13 @@ describe.each(['sqlite', 'postgres'] as const)('on %s', (engine) => {
     expect(wildcard.body.items).toEqual([]);
 
     const comment = "rollout 'phase 2'; -- DROP TABLE policies; /* note */ 🙂";
-    const document = { rules: [{ description: "x'; DROP TABLE policies;--", rego: 'allow { input.a == "b;" }' }] };
+    // a valid dmr-policy/v1 document (issue 19) whose free-text members hold SQL-ish text
+    const document = {
+      format: 'dmr-policy/v1',
+      defaultDecision: 'deny',
+      description: "x'; DROP TABLE policies;--",
+      rules: [{ id: 'r1', effect: 'allow', description: 'allow { input.a == "b;" } -- \'quoted\' /* c */' }],
+    };
     const policy = await send({ method: 'POST', url: '/v1/policies', body: { document, comment } });
     expect(policy.status, JSON.stringify(policy.body)).toBe(201);
     const policyRead = await send({ method: 'GET', url: `/v1/policies/${policy.body.version}`, as: 'auditor' });
