@@ -3,7 +3,7 @@
 // agent allowed) over the same run without a policy, in paired rounds. Two systems on their own vhosts of the bench's
 // RabbitMQ node (server + two P-256 agents each, one without a policy source, one with DMR_POLICY_URL); each round
 // measures both right after each other, in alternating order, so the machine's drift cancels out of the ratio.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certifyIdentities, makeIdentity, messageTemplate, writeRegistry } from './identities.mjs';
 import { closedLoop, createPoster } from './load.mjs';
@@ -89,7 +89,10 @@ async function saturate(system, receiver, settings, rabbitPid, tag, log) {
  * `opa_wasm_decision_median_us`, `throughput_ratio` (median over the paired rounds of policy ÷ no policy), and the
  * rounds and details behind them.
  */
-export async function measurePolicy({ node, rabbitPid, runDir, logDir, receiver, settings, rounds, warmupMessages, log }) {
+export async function measurePolicy({ node, rabbitPid, runDir: benchRunDir, logDir, receiver, settings, rounds, warmupMessages, log }) {
+  // a folder of its own: the full run's earlier phases already made a CA under <runDir>/pki
+  const runDir = join(benchRunDir, 'policy');
+  mkdirSync(runDir, { recursive: true });
   log('policy: one built-in decision at 10 000 rules');
   const builtin = measureBuiltinPolicy();
   log(`  → median ${builtin.medianUs} µs, p99 ${builtin.p99Us} µs (parse ${builtin.parseMs} ms, compile ${builtin.compileMs} ms)`);
